@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` (the main job) and `make test` (every tier).
+# Everything they need is installed here from the registries; nothing else is assumed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test check unit conformance bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## run: the main job (ingest the discovered OpenClaw state, or a demo state, and report)
+run: $(STAMP)
+	$(BIN)/clawscope report
+
+## test: static checks, then every test tier (unit, PostgreSQL, conformance, browser)
+test: $(STAMP)
+	scripts/setup-test-deps
+	scripts/test
+
+check: $(STAMP)
+	scripts/check
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not conformance and not browser" -n 2
+
+conformance: $(STAMP)
+	scripts/setup-test-deps conformance
+	$(BIN)/pytest -m conformance
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

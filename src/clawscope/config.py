@@ -1,0 +1,115 @@
+"""The one `Settings` object, loaded at the edge (CLI, app factory) and passed down.
+
+Precedence: command-line flag > `CLAWSCOPE_*` environment variable > config file
+(`~/.clawscope/config.toml`, or `CLAWSCOPE_CONFIG`) > default. Library code never reads the
+environment itself; it receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from clawscope.errors import ConfigError
+
+
+def default_home() -> Path:
+    return Path.home() / ".clawscope"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting clawscope has. Documented in the README's settings table (a docs test checks)."""
+
+    db: str = ""  # database URL; "" = sqlite at <home>/clawscope.db
+    home: Path = field(default_factory=default_home)
+    state_dirs: tuple[Path, ...] = ()  # OpenClaw state dirs; () = discover
+    instance: str = field(default_factory=socket.gethostname)  # name of this machine's data
+    host: str = "127.0.0.1"
+    port: int = 8765
+    no_auth: bool = False
+    cors_origins: tuple[str, ...] = ()
+    webhook_window_s: int = 10
+    webhook_max_bytes: int = 8 * 1024 * 1024
+    price_estimates: bool = True  # estimate cost of unpriced calls (reported apart)
+
+    @property
+    def db_url(self) -> str:
+        return self.db or f"sqlite:///{self.home / 'clawscope.db'}"
+
+
+_ENV_PREFIX = "CLAWSCOPE_"
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build Settings from defaults, the config file, the environment and explicit overrides.
+
+    `overrides` holds flag values; `None` values mean "flag not given" and are ignored.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = config_file or Path(env.get("CLAWSCOPE_CONFIG", "") or (default_home() / "config.toml"))
+    if path.is_file():
+        values.update(_read_file(path))
+    known = {f.name for f in fields(Settings)}
+    for name in known:
+        raw = env.get(_ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = raw
+    for name, value in (overrides or {}).items():
+        if value is not None and value != ():
+            values[name] = value
+    return _coerce(replace(Settings(), **{k: v for k, v in values.items() if k in known}))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    return data.get("clawscope", data)
+
+
+def _coerce(s: Settings) -> Settings:
+    """Turn environment/file strings into the declared types; reject what does not fit."""
+    try:
+        return replace(
+            s,
+            home=Path(s.home).expanduser(),
+            state_dirs=tuple(Path(p).expanduser() for p in _seq(s.state_dirs, os.pathsep)),
+            port=int(s.port),
+            no_auth=_bool(s.no_auth),
+            cors_origins=tuple(_seq(s.cors_origins, ",")),
+            webhook_window_s=int(s.webhook_window_s),
+            webhook_max_bytes=int(s.webhook_max_bytes),
+            price_estimates=_bool(s.price_estimates),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid setting: {exc}") from None
+
+
+def _seq(value: Any, sep: str) -> list[str]:
+    if isinstance(value, str):
+        return [p for p in value.split(sep) if p]
+    return [str(v) for v in value]
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")

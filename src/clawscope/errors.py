@@ -1,0 +1,38 @@
+"""The small error hierarchy every layer raises and each edge translates once.
+
+The CLI turns a `ClawscopeError` into a one-line message and an exit code; the web app turns it into
+the JSON error envelope. Anything else reaching an edge is a bug and keeps its traceback.
+"""
+
+
+class ClawscopeError(Exception):
+    """Base of every error clawscope raises on purpose."""
+
+    exit_code = 1
+    code = "error"
+
+
+class UsageError(ClawscopeError):
+    """The user asked for something that cannot be done as asked (bad flag value, missing path)."""
+
+    exit_code = 2
+    code = "invalid_request"
+
+
+class ConfigError(ClawscopeError):
+    """The configuration (file, environment, flags) is invalid."""
+
+    exit_code = 2
+    code = "invalid_config"
+
+
+class StoreError(ClawscopeError):
+    """The database cannot be opened, migrated or written."""
+
+    code = "store_error"
+
+
+class NotFoundError(ClawscopeError):
+    """A requested object does not exist."""
+
+    code = "not_found"

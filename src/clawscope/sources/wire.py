@@ -1,0 +1,218 @@
+"""The wire shape of one transcript record, as msgspec Structs, and a decoder that never gives up.
+
+A record is a JSONL line (JSONL era) or a `transcript_events` row (SQLite era): the same logical
+format (format doc §2). Only the fields clawscope reads are declared, so msgspec skips the rest
+(long texts, skill snapshots) without building Python objects for them; that is what makes ingest
+faster than `json.loads` alone.
+
+`decode_record` first tries the strict typed decode. When a field has the wrong type it falls back
+to a generic decode and removes each offending value (reported as a `WRONG_TYPE` finding) until the
+record fits; nothing else of the record is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+Num = int | float
+
+
+class WUsageCost(msgspec.Struct):
+    input: Num | None = None
+    output: Num | None = None
+    cacheRead: Num | None = None  # noqa: N815 - wire names
+    cacheWrite: Num | None = None  # noqa: N815
+    total: Num | None = None
+
+
+class WUsage(msgspec.Struct):
+    input: Num | None = None
+    output: Num | None = None
+    cacheRead: Num | None = None  # noqa: N815
+    cacheWrite: Num | None = None  # noqa: N815
+    totalTokens: Num | None = None  # noqa: N815
+    cost: WUsageCost | None = None
+
+
+class WBlock(msgspec.Struct):
+    type: str | None = None
+    id: str | None = None
+    name: str | None = None
+    arguments: msgspec.Raw = msgspec.Raw()
+    text: str | None = None
+
+
+class WDetails(msgspec.Struct):
+    # toolResult details (exec, read, …)
+    status: str | None = None
+    exitCode: int | None = None  # noqa: N815
+    durationMs: Num | None = None  # noqa: N815
+    error: msgspec.Raw = msgspec.Raw()
+    # openclaw.nested-tool.v1 details
+    parentToolCallId: str | None = None  # noqa: N815
+    toolCallId: str | None = None  # noqa: N815
+    toolName: str | None = None  # noqa: N815
+    isError: bool | None = None  # noqa: N815
+    result: msgspec.Raw = msgspec.Raw()
+
+
+class WOpenclaw(msgspec.Struct):
+    runId: str | None = None  # noqa: N815
+
+
+class WMessage(msgspec.Struct):
+    role: str | None = None
+    content: list[WBlock] | str | None = None
+    provider: str | None = None
+    model: str | None = None
+    api: str | None = None
+    stopReason: str | None = None  # noqa: N815
+    errorMessage: str | None = None  # noqa: N815
+    usage: WUsage | None = None
+    timestamp: Num | None = None
+    responseId: str | None = None  # noqa: N815
+    toolCallId: str | None = None  # noqa: N815
+    toolName: str | None = None  # noqa: N815
+    isError: bool | None = None  # noqa: N815
+    details: WDetails | None = None
+    customType: str | None = None  # noqa: N815
+    openclaw: WOpenclaw | None = msgspec.field(default=None, name="__openclaw")
+
+
+class WSnapshot(msgspec.Struct):
+    provider: str | None = None
+    modelApi: str | None = None  # noqa: N815
+    modelId: str | None = None  # noqa: N815
+
+
+class WRecord(msgspec.Struct):
+    type: str | None = None
+    id: str | None = None
+    parentId: str | None = None  # noqa: N815
+    timestamp: datetime | Num | None = None
+    message: WMessage | None = None
+    # header
+    version: int | None = None
+    cwd: str | None = None
+    # model_change / thinking_level_change / custom
+    provider: str | None = None
+    modelId: str | None = None  # noqa: N815
+    thinkingLevel: str | None = None  # noqa: N815
+    customType: str | None = None  # noqa: N815
+    data: msgspec.Raw = msgspec.Raw()
+    # compaction
+    summary: str | None = None
+    firstKeptEntryId: str | None = None  # noqa: N815
+    tokensBefore: Num | None = None  # noqa: N815
+    fromHook: bool | None = None  # noqa: N815
+
+
+_STRICT = msgspec.json.Decoder(WRecord)
+_GENERIC = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
+_PATH = re.compile(r"at `\$(.*)`$")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_MAX_REPAIRS = 32
+
+
+class RecordError(Exception):
+    """The record cannot be used at all (invalid JSON, not an object)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def decode_record(raw: bytes) -> tuple[WRecord, list[str]]:
+    """Decode one record; return it with the wrong-typed field paths that were dropped.
+
+    Raises `RecordError` with code `invalid_json` or `not_an_object` when nothing is usable.
+    """
+    try:
+        return _STRICT.decode(raw), []
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
+    obj = _GENERIC.decode(raw)
+    if not isinstance(obj, dict):
+        raise RecordError("not_an_object", f"a JSON {type(obj).__name__}, not an object")
+    return _repair(obj)
+
+
+def _repair(obj: dict[str, Any]) -> tuple[WRecord, list[str]]:
+    """Drop each wrong-typed value msgspec names, re-encode, and decode again (bad path only)."""
+    dropped: list[str] = []
+    for _ in range(_MAX_REPAIRS):
+        try:
+            return _STRICT.decode(_ENCODER.encode(obj)), dropped
+        except msgspec.ValidationError as exc:
+            path = _error_path(str(exc))
+            if path is None or not _drop(obj, path):
+                break
+            dropped.append(path)
+    # Give up on the detail: keep only what identifies the entry.
+    keep = {k: obj[k] for k in ("type", "id", "parentId") if isinstance(obj.get(k), str)}
+    dropped.append("$ (record reduced to type/id)")
+    return _STRICT.decode(_ENCODER.encode(keep)), dropped
+
+
+def _error_path(message: str) -> str | None:
+    m = _PATH.search(message)
+    return m.group(1) if m else None
+
+
+def _drop(obj: Any, path: str) -> bool:
+    """Remove the value at `path` (".message.usage.input", ".message.content[2]") from `obj`."""
+    steps = [(m.group(1), m.group(2)) for m in _STEP.finditer(path)]
+    if not steps:
+        return False
+    node = obj
+    for key, index in steps[:-1]:
+        node = node.get(key) if key is not None and isinstance(node, dict) else _item(node, index)
+        if node is None:
+            return False
+    key, index = steps[-1]
+    if key is not None and isinstance(node, dict) and key in node:
+        del node[key]
+        return True
+    if index is not None and isinstance(node, list) and int(index) < len(node):
+        del node[int(index)]
+        return True
+    return False
+
+
+def _item(node: Any, index: str | None) -> Any:
+    if index is None or not isinstance(node, list) or int(index) >= len(node):
+        return None
+    return node[int(index)]
+
+
+def to_ms(value: datetime | float | None) -> int | None:
+    """Entry timestamps are ISO strings (decoded to datetime), message timestamps ms numbers."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return int(value.timestamp() * 1000)
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    if abs(value) < 100_000_000_000:  # seconds, not milliseconds
+        value *= 1000
+    return int(value)
+
+
+def decode_json(raw: bytes | msgspec.Raw | None) -> Any:
+    """Generic decode of a raw sub-document (tool arguments, custom data); None when invalid."""
+    if raw is None:
+        return None
+    try:
+        return _GENERIC.decode(raw)
+    except msgspec.DecodeError:
+        return None
