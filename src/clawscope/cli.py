@@ -6,15 +6,22 @@ traceback. JSON outputs (`--json`) are documented in the README and kept stable.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from clawscope import __version__
-from clawscope.errors import ClawscopeError
+from clawscope import __version__, analytics
+from clawscope.config import Settings, load_settings
+from clawscope.errors import ClawscopeError, UsageError
+from clawscope.store import Store
+from clawscope.store.queries import DIMENSIONS, Filters
+from clawscope.timeutil import now_ms, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,3 +53,203 @@ def cli() -> None:
 
 def main() -> None:
     cli(prog_name="clawscope")
+
+
+# -- shared options and helpers ---------------------------------------------------------------------
+
+db_option = click.option(
+    "--db", "db", metavar="URL", help="Database URL (default: ~/.clawscope/clawscope.db; env CLAWSCOPE_DB)."
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (the shape is documented in the README)."
+)
+
+
+def _settings(**flags: Any) -> Settings:
+    return load_settings(flags)
+
+
+def _open(settings: Settings) -> Store:
+    return Store(settings.db_url)
+
+
+def _echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def _filters(since: str | None, until: str | None, **eq: str | None) -> Filters:
+    now = now_ms()
+    return Filters(
+        since_ms=parse_when(since, now, "--since") if since else None,
+        until_ms=parse_when(until, now, "--until") if until else None,
+        **eq,
+    )
+
+
+def _state_dirs(paths: tuple[str, ...], settings: Settings) -> list[Path]:
+    from clawscope.sources.layout import discover_state_dirs, looks_like_state_dir
+
+    if paths:
+        dirs = [Path(p).expanduser() for p in paths]
+        for d in dirs:
+            if not d.is_dir():
+                raise UsageError(f"not a directory: {d}")
+            if not looks_like_state_dir(d):
+                raise UsageError(
+                    f"{d} does not look like an OpenClaw state dir (no agents/ folder, no openclaw.json)"
+                )
+        return dirs
+    if settings.state_dirs:
+        return list(settings.state_dirs)
+    return discover_state_dirs(os.environ, Path.home())
+
+
+# -- ingest ---------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("state_dirs", nargs=-1, type=click.Path(file_okay=False))
+@db_option
+@json_option
+@click.option("--instance", help="Name for this machine's data (default: the host name).")
+@click.option(
+    "--no-estimates", is_flag=True, help="Do not estimate the cost of calls OpenClaw did not price."
+)
+@handle_errors
+def ingest(
+    state_dirs: tuple[str, ...], db: str | None, as_json: bool, instance: str | None, no_estimates: bool
+) -> None:
+    """Ingest OpenClaw state (both storage eras) into the clawscope database.
+
+    Without STATE_DIRS, the OpenClaw state dirs of this machine are found (OPENCLAW_STATE_DIR, or
+    ~/.openclaw and the legacy ~/.clawdbot, ~/.moltbot, ~/.moldbot). Re-running reads only what is new.
+
+    \b
+    Example:
+      clawscope ingest ~/.openclaw --json
+    """
+    from clawscope.ingest import ingest as run_ingest
+
+    settings = _settings(db=db, instance=instance, price_estimates=False if no_estimates else None)
+    dirs = _state_dirs(state_dirs, settings)
+    if not dirs:
+        raise UsageError("no OpenClaw state dir found; pass one (e.g. clawscope ingest ~/.openclaw)")
+    with _open(settings) as store:
+        if not as_json and sys.stderr.isatty():
+            report = _ingest_with_progress(store, dirs, settings)
+        else:
+            report = run_ingest(store, dirs, instance=settings.instance, estimate=settings.price_estimates)
+    if as_json:
+        _echo_json({"ingested": report.counts(), "problems": report.problems})
+    else:
+        c = report.counts()
+        click.echo(
+            f"ingested {c['sessions']} sessions, {c['entries']} entries, {c['llmCalls']} model calls, "
+            f"{c['toolCalls']} tool calls from {c['files']} sources in {report.seconds:.1f}s"
+            + (f"; {report.problems} new problems (clawscope problems)" if report.problems else "")
+        )
+
+
+def _ingest_with_progress(store: Store, dirs: list[Path], settings: Settings) -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from clawscope.ingest import ingest as run_ingest
+
+    with Progress("ingesting", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task("ingest", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        return run_ingest(
+            store, dirs, instance=settings.instance, estimate=settings.price_estimates, progress=on_progress
+        )
+
+
+# -- stats, sessions, problems ----------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@json_option
+@click.option("--since", metavar="ISO|7d", help="Start of the period (inclusive).")
+@click.option("--until", metavar="ISO|7d", help="End of the period (exclusive).")
+@click.option("--by", type=click.Choice(DIMENSIONS), help="Break the totals down by this dimension.")
+@click.option("--agent", help="Only this agent.")
+@click.option("--kind", help="Only sessions of this kind (main, subagent, cron-run, …).")
+@handle_errors
+def stats(
+    db: str | None,
+    as_json: bool,
+    since: str | None,
+    until: str | None,
+    by: str | None,
+    agent: str | None,
+    kind: str | None,
+) -> None:
+    """Cost, tokens, model calls, tool calls and errors, in total or by a dimension.
+
+    \b
+    Example:
+      clawscope stats --since 7d --by model
+    """
+    settings = _settings(db=db)
+    with _open(settings) as store:
+        result = analytics.stats(store, _filters(since, until, agent=agent, kind=kind), by)
+    if as_json:
+        _echo_json(result)
+        return
+    from clawscope.render import print_stats
+
+    print_stats(result)
+
+
+@cli.command()
+@db_option
+@json_option
+@click.option("--agent", help="Only this agent.")
+@click.option("--kind", help="Only sessions of this kind (main, subagent, cron-run, heartbeat, …).")
+@click.option("--since", metavar="ISO|7d", help="Only sessions active since then.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (most recent first).")
+@handle_errors
+def sessions(
+    db: str | None, as_json: bool, agent: str | None, kind: str | None, since: str | None, limit: int | None
+) -> None:
+    """List transcript sessions with their cost, calls and errors.
+
+    \b
+    Example:
+      clawscope sessions --kind subagent --since 2026-11-01
+    """
+    settings = _settings(db=db)
+    with _open(settings) as store:
+        rows = analytics.sessions(store, _filters(since, None, agent=agent, kind=kind), limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    from clawscope.render import print_sessions
+
+    print_sessions(rows)
+
+
+@cli.command()
+@db_option
+@json_option
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@handle_errors
+def problems(db: str | None, as_json: bool, limit: int | None) -> None:
+    """Input that could not be used as is: where it was and why (nothing is dropped silently).
+
+    \b
+    Example:
+      clawscope problems --json
+    """
+    settings = _settings(db=db)
+    with _open(settings) as store:
+        rows = analytics.problems(store, limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    from clawscope.render import print_problems
+
+    print_problems(rows)

@@ -77,7 +77,8 @@ def _read_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    return data.get("clawscope", data)
+    section = data.get("clawscope", data)
+    return dict(section) if isinstance(section, dict) else {}
 
 
 def _coerce(s: Settings) -> Settings:

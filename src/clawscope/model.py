@@ -163,7 +163,8 @@ class SessionMeta(msgspec.Struct, frozen=True, kw_only=True):
     instance: str
     agent_id: str | None = None
     key: str | None = None
-    kind: SessionKind | None = None
+    kind: SessionKind | None = None  # from the session key: authoritative
+    inferred_kind: SessionKind | None = None  # from the transcript's content, when no key is known
     trigger: Trigger | None = None
     channel: str | None = None
     chat_type: str | None = None

@@ -31,6 +31,7 @@ from clawscope.model import (
     LlmCall,
     Problem,
     ProblemCode,
+    SessionKind,
     Severity,
     ToolCall,
     ToolResult,
@@ -85,18 +86,26 @@ class DecoderState(msgspec.Struct, omit_defaults=True):
 
     turn_trigger: Trigger | None = None
     header_seen: bool = False
+    first_user_seen: bool = False
+    inferred_kind: SessionKind | None = None  # what the first user message says the session is
 
 
 class TranscriptDecoder:
     """Decodes one session's records into a `TranscriptBatch`. Feed records in transcript order."""
 
     def __init__(
-        self, session_id: str, source: str, path: str, state: DecoderState | None = None
+        self,
+        session_id: str,
+        source: str,
+        path: str,
+        state: DecoderState | None = None,
+        seen: set[str] | None = None,
     ) -> None:
         self.session_id = session_id
         self.source = source
         self.path = path
         self.state = state or DecoderState()
+        self.seen = seen if seen is not None else set()  # entry ids already stored: skip them
         self.header: WRecord | None = None
         self.batch = TranscriptBatch(session_id)
 
@@ -112,10 +121,28 @@ class TranscriptDecoder:
         try:
             rec, dropped = decode_record(raw)
         except RecordError as exc:
+            if exc.code == "invalid_utf8":
+                self.problem(
+                    where, ProblemCode.INVALID_UTF8, "invalid UTF-8 replaced by U+FFFD", Severity.WARNING, raw
+                )
+                return self.feed(raw.decode("utf-8", "replace").encode(), pos, where)
+            start = raw.rfind(b'{"type":') if exc.code == "invalid_json" else -1
+            if start > 0:
+                # A cut-off record with a complete one appended after it (a writer crashed mid-line).
+                self.problem(
+                    where,
+                    ProblemCode.TRUNCATED_LINE,
+                    "cut-off record before a complete one; the cut-off part is lost",
+                    Severity.ERROR,
+                    raw[:start],
+                )
+                return self.feed(raw[start:], pos, where)
             self.problem(where, ProblemCode(exc.code), exc.reason, Severity.ERROR, raw)
             return None
         for path in dropped:
-            self.problem(where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; value ignored", Severity.WARNING, raw)
+            self.problem(
+                where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; value ignored", Severity.WARNING, raw
+            )
         return self.record(rec, raw, pos, where)
 
     def record(self, rec: WRecord, raw: bytes, pos: int, where: str) -> str:
@@ -124,15 +151,22 @@ class TranscriptDecoder:
             self.problem(where, ProblemCode.MISSING_FIELD, "record has no type", Severity.WARNING, raw)
             etype = "unknown"
         entry_id = rec.id or ("~" + hashlib.blake2b(raw, digest_size=10).hexdigest())
-        ts = to_ms(rec.timestamp)
         msg = rec.message
         role = msg.role if msg is not None else None
+        if entry_id in self.seen:  # a copy (checkpoint, backup, archive, doctor import): counted once
+            if role == "user" and msg is not None:
+                self.state.turn_trigger = classify_turn(_text_of(msg.content, 4000))
+            return entry_id
+        self.seen.add(entry_id)
+        ts = to_ms(rec.timestamp)
         if etype == "session":
             self.header = rec
             self.state.header_seen = True
         elif etype == "message":
             if msg is None:
-                self.problem(where, ProblemCode.MISSING_FIELD, "message entry without message", Severity.WARNING, raw)
+                self.problem(
+                    where, ProblemCode.MISSING_FIELD, "message entry without message", Severity.WARNING, raw
+                )
             else:
                 self._message(msg, entry_id, ts, where, raw)
         elif etype == "compaction":
@@ -142,13 +176,21 @@ class TranscriptDecoder:
         elif etype == "custom" and rec.customType == "model-snapshot":
             self._snapshot(rec, entry_id, ts)
         elif etype not in KNOWN_ENTRY_TYPES:
-            self.problem(where, ProblemCode.UNKNOWN_ENTRY_TYPE, f"unknown entry type {etype!r}; kept as is", Severity.INFO, raw)
+            self.problem(
+                where,
+                ProblemCode.UNKNOWN_ENTRY_TYPE,
+                f"unknown entry type {etype!r}; kept as is",
+                Severity.INFO,
+                raw,
+            )
         if ts is None and msg is not None and msg.timestamp is not None:
             ts = to_ms(msg.timestamp)
         self.batch.entries.append(Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw))
         return entry_id
 
-    def problem(self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b"") -> None:
+    def problem(
+        self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b""
+    ) -> None:
         excerpt = raw[:EXCERPT].decode("utf-8", "replace")
         self.batch.problems.append(Problem(self.source, self.path, where, code, reason, severity, excerpt))
 
@@ -161,7 +203,11 @@ class TranscriptDecoder:
         elif role == "toolResult":
             self._tool_result(msg, entry_id, ts)
         elif role == "user":
-            self.state.turn_trigger = classify_turn(_text_of(msg.content, 4000))
+            text = _text_of(msg.content, 4000)
+            self.state.turn_trigger = classify_turn(text)
+            if not self.state.first_user_seen:
+                self.state.first_user_seen = True
+                self.state.inferred_kind = infer_kind(text, self.state.turn_trigger)
         elif role == "custom" and msg.customType == NESTED_TOOL and msg.details is not None:
             self._nested_tool(msg.details, entry_id, ts)
 
@@ -170,13 +216,27 @@ class TranscriptDecoder:
             return
         usage, cost = self._usage(msg.usage, where, raw)
         if msg.usage is None:
-            self.problem(where, ProblemCode.MISSING_USAGE, "assistant message without usage", Severity.WARNING, raw)
+            self.problem(
+                where, ProblemCode.MISSING_USAGE, "assistant message without usage", Severity.WARNING, raw
+            )
         started = to_ms(msg.timestamp)
         run_id = msg.openclaw.runId if msg.openclaw is not None else None
         self.batch.llm_calls.append(
             LlmCall(
-                self.session_id, entry_id, ts, started, msg.provider, msg.model, msg.api, msg.stopReason,
-                msg.errorMessage, usage, cost, msg.responseId, run_id, self.state.turn_trigger,
+                self.session_id,
+                entry_id,
+                ts,
+                started,
+                msg.provider,
+                msg.model,
+                msg.api,
+                msg.stopReason,
+                msg.errorMessage,
+                usage,
+                cost,
+                msg.responseId,
+                run_id,
+                self.state.turn_trigger,
             )
         )
         if isinstance(msg.content, list):
@@ -198,15 +258,24 @@ class TranscriptDecoder:
         cost = None
         c = u.cost
         if c is not None:
-            parts = [_usd(v, name, bad) for v, name in ((c.input, "input"), (c.output, "output"),
-                     (c.cacheRead, "cacheRead"), (c.cacheWrite, "cacheWrite"))]
+            parts = [
+                _usd(v, name, bad)
+                for v, name in (
+                    (c.input, "input"),
+                    (c.output, "output"),
+                    (c.cacheRead, "cacheRead"),
+                    (c.cacheWrite, "cacheWrite"),
+                )
+            ]
             total = _usd(c.total, "total", bad)
             if total is None and c.total is None and any(p is not None for p in parts):
                 total = sum(p or 0.0 for p in parts)  # components reported without a total
             if total is not None:
-                cost = Cost(*(p or 0.0 for p in parts), total=total)
+                cost = Cost(parts[0] or 0.0, parts[1] or 0.0, parts[2] or 0.0, parts[3] or 0.0, total)
         for name in bad:
-            self.problem(where, ProblemCode.ABSURD_NUMBER, f"absurd usage value {name}; ignored", Severity.WARNING, raw)
+            self.problem(
+                where, ProblemCode.ABSURD_NUMBER, f"absurd usage value {name}; ignored", Severity.WARNING, raw
+            )
         return usage, cost
 
     def _tool_call(self, block: WBlock, index: int, entry_id: str, ts: int | None) -> None:
@@ -227,7 +296,9 @@ class TranscriptDecoder:
             if args is None:
                 args = decode_json(raw_args)
             exec_info = _exec_info(args)
-        self.batch.tool_calls.append(ToolCall(self.session_id, call_id, entry_id, ts, name, raw_args, wrapper, exec_info))
+        self.batch.tool_calls.append(
+            ToolCall(self.session_id, call_id, entry_id, ts, name, raw_args, wrapper, exec_info)
+        )
 
     def _tool_result(self, msg: WMessage, entry_id: str, ts: int | None) -> None:
         call_id = msg.toolCallId
@@ -240,9 +311,19 @@ class TranscriptDecoder:
         error_text = _error_text(d, texts) if error else None
         self.batch.tool_results.append(
             ToolResult(
-                self.session_id, call_id, entry_id, ts, msg.toolName,
-                ToolStatus.ERROR if error else ToolStatus.OK, msg.isError, d.status,
-                d.exitCode, _int(d.durationMs), error_text, sum(len(t) for t in texts), real_name,
+                self.session_id,
+                call_id,
+                entry_id,
+                ts,
+                msg.toolName,
+                ToolStatus.ERROR if error else ToolStatus.OK,
+                msg.isError,
+                d.status,
+                d.exitCode,
+                _int(d.durationMs),
+                error_text,
+                sum(len(t) for t in texts),
+                real_name,
             )
         )
 
@@ -252,14 +333,27 @@ class TranscriptDecoder:
         result = decode_json(d.result) if d.result else None
         rdetails = result.get("details") if isinstance(result, dict) else None
         rstatus = rdetails.get("status") if isinstance(rdetails, dict) else None
-        error = d.isError is True or (isinstance(result, dict) and result.get("isError") is True) or (
-            isinstance(rstatus, str) and rstatus.lower() in ERROR_STATUSES
+        error = (
+            d.isError is True
+            or (isinstance(result, dict) and result.get("isError") is True)
+            or (isinstance(rstatus, str) and rstatus.lower() in ERROR_STATUSES)
         )
         self.batch.tool_results.append(
             ToolResult(
-                self.session_id, d.parentToolCallId, entry_id, ts, d.toolName,
-                ToolStatus.ERROR if error else ToolStatus.OK, d.isError,
-                rstatus if isinstance(rstatus, str) else None, None, None, None, 0, d.toolName, nested=True,
+                self.session_id,
+                d.parentToolCallId,
+                entry_id,
+                ts,
+                d.toolName,
+                ToolStatus.ERROR if error else ToolStatus.OK,
+                d.isError,
+                rstatus if isinstance(rstatus, str) else None,
+                None,
+                None,
+                None,
+                0,
+                d.toolName,
+                nested=True,
             )
         )
 
@@ -268,8 +362,13 @@ class TranscriptDecoder:
     def _compaction(self, rec: WRecord, entry_id: str, ts: int | None) -> None:
         self.batch.compactions.append(
             Compaction(
-                self.session_id, entry_id, ts, _int(rec.tokensBefore), rec.firstKeptEntryId,
-                rec.fromHook, len(rec.summary or ""),
+                self.session_id,
+                entry_id,
+                ts,
+                _int(rec.tokensBefore),
+                rec.firstKeptEntryId,
+                rec.fromHook,
+                len(rec.summary or ""),
             )
         )
 
@@ -286,8 +385,13 @@ class TranscriptDecoder:
             return
         self.batch.changes.append(
             Change(
-                self.session_id, entry_id, ts, "snapshot",
-                provider=_str(data.get("provider")), model=_str(data.get("modelId")), api=_str(data.get("modelApi")),
+                self.session_id,
+                entry_id,
+                ts,
+                "snapshot",
+                provider=_str(data.get("provider")),
+                model=_str(data.get("modelId")),
+                api=_str(data.get("modelApi")),
             )
         )
 
@@ -319,6 +423,15 @@ def classify_turn(text: str) -> Trigger | None:
     if "[Internal task completion event]" in body and "source: subagent" in body:
         return Trigger.SUBAGENT
     return None
+
+
+def infer_kind(first_user_text: str, trigger: Trigger | None) -> SessionKind | None:
+    """What a session is, from its first user message, for transcripts whose key is unknown."""
+    if "[Subagent Context]" in first_user_text[:300]:
+        return SessionKind.SUBAGENT
+    return {Trigger.CRON: SessionKind.CRON_RUN, Trigger.HEARTBEAT: SessionKind.HEARTBEAT}.get(
+        trigger or Trigger.OTHER
+    )
 
 
 def _text_of(content: list[WBlock] | str | None, limit: int) -> str:
@@ -375,7 +488,9 @@ def _exec_info(args: Any) -> ExecInfo | None:
 def _tokens(value: float | None, name: str, bad: list[str]) -> int:
     if value is None:
         return 0
-    if isinstance(value, float) and (math.isnan(value) or value != int(value) if math.isfinite(value) else True):
+    if isinstance(value, float) and (
+        math.isnan(value) or value != int(value) if math.isfinite(value) else True
+    ):
         bad.append(name)
         return 0
     if value < 0 or value > MAX_TOKENS:

@@ -12,6 +12,7 @@ record fits; nothing else of the record is lost.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +140,8 @@ def decode_record(raw: bytes) -> tuple[WRecord, list[str]]:
         pass
     except msgspec.DecodeError as exc:
         raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise RecordError("invalid_utf8", "invalid UTF-8") from None
     obj = _GENERIC.decode(raw)
     if not isinstance(obj, dict):
         raise RecordError("not_an_object", f"a JSON {type(obj).__name__}, not an object")
@@ -201,7 +204,7 @@ def to_ms(value: datetime | float | None) -> int | None:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return int(value.timestamp() * 1000)
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         return None
     if abs(value) < 100_000_000_000:  # seconds, not milliseconds
         value *= 1000

@@ -1,0 +1,95 @@
+"""Analytics: the numbers users ask for, as plain dicts shaped for JSON, shared by CLI, API and dashboard.
+
+Every page and endpoint gets its numbers from these functions, so the CLI, the REST API and the
+dashboard can never disagree. Keys are camelCase, times ISO-8601 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from clawscope.store import Store
+from clawscope.store import queries as q
+from clawscope.store.queries import Filters
+
+__all__ = ["Filters", "iso", "problems", "sessions", "stats"]
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stats(store: Store, f: Filters, by: str | None = None) -> dict[str, Any]:
+    """`{"period", "totals", "by", "groups"}` (see README: `clawscope stats --json`)."""
+    with store.engine.connect() as conn:
+        totals = q.totals(conn, f)
+        groups = q.groups(conn, f, by) if by else []
+    return {
+        "period": {"from": iso(f.since_ms), "to": iso(f.until_ms)},
+        "totals": totals,
+        "by": by,
+        "groups": groups,
+    }
+
+
+def session_json(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sessionId": r["session_id"],
+        "key": r["key"],
+        "kind": r["kind"],
+        "trigger": r["trigger"],
+        "agent": r["agent_id"],
+        "instance": r["instance"],
+        "channel": r["channel"],
+        "parentSessionId": r["parent_session_id"],
+        "parentKey": r["parent_key"],
+        "spawnDepth": r["spawn_depth"],
+        "jobId": r["job_id"],
+        "label": r["label"] or r["display_name"],
+        "status": r["status"],
+        "firstAt": iso(r["first_ms"]),
+        "lastAt": iso(r["last_ms"]),
+        "llmCalls": r["n_llm_calls"],
+        "toolCalls": r["n_tool_calls"],
+        "toolErrors": r["n_tool_errors"],
+        "errors": r["n_errors"],
+        "tokensIn": r["tokens_in"],
+        "tokensOut": r["tokens_out"],
+        "cacheRead": r["cache_read"],
+        "cacheWrite": r["cache_write"],
+        "costUSD": float(r["cost_usd"]),
+        "estimatedCostUSD": float(r["est_cost_usd"]),
+        "entries": r["n_entries"],
+        "messages": r["n_messages"],
+        "compactions": r["n_compactions"],
+        "model": r["model"],
+        "provider": r["model_provider"],
+        "source": r["source"],
+    }
+
+
+def sessions(store: Store, f: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return [session_json(r) for r in q.session_rows(conn, f, limit)]
+
+
+def problems(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        rows = q.problem_rows(conn, limit)
+    return [
+        {
+            "id": r["problem_id"],
+            "source": r["source"],
+            "path": r["path"],
+            "location": r["location"],
+            "code": r["code"],
+            "severity": r["severity"],
+            "reason": r["reason"],
+            "excerpt": r["excerpt"],
+            "firstSeenAt": iso(r["first_seen_ms"]),
+        }
+        for r in rows
+    ]

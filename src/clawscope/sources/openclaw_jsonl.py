@@ -1,0 +1,193 @@
+"""Reads JSONL transcripts (JSONL era, and legacy files of the SQLite era) incrementally.
+
+A file's cursor is its identity (device:inode), the byte offset after the last complete line, and a
+hash of its head. A line still being written (no newline yet) is left for the next read, so it is
+read whole; a cut-off line that stays cut off (an archive, or a file untouched for `SETTLE_S`) is
+reported as a problem instead. A file replaced or truncated (new inode, smaller size, other head)
+is read again from the start; entries already stored are skipped by id, so nothing counts twice.
+Files are read in chunks: memory stays bounded whatever their size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import msgspec
+import zstandard
+
+from clawscope.model import ProblemCode, Severity, TranscriptBatch
+from clawscope.sources.layout import IMMUTABLE_VARIANTS, TranscriptFile
+from clawscope.sources.transcript import DecoderState, TranscriptDecoder
+from clawscope.sources.wire import RecordError, WRecord, decode_record, to_ms
+
+CHUNK_BYTES = 4 << 20
+HEAD_BYTES = 4096
+SETTLE_S = 300  # a file untouched this long is not being written: a cut-off last line is damage
+
+
+class FileCursor(msgspec.Struct, omit_defaults=True):
+    """How far a transcript file has been read."""
+
+    identity: str
+    offset: int = 0
+    line: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+    head: str = ""
+    head_len: int = 0
+    state: DecoderState = msgspec.field(default_factory=DecoderState)
+    partial_reported: bool = False
+
+
+def file_identity(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def is_unchanged(cursor: FileCursor | None, st: os.stat_result, settled: bool) -> bool:
+    """True when reading the file again would find nothing new (the cheap re-run check)."""
+    if cursor is None or cursor.identity != file_identity(st):
+        return False
+    if cursor.size != st.st_size or cursor.mtime_ns != st.st_mtime_ns:
+        return False
+    # A pending cut-off line must still be reported once the file has settled.
+    return cursor.offset >= st.st_size or cursor.partial_reported or not settled
+
+
+class ReadResult(msgspec.Struct):
+    """One chunk's decoded batch, and the cursor to save with it (atomically)."""
+
+    batch: TranscriptBatch
+    cursor: FileCursor
+    header_version: int | None = None
+    cwd: str | None = None
+    header_ms: int | None = None
+
+
+def read_transcript(
+    tf: TranscriptFile,
+    cursor: FileCursor | None,
+    seen: set[str],
+    now_s: float,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[ReadResult]:
+    """Read what is new in one transcript file, one chunk at a time."""
+    with open(tf.path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        settled = tf.variant in IMMUTABLE_VARIANTS or now_s - st.st_mtime > SETTLE_S
+        start = _resume_point(fh, st, cursor, tf.compressed)
+        state = msgspec.structs.replace(start.state) if start.offset else DecoderState()
+        decoder = TranscriptDecoder(tf.session_id, "jsonl", tf.path, state, seen)
+        if tf.compressed:
+            stream: BinaryIO = zstandard.ZstdDecompressor().stream_reader(fh)
+        else:
+            fh.seek(start.offset)
+            stream = fh
+        yield from _read_lines(stream, decoder, start, st, settled, chunk_bytes)
+
+
+def _resume_point(
+    fh: BinaryIO, st: os.stat_result, cursor: FileCursor | None, compressed: bool
+) -> FileCursor:
+    fresh = FileCursor(identity=file_identity(st))
+    if cursor is None or compressed or cursor.identity != fresh.identity or st.st_size < cursor.offset:
+        return fresh
+    if cursor.head_len:
+        fh.seek(0)
+        if hashlib.sha1(fh.read(cursor.head_len)).hexdigest() != cursor.head:
+            return fresh
+    return cursor
+
+
+def _read_lines(
+    stream: BinaryIO,
+    decoder: TranscriptDecoder,
+    start: FileCursor,
+    st: os.stat_result,
+    settled: bool,
+    chunk_bytes: int,
+) -> Iterator[ReadResult]:
+    offset, line = start.offset, start.line
+    head = start.head
+    head_len = start.head_len
+    carry = b""
+    while True:
+        buf = stream.read(chunk_bytes)
+        if not buf:
+            break
+        data = carry + buf if carry else buf
+        end = data.rfind(b"\n")
+        if end < 0:
+            carry = data
+            continue
+        carry = data[end + 1 :]
+        for raw in data[:end].split(b"\n"):
+            line += 1
+            if raw.strip():
+                decoder.feed(raw.rstrip(b"\r"), line - 1, f"line {line}")
+        if offset == 0 and not head_len:
+            head_len = min(HEAD_BYTES, end + 1)
+            head = hashlib.sha1(data[:head_len]).hexdigest()
+        offset += end + 1
+        yield _result(decoder, start, offset, line, st, head, head_len, False)
+    partial_reported = False
+    if carry.strip():
+        if _is_complete(carry):  # a last record written without its newline
+            line += 1
+            decoder.feed(carry, line - 1, f"line {line}")
+            offset += len(carry)
+        elif settled:
+            decoder.problem(
+                f"line {line + 1} (byte {offset})",
+                ProblemCode.TRUNCATED_LINE,
+                "last line is cut off and the file is no longer written",
+                Severity.ERROR,
+                carry,
+            )
+            partial_reported = True
+    yield _result(decoder, start, offset, line, st, head, head_len, partial_reported)
+
+
+def _result(
+    decoder: TranscriptDecoder,
+    start: FileCursor,
+    offset: int,
+    line: int,
+    st: os.stat_result,
+    head: str,
+    head_len: int,
+    partial_reported: bool,
+) -> ReadResult:
+    cursor = FileCursor(
+        identity=start.identity,
+        offset=offset,
+        line=line,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        head=head,
+        head_len=head_len,
+        state=msgspec.structs.replace(decoder.state),
+        partial_reported=partial_reported,
+    )
+    h = decoder.header
+    return ReadResult(
+        decoder.take(),
+        cursor,
+        header_version=h.version if h is not None else None,
+        cwd=h.cwd if h is not None else None,
+        header_ms=_header_ms(h),
+    )
+
+
+def _header_ms(h: WRecord | None) -> int | None:
+    return to_ms(h.timestamp) if h is not None else None
+
+
+def _is_complete(raw: bytes) -> bool:
+    try:
+        decode_record(raw)
+    except RecordError:
+        return False
+    return True

@@ -1,0 +1,133 @@
+"""The store: the only place that speaks SQL. `Store` opens (and migrates) a database by URL.
+
+Ingest writes through `Writer` (bulk, transactional, with cursors); readers use the query modules.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import msgspec
+from sqlalchemy import Engine, bindparam, select, text
+
+from clawscope.store import schema
+from clawscope.store.engine import create_store_engine
+from clawscope.store.migrate import migrate
+from clawscope.store.writer import Writer, refresh_rollups
+
+__all__ = ["Store", "Writer"]
+
+
+class Store:
+    """A migrated database and the small reads ingest needs."""
+
+    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = create_store_engine(url)
+        if auto_migrate:
+            migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- cursors --------------------------------------------------------------------------------
+
+    def cursors(self, prefix: str) -> dict[str, bytes]:
+        """Saved cursors whose key starts with `prefix`."""
+        stmt = select(schema.cursors.c.key, schema.cursors.c.value).where(
+            schema.cursors.c.key.startswith(prefix, autoescape=True)
+        )
+        with self.engine.connect() as conn:
+            return {k: v.encode() for k, v in conn.execute(stmt)}
+
+    def cursor(self, key: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(schema.cursors.c.value).where(schema.cursors.c.key == key)).scalar()
+        return value.encode() if value is not None else None
+
+    # -- what is already stored -----------------------------------------------------------------
+
+    def sessions_with_entries(self) -> set[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.sessions.c.session_id).where(schema.sessions.c.n_entries > 0))
+            return {r[0] for r in rows}
+
+    def entry_ids(self, session_id: str) -> set[str]:
+        stmt = (
+            select(schema.entries.c.entry_id)
+            .join(schema.sessions, schema.sessions.c.sid == schema.entries.c.sid)
+            .where(schema.sessions.c.session_id == session_id)
+        )
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(stmt)}
+
+    def deleted_session_ids(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(schema.deleted_sessions.c.session_id))}
+
+    def problem_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM problems")).scalar() or 0)
+
+    # -- after ingest ---------------------------------------------------------------------------
+
+    def link_sessions(self) -> None:
+        """Resolve parent session keys to sessions (a sub-agent's parent, a fork's source)."""
+        with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+            conn.execute(_PARENT_FROM_RUNS)
+            conn.execute(_PARENT_SID)
+
+    def record_run(self, started_ms: int, status: str, counts: dict[str, int]) -> None:
+        with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+            conn.execute(
+                schema.ingest_runs.insert().values(
+                    started_ms=started_ms,
+                    finished_ms=int(time.time() * 1000),
+                    status=status,
+                    counts=msgspec.json.encode(counts).decode(),
+                )
+            )
+
+    def refresh(self, session_ids: Iterable[str]) -> None:
+        """Recompute roll-ups of these sessions (after a deletion, a repricing…)."""
+        ids = list(session_ids)
+        if not ids:
+            return
+        stmt = select(schema.sessions.c.sid).where(
+            schema.sessions.c.session_id.in_(bindparam("ids", expanding=True))
+        )
+        with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+            refresh_rollups(conn, [r[0] for r in conn.execute(stmt, {"ids": ids})])
+
+
+# A sub-agent whose own entry does not name its parent: the sub-agent run registry does.
+_PARENT_FROM_RUNS = text("""
+UPDATE sessions SET parent_key = (
+    SELECT r.requester_session_key FROM subagent_runs r
+    WHERE r.child_session_key = sessions.key AND r.requester_session_key IS NOT NULL
+    ORDER BY r.created_ms DESC LIMIT 1)
+WHERE parent_key IS NULL AND key IS NOT NULL
+  AND EXISTS (SELECT 1 FROM subagent_runs r WHERE r.child_session_key = sessions.key
+              AND r.requester_session_key IS NOT NULL)
+""")
+
+# A key names the current session of a conversation; when it has had several (resets), the parent
+# is the one that had started before the child, the latest such.
+_PARENT_SID = text("""
+UPDATE sessions SET parent_sid = COALESCE(
+    (SELECT p.sid FROM sessions p
+     WHERE p.key = sessions.parent_key AND p.instance = sessions.instance AND p.sid <> sessions.sid
+       AND p.first_ms <= sessions.first_ms
+     ORDER BY p.first_ms DESC LIMIT 1),
+    (SELECT p.sid FROM sessions p
+     WHERE p.key = sessions.parent_key AND p.instance = sessions.instance AND p.sid <> sessions.sid
+     ORDER BY p.first_ms DESC LIMIT 1))
+WHERE parent_key IS NOT NULL
+""")

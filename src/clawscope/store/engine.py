@@ -1,0 +1,84 @@
+"""Opening the database: URL handling and every SQLite/PostgreSQL difference in one place.
+
+SQLite is the embedded default; PostgreSQL serves teams and several server replicas. Connections
+are configured once, on connect, here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from clawscope.errors import StoreError
+
+# Why each SQLite pragma:
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",  # readers (dashboard, API) never block the ingest writer, nor it them
+    "PRAGMA synchronous = NORMAL",  # with WAL: durable at checkpoints, atomic always; no fsync per commit
+    "PRAGMA cache_size = -65536",  # 64 MiB page cache: bulk inserts into several B-trees stay in memory
+    "PRAGMA temp_store = MEMORY",  # sorts for GROUP BY on big tables stay off disk
+    "PRAGMA busy_timeout = 30000",  # a second writer (serve + a manual ingest) waits instead of failing
+    "PRAGMA foreign_keys = OFF",  # integrity is kept by the writer; FK checks cost on every bulk row
+)
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs users type (`postgres://…`, a bare file path) and pick our drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if "://" not in url:
+        url = "sqlite:///" + str(Path(url).expanduser().resolve())
+    return url
+
+
+def create_store_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StoreError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of {database}: {exc.strerror}") from None
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see `_on_begin`).
+        dbapi_conn.isolation_level = None
+        for pragma in _SQLITE_PRAGMAS:
+            dbapi_conn.execute(pragma)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads then writes can fail
+        # with SQLITE_BUSY without waiting, when another process wrote in between.
+        immediate = conn.get_execution_options().get("clawscope_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def placeholder(engine: Engine) -> str:
+    """The DB-API parameter marker of the driver, for the bulk-write SQL compiled in `bulk.py`."""
+    return "?" if is_sqlite(engine) else "%s"

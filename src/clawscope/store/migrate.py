@@ -1,0 +1,68 @@
+"""Ordered schema migrations, run on start and on demand (`clawscope db upgrade`).
+
+A new database is created from `schema.py` (the single source of truth) and stamped with the newest
+revision; an existing one is upgraded through Alembic revisions in `migrations/versions/`, in order.
+Revision 0001 is the baseline. Concurrent starts (several server replicas) are serialised: SQLite by
+its write lock, PostgreSQL by an advisory lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from clawscope.errors import StoreError
+from clawscope.store.schema import metadata
+
+_LOCK_ID = 0x636C6177  # "claw": PostgreSQL advisory lock taken while migrating
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> str:
+    """Bring the database to the newest schema; return the revision it is at."""
+    cfg = _config()
+    script = ScriptDirectory.from_config(cfg)
+    head = head_revision()
+    try:
+        with engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+            ctx = MigrationContext.configure(conn)
+            current = ctx.get_current_revision()
+            if current == head:
+                return head
+            if current is None:
+                if inspect(conn).has_table("sessions"):
+                    raise StoreError(
+                        "the database has clawscope tables but no schema version; refusing to touch it"
+                    )
+                metadata.create_all(conn)
+                ctx.stamp(script, head)
+                return head
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            return head
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open or migrate the database: {exc.__class__.__name__}: {exc}") from None

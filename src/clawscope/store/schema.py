@@ -1,0 +1,352 @@
+"""The store's schema: every table, in one place, for SQLite and PostgreSQL alike.
+
+Design choices that later features rely on:
+* A transcript session is identified by OpenClaw's session id (`sessions.session_id`) and, inside the
+  store, by a small integer `sid` that every per-entry table uses (shorter keys, faster joins).
+* Every entry is kept, once: `entries` has the primary key (sid, entry_id), so copies, archives and
+  the same session in both storage eras can never be stored twice. The entry's raw JSON lives in
+  zstd-compressed `entry_blocks` (one per written batch), not per row: storing raw text per row made
+  ingest three times slower and the database 2.5× the size of the transcripts.
+* Derived facts (model calls, tool calls, compactions, changes) hang off the entry that carries them
+  and share its key, so they are idempotent too. A tool call gathers its call, its result and the
+  nested-tool record in one row, each written by an upsert that only fills its own columns.
+* All times are integer milliseconds since the epoch, UTC.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL; INTEGER on SQLite so that an INTEGER PRIMARY KEY is the rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Ms = BigInteger  # milliseconds since the epoch
+
+_KIND = "COALESCE(key_kind, inferred_kind, 'other')"
+_TRIGGER = (
+    f"CASE {_KIND} WHEN 'main' THEN 'main' WHEN 'direct' THEN 'main' WHEN 'group' THEN 'channel' "
+    "WHEN 'channel' THEN 'channel' WHEN 'room' THEN 'channel' WHEN 'subagent' THEN 'subagent' "
+    "WHEN 'cron' THEN 'cron' WHEN 'cron-run' THEN 'cron' WHEN 'heartbeat' THEN 'heartbeat' "
+    "WHEN 'hook' THEN 'hook' WHEN 'openai-api' THEN 'api' ELSE 'other' END"
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("sid", Id, primary_key=True, autoincrement=True),
+    Column("session_id", Text, nullable=False, unique=True),
+    Column("instance", Text, nullable=False),
+    Column("agent_id", Text),
+    Column("key", Text),
+    Column("key_kind", Text),  # from the session key: authoritative
+    Column("key_rank", Integer),  # how specific the key is: a cron run key beats its job's base key
+    Column("inferred_kind", Text),  # from the transcript, when no key is known (old archives)
+    Column("kind", Text, Computed(_KIND, persisted=True)),
+    Column("trigger", Text, Computed(_TRIGGER, persisted=True)),
+    Column("channel", Text),
+    Column("chat_type", Text),
+    Column("parent_key", Text),
+    Column("parent_sid", Id),
+    Column("spawn_depth", Integer),
+    Column("job_id", Text),
+    Column("label", Text),
+    Column("display_name", Text),
+    Column("status", Text),
+    Column("started_ms", Ms),
+    Column("ended_ms", Ms),
+    Column("updated_ms", Ms),
+    Column("model_provider", Text),
+    Column("model", Text),
+    Column("cwd", Text),
+    Column("header_version", Integer),
+    Column("elevated_level", Text),
+    Column("created_via", Text),
+    Column("subagent_role", Text),
+    Column("source", Text),
+    # Roll-ups of the session's own rows, recomputed after every write that touches it.
+    Column("n_entries", Integer, nullable=False, server_default="0"),
+    Column("n_messages", Integer, nullable=False, server_default="0"),
+    Column("n_llm_calls", Integer, nullable=False, server_default="0"),
+    Column("n_errors", Integer, nullable=False, server_default="0"),
+    Column("n_tool_calls", Integer, nullable=False, server_default="0"),
+    Column("n_tool_errors", Integer, nullable=False, server_default="0"),
+    Column("n_compactions", Integer, nullable=False, server_default="0"),
+    Column("tokens_in", BigInteger, nullable=False, server_default="0"),
+    Column("tokens_out", BigInteger, nullable=False, server_default="0"),
+    Column("cache_read", BigInteger, nullable=False, server_default="0"),
+    Column("cache_write", BigInteger, nullable=False, server_default="0"),
+    Column("total_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("est_cost_usd", Float, nullable=False, server_default="0"),
+    Column("first_ms", Ms),
+    Column("last_ms", Ms),
+    Index(None, "instance", "key"),
+    Index(None, "agent_id"),
+    Index(None, "last_ms"),
+    Index(None, "parent_sid"),
+)
+
+entry_blocks = Table(
+    "entry_blocks",
+    metadata,
+    Column("block_id", Id, primary_key=True, autoincrement=True),
+    Column("sid", Id, nullable=False),
+    Column("codec", Text, nullable=False),  # "zstd" | "none"
+    Column("data", LargeBinary, nullable=False),
+    Index(None, "sid"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("entry_id", Text, primary_key=True),
+    Column("pos", BigInteger, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("role", Text),
+    Column("parent_id", Text),
+    Column("ts_ms", Ms),
+    Column("block_id", Id, nullable=False),
+    Column("block_off", Integer, nullable=False),
+    Column("block_len", Integer, nullable=False),
+    Index(None, "sid", "pos"),
+    sqlite_with_rowid=False,
+)
+
+llm_calls = Table(
+    "llm_calls",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("entry_id", Text, primary_key=True),
+    Column("ts_ms", Ms),
+    Column("started_ms", Ms),
+    Column("provider", Text),
+    Column("model", Text),
+    Column("api", Text),
+    Column("stop_reason", Text),
+    Column("is_error", Boolean, nullable=False),
+    Column("error_message", Text),
+    Column("has_usage", Boolean, nullable=False),
+    Column("input", BigInteger, nullable=False),
+    Column("output", BigInteger, nullable=False),
+    Column("cache_read", BigInteger, nullable=False),
+    Column("cache_write", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("cost_input", Float),
+    Column("cost_output", Float),
+    Column("cost_cache_read", Float),
+    Column("cost_cache_write", Float),
+    Column("cost_total", Float),  # exactly what OpenClaw reported; NULL when it reported none
+    Column("est_cost", Float),  # our estimate, only for calls with tokens and no reported cost
+    Column("price_ref", Text),  # which price the estimate used
+    Column("response_id", Text),
+    Column("run_id", Text),
+    Column("turn_trigger", Text),
+    Index(None, "ts_ms"),
+    Index(None, "provider", "model"),
+    sqlite_with_rowid=False,
+)
+
+_TOOL_NAME = "COALESCE(nested_name, result_real_name, call_name, result_tool_name, 'unknown')"
+_TOOL_STATUS = (
+    "CASE WHEN result_error IS TRUE OR nested_error IS TRUE THEN 'error' "
+    "WHEN result_entry_id IS NULL AND nested_entry_id IS NULL THEN 'pending' ELSE 'ok' END"
+)
+
+tool_calls = Table(
+    "tool_calls",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("call_id", Text, primary_key=True),
+    # from the assistant's toolCall block
+    Column("call_entry_id", Text),
+    Column("ts_ms", Ms),
+    Column("call_name", Text),
+    Column("wrapper", Text),
+    Column("arguments", Text),
+    Column("exec_command", Text),
+    Column("exec_elevated", Boolean),
+    Column("exec_host", Text),
+    Column("exec_security", Text),
+    Column("exec_ask", Text),
+    # from the toolResult message
+    Column("result_entry_id", Text),
+    Column("result_ts_ms", Ms),
+    Column("result_tool_name", Text),
+    Column("result_real_name", Text),
+    Column("result_error", Boolean),
+    Column("is_error_flag", Boolean),
+    Column("details_status", Text),
+    Column("exit_code", Integer),
+    Column("duration_ms", BigInteger),
+    Column("error_text", Text),
+    Column("output_chars", BigInteger),
+    # from an openclaw.nested-tool.v1 record (the real tool behind a tool_call wrapper)
+    Column("nested_entry_id", Text),
+    Column("nested_name", Text),
+    Column("nested_error", Boolean),
+    Column("name", Text, Computed(_TOOL_NAME, persisted=True)),
+    Column("status", Text, Computed(_TOOL_STATUS, persisted=True)),
+    Index(None, "name"),
+    Index(None, "ts_ms"),
+    sqlite_with_rowid=False,
+)
+
+compactions = Table(
+    "compactions",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("entry_id", Text, primary_key=True),
+    Column("ts_ms", Ms),
+    Column("tokens_before", BigInteger),
+    Column("first_kept_entry_id", Text),
+    Column("from_hook", Boolean),
+    Column("summary_chars", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("entry_id", Text, primary_key=True),
+    Column("ts_ms", Ms),
+    Column("kind", Text, nullable=False),
+    Column("provider", Text),
+    Column("model", Text),
+    Column("api", Text),
+    Column("thinking_level", Text),
+    sqlite_with_rowid=False,
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("instance", Text, primary_key=True),
+    Column("agent_id", Text, primary_key=True),
+    Column("state_dir", Text),
+    Column("first_seen_ms", Ms),
+    Column("last_seen_ms", Ms),
+)
+
+cron_jobs = Table(
+    "cron_jobs",
+    metadata,
+    Column("instance", Text, primary_key=True),
+    Column("job_id", Text, primary_key=True),
+    Column("agent_id", Text),
+    Column("name", Text),
+    Column("enabled", Boolean),
+    Column("schedule_kind", Text),
+    Column("schedule", Text),
+    Column("session_target", Text),
+    Column("created_ms", Ms),
+    Column("updated_ms", Ms),
+    Column("last_status", Text),
+    Column("consecutive_errors", Integer),
+)
+
+cron_runs = Table(
+    "cron_runs",
+    metadata,
+    Column("instance", Text, primary_key=True),
+    Column("job_id", Text, primary_key=True),
+    Column("ts_ms", Ms, primary_key=True),
+    Column("status", Text),
+    Column("action", Text),
+    Column("summary", Text),
+    Column("error", Text),
+    Column("session_id", Text),
+    Column("session_key", Text),
+    Column("run_at_ms", Ms),
+    Column("duration_ms", BigInteger),
+    Column("model", Text),
+    Column("provider", Text),
+    Column("input_tokens", BigInteger),
+    Column("output_tokens", BigInteger),
+    Column("total_tokens", BigInteger),
+    Column("delivered", Boolean),
+    Column("delivery_status", Text),
+    Index(None, "session_id"),
+)
+
+subagent_runs = Table(
+    "subagent_runs",
+    metadata,
+    Column("instance", Text, primary_key=True),
+    Column("run_id", Text, primary_key=True),
+    Column("child_session_key", Text),
+    Column("requester_session_key", Text),
+    Column("controller_session_key", Text),
+    Column("task", Text),
+    Column("label", Text),
+    Column("model", Text),
+    Column("spawn_mode", Text),
+    Column("created_ms", Ms),
+    Column("started_ms", Ms),
+    Column("ended_ms", Ms),
+    Column("outcome", Text),
+    Column("ended_reason", Text),
+    Index(None, "child_session_key"),
+)
+
+problems = Table(
+    "problems",
+    metadata,
+    Column("problem_id", Id, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("first_seen_ms", Ms, nullable=False),
+    UniqueConstraint("path", "location", "code"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_ms", Ms, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("run_id", Id, primary_key=True, autoincrement=True),
+    Column("started_ms", Ms, nullable=False),
+    Column("finished_ms", Ms),
+    Column("status", Text, nullable=False),
+    Column("counts", Text),
+)
+
+# Sessions a user removed from clawscope (DELETE /sessions/{id}): never ingested again.
+deleted_sessions = Table(
+    "deleted_sessions",
+    metadata,
+    Column("session_id", Text, primary_key=True),
+    Column("deleted_ms", Ms, nullable=False),
+)
