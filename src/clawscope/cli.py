@@ -253,3 +253,7 @@ def problems(db: str | None, as_json: bool, limit: int | None) -> None:
     from clawscope.render import print_problems
 
     print_problems(rows)
+
+
+if __name__ == "__main__":
+    main()

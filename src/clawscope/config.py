@@ -58,7 +58,11 @@ def load_settings(
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     path = config_file or Path(env.get("CLAWSCOPE_CONFIG", "") or (default_home() / "config.toml"))
-    if path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    if exists:
         values.update(_read_file(path))
     known = {f.name for f in fields(Settings)}
     for name in known:

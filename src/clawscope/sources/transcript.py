@@ -140,9 +140,10 @@ class TranscriptDecoder:
             self.problem(where, ProblemCode(exc.code), exc.reason, Severity.ERROR, raw)
             return None
         for path in dropped:
-            self.problem(
-                where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; value ignored", Severity.WARNING, raw
-            )
+            if path.endswith("(number out of range)"):
+                self.problem(where, ProblemCode.ABSURD_NUMBER, f"{path}; value ignored", Severity.WARNING, raw)
+            else:
+                self.problem(where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; ignored", Severity.WARNING, raw)
         return self.record(rec, raw, pos, where)
 
     def record(self, rec: WRecord, raw: bytes, pos: int, where: str) -> str:

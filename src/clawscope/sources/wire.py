@@ -12,6 +12,7 @@ record fits; nothing else of the record is lost.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
@@ -114,7 +115,7 @@ class WRecord(msgspec.Struct):
 
 _STRICT = msgspec.json.Decoder(WRecord)
 _GENERIC = msgspec.json.Decoder()
-_ENCODER = msgspec.json.Encoder()
+_ENCODER = msgspec.json.Encoder(enc_hook=str)  # Overflow (a str subclass) is written as text
 _PATH = re.compile(r"at `\$(.*)`$")
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 _MAX_REPAIRS = 32
@@ -142,10 +143,28 @@ def decode_record(raw: bytes) -> tuple[WRecord, list[str]]:
         raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
     except UnicodeDecodeError:
         raise RecordError("invalid_utf8", "invalid UTF-8") from None
-    obj = _GENERIC.decode(raw)
+    try:
+        obj = _GENERIC.decode(raw)
+    except msgspec.ValidationError:  # a number beyond the float range (1e400): stdlib json can read it
+        obj = json.loads(raw, parse_float=_float_or_overflow, parse_int=_int_or_overflow)
     if not isinstance(obj, dict):
         raise RecordError("not_an_object", f"a JSON {type(obj).__name__}, not an object")
     return _repair(obj)
+
+
+class Overflow(str):
+    """A number too large for a float, kept as its text so that the repair loop names its path."""
+
+    __slots__ = ()
+
+
+def _float_or_overflow(text: str) -> float | str:
+    value = float(text)
+    return value if math.isfinite(value) else Overflow(text)
+
+
+def _int_or_overflow(text: str) -> int | str:
+    return int(text) if len(text) < 40 else Overflow(text)
 
 
 def _repair(obj: dict[str, Any]) -> tuple[WRecord, list[str]]:
@@ -156,9 +175,10 @@ def _repair(obj: dict[str, Any]) -> tuple[WRecord, list[str]]:
             return _STRICT.decode(_ENCODER.encode(obj)), dropped
         except msgspec.ValidationError as exc:
             path = _error_path(str(exc))
-            if path is None or not _drop(obj, path):
+            removed = _drop(obj, path) if path is not None else _MISSING
+            if removed is _MISSING:
                 break
-            dropped.append(path)
+            dropped.append(f"{path} (number out of range)" if isinstance(removed, Overflow) else str(path))
     # Give up on the detail: keep only what identifies the entry.
     keep = {k: obj[k] for k in ("type", "id", "parentId") if isinstance(obj.get(k), str)}
     dropped.append("$ (record reduced to type/id)")
@@ -170,24 +190,25 @@ def _error_path(message: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _drop(obj: Any, path: str) -> bool:
-    """Remove the value at `path` (".message.usage.input", ".message.content[2]") from `obj`."""
+_MISSING = object()
+
+
+def _drop(obj: Any, path: str) -> Any:
+    """Remove and return the value at `path` (".message.usage.input", ".message.content[2]")."""
     steps = [(m.group(1), m.group(2)) for m in _STEP.finditer(path)]
     if not steps:
-        return False
+        return _MISSING
     node = obj
     for key, index in steps[:-1]:
         node = node.get(key) if key is not None and isinstance(node, dict) else _item(node, index)
         if node is None:
-            return False
+            return _MISSING
     key, index = steps[-1]
     if key is not None and isinstance(node, dict) and key in node:
-        del node[key]
-        return True
+        return node.pop(key)
     if index is not None and isinstance(node, list) and int(index) < len(node):
-        del node[int(index)]
-        return True
-    return False
+        return node.pop(int(index))
+    return _MISSING
 
 
 def _item(node: Any, index: str | None) -> Any:

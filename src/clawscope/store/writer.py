@@ -241,7 +241,7 @@ class Writer:
         )
         out: dict[str, int] = {}
         for i in range(0, len(wanted), 500):
-            out.update(dict(conn.execute(stmt, {"ids": wanted[i : i + 500]}).tuples()))
+            out.update({row[0]: row[1] for row in conn.execute(stmt, {"ids": wanted[i : i + 500]})})
         return out
 
     def _batch(self, conn: Connection, sid: int, batch: TranscriptBatch) -> None:
