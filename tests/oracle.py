@@ -38,9 +38,15 @@ class Count:
 
     def totals(self) -> dict[str, float]:
         return {
-            "sessions": len(self.sessions), "llmCalls": self.llm_calls, "errors": self.errors,
-            "tokensIn": self.tokens_in, "tokensOut": self.tokens_out, "cacheRead": self.cache_read,
-            "cacheWrite": self.cache_write, "costUSD": self.cost, "toolCalls": self.tool_calls,
+            "sessions": len(self.sessions),
+            "llmCalls": self.llm_calls,
+            "errors": self.errors,
+            "tokensIn": self.tokens_in,
+            "tokensOut": self.tokens_out,
+            "cacheRead": self.cache_read,
+            "cacheWrite": self.cache_write,
+            "costUSD": self.cost,
+            "toolCalls": self.tool_calls,
         }
 
     def add(self, session_id: str, record: dict) -> None:
@@ -97,10 +103,17 @@ def count_state_dir(state_dir: Path) -> Count:
         db = agent / "agent" / "openclaw-agent.sqlite"
         if db.is_file():
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            rows = conn.execute("SELECT session_id, event_json, event_zstd FROM transcript_events ORDER BY session_id, seq")
+            rows = conn.execute(
+                "SELECT session_id, event_json, event_zstd FROM transcript_events ORDER BY session_id, seq"
+            )
             for sid, event_json, event_zstd in rows:
-                raw = event_json if event_json is not None else zstandard.ZstdDecompressor().decompress(
-                    event_zstd, max_output_size=64 << 20).decode()
+                raw = (
+                    event_json
+                    if event_json is not None
+                    else zstandard.ZstdDecompressor()
+                    .decompress(event_zstd, max_output_size=64 << 20)
+                    .decode()
+                )
                 count.add(sid, json.loads(raw))
             conn.close()
     return count

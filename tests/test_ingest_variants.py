@@ -40,10 +40,14 @@ def test_archives_are_read_once_and_copies_never_double_count(tmp_path: Path, sq
     shutil.copy(sessions / f"{SID}.jsonl", sessions / f"{SID}.jsonl.bak-20261101")
     # an archived earlier session of the same key: real spend found nowhere else
     old = "99999999-2222-3333-4444-555555555555"
-    (sessions / f"{old}.jsonl.reset.2026-10-30T10-00-00.000Z").write_text(jsonl([header(old), assistant(cost=1.0)]))
+    (sessions / f"{old}.jsonl.reset.2026-10-30T10-00-00.000Z").write_text(
+        jsonl([header(old), assistant(cost=1.0)])
+    )
     deleted = "88888888-2222-3333-4444-555555555555"
     raw = jsonl([header(deleted), assistant(cost=2.0)]).encode()
-    (sessions / f"{deleted}.jsonl.deleted.1793527201000.zst").write_bytes(zstandard.ZstdCompressor().compress(raw))
+    (sessions / f"{deleted}.jsonl.deleted.1793527201000.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(raw)
+    )
     # sidecars and locks are not transcripts
     (sessions / f"{SID}.trajectory.jsonl").write_text(jsonl([assistant(cost=100.0)]))
     (sessions / f"{SID}.trajectory-path.json").write_text("{}")
@@ -84,8 +88,9 @@ def test_a_cut_off_last_line_waits_then_is_reported_once(tmp_path: Path, sqlite_
         ingest(store, [tmp_path / "state"], instance="t", now=later)
         ingest(store, [tmp_path / "state"], instance="t", now=later)
         problems = analytics.problems(store)
-        assert [(p["code"], p["location"]) for p in problems] == [("truncated_line", "line 3 (byte " +
-                                                                   str(len(path.read_bytes()) - 33) + ")")]
+        assert [(p["code"], p["location"]) for p in problems] == [
+            ("truncated_line", "line 3 (byte " + str(len(path.read_bytes()) - 33) + ")")
+        ]
         assert analytics.stats(store, Filters())["totals"]["llmCalls"] == 1
 
 
@@ -135,15 +140,19 @@ def test_failed_tools_and_multi_agent(tmp_path: Path, sqlite_url: str) -> None:
         sessions = state_dir(root, agent)
         records = []
         for i in range(n):
-            records += [assistant(tools=[tool_call(f"c{agent}{i}", "read", path="/nope")]),
-                        tool_result(f"c{agent}{i}", "read", error=i % 2 == 0)]
+            records += [
+                assistant(tools=[tool_call(f"c{agent}{i}", "read", path="/nope")]),
+                tool_result(f"c{agent}{i}", "read", error=i % 2 == 0),
+            ]
         write_session(sessions, f"{agent}-0000-0000-0000-000000000000", records, key=f"agent:{agent}:main")
     with Store(sqlite_url) as store:
         ingest(store, [root], instance="t")
         by_agent = {g["key"]: g for g in analytics.stats(store, Filters(), by="agent")["groups"]}
         tools = analytics.stats(store, Filters(), by="tool")["groups"]
     assert {k: (g["llmCalls"], g["toolCalls"], g["toolErrors"]) for k, g in by_agent.items()} == {
-        "main": (2, 2, 1), "ops": (3, 3, 2)}
+        "main": (2, 2, 1),
+        "ops": (3, 3, 2),
+    }
     assert [(g["key"], g["toolCalls"], g["toolErrors"]) for g in tools] == [("read", 5, 3)]
 
 

@@ -115,9 +115,21 @@ def _state_dirs(paths: tuple[str, ...], settings: Settings) -> list[Path]:
 @click.option(
     "--no-estimates", is_flag=True, help="Do not estimate the cost of calls OpenClaw did not price."
 )
+@click.option(
+    "--batch-entries",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="Entries written per transaction (tuning: memory against commits).",
+)
 @handle_errors
 def ingest(
-    state_dirs: tuple[str, ...], db: str | None, as_json: bool, instance: str | None, no_estimates: bool
+    state_dirs: tuple[str, ...],
+    db: str | None,
+    as_json: bool,
+    instance: str | None,
+    no_estimates: bool,
+    batch_entries: int,
 ) -> None:
     """Ingest OpenClaw state (both storage eras) into the clawscope database.
 
@@ -136,9 +148,15 @@ def ingest(
         raise UsageError("no OpenClaw state dir found; pass one (e.g. clawscope ingest ~/.openclaw)")
     with _open(settings) as store:
         if not as_json and sys.stderr.isatty():
-            report = _ingest_with_progress(store, dirs, settings)
+            report = _ingest_with_progress(store, dirs, settings, batch_entries)
         else:
-            report = run_ingest(store, dirs, instance=settings.instance, estimate=settings.price_estimates)
+            report = run_ingest(
+                store,
+                dirs,
+                instance=settings.instance,
+                estimate=settings.price_estimates,
+                batch_entries=batch_entries,
+            )
     if as_json:
         _echo_json({"ingested": report.counts(), "problems": report.problems})
     else:
@@ -150,7 +168,7 @@ def ingest(
         )
 
 
-def _ingest_with_progress(store: Store, dirs: list[Path], settings: Settings) -> Any:
+def _ingest_with_progress(store: Store, dirs: list[Path], settings: Settings, batch_entries: int) -> Any:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from clawscope.ingest import ingest as run_ingest
@@ -162,7 +180,12 @@ def _ingest_with_progress(store: Store, dirs: list[Path], settings: Settings) ->
             bar.update(task, completed=done, total=total or None)
 
         return run_ingest(
-            store, dirs, instance=settings.instance, estimate=settings.price_estimates, progress=on_progress
+            store,
+            dirs,
+            instance=settings.instance,
+            estimate=settings.price_estimates,
+            progress=on_progress,
+            batch_entries=batch_entries,
         )
 
 

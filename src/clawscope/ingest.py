@@ -35,6 +35,7 @@ from clawscope.sources.registries import (
 from clawscope.sources.state_db import read_state_db
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.store import Store, Writer
+from clawscope.store.writer import FLUSH_ENTRIES
 
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -67,11 +68,11 @@ class IngestReport(msgspec.Struct):
 class _Run:
     """State of one ingest run."""
 
-    def __init__(self, store: Store, instance: str, now: float, estimate: bool) -> None:
+    def __init__(self, store: Store, instance: str, now: float, estimate: bool, batch_entries: int) -> None:
         self.store = store
         self.instance = instance
         self.now = now
-        self.writer = Writer(store.engine, pricing.estimate if estimate else None)
+        self.writer = Writer(store.engine, pricing.estimate if estimate else None, batch_entries)
         self.report = IngestReport()
         self.has_entries = store.sessions_with_entries()
         self.deleted = store.deleted_session_ids()
@@ -107,10 +108,14 @@ def ingest(
     estimate: bool = True,
     progress: ProgressFn | None = None,
     now: float | None = None,
+    batch_entries: int = FLUSH_ENTRIES,
 ) -> IngestReport:
-    """Ingest everything new in these OpenClaw state dirs."""
+    """Ingest everything new in these OpenClaw state dirs.
+
+    `batch_entries` bounds how many entries one transaction writes (memory, and crash granularity).
+    """
     started = time.time()
-    run = _Run(store, instance, now if now is not None else started, estimate)
+    run = _Run(store, instance, now if now is not None else started, estimate, batch_entries)
     run.progress = progress
     problems_before = store.problem_count()
     plans = [(Path(d), agent_dirs(Path(d))) for d in state_dirs]

@@ -18,18 +18,42 @@ def line(obj: dict[str, Any]) -> bytes:
 
 
 def assistant(eid: str, **msg: Any) -> bytes:
-    base = {"role": "assistant", "content": [], "api": "openai-completions", "provider": "anthropic",
-            "model": "claude-sonnet-4-5", "stopReason": "stop", "timestamp": 1795238898000,
-            "usage": {"input": 100, "output": 10, "cacheRead": 5, "cacheWrite": 1, "totalTokens": 116,
-                      "cost": {"input": 0.0003, "output": 0.00015, "cacheRead": 0.0000015, "cacheWrite": 0.00000375,
-                               "total": 0.00045525}}}
+    base = {
+        "role": "assistant",
+        "content": [],
+        "api": "openai-completions",
+        "provider": "anthropic",
+        "model": "claude-sonnet-4-5",
+        "stopReason": "stop",
+        "timestamp": 1795238898000,
+        "usage": {
+            "input": 100,
+            "output": 10,
+            "cacheRead": 5,
+            "cacheWrite": 1,
+            "totalTokens": 116,
+            "cost": {
+                "input": 0.0003,
+                "output": 0.00015,
+                "cacheRead": 0.0000015,
+                "cacheWrite": 0.00000375,
+                "total": 0.00045525,
+            },
+        },
+    }
     base.update(msg)
     return line({"type": "message", "id": eid, "parentId": None, "timestamp": TS, "message": base})
 
 
 def user(eid: str, text: str) -> bytes:
-    return line({"type": "message", "id": eid, "timestamp": TS,
-                 "message": {"role": "user", "content": [{"type": "text", "text": text}], "timestamp": 1}})
+    return line(
+        {
+            "type": "message",
+            "id": eid,
+            "timestamp": TS,
+            "message": {"role": "user", "content": [{"type": "text", "text": text}], "timestamp": 1},
+        }
+    )
 
 
 def decode(*lines: bytes):
@@ -42,9 +66,18 @@ def decode(*lines: bytes):
 def test_a_model_call_keeps_usage_cost_and_latency() -> None:
     b = decode(assistant("a1"))
     (call,) = b.llm_calls
-    assert (call.provider, call.model, call.api, call.stop_reason) == ("anthropic", "claude-sonnet-4-5",
-                                                                       "openai-completions", "stop")
-    assert (call.usage.input, call.usage.output, call.usage.cache_read, call.usage.cache_write) == (100, 10, 5, 1)
+    assert (call.provider, call.model, call.api, call.stop_reason) == (
+        "anthropic",
+        "claude-sonnet-4-5",
+        "openai-completions",
+        "stop",
+    )
+    assert (call.usage.input, call.usage.output, call.usage.cache_read, call.usage.cache_write) == (
+        100,
+        10,
+        5,
+        1,
+    )
     assert call.cost.total == pytest.approx(0.00045525)
     assert call.latency_ms == 893  # entry written at 05:28:18.893, request started at 18.000
     assert len(b.entries) == 1 and b.entries[0].role == "assistant"
@@ -73,12 +106,25 @@ def test_error_turns_count_as_calls_with_stop_reason_error() -> None:
 
 
 def test_tool_call_joined_by_id_with_exec_risk_arguments() -> None:
-    call = {"type": "toolCall", "id": "c1", "name": "exec",
-            "arguments": {"command": "rm -rf /tmp/x", "elevated": True, "host": "gateway", "security": "full"}}
-    result = {"type": "message", "id": "r1", "timestamp": TS, "message": {
-        "role": "toolResult", "toolCallId": "c1", "toolName": "exec", "isError": False,
-        "content": [{"type": "text", "text": "done"}],
-        "details": {"status": "completed", "exitCode": 0, "durationMs": 13}}}
+    call = {
+        "type": "toolCall",
+        "id": "c1",
+        "name": "exec",
+        "arguments": {"command": "rm -rf /tmp/x", "elevated": True, "host": "gateway", "security": "full"},
+    }
+    result = {
+        "type": "message",
+        "id": "r1",
+        "timestamp": TS,
+        "message": {
+            "role": "toolResult",
+            "toolCallId": "c1",
+            "toolName": "exec",
+            "isError": False,
+            "content": [{"type": "text", "text": "done"}],
+            "details": {"status": "completed", "exitCode": 0, "durationMs": 13},
+        },
+    }
     b = decode(assistant("a1", content=[call], stopReason="toolUse"), line(result))
     (tc,) = b.tool_calls
     assert (tc.name, tc.call_id, tc.entry_id, tc.wrapper) == ("exec", "c1", "a1", None)
@@ -86,19 +132,41 @@ def test_tool_call_joined_by_id_with_exec_risk_arguments() -> None:
     assert tc.exec.command == "rm -rf /tmp/x"
     assert json.loads(tc.arguments)["command"] == "rm -rf /tmp/x"
     (tr,) = b.tool_results
-    assert (tr.call_id, tr.status, tr.exit_code, tr.duration_ms, tr.output_chars) == ("c1", ToolStatus.OK, 0, 13, 4)
+    assert (tr.call_id, tr.status, tr.exit_code, tr.duration_ms, tr.output_chars) == (
+        "c1",
+        ToolStatus.OK,
+        0,
+        13,
+        4,
+    )
 
 
 @pytest.mark.parametrize(
     ("is_error", "status", "expected"),
-    [(False, "error", ToolStatus.ERROR), (True, "completed", ToolStatus.ERROR), (True, None, ToolStatus.ERROR),
-     (False, "completed", ToolStatus.OK), (None, None, ToolStatus.OK), (False, "failed", ToolStatus.ERROR)],
+    [
+        (False, "error", ToolStatus.ERROR),
+        (True, "completed", ToolStatus.ERROR),
+        (True, None, ToolStatus.ERROR),
+        (False, "completed", ToolStatus.OK),
+        (None, None, ToolStatus.OK),
+        (False, "failed", ToolStatus.ERROR),
+    ],
 )
 def test_tool_failure_from_is_error_or_details_status(is_error, status, expected) -> None:
     details = {"status": status, "tool": "read", "error": "ENOENT: no such file"} if status else {}
-    result = {"type": "message", "id": "r1", "timestamp": TS, "message": {
-        "role": "toolResult", "toolCallId": "c1", "toolName": "read", "isError": is_error,
-        "content": [{"type": "text", "text": "ENOENT"}], "details": details}}
+    result = {
+        "type": "message",
+        "id": "r1",
+        "timestamp": TS,
+        "message": {
+            "role": "toolResult",
+            "toolCallId": "c1",
+            "toolName": "read",
+            "isError": is_error,
+            "content": [{"type": "text", "text": "ENOENT"}],
+            "details": details,
+        },
+    }
     (tr,) = decode(line(result)).tool_results
     assert tr.status == expected
     if expected == ToolStatus.ERROR:
@@ -106,26 +174,61 @@ def test_tool_failure_from_is_error_or_details_status(is_error, status, expected
 
 
 def test_tool_search_wrapper_counts_once_under_the_inner_tool() -> None:
-    call = {"type": "toolCall", "id": "c9", "name": "tool_call",
-            "arguments": {"id": "sessions_spawn", "args": {"task": "hi", "label": "child"}}}
-    nested = {"type": "message", "id": "n1", "timestamp": TS, "message": {
-        "role": "custom", "customType": "openclaw.nested-tool.v1", "display": True, "content": "",
-        "details": {"parentToolCallId": "c9", "toolCallId": "tool_search_code:c9:sessions_spawn:1",
-                    "toolName": "sessions_spawn", "input": {"task": "hi"}, "result": {"content": []}}}}
-    wrapped_text = json.dumps({"tool": {"id": "openclaw:core:sessions_spawn", "name": "sessions_spawn"},
-                               "result": {"content": []}})
-    result = {"type": "message", "id": "r1", "timestamp": TS, "message": {
-        "role": "toolResult", "toolCallId": "c9", "toolName": "tool_call", "isError": False,
-        "content": [{"type": "text", "text": wrapped_text}]}}
+    call = {
+        "type": "toolCall",
+        "id": "c9",
+        "name": "tool_call",
+        "arguments": {"id": "sessions_spawn", "args": {"task": "hi", "label": "child"}},
+    }
+    nested = {
+        "type": "message",
+        "id": "n1",
+        "timestamp": TS,
+        "message": {
+            "role": "custom",
+            "customType": "openclaw.nested-tool.v1",
+            "display": True,
+            "content": "",
+            "details": {
+                "parentToolCallId": "c9",
+                "toolCallId": "tool_search_code:c9:sessions_spawn:1",
+                "toolName": "sessions_spawn",
+                "input": {"task": "hi"},
+                "result": {"content": []},
+            },
+        },
+    }
+    wrapped_text = json.dumps(
+        {"tool": {"id": "openclaw:core:sessions_spawn", "name": "sessions_spawn"}, "result": {"content": []}}
+    )
+    result = {
+        "type": "message",
+        "id": "r1",
+        "timestamp": TS,
+        "message": {
+            "role": "toolResult",
+            "toolCallId": "c9",
+            "toolName": "tool_call",
+            "isError": False,
+            "content": [{"type": "text", "text": wrapped_text}],
+        },
+    }
     b = decode(assistant("a1", content=[call]), line(nested), line(result))
     (tc,) = b.tool_calls
     assert (tc.name, tc.wrapper) == ("sessions_spawn", "tool_call")
     assert {(r.call_id, r.nested, r.real_name) for r in b.tool_results} == {
-        ("c9", True, "sessions_spawn"), ("c9", False, "sessions_spawn")}
+        ("c9", True, "sessions_spawn"),
+        ("c9", False, "sessions_spawn"),
+    }
 
 
 def test_namespaced_wrapper_ids_are_unwrapped() -> None:
-    call = {"type": "toolCall", "id": "c1", "name": "tool_call", "arguments": {"id": "openclaw:core:web_search"}}
+    call = {
+        "type": "toolCall",
+        "id": "c1",
+        "name": "tool_call",
+        "arguments": {"id": "openclaw:core:web_search"},
+    }
     (tc,) = decode(assistant("a1", content=[call])).tool_calls
     assert tc.name == "web_search"
 
@@ -134,15 +237,39 @@ def test_compaction_and_model_changes() -> None:
     b = decode(
         line({"type": "model_change", "id": "m1", "timestamp": TS, "provider": "openai", "modelId": "gpt-5"}),
         line({"type": "thinking_level_change", "id": "t1", "timestamp": TS, "thinkingLevel": "high"}),
-        line({"type": "custom", "customType": "model-snapshot", "id": "s1", "timestamp": TS,
-              "data": {"provider": "openai", "modelApi": "openai-responses", "modelId": "gpt-5"}}),
-        line({"type": "compaction", "id": "c1", "timestamp": TS, "summary": "abc", "firstKeptEntryId": "x",
-              "tokensBefore": 13825, "fromHook": True}),
+        line(
+            {
+                "type": "custom",
+                "customType": "model-snapshot",
+                "id": "s1",
+                "timestamp": TS,
+                "data": {"provider": "openai", "modelApi": "openai-responses", "modelId": "gpt-5"},
+            }
+        ),
+        line(
+            {
+                "type": "compaction",
+                "id": "c1",
+                "timestamp": TS,
+                "summary": "abc",
+                "firstKeptEntryId": "x",
+                "tokensBefore": 13825,
+                "fromHook": True,
+            }
+        ),
     )
     assert [(c.kind, c.model, c.thinking_level, c.api) for c in b.changes] == [
-        ("model", "gpt-5", None, None), ("thinking", None, "high", None), ("snapshot", "gpt-5", None, "openai-responses")]
+        ("model", "gpt-5", None, None),
+        ("thinking", None, "high", None),
+        ("snapshot", "gpt-5", None, "openai-responses"),
+    ]
     (comp,) = b.compactions
-    assert (comp.tokens_before, comp.first_kept_entry_id, comp.from_hook, comp.summary_chars) == (13825, "x", True, 3)
+    assert (comp.tokens_before, comp.first_kept_entry_id, comp.from_hook, comp.summary_chars) == (
+        13825,
+        "x",
+        True,
+        3,
+    )
 
 
 def test_unknown_entry_types_are_kept_and_reported_as_info() -> None:
@@ -185,8 +312,10 @@ def test_invalid_json_and_non_objects_are_problems_with_location() -> None:
     b = decode(b'{"type":"message",', b"[1,2]", b'"text"', assistant("ok"))
     assert [e.entry_id for e in b.entries] == ["ok"]
     assert [(p.code, p.location) for p in b.problems] == [
-        (ProblemCode.INVALID_JSON, "line 1"), (ProblemCode.NOT_AN_OBJECT, "line 2"),
-        (ProblemCode.NOT_AN_OBJECT, "line 3")]
+        (ProblemCode.INVALID_JSON, "line 1"),
+        (ProblemCode.NOT_AN_OBJECT, "line 2"),
+        (ProblemCode.NOT_AN_OBJECT, "line 3"),
+    ]
     assert b.problems[0].excerpt == '{"type":"message",'
 
 
@@ -221,12 +350,18 @@ def test_seen_entries_are_skipped_entirely() -> None:
 @pytest.mark.parametrize(
     ("text", "trigger"),
     [
-        ("Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. If nothing needs attention, "
-         "reply HEARTBEAT_OK.", Trigger.HEARTBEAT),
+        (
+            "Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. If nothing needs attention, "
+            "reply HEARTBEAT_OK.",
+            Trigger.HEARTBEAT,
+        ),
         ("[Sat 2026-11-21 05:28 UTC] Read HEARTBEAT.md if it exists", Trigger.HEARTBEAT),
         ("[cron:23da2779 nightly] cron task: do it", Trigger.CRON),
-        ("[Sat 2026-11-21 05:28 UTC] OpenClaw runtime context (internal):\n[Internal task completion event]\n"
-         "source: subagent\nsession_key: x", Trigger.SUBAGENT),
+        (
+            "[Sat 2026-11-21 05:28 UTC] OpenClaw runtime context (internal):\n[Internal task completion event]\n"
+            "source: subagent\nsession_key: x",
+            Trigger.SUBAGENT,
+        ),
         ("[Sat 2026-11-21 05:28 UTC] hello there", None),
         ("please summarise my inbox", None),
     ],
@@ -243,3 +378,26 @@ def test_heartbeat_turns_inside_a_main_session_are_attributed() -> None:
         assistant("a2"),
     )
     assert [(c.entry_id, c.turn_trigger) for c in b.llm_calls] == [("a1", Trigger.HEARTBEAT), ("a2", None)]
+
+
+def test_reused_tool_call_ids_are_separate_calls_joined_to_their_own_results() -> None:
+    def turn(n: int) -> list[bytes]:
+        call = {"type": "toolCall", "id": "call_0", "name": "read", "arguments": {"path": f"/f{n}"}}
+        result = {"type": "message", "id": f"r{n}", "timestamp": TS, "message": {
+            "role": "toolResult", "toolCallId": "call_0", "toolName": "read", "isError": n == 2,
+            "content": [{"type": "text", "text": "x"}]}}
+        return [assistant(f"a{n}", content=[call]), line(result)]
+
+    first = TranscriptDecoder("s1", "jsonl", "/x")
+    for i, raw in enumerate(turn(1) + turn(2)):
+        first.feed(raw, i, f"line {i}")
+    b1 = first.take()
+    # the next ingest run resumes with the saved state
+    second = TranscriptDecoder("s1", "jsonl", "/x", state=first.state)
+    for i, raw in enumerate(turn(3)):
+        second.feed(raw, 10 + i, f"line {10 + i}")
+    b2 = second.take()
+    calls = [t.call_id for t in b1.tool_calls + b2.tool_calls]
+    results = [(r.call_id, r.status) for r in b1.tool_results + b2.tool_results]
+    assert calls == ["call_0", "call_0@a2", "call_0@a3"]
+    assert results == [("call_0", ToolStatus.OK), ("call_0@a2", ToolStatus.ERROR), ("call_0@a3", ToolStatus.OK)]

@@ -78,6 +78,7 @@ EXEC_TOOLS = frozenset({"exec", "bash"})
 MAX_TOKENS = 100_000_000  # per call; the largest context windows are ~10M tokens
 MAX_COST_USD = 10_000.0  # per call
 EXCERPT = 2000
+CALL_KEYS_KEPT = 256
 ERROR_TEXT = 1000
 
 
@@ -88,6 +89,10 @@ class DecoderState(msgspec.Struct, omit_defaults=True):
     header_seen: bool = False
     first_user_seen: bool = False
     inferred_kind: SessionKind | None = None  # what the first user message says the session is
+    # Recent tool-call ids and the key each got: an id seen again (servers that number calls
+    # `call_0`, `call_1` every turn) is a new call, keyed `<id>@<entry id>`, and its result must
+    # join to it, also when the result is read in a later ingest run.
+    call_keys: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class TranscriptDecoder:
@@ -126,9 +131,10 @@ class TranscriptDecoder:
                     where, ProblemCode.INVALID_UTF8, "invalid UTF-8 replaced by U+FFFD", Severity.WARNING, raw
                 )
                 return self.feed(raw.decode("utf-8", "replace").encode(), pos, where)
-            start = raw.rfind(b'{"type":') if exc.code == "invalid_json" else -1
-            if start > 0:
+            tail = _glued_record(raw) if exc.code == "invalid_json" else None
+            if tail is not None:
                 # A cut-off record with a complete one appended after it (a writer crashed mid-line).
+                start = len(raw) - len(tail)
                 self.problem(
                     where,
                     ProblemCode.TRUNCATED_LINE,
@@ -136,14 +142,18 @@ class TranscriptDecoder:
                     Severity.ERROR,
                     raw[:start],
                 )
-                return self.feed(raw[start:], pos, where)
+                return self.feed(tail, pos, where)
             self.problem(where, ProblemCode(exc.code), exc.reason, Severity.ERROR, raw)
             return None
         for path in dropped:
             if path.endswith("(number out of range)"):
-                self.problem(where, ProblemCode.ABSURD_NUMBER, f"{path}; value ignored", Severity.WARNING, raw)
+                self.problem(
+                    where, ProblemCode.ABSURD_NUMBER, f"{path}; value ignored", Severity.WARNING, raw
+                )
             else:
-                self.problem(where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; ignored", Severity.WARNING, raw)
+                self.problem(
+                    where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; ignored", Severity.WARNING, raw
+                )
         return self.record(rec, raw, pos, where)
 
     def record(self, rec: WRecord, raw: bytes, pos: int, where: str) -> str:
@@ -279,8 +289,17 @@ class TranscriptDecoder:
             )
         return usage, cost
 
+    def _call_key(self, call_id: str, entry_id: str) -> str:
+        keys = self.state.call_keys
+        key = f"{call_id}@{entry_id}" if call_id in keys else call_id
+        keys.pop(call_id, None)
+        keys[call_id] = key
+        if len(keys) > CALL_KEYS_KEPT:
+            del keys[next(iter(keys))]
+        return key
+
     def _tool_call(self, block: WBlock, index: int, entry_id: str, ts: int | None) -> None:
-        call_id = block.id or f"{entry_id}#{index}"
+        call_id = self._call_key(block.id, entry_id) if block.id else f"{entry_id}#{index}"
         name = block.name or "unknown"
         raw_args = bytes(block.arguments) if block.arguments else None
         wrapper = None
@@ -302,9 +321,9 @@ class TranscriptDecoder:
         )
 
     def _tool_result(self, msg: WMessage, entry_id: str, ts: int | None) -> None:
-        call_id = msg.toolCallId
-        if not call_id:
+        if not msg.toolCallId:
             return
+        call_id = self.state.call_keys.get(msg.toolCallId, msg.toolCallId)
         d = msg.details or WDetails()
         texts = _texts(msg.content)
         real_name = _wrapped_tool_name(texts) if msg.toolName in WRAPPERS else None
@@ -331,6 +350,7 @@ class TranscriptDecoder:
     def _nested_tool(self, d: WDetails, entry_id: str, ts: int | None) -> None:
         if not d.parentToolCallId:
             return
+        call_id = self.state.call_keys.get(d.parentToolCallId, d.parentToolCallId)
         result = decode_json(d.result) if d.result else None
         rdetails = result.get("details") if isinstance(result, dict) else None
         rstatus = rdetails.get("status") if isinstance(rdetails, dict) else None
@@ -342,7 +362,7 @@ class TranscriptDecoder:
         self.batch.tool_results.append(
             ToolResult(
                 self.session_id,
-                d.parentToolCallId,
+                call_id,
                 entry_id,
                 ts,
                 d.toolName,
@@ -398,6 +418,24 @@ class TranscriptDecoder:
 
 
 # -- pure helpers -------------------------------------------------------------------------------
+
+
+def _glued_record(raw: bytes) -> bytes | None:
+    """The complete record at the end of a line that starts with a cut-off one, if there is one.
+
+    Only a whole entry (known type, with an id) counts: a fragment such as a content block
+    (`{"type":"text",…}`) of the cut-off record must never become an entry of its own.
+    """
+    start = raw.rfind(b'{"type":')
+    while start > 0:
+        try:
+            rec, _ = decode_record(raw[start:])
+        except RecordError:
+            rec = None
+        if rec is not None and rec.id and rec.type in KNOWN_ENTRY_TYPES:
+            return raw[start:]
+        start = raw.rfind(b'{"type":', 0, start)
+    return None
 
 
 def is_model_call(msg: WMessage) -> bool:

@@ -146,7 +146,12 @@ def decode_record(raw: bytes) -> tuple[WRecord, list[str]]:
     try:
         obj = _GENERIC.decode(raw)
     except msgspec.ValidationError:  # a number beyond the float range (1e400): stdlib json can read it
-        obj = json.loads(raw, parse_float=_float_or_overflow, parse_int=_int_or_overflow)
+        try:
+            obj = json.loads(raw, parse_float=_float_or_overflow, parse_int=_int_or_overflow)
+        except ValueError as exc:
+            raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
+    except msgspec.DecodeError as exc:  # e.g. `1 x`: strict validation failed before the syntax error
+        raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise RecordError("not_an_object", f"a JSON {type(obj).__name__}, not an object")
     return _repair(obj)

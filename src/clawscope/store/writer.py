@@ -153,9 +153,12 @@ Estimator = Any  # callable(LlmCall) -> (est_cost | None, price_ref | None); see
 class Writer:
     """Buffers one ingest's writes; `flush()` commits a consistent slice."""
 
-    def __init__(self, engine: Engine, estimate: Estimator | None = None) -> None:
+    def __init__(
+        self, engine: Engine, estimate: Estimator | None = None, flush_entries: int = FLUSH_ENTRIES
+    ) -> None:
         self.engine = engine
         self.estimate = estimate
+        self.flush_entries = flush_entries
         mark = placeholder(engine)
         self._sql = {
             "entries": bulk.insert_ignore(schema.entries, ENTRY_COLS, mark),
@@ -206,7 +209,7 @@ class Writer:
             self.registry.append((kind, list(rows)))
 
     def should_flush(self) -> bool:
-        return self._pending_entries >= FLUSH_ENTRIES or self._pending_bytes >= FLUSH_BYTES
+        return self._pending_entries >= self.flush_entries or self._pending_bytes >= FLUSH_BYTES
 
     # -- writing --------------------------------------------------------------------------------
 
