@@ -298,7 +298,7 @@ class ToolResult(msgspec.Struct, frozen=True):
     exit_code: int | None
     duration_ms: int | None
     error_text: str | None
-    output_chars: int
+    output_bytes: int
     real_name: str | None = None  # the inner tool of a `tool_call` wrapper, when known
     nested: bool = False
 

@@ -132,7 +132,7 @@ def test_tool_call_joined_by_id_with_exec_risk_arguments() -> None:
     assert tc.exec.command == "rm -rf /tmp/x"
     assert json.loads(tc.arguments)["command"] == "rm -rf /tmp/x"
     (tr,) = b.tool_results
-    assert (tr.call_id, tr.status, tr.exit_code, tr.duration_ms, tr.output_chars) == (
+    assert (tr.call_id, tr.status, tr.exit_code, tr.duration_ms, tr.output_bytes) == (
         "c1",
         ToolStatus.OK,
         0,
@@ -234,42 +234,24 @@ def test_namespaced_wrapper_ids_are_unwrapped() -> None:
 
 
 def test_compaction_and_model_changes() -> None:
+    def snapshot(eid: str, model: str) -> bytes:
+        return line({"type": "custom", "customType": "model-snapshot", "id": eid, "timestamp": TS,
+                     "data": {"provider": "openai", "modelApi": "openai-responses", "modelId": model}})
+
     b = decode(
         line({"type": "model_change", "id": "m1", "timestamp": TS, "provider": "openai", "modelId": "gpt-5"}),
         line({"type": "thinking_level_change", "id": "t1", "timestamp": TS, "thinkingLevel": "high"}),
-        line(
-            {
-                "type": "custom",
-                "customType": "model-snapshot",
-                "id": "s1",
-                "timestamp": TS,
-                "data": {"provider": "openai", "modelApi": "openai-responses", "modelId": "gpt-5"},
-            }
-        ),
-        line(
-            {
-                "type": "compaction",
-                "id": "c1",
-                "timestamp": TS,
-                "summary": "abc",
-                "firstKeptEntryId": "x",
-                "tokensBefore": 13825,
-                "fromHook": True,
-            }
-        ),
+        snapshot("s1", "gpt-5"),  # the model in use: an entry, not a change
+        snapshot("s2", "gpt-5-mini"),
+        line({"type": "compaction", "id": "c1", "timestamp": TS, "summary": "abc", "firstKeptEntryId": "x",
+              "tokensBefore": 13825, "fromHook": True}),
     )
     assert [(c.kind, c.model, c.thinking_level, c.api) for c in b.changes] == [
-        ("model", "gpt-5", None, None),
-        ("thinking", None, "high", None),
-        ("snapshot", "gpt-5", None, "openai-responses"),
-    ]
+        ("model", "gpt-5", None, None), ("thinking", None, "high", None),
+        ("snapshot", "gpt-5-mini", None, "openai-responses")]
+    assert len(b.entries) == 5
     (comp,) = b.compactions
-    assert (comp.tokens_before, comp.first_kept_entry_id, comp.from_hook, comp.summary_chars) == (
-        13825,
-        "x",
-        True,
-        3,
-    )
+    assert (comp.tokens_before, comp.first_kept_entry_id, comp.from_hook, comp.summary_chars) == (13825, "x", True, 3)
 
 
 def test_unknown_entry_types_are_kept_and_reported_as_info() -> None:
