@@ -21,118 +21,41 @@ from clawscope.model import (
 
 UNKNOWN_INSTANCE = "unknown"
 
-META_COLS = (
-    "session_id",
-    "instance",
-    "agent_id",
-    "key",
-    "key_kind",
-    "key_rank",
-    "channel",
-    "chat_type",
-    "parent_key",
-    "spawn_depth",
-    "job_id",
-    "label",
-    "display_name",
-    "status",
-    "started_ms",
-    "ended_ms",
-    "updated_ms",
-    "model_provider",
-    "model",
-    "elevated_level",
-    "created_via",
-    "subagent_role",
-    "source",
-    "inferred_kind",
-    "cwd",
-    "header_version",
+
+def cols(names: str) -> tuple[str, ...]:
+    """Column names, written as one string to keep long lists readable."""
+    return tuple(names.split())
+
+
+ARGS_PREVIEW = 4096  # bytes of tool arguments kept in tool_calls; the whole is in the raw entry
+
+META_COLS = cols(
+    "session_id instance agent_id key key_kind key_rank channel chat_type parent_key spawn_depth "
+    "job_id label display_name status started_ms ended_ms updated_ms model_provider model "
+    "elevated_level created_via subagent_role source inferred_kind cwd header_version"
 )
 # Facts that never change once known keep their first value; everything else takes the newest.
 META_FILL = ("instance", "inferred_kind", "cwd", "header_version")
 # Two keys can name one transcript (a cron job's base key and its run key): the more specific wins.
 META_RANKED = ("key_rank", ("key", "key_kind", "job_id"))
 
-ENTRY_COLS = (
-    "sid",
-    "entry_id",
-    "pos",
-    "type",
-    "role",
-    "parent_id",
-    "ts_ms",
-    "block_id",
-    "block_off",
-    "block_len",
+ENTRY_COLS = cols("sid entry_id pos type role parent_id ts_ms block_id block_off block_len")
+LLM_COLS = cols(
+    "sid entry_id ts_ms started_ms provider model api stop_reason is_error error_message "
+    "has_usage input output cache_read cache_write total_tokens cost_input cost_output "
+    "cost_cache_read cost_cache_write cost_total est_cost price_ref response_id run_id "
+    "turn_trigger"
 )
-LLM_COLS = (
-    "sid",
-    "entry_id",
-    "ts_ms",
-    "started_ms",
-    "provider",
-    "model",
-    "api",
-    "stop_reason",
-    "is_error",
-    "error_message",
-    "has_usage",
-    "input",
-    "output",
-    "cache_read",
-    "cache_write",
-    "total_tokens",
-    "cost_input",
-    "cost_output",
-    "cost_cache_read",
-    "cost_cache_write",
-    "cost_total",
-    "est_cost",
-    "price_ref",
-    "response_id",
-    "run_id",
-    "turn_trigger",
+CALL_COLS = cols(
+    "sid call_id call_entry_id ts_ms call_name wrapper arguments args_bytes exec_command "
+    "exec_elevated exec_host exec_security exec_ask"
 )
-CALL_COLS = (
-    "sid",
-    "call_id",
-    "call_entry_id",
-    "ts_ms",
-    "call_name",
-    "wrapper",
-    "arguments",
-    "exec_command",
-    "exec_elevated",
-    "exec_host",
-    "exec_security",
-    "exec_ask",
-)
-RESULT_COLS = (
-    "sid",
-    "call_id",
-    "result_entry_id",
-    "result_ts_ms",
-    "result_tool_name",
-    "result_real_name",
-    "result_error",
-    "is_error_flag",
-    "details_status",
-    "exit_code",
-    "duration_ms",
-    "error_text",
-    "output_bytes",
+RESULT_COLS = cols(
+    "sid call_id result_entry_id result_ts_ms result_tool_name result_real_name result_error "
+    "is_error_flag details_status exit_code duration_ms error_text output_bytes"
 )
 NESTED_COLS = ("sid", "call_id", "nested_entry_id", "nested_name", "nested_error")
-COMPACTION_COLS = (
-    "sid",
-    "entry_id",
-    "ts_ms",
-    "tokens_before",
-    "first_kept_entry_id",
-    "from_hook",
-    "summary_chars",
-)
+COMPACTION_COLS = cols("sid entry_id ts_ms tokens_before first_kept_entry_id from_hook summary_chars")
 CHANGE_COLS = ("sid", "entry_id", "ts_ms", "kind", "provider", "model", "api", "thinking_level")
 PROBLEM_COLS = ("source", "path", "location", "code", "severity", "reason", "excerpt", "first_seen_ms")
 
@@ -205,23 +128,27 @@ def llm_row(sid: int, c: LlmCall, est: float | None, ref: str | None) -> tuple[A
 
 def call_row(sid: int, t: ToolCall) -> tuple[Any, ...]:
     x = t.exec
-    args = t.arguments.decode("utf-8", "replace") if t.arguments is not None else None
+    raw = t.arguments
+    size = len(raw) if raw is not None else None
+    args = raw[:ARGS_PREVIEW].decode("utf-8", "ignore") if raw is not None else None
     if x is None:
-        return (sid, t.call_id, t.entry_id, t.ts_ms, t.name, t.wrapper, args, None, None, None, None, None)
-    return (
-        sid,
-        t.call_id,
-        t.entry_id,
-        t.ts_ms,
-        t.name,
-        t.wrapper,
-        args,
-        x.command,
-        x.elevated,
-        x.host,
-        x.security,
-        x.ask,
-    )
+        return (
+            sid,
+            t.call_id,
+            t.entry_id,
+            t.ts_ms,
+            t.name,
+            t.wrapper,
+            args,
+            size,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+    exec_cols = (x.command, x.elevated, x.host, x.security, x.ask)
+    return (sid, t.call_id, t.entry_id, t.ts_ms, t.name, t.wrapper, args, size, *exec_cols)
 
 
 def result_row(sid: int, r: ToolResult) -> tuple[Any, ...]:
