@@ -278,5 +278,54 @@ def problems(db: str | None, as_json: bool, limit: int | None) -> None:
     print_problems(rows)
 
 
+
+# -- report (what `make run` runs) ----------------------------------------------------------------------
+
+DEMO_SESSIONS = 400
+
+
+@cli.command()
+@db_option
+@click.option("--state", "state", multiple=True, type=click.Path(file_okay=False), help="OpenClaw state dir (repeatable).")
+@click.option("--demo", "force_demo", is_flag=True, help="Report on a generated demo state even if OpenClaw is found.")
+@handle_errors
+def report(db: str | None, state: tuple[str, ...], force_demo: bool) -> None:
+    """Ingest this machine's OpenClaw state and print what it cost, where and why.
+
+    Without any OpenClaw state (or with --demo), a demo state is generated under ~/.clawscope and
+    reported on instead, into its own database, and the report says so.
+
+    \b
+    Example:
+      clawscope report --state ~/.openclaw
+    """
+    from clawscope.ingest import ingest as run_ingest
+    from clawscope.render import print_report
+
+    settings = _settings(db=db)
+    dirs = [] if force_demo else _state_dirs(state, settings)
+    demo = not dirs
+    if demo:
+        dirs = [_demo_state(settings)]
+        if db is None and not os.environ.get("CLAWSCOPE_DB"):
+            settings = _settings(db=f"sqlite:///{settings.home / 'demo.db'}")
+    with _open(settings) as store:
+        run_ingest(store, dirs, instance=settings.instance, estimate=settings.price_estimates)
+        by_trigger = analytics.stats(store, Filters(), "trigger")
+        by_model = analytics.stats(store, Filters(), "model")
+        top = analytics.sessions(store, Filters(), limit=5, order="cost")
+    print_report(by_trigger, by_model, top, ", ".join(str(d) for d in dirs), demo)
+
+
+def _demo_state(settings: Settings) -> Path:
+    from clawscope.demo import generate, is_demo_dir
+
+    path = settings.home / "demo-state"
+    if not is_demo_dir(path):
+        click.echo(f"no OpenClaw state found; generating a demo state in {path} …", err=True)
+        generate(path, sessions=DEMO_SESSIONS, agents=3, era="sqlite", seed=1)
+    return path
+
+
 if __name__ == "__main__":
     main()

@@ -266,8 +266,13 @@ SESSION_COLUMNS = """
 """
 
 
-def session_rows(conn: Connection, f: Filters, limit: int | None = None) -> list[dict[str, Any]]:
-    """Transcript sessions (those with entries) active in the period, most recent activity first."""
+SESSION_ORDER = {"recent": "s.last_ms DESC, s.sid DESC", "cost": "s.cost_usd DESC, s.sid DESC"}
+
+
+def session_rows(
+    conn: Connection, f: Filters, limit: int | None = None, order: str = "recent"
+) -> list[dict[str, Any]]:
+    """Transcript sessions (those with entries) active in the period, most recent (or costly) first."""
     p: dict[str, Any] = {}
     where = _where(
         Filters(agent=f.agent, kind=f.kind, channel=f.channel, instance=f.instance), "s.last_ms", p
@@ -280,7 +285,7 @@ def session_rows(conn: Connection, f: Filters, limit: int | None = None) -> list
         p["until"] = f.until_ms
     sql = (
         f"SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN sessions p ON p.sid = s.parent_sid "
-        f"WHERE s.n_entries > 0 AND {where} ORDER BY s.last_ms DESC, s.sid DESC"
+        f"WHERE s.n_entries > 0 AND {where} ORDER BY {SESSION_ORDER[order]}"
     )
     if limit is not None:
         sql += " LIMIT :limit"
