@@ -246,3 +246,21 @@ def _events(conn: sqlite3.Connection, sid: str) -> Iterator[dict[str, Any]]:
 
 def recount(root: Path, era: str) -> dict[str, Any]:
     return (recount_jsonl(root) if era == "jsonl" else recount_sqlite(root)).as_dict()
+
+
+def transcripts(root: Path, era: str) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
+    """Every transcript of a demo dir as (agent id, file name or session id, records in order)."""
+    for agent_dir in sorted((root / "agents").iterdir()):
+        if era == "jsonl":
+            for path in sorted((agent_dir / "sessions").iterdir()):
+                if path.name != "sessions.json":
+                    yield agent_dir.name, path.name, list(_lines(path))
+            continue
+        conn = sqlite3.connect(f"file:{agent_dir / 'agent' / 'openclaw-agent.sqlite'}?mode=ro", uri=True)
+        try:
+            for (sid,) in conn.execute(
+                "SELECT session_id FROM session_windows ORDER BY session_id"
+            ).fetchall():
+                yield agent_dir.name, sid, list(_events(conn, sid))
+        finally:
+            conn.close()

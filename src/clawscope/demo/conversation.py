@@ -144,6 +144,8 @@ def _pick_tools(
         opts = {"fail": rng.random() < _FAIL_RATE.get(name, 0.02)}
         if name in ("read", "web_fetch"):
             opts["big"] = rng.random() < 0.3
+        if name == "web_fetch":
+            opts["bare"] = rng.random() < 0.5
         if name == "exec":
             opts["risky"] = rng.random() < 0.03
             opts["ansi"] = rng.random() < 0.02

@@ -266,9 +266,10 @@ class SessionWriter:
                 stop="stop",
                 ts=ts,
             )
-        self._message(ts + self.rng.randint(1, 30), msg)
+        written = ts + self.rng.randint(1, 30)
+        self._message(written, msg)
         self.totals.nonModelAssistant += 1
-        return ts + self.rng.randint(20, 60)
+        return written + self.rng.randint(5, 40)
 
     def thinking_block(self, text: str) -> dict[str, Any]:
         api = self.model.api
@@ -333,7 +334,8 @@ class SessionWriter:
                 ts=end,
                 run_id=self.run_id,
             )
-        self._message(end + self.rng.randint(1, 8), msg)
+        written = end + self.rng.randint(1, 8)
+        self._message(written, msg)
         self.tally.tool(issuer, name, outcome.failed)
         self.context += len(text) // 4 + 8
         if self.version >= 4:
@@ -341,7 +343,7 @@ class SessionWriter:
                 *self._frozen[-(_FROZEN_KEEP - 1) :],
                 {"key": f"tool:{call_id}:{end}", "sourceHash": sha_like(self.rng)},
             ]
-        return end + self.rng.randint(2, 12)
+        return written + self.rng.randint(2, 12)
 
     def _scope(self) -> str:
         return uuid4(self.rng)

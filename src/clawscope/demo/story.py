@@ -28,7 +28,7 @@ _SHOWCASE: dict[int, dict[str, Any]] = {
     3: {"fail_all": True},
     4: {"slash": True},
     5: {"forced": [("web_fetch", {"big": True}), ("exec", {"fail": True})], "steps": 2},
-    6: {"forced": [("web_fetch", {"fail": True}), ("exec", {"ansi": True})], "steps": 2},
+    6: {"forced": [("web_fetch", {"fail": True, "bare": True}), ("exec", {"ansi": True})], "steps": 2},
     7: {"forced": [("read", {"big": True}), ("memory_search", {})], "steps": 2},
 }
 _SHOWCASE_COMPACT_AT = 8
@@ -112,9 +112,8 @@ def _conversation(
             turn = _heartbeat(ctx, rng, w.showcase and beat == 0)
             beat += 1
         else:
-            if (w.showcase and user_turn == _SHOWCASE_MIRROR_AT) or (
-                group is not None and rng.random() < 0.05
-            ):
+            mirror = group is not None and user_turn > 0 and rng.random() < 0.05
+            if mirror or (w.showcase and user_turn == _SHOWCASE_MIRROR_AT):
                 ts = o.writer.not_a_call(ts, rng.choice(phrases.CRON_JOBS)[2], "delivery-mirror")
             turn = _user_turn(
                 ctx,

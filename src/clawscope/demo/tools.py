@@ -110,12 +110,12 @@ def _read(rng: random.Random, version: int, fail: bool, big: bool) -> ToolOutcom
     return ToolOutcome("read", {"path": path}, text, None, False, False, rng.randint(1, 25))
 
 
-def _web_fetch(rng: random.Random, fail: bool, big: bool) -> ToolOutcome:
+def _web_fetch(rng: random.Random, fail: bool, big: bool, bare: bool) -> ToolOutcome:
     url = rng.choice(phrases.URLS)
     if fail:
         status = rng.choice((403, 404, 503))
         text = f"Web fetch failed ({status}): {url}"
-        details = {"status": "error", "error": text} if rng.random() < 0.5 else None
+        details = None if bare else {"status": "error", "error": text}
         return ToolOutcome("web_fetch", {"url": url}, text, details, True, True, rng.randint(200, 4000))
     body = document(rng, rng.randint(5, 12) if big else rng.randint(2, 4))
     ms = rng.randint(300, 3500)
@@ -267,14 +267,18 @@ def run_tool(
     big: bool = False,
     risky: bool = False,
     ansi: bool = False,
+    bare: bool = False,
 ) -> ToolOutcome:
-    """Execute `name` in the demo world; `fail`, `big`, `risky`, `ansi` force the interesting cases."""
+    """Execute `name` in the demo world; `fail`, `big`, `risky`, `ansi`, `bare` force the interesting cases.
+
+    `bare`: a failure reported only by `isError:true`, without `details`.
+    """
     if name == "exec":
         return _exec(rng, version, risky, fail, ansi)
     if name == "read":
         return _read(rng, version, fail, big)
     if name == "web_fetch":
-        return _web_fetch(rng, fail, big)
+        return _web_fetch(rng, fail, big, bare)
     if name == "web_search":
         return _web_search(rng)
     if name in ("memory_search", "memory_get"):
