@@ -24,8 +24,12 @@ print(json.dumps({"growth_kib": peak - base, "bytes": size}))
 
 
 def _probe(tmp: Path, era: str, sessions: int) -> dict[str, int]:
-    done = subprocess.run([sys.executable, "-c", _PROBE, str(tmp), era, str(sessions)], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(tmp), era, str(sessions)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result: dict[str, int] = json.loads(done.stdout)
     return result
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from clawscope.demo import phrases
+from clawscope.demo.catalog import Model
 from clawscope.demo.clock import current_time_line, envelope
-from clawscope.demo.context import AgentContext
+from clawscope.demo.context import AgentContext, Opened
 from clawscope.demo.conversation import Child, Turn, pick_steps, run_turn
 from clawscope.demo.entries import WORKSPACE, Summary
 from clawscope.demo.ids import Rng, uuid4
@@ -122,69 +123,84 @@ def _task_text(version: int, task: str, env: str) -> str:
 def run_cron_job(ctx: AgentContext, job: CronJob) -> dict[str, Any]:
     """All runs of one job; returns the job's `cron/jobs.json` record."""
     base_key = f"agent:{ctx.agent_id}:cron:{job.job_id}"
-    model = job.model or ctx.profile.primary
-    last: tuple[Summary, str, int, int, str] | None = None
     errors = 0
+    last: tuple[Summary, bool, int, int] | None = None
     for i, run_ms in enumerate(job.runs):
-        rng = ctx.rng("cron", job.job_id, i)
-        sid = uuid4(rng)
-        o = ctx.open_session(rng, sid, "cron", f"{base_key}:run:{sid}", model, system_scale=0.6)
-        o.label = f"Cron: {job.name}"
-        run_id = uuid4(rng)
-        o.last_run_id = run_id
-        w = o.writer
-        ts = w.start(run_ms + rng.randint(60, 400), WORKSPACE)
-        o.run_started_ms = ts
-        text = (
-            f"[cron:{job.job_id} {job.name}] {job.message}\n{current_time_line(ts, ctx.profile.tz_offset_h)}"
-        )
-        reply = job.reply
-        fail = rng.random() < 0.03
-        turn = Turn(
-            text,
-            "",
-            run_id=run_id,
-            steps=pick_steps(rng, 1, 3),
-            reply=reply,
-            fail_all=fail,
-            retries=1 if rng.random() < 0.03 else 0,
-        )
-        ts, _ = run_turn(w, ts, turn, None)
-        status = "error" if fail else "ok"
-        summary = ctx.close_session(o, status="failed" if fail else "done")
-        errors = errors + 1 if fail else 0
         next_run = job.runs[i + 1] if i + 1 < len(job.runs) else run_ms + _every(job)
-        line: dict[str, Any] = {"ts": ts + 15, "jobId": job.job_id, "action": "finished", "status": status}
-        if fail:
-            line["error"] = "All models failed: " + phrases.ERROR_MESSAGES[0]
-        else:
-            line["summary"] = reply
-        line.update(
-            {
-                "delivered": False,
-                "deliveryStatus": "not-delivered",
-                "sessionId": sid,
-                "sessionKey": o.key,
-                "runAtMs": run_ms,
-                "durationMs": ts - run_ms,
-                "nextRunAtMs": next_run,
-                "model": model.id,
-                "provider": model.provider,
-            }
-        )
-        if not fail:
-            r = w.run
-            line["usage"] = {
-                "input_tokens": r.input,
-                "output_tokens": r.output,
-                "total_tokens": r.last_context,
-            }
-        ctx.sink.cron_run(job.job_id, line)
-        last = (summary, status, run_ms, ts - run_ms, sid)
-    assert last is not None
-    summary, status, run_ms, duration, _ = last
-    ctx.node(summary, "failed" if status == "error" else "done", key=base_key)
+        summary, failed, duration = _cron_run(ctx, job, i, run_ms, next_run)
+        errors = errors + 1 if failed else 0
+        last = (summary, failed, run_ms, duration)
+    assert last is not None, "a planned job has at least one run"
+    summary, failed, run_ms, duration = last
+    ctx.node(summary, "failed" if failed else "done", key=base_key)  # the job key names its latest run
+    status = "error" if failed else "ok"
     return _job_record(ctx, job, status=status, last_run=run_ms, duration=duration, errors=errors)
+
+
+def _cron_run(
+    ctx: AgentContext, job: CronJob, i: int, run_ms: int, next_run: int
+) -> tuple[Summary, bool, int]:
+    """One isolated run: its transcript, its store entry under the run key, its run-log line."""
+    rng = ctx.rng("cron", job.job_id, i)
+    sid = uuid4(rng)
+    model = job.model or ctx.profile.primary
+    o = ctx.open_session(
+        rng, sid, "cron", f"agent:{ctx.agent_id}:cron:{job.job_id}:run:{sid}", model, system_scale=0.6
+    )
+    o.label, o.last_run_id = f"Cron: {job.name}", uuid4(rng)
+    w = o.writer
+    ts = o.run_started_ms = w.start(run_ms + rng.randint(60, 400), WORKSPACE)
+    text = f"[cron:{job.job_id} {job.name}] {job.message}\n{current_time_line(ts, ctx.profile.tz_offset_h)}"
+    failed = rng.random() < 0.03
+    turn = Turn(
+        text,
+        "",
+        run_id=o.last_run_id,
+        owner=False,
+        steps=pick_steps(rng, 1, 3),
+        reply=job.reply,
+        fail_all=failed,
+        retries=1 if rng.random() < 0.03 else 0,
+    )
+    ts, _ = run_turn(w, ts, turn, None)
+    summary = ctx.close_session(o, status="failed" if failed else "done")
+    ctx.sink.cron_run(
+        job.job_id, _log_line(job, o, model, run_ms=run_ms, end_ms=ts, next_run=next_run, failed=failed)
+    )
+    return summary, failed, ts - run_ms
+
+
+def _log_line(
+    job: CronJob, o: Opened, model: Model, *, run_ms: int, end_ms: int, next_run: int, failed: bool
+) -> dict[str, Any]:
+    """A `cron/runs/<jobId>.jsonl` line, in the key order of the real one."""
+    line: dict[str, Any] = {
+        "ts": end_ms + 15,
+        "jobId": job.job_id,
+        "action": "finished",
+        "status": "error" if failed else "ok",
+    }
+    if failed:
+        line["error"] = "All models failed: " + phrases.ERROR_MESSAGES[0]
+    else:
+        line["summary"] = job.reply
+    line.update(
+        {
+            "delivered": False,
+            "deliveryStatus": "not-delivered",
+            "sessionId": o.writer.session_id,
+            "sessionKey": o.key,
+            "runAtMs": run_ms,
+            "durationMs": end_ms - run_ms,
+            "nextRunAtMs": next_run,
+            "model": model.id,
+            "provider": model.provider,
+        }
+    )
+    if not failed:  # snake_case, unlike transcripts; total_tokens is the last call's context (observed)
+        r = o.writer.run
+        line["usage"] = {"input_tokens": r.input, "output_tokens": r.output, "total_tokens": r.last_context}
+    return line
 
 
 def _every(job: CronJob) -> int:

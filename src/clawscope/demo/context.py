@@ -100,9 +100,17 @@ class AgentContext:
         reason: str | None = None,
         write_node: bool = True,
     ) -> Summary:
+        """Finish a transcript: the sink gets its window and, unless it was rolled over, its store entry."""
+        o.writer.tally.close()
+        summary = self._summary(o)
+        self.sink.end(self._window(o, status=status, archived_ms=archived_ms, reason=reason))
+        if write_node:
+            self.node(summary, status)
+        return summary
+
+    def _summary(self, o: Opened) -> Summary:
         w = o.writer
-        w.tally.close()
-        summary = Summary(
+        return Summary(
             kind=o.kind,
             agent_id=self.agent_id,
             key=o.key,
@@ -124,31 +132,29 @@ class AgentContext:
             chat_type=o.chat_type,
             elevated=o.elevated,
         )
-        self.sink.end(
-            Window(
-                session_id=w.session_id,
-                agent_id=self.agent_id,
-                key=o.key,
-                created_ms=w.first_ms,
-                started_ms=o.run_started_ms or w.first_ms,
-                ended_ms=w.last_ms,
-                status=status,
-                model_provider=w.model.provider,
-                model=w.model.id,
-                file_name=o.file_name,
-                archived_ms=archived_ms,
-                previous_session_id=o.previous_session_id,
-                reason=reason,
-                scope=o.scope,
-                chat_type=o.chat_type,
-                channel=o.channel,
-                parent_key=o.parent_key,
-                display_name=o.display_name or o.label,
-            )
+
+    def _window(self, o: Opened, *, status: str, archived_ms: int | None, reason: str | None) -> Window:
+        w = o.writer
+        return Window(
+            session_id=w.session_id,
+            agent_id=self.agent_id,
+            key=o.key,
+            created_ms=w.first_ms,
+            started_ms=o.run_started_ms or w.first_ms,
+            ended_ms=w.last_ms,
+            status=status,
+            model_provider=w.model.provider,
+            model=w.model.id,
+            file_name=o.file_name,
+            archived_ms=archived_ms,
+            previous_session_id=o.previous_session_id,
+            reason=reason,
+            scope=o.scope,
+            chat_type=o.chat_type,
+            channel=o.channel,
+            parent_key=o.parent_key,
+            display_name=o.display_name or o.label,
         )
-        if write_node:
-            self.node(summary, status)
-        return summary
 
     def node(self, s: Summary, status: str = "done", key: str | None = None) -> None:
         """The session store entry of `s`, under its own key or another key naming the same session."""

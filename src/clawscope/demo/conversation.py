@@ -160,44 +160,17 @@ def _tool_step(
     spawns: int,
     spawner: Spawner | None,
 ) -> tuple[int, list[Child]]:
+    """One tool round: the model calls tools (and spawns), results come back, spawned sub-agents run."""
     rng = sw.rng
-    planned: list[tuple[ToolOutcome, Child | None]] = []
-    for _ in range(spawns):
-        if spawner is None:
-            break
-        task, result = rng.choice(phrases.SUBAGENT_TASKS)
-        child = spawner.prepare(sw, task)
-        child.result = result
-        outcome = spawn_result(sw.version, child.key, child.run_id, child.model_ref)
-        outcome.args = {"task": task, "label": child.label}
-        outcome.duration_ms = rng.randint(80, 260)
-        planned.append((outcome, child))
-    if not planned or forced or rng.random() < 0.3:
-        for name, opts in _pick_tools(sw, forced):
-            planned.append((run_tool(rng, sw.version, name, **opts), None))
-    content: list[dict[str, Any]] = []
-    out = 0
-    if _thinks(sw):
-        content.append(sw.thinking_block("I need more information before answering; use the tools."))
-        out += rng.randint(30, 250)
-    if rng.random() < 0.3:
-        content.append(
-            {"type": "text", "text": rng.choice(("Let me check.", "On it.", "Looking into it now."))}
-        )
+    planned = _plan_calls(sw, forced, spawns, spawner)
+    content, out = _call_opening(sw)
     calls = []
     for outcome, _ in planned:
         call_id = tool_call_id(rng, sw.model.api)
-        wrapped = sw.version >= 4 and outcome.name not in DIRECT_V4
-        if wrapped:
-            block = {
-                "type": "toolCall",
-                "id": call_id,
-                "name": "tool_call",
-                "arguments": {"id": outcome.name, "args": outcome.args},
-            }
-        else:
-            block = {"type": "toolCall", "id": call_id, "name": outcome.name, "arguments": outcome.args}
-        content.append(block)
+        wrapped = sw.version >= 4 and outcome.name not in DIRECT_V4  # 2026.9 Tool Search (format doc §2.8)
+        args = {"id": outcome.name, "args": outcome.args} if wrapped else outcome.args
+        name = "tool_call" if wrapped else outcome.name
+        content.append({"type": "toolCall", "id": call_id, "name": name, "arguments": args})
         calls.append((call_id, wrapped))
         out += rng.randint(20, 120)
     issuer = sw.model.ref
@@ -214,6 +187,41 @@ def _tool_step(
         assert spawner is not None
         spawner.run(sw, child, ts + rng.randint(50, 300))
     return ts, children
+
+
+def _plan_calls(
+    sw: SessionWriter, forced: list[tuple[str, dict[str, bool]]], spawns: int, spawner: Spawner | None
+) -> list[tuple[ToolOutcome, Child | None]]:
+    """What this round calls: the sub-agents to spawn, then forced or randomly chosen tools."""
+    rng = sw.rng
+    planned: list[tuple[ToolOutcome, Child | None]] = []
+    for _ in range(spawns if spawner is not None else 0):
+        assert spawner is not None
+        task, result = rng.choice(phrases.SUBAGENT_TASKS)
+        child = spawner.prepare(sw, task)
+        child.result = result
+        outcome = spawn_result(sw.version, child.key, child.run_id, child.model_ref)
+        outcome.args = {"task": task, "label": child.label}
+        outcome.duration_ms = rng.randint(80, 260)
+        planned.append((outcome, child))
+    if not planned or forced or rng.random() < 0.3:
+        planned += [(run_tool(rng, sw.version, name, **opts), None) for name, opts in _pick_tools(sw, forced)]
+    return planned
+
+
+def _call_opening(sw: SessionWriter) -> tuple[list[dict[str, Any]], int]:
+    """What a tool-calling message says before its calls: maybe thinking, maybe a short note."""
+    rng = sw.rng
+    content: list[dict[str, Any]] = []
+    out = 0
+    if _thinks(sw):
+        content.append(sw.thinking_block("I need more information before answering; use the tools."))
+        out += rng.randint(30, 250)
+    if rng.random() < 0.3:
+        content.append(
+            {"type": "text", "text": rng.choice(("Let me check.", "On it.", "Looking into it now."))}
+        )
+    return content, out
 
 
 def announce_turn(sw: SessionWriter, child: Child, envelope: str) -> Turn:

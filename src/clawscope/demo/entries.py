@@ -67,22 +67,39 @@ def store_entry(version: int, s: Summary) -> dict[str, Any]:
     if s.kind == "cron":
         e.update({"systemSent": True, "label": s.label})
     if s.kind == "main" and version < 4:
-        e["skillsSnapshot"] = _skills(s.agent_id)
+        e["skillsSnapshot"] = _skills()
     e.update({"model": s.model.id, "modelProvider": s.model.provider, "abortedLastRun": False})
     if s.elevated:
         e["elevatedLevel"] = "on"
+    if version >= 4 and s.kind == "main" and s.display_name:
+        e["displayName"] = s.display_name  # 2026.9.x names the main session after its first message
+    _context(version, s, e)
+    _counters(version, s, e)
+    if s.kind != "cron":
+        runtime = max(1, s.ended_ms - s.run_started_ms)
+        e.update(
+            {"status": "done", "startedAt": s.run_started_ms, "endedAt": s.ended_ms, "runtimeMs": runtime}
+        )
+    if version >= 4:
+        e["lastRunId"] = s.last_run_id
+    return e
+
+
+def _context(version: int, s: Summary, e: dict[str, Any]) -> None:
+    e["contextTokens"] = s.model.context_window
     if version >= 4:
         e.update(
             {
                 "lastActivityAt": s.ended_ms,
-                "contextTokens": s.model.context_window,
                 "contextTokensSource": "resolved",
                 "agentHarnessId": "openclaw",
                 "contextBudgetStatus": _budget(s),
             }
         )
-    else:
-        e["contextTokens"] = s.model.context_window
+
+
+def _counters(version: int, s: Summary, e: dict[str, Any]) -> None:
+    """Token counters of the last run, `totalTokens` = last call's context, cost per era (module doc)."""
     r = s.run
     e.update(
         {
@@ -99,18 +116,6 @@ def store_entry(version: int, s: Summary) -> dict[str, Any]:
         e["totalTokensVersion"] = 1
     if s.compactions:
         e["compactionCount"] = s.compactions
-    if s.kind != "cron":
-        e.update(
-            {
-                "status": "done",
-                "startedAt": s.run_started_ms,
-                "endedAt": s.ended_ms,
-                "runtimeMs": max(1, s.ended_ms - s.run_started_ms),
-            }
-        )
-    if version >= 4:
-        e["lastRunId"] = s.last_run_id
-    return e
 
 
 def _lineage(version: int, s: Summary, e: dict[str, Any]) -> None:
@@ -206,30 +211,31 @@ def _budget(s: Summary) -> dict[str, Any]:
     }
 
 
-def _skills(agent_id: str) -> dict[str, Any]:
+def _skills() -> dict[str, Any]:
+    """A trimmed `skillsSnapshot` (the real one lists every bundled skill with its description)."""
     base = "/usr/lib/node_modules/openclaw/skills"
     blocks = "".join(
         f"  <skill>\n    <name>{n}</name>\n    <location>{base}/{n}/SKILL.md</location>\n  </skill>\n"
         for n in _SKILLS
     )
-    return (
+    resolved = [
         {
-            "prompt": "\n\nThe following skills provide specialized instructions for specific tasks.\n"
-            "Use the read tool to load a skill's file when the task matches its description.\n\n"
-            f"<available_skills>\n{blocks}</available_skills>",
-            "skills": [{"name": n} for n in _SKILLS],
-            "resolvedSkills": [
-                {
-                    "name": n,
-                    "filePath": f"{base}/{n}/SKILL.md",
-                    "baseDir": f"{base}/{n}",
-                    "source": "openclaw-bundled",
-                    "disableModelInvocation": False,
-                }
-                for n in _SKILLS
-            ],
-            "version": 0,
+            "name": n,
+            "filePath": f"{base}/{n}/SKILL.md",
+            "baseDir": f"{base}/{n}",
+            "source": "openclaw-bundled",
+            "disableModelInvocation": False,
         }
-        if agent_id
-        else {}
+        for n in _SKILLS
+    ]
+    prompt = (
+        "\n\nThe following skills provide specialized instructions for specific tasks.\n"
+        "Use the read tool to load a skill's file when the task matches its description.\n\n"
+        f"<available_skills>\n{blocks}</available_skills>"
     )
+    return {
+        "prompt": prompt,
+        "skills": [{"name": n} for n in _SKILLS],
+        "resolvedSkills": resolved,
+        "version": 0,
+    }

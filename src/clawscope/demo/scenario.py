@@ -22,7 +22,7 @@ _MAX_MAIN_WINDOWS = 90
 
 
 @dataclass(slots=True)
-class Window:
+class Period:
     """A stretch of a long-lived conversation (the main session or a group chat) between resets."""
 
     start_ms: int
@@ -42,7 +42,7 @@ class Group:
     peer_id: str
     subject: str
     topic: str | None
-    windows: list[Window] = field(default_factory=list)
+    windows: list[Period] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -62,7 +62,7 @@ class AgentPlan:
     index: int
     profile: AgentProfile
     rhythm: Rhythm
-    main: list[Window]
+    main: list[Period]
     groups: list[Group]
     jobs: list[CronJob]
     openai: list[int]
@@ -123,11 +123,11 @@ def plan_agent(rng: random.Random, index: int, n: int, anchor: int, showcase: bo
     return AgentPlan(index, prof, rhythm, main, groups, jobs, openai, budget["subagent"])
 
 
-def _windows(rng: random.Random, start: int, end: int, k: int, turns: int) -> list[Window]:
+def _windows(rng: random.Random, start: int, end: int, k: int, turns: int) -> list[Period]:
     """k consecutive windows; resets happen at some moment of the day, not on the hour."""
     step = (end - start) // k
     cuts = [start] + [start + i * step + rng.randrange(step // 4 + 1) for i in range(1, k)] + [end]
-    return [Window(cuts[i], cuts[i + 1], turns) for i in range(k)]
+    return [Period(cuts[i], cuts[i + 1], turns) for i in range(k)]
 
 
 def _groups(rng: random.Random, prof: AgentProfile, start: int, end: int, count: int) -> list[Group]:

@@ -294,16 +294,17 @@ class SessionWriter:
     ) -> int:
         """The result of one tool call; under Tool Search also the nested-tool record (v4)."""
         end = ts + outcome.duration_ms
-        name = outcome.name
+        tool_name, text, details = outcome.name, outcome.text, outcome.details
         if wrapped and self.run_id is not None:
             inner, text, details = wrap(outcome)
+            tool_name = "tool_call"
             nested = records.nested_tool(
                 run_id=self.run_id,
-                scope_id=self._scope(),
+                scope_id=uuid4(self.rng),
                 after_entry_id=after_entry,
                 order=order,
                 parent_call_id=call_id,
-                tool=name,
+                tool=outcome.name,
                 args=outcome.args,
                 result=inner,
                 is_error=outcome.is_error_flag,
@@ -312,41 +313,24 @@ class SessionWriter:
             )
             self._message(end + self.rng.randint(1, 5), nested)
             end += self.rng.randint(6, 20)
-            msg = records.tool_result(
-                self.version,
-                call_id,
-                tool_name="tool_call",
-                text=text,
-                details=details,
-                is_error=outcome.is_error_flag,
-                ts=end,
-                run_id=self.run_id,
-            )
-        else:
-            text = outcome.text
-            msg = records.tool_result(
-                self.version,
-                call_id,
-                tool_name=name,
-                text=text,
-                details=outcome.details,
-                is_error=outcome.is_error_flag,
-                ts=end,
-                run_id=self.run_id,
-            )
+        msg = records.tool_result(
+            self.version,
+            call_id,
+            tool_name=tool_name,
+            text=text,
+            details=details,
+            is_error=outcome.is_error_flag,
+            ts=end,
+            run_id=self.run_id,
+        )
         written = end + self.rng.randint(1, 8)
         self._message(written, msg)
-        self.tally.tool(issuer, name, outcome.failed)
+        self.tally.tool(issuer, outcome.name, outcome.failed)
         self.context += len(text) // 4 + 8
         if self.version >= 4:
-            self._frozen = [
-                *self._frozen[-(_FROZEN_KEEP - 1) :],
-                {"key": f"tool:{call_id}:{end}", "sourceHash": sha_like(self.rng)},
-            ]
+            frozen = {"key": f"tool:{call_id}:{end}", "sourceHash": sha_like(self.rng)}
+            self._frozen = [*self._frozen[-(_FROZEN_KEEP - 1) :], frozen]
         return written + self.rng.randint(2, 12)
-
-    def _scope(self) -> str:
-        return uuid4(self.rng)
 
     def cache_ttl(self, ts: int) -> int:
         """v4 `custom:openclaw.cache-ttl`: which tool results the prompt cache froze (observed)."""

@@ -19,7 +19,7 @@ from clawscope.demo.context import AgentContext, Opened
 from clawscope.demo.conversation import Turn, announce_turn, pick_steps, run_turn
 from clawscope.demo.entries import WORKSPACE
 from clawscope.demo.ids import uuid4
-from clawscope.demo.scenario import Group, Window
+from clawscope.demo.scenario import Group, Period
 
 _SHOWCASE: dict[int, dict[str, Any]] = {
     0: {"forced": [("exec", {"risky": True})]},
@@ -75,7 +75,7 @@ def _group_key(ctx: AgentContext, g: Group) -> str:
 def _conversation(
     ctx: AgentContext,
     spawner: SubagentSpawner,
-    w: Window,
+    w: Period,
     *,
     key: str,
     tag: tuple[Any, ...],
@@ -85,22 +85,37 @@ def _conversation(
 ) -> str:
     """One window of a long-lived conversation; returns its session id."""
     rng = ctx.rng(*tag)
-    sid = uuid4(rng)
-    topic = group.topic if group is not None else None
-    kind = "channel" if group is not None else "main"
-    o = ctx.open_session(
-        rng,
-        sid,
-        kind,
-        key,
-        ctx.profile.primary,
-        file_name=f"{sid}-topic-{topic}.jsonl" if topic else None,
-        key_kept=next_start is None or ctx.version >= 4,
-    )
+    o = _open_window(ctx, rng, key, group, key_kept=next_start is None or ctx.version >= 4)
     o.previous_session_id = previous
-    if group is not None:
-        o.channel, o.peer, o.display_name = group.channel, group.peer_id, group.subject
-        o.chat_type, o.scope = group.peer_kind, group.peer_kind
+    _play(ctx, spawner, o, rng, w, group=group)
+    reason = "reset" if previous else None
+    ctx.close_session(o, archived_ms=next_start, reason=reason, write_node=next_start is None)
+    return o.writer.session_id
+
+
+def _open_window(
+    ctx: AgentContext, rng: random.Random, key: str, group: Group | None, *, key_kept: bool
+) -> Opened:
+    sid = uuid4(rng)
+    if group is None:
+        return ctx.open_session(rng, sid, "main", key, ctx.profile.primary, key_kept=key_kept)
+    topic = f"{sid}-topic-{group.topic}.jsonl" if group.topic else None
+    o = ctx.open_session(rng, sid, "channel", key, ctx.profile.primary, file_name=topic, key_kept=key_kept)
+    o.channel, o.peer, o.display_name = group.channel, group.peer_id, group.subject
+    o.chat_type, o.scope = group.peer_kind, group.peer_kind
+    return o
+
+
+def _play(
+    ctx: AgentContext,
+    spawner: SubagentSpawner,
+    o: Opened,
+    rng: random.Random,
+    w: Period,
+    *,
+    group: Group | None,
+) -> None:
+    """The window's turns in time order: chat turns, heartbeats, and the announces of spawned sub-agents."""
     schedule = _schedule(ctx, rng, w)
     ts = o.writer.start(schedule[0][0] - rng.randint(500, 5000), WORKSPACE)
     spawn_at = _spawn_turns(rng, w)
@@ -112,8 +127,9 @@ def _conversation(
             turn = _heartbeat(ctx, rng, w.showcase and beat == 0)
             beat += 1
         else:
-            mirror = group is not None and user_turn > 0 and rng.random() < 0.05
-            if mirror or (w.showcase and user_turn == _SHOWCASE_MIRROR_AT):
+            if (group is not None and user_turn > 0 and rng.random() < 0.05) or (
+                w.showcase and user_turn == _SHOWCASE_MIRROR_AT
+            ):
                 ts = o.writer.not_a_call(ts, rng.choice(phrases.CRON_JOBS)[2], "delivery-mirror")
             turn = _user_turn(
                 ctx,
@@ -125,21 +141,25 @@ def _conversation(
                 spawns=spawn_at.get(user_turn, 0),
                 group=group,
             )
+            if ctx.version >= 4 and o.display_name is None and turn.slash_model is None:
+                o.display_name = turn.text[:80]  # 2026.9.x names a session after its first message
             user_turn += 1
-        o.last_run_id, o.run_started_ms = turn.run_id, ts
-        ts, children = run_turn(o.writer, ts, turn, spawner)
-        for child in children:
-            ts = max(ts, child.end_ms + rng.randint(40, 400))
-            ann = announce_turn(o.writer, child, envelope(ts, ctx.profile.tz_offset_h))
-            ts, _ = run_turn(o.writer, ts, ann, None)
-            o.last_run_id = ann.run_id or o.last_run_id
-    ctx.close_session(
-        o, archived_ms=next_start, reason="reset" if previous else None, write_node=next_start is None
-    )
-    return sid
+        ts = _run(ctx, o, ts, turn, spawner)
 
 
-def _schedule(ctx: AgentContext, rng: random.Random, w: Window) -> list[tuple[int, bool]]:
+def _run(ctx: AgentContext, o: Opened, ts: int, turn: Turn, spawner: SubagentSpawner) -> int:
+    """One turn, then the completion announce of each sub-agent it spawned."""
+    o.last_run_id, o.run_started_ms = turn.run_id, ts
+    ts, children = run_turn(o.writer, ts, turn, spawner)
+    for child in children:
+        ts = max(ts, child.end_ms + o.writer.rng.randint(40, 400))
+        ann = announce_turn(o.writer, child, envelope(ts, ctx.profile.tz_offset_h))
+        ts, _ = run_turn(o.writer, ts, ann, None)
+        o.last_run_id = ann.run_id or o.last_run_id
+    return ts
+
+
+def _schedule(ctx: AgentContext, rng: random.Random, w: Period) -> list[tuple[int, bool]]:
     """User turns by the owner's rhythm, heartbeats at a steady cadence, merged in time order."""
     times = [(t, False) for t in ctx.plan.rhythm.sample(rng, w.turns, w.start_ms, w.end_ms)]
     if w.heartbeats:
@@ -159,7 +179,7 @@ def _schedule(ctx: AgentContext, rng: random.Random, w: Window) -> list[tuple[in
     return times
 
 
-def _spawn_turns(rng: random.Random, w: Window) -> dict[int, int]:
+def _spawn_turns(rng: random.Random, w: Period) -> dict[int, int]:
     out: dict[int, int] = {}
     # Keep the showcase turns 1..9 free: each demonstrates one thing.
     candidates = [0, *range(_SHOWCASE_MIRROR_AT + 1, w.turns)] if w.showcase else range(w.turns)

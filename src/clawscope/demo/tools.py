@@ -177,84 +177,69 @@ def _memory(rng: random.Random, name: str) -> ToolOutcome:
     return out
 
 
-def _simple(rng: random.Random, name: str, version: int) -> ToolOutcome:
-    """Tools whose result shape matters little: small, fixed-shape answers."""
+def _file_tool(rng: random.Random, name: str) -> ToolOutcome:
+    """pi's file tools (`edit`, `write`, `apply_patch`, `ls`) answer in plain text, without details."""
     ms = rng.randint(5, 600)
-    if name in ("edit", "write", "apply_patch"):
-        path = rng.choice(("NOTES.md", "todo.md", "posts/2026-03-solar.md", "src/water.py"))
-        args: dict[str, Any] = (
-            {"path": path, "oldText": "TODO", "newText": "DONE"}
-            if name == "edit"
-            else {"path": path, "content": rng.choice(phrases.CHATS)[1]}
-            if name == "write"
-            else {"input": f"*** Begin Patch\n*** Update File: {path}\n@@\n-TODO\n+DONE\n*** End Patch"}
-        )
+    path = rng.choice(("NOTES.md", "todo.md", "posts/2026-03-solar.md", "src/water.py"))
+    if name == "edit":
+        args: dict[str, Any] = {"path": path, "oldText": "TODO", "newText": "DONE"}
+        text = f"Successfully replaced text in {path}."
+    elif name == "write":
+        args = {"path": path, "content": rng.choice(phrases.CHATS)[1]}
+        text = f"Successfully wrote {len(args['content'])} bytes to {path}"
+    elif name == "apply_patch":
+        args = {"input": f"*** Begin Patch\n*** Update File: {path}\n@@\n-TODO\n+DONE\n*** End Patch"}
+        text = f"Success. Updated the following files:\nM {path}"
+    else:
+        args = {"path": "."}
         text = (
-            f"Successfully replaced text in {path}."
-            if name == "edit"
-            else f"Successfully wrote {rng.randint(40, 900)} bytes to {path}"
-            if name == "write"
-            else f"Success. Updated the following files:\nM {path}"
+            "AGENTS.md\nHEARTBEAT.md\nIDENTITY.md\nMEMORY.md\nNOTES.md\nSOUL.md\nTOOLS.md\nUSER.md\nmemory/"
         )
-        return ToolOutcome(name, args, text, None, False, False, ms)
-    if name == "ls":
-        return ToolOutcome(
-            name,
-            {"path": "."},
-            "AGENTS.md\nHEARTBEAT.md\nIDENTITY.md\nMEMORY.md\nNOTES.md\nSOUL.md\nTOOLS.md\nUSER.md\nmemory/",
-            None,
-            False,
-            False,
-            ms,
-        )
-    payloads: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-        "message": (
-            {
+    return ToolOutcome(name, args, text, None, False, False, ms)
+
+
+def _json_tool(rng: random.Random, name: str) -> ToolOutcome:
+    """OpenClaw's other tools: a small JSON answer (`jsonResult`)."""
+    jobs = [{"name": j[0], "enabled": True} for j in phrases.CRON_JOBS[:2]]
+    args: dict[str, Any]
+    match name:
+        case "message":
+            args = {
                 "action": "send",
                 "channel": "telegram",
                 "target": "-1001873345501",
                 "message": rng.choice(phrases.CRON_JOBS)[2],
-            },
-            {"ok": True, "channel": "telegram", "messageId": str(rng.randint(1000, 99999))},
-        ),
-        "browser": (
-            {"action": "snapshot", "targetUrl": rng.choice(phrases.URLS)},
-            {"ok": True, "title": "Page", "snapshot": document(rng, 2)},
-        ),
-        "process": (
-            {"action": "poll", "sessionId": f"proc_{rng.randint(100, 999)}"},
-            {"status": "completed", "exitCode": 0, "output": "done"},
-        ),
-        "sessions_list": (
-            {"limit": 10},
-            {"count": 2, "sessions": [{"key": "agent:main:main", "kind": "direct"}]},
-        ),
-        "session_status": (
-            {},
-            {"model": "anthropic/claude-sonnet-4-5", "contextTokens": 200000, "queue": "idle"},
-        ),
-        "cron": (
-            {"action": "list"},
-            {"jobs": [{"name": j[0], "enabled": True} for j in phrases.CRON_JOBS[:2]]},
-        ),
-        "automations": (
-            {"action": "list"},
-            {"automations": [{"name": j[0], "enabled": True} for j in phrases.CRON_JOBS[:2]]},
-        ),
-        "tool_search": (
-            {"query": "fetch a web page"},
-            {
+            }
+            payload: dict[str, Any] = {
+                "ok": True,
+                "channel": "telegram",
+                "messageId": str(rng.randint(1000, 99999)),
+            }
+        case "browser":
+            args = {"action": "snapshot", "targetUrl": rng.choice(phrases.URLS)}
+            payload = {"ok": True, "title": "Page", "snapshot": document(rng, 2)}
+        case "process":
+            args = {"action": "poll", "sessionId": f"proc_{rng.randint(100, 999)}"}
+            payload = {"status": "completed", "exitCode": 0, "output": "done"}
+        case "sessions_list":
+            args, payload = (
+                {"limit": 10},
+                {"count": 1, "sessions": [{"key": "agent:main:main", "kind": "direct"}]},
+            )
+        case "cron" | "automations":
+            args, payload = {"action": "list"}, {"jobs" if name == "cron" else "automations": jobs}
+        case "tool_search":
+            args = {"query": "fetch a web page"}
+            payload = {
                 "results": [
                     {"id": "openclaw:core:web_fetch", "name": "web_fetch", "score": 0.91},
                     {"id": "openclaw:core:browser", "name": "browser", "score": 0.64},
                 ]
-            },
-        ),
-    }
-    args, payload = payloads.get(name, ({}, {"ok": True}))
-    out = _json_result(name, payload, ms)
+            }
+        case _:
+            args, payload = {}, {"ok": True}
+    out = _json_result(name, payload, rng.randint(5, 600))
     out.args = args
-    del version
     return out
 
 
@@ -283,7 +268,9 @@ def run_tool(
         return _web_search(rng)
     if name in ("memory_search", "memory_get"):
         return _memory(rng, name)
-    return _simple(rng, name, version)
+    if name in ("edit", "write", "apply_patch", "ls"):
+        return _file_tool(rng, name)
+    return _json_tool(rng, name)
 
 
 def spawn_result(version: int, child_key: str, run_id: str, model_ref: str) -> ToolOutcome:
