@@ -10,6 +10,7 @@ keys live); a transcript no store names is `unknown`.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,6 +22,12 @@ import zstandard
 from clawscope.model import KIND_TRIGGER, SessionKind
 from clawscope.sessionkeys import parse_session_key
 
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# The session keys a demo may write (format doc §3).
+KEY = re.compile(
+    rf"^agent:[a-z0-9]+:(main|openai:{UUID}|subagent:{UUID}|cron:{UUID}(:run:{UUID})?"
+    r"|(telegram|whatsapp):group:[-0-9a-z@.]+(:topic:\d+)?|(discord|slack):channel:[0-9a-z]+)$"
+)
 HEARTBEAT_PROMPT = (
     "Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or repeat old "
     "tasks from prior chats. If nothing needs attention, reply HEARTBEAT_OK."

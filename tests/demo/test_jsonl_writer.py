@@ -6,17 +6,14 @@ import json
 import re
 from pathlib import Path
 
+from demo_oracle import KEY, UUID
+
 from clawscope.demo import DemoTotals
 from clawscope.demo.jsonfmt import pretty
 from clawscope.model import SessionKind
 from clawscope.sessionkeys import parse_session_key
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "openclaw-2026.3.24-jsonl"
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-KEY = re.compile(
-    rf"^agent:[a-z0-9]+:(main|openai:{UUID}|subagent:{UUID}|cron:{UUID}(:run:{UUID})?"
-    r"|(telegram|whatsapp):group:[-0-9a-z@.]+(:topic:\d+)?|(discord|slack):channel:[0-9a-z]+)$"
-)
 RESET = re.compile(rf"^({UUID})(-topic-\d+)?\.jsonl\.reset\.\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{{3}}Z$")
 
 

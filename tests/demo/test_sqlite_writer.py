@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import zstandard
+from demo_oracle import KEY
 
 from clawscope.demo import DemoTotals
 from clawscope.demo.sqlite_writer import agent_schema, connect_writable, navigation
@@ -93,6 +94,7 @@ def test_the_documented_reading_recipe_works(demo_sqlite: tuple[Path, DemoTotals
                 "LEFT JOIN session_nodes n ON n.current_session_id = w.session_id"
             ).fetchall()
             for sid, key, entry_json in rows:
+                assert KEY.match(key), key
                 assert parse_session_key(key).agent_id == db.parents[1].name
                 if entry_json is not None:
                     assert json.loads(entry_json)["sessionId"] == sid

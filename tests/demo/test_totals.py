@@ -72,7 +72,16 @@ def test_the_demo_is_varied_enough_to_test_an_ingester(demo: tuple[str, Path, De
     era, _, totals = demo
     d = totals.as_dict()
     assert d["sessions"] == 160
-    assert {"anthropic/claude-sonnet-4-5", "openai/gpt-5", "google/gemini-2.5-flash"} <= set(d["byModel"])
+    assert set(d["byModel"]) == {
+        "anthropic/claude-sonnet-4-5",
+        "anthropic/claude-haiku-4-5",
+        "openai/gpt-5",
+        "openai/gpt-5-mini",
+        "openai/gpt-4o-mini",
+        "google/gemini-2.5-flash",
+        "ollama/qwen3:14b",
+    }
+    assert d["byModel"]["ollama/qwen3:14b"]["costUSD"] == 0
     assert {"main", "cron-run", "subagent", "openai-api"} <= set(d["bySessionKind"])
     assert {"group", "channel"} & set(d["bySessionKind"])
     assert {"main", "heartbeat", "cron", "subagent", "api", "channel"} <= set(d["byTrigger"])

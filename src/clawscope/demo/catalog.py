@@ -66,7 +66,7 @@ class AgentProfile:
 PROFILES: tuple[AgentProfile, ...] = (
     AgentProfile("main", SONNET, GPT5, GPT4O_MINI, GEMINI_FLASH, "telegram", 11_800, 1),
     AgentProfile("work", GPT5, SONNET, GPT5_MINI, GPT5_MINI, "slack", 14_200, -5),
-    AgentProfile("research", GEMINI_FLASH, SONNET, GEMINI_FLASH, HAIKU, "discord", 9_600, 0),
+    AgentProfile("research", GEMINI_FLASH, SONNET, OLLAMA, HAIKU, "discord", 9_600, 0),
     AgentProfile("homelab", OLLAMA, GPT4O_MINI, OLLAMA, OLLAMA, "whatsapp", 6_400, 2),
     AgentProfile("family", HAIKU, SONNET, GPT4O_MINI, HAIKU, "telegram", 8_900, 1),
 )

@@ -273,7 +273,7 @@ class SessionWriter:
 
     def thinking_block(self, text: str) -> dict[str, Any]:
         api = self.model.api
-        if api == "anthropic-messages":
+        if api in ("anthropic-messages", "google-generative-ai"):  # opaque provider signatures
             sig = signature(self.rng)
         elif api == "openai-responses":
             sig = '{"type":"reasoning","id":"rs_' + sha_like(self.rng)[:40] + '","summary":[]}'
