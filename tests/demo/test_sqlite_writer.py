@@ -186,6 +186,9 @@ def test_identities_nodes_and_windows(demo_sqlite: tuple[Path, DemoTotals]) -> N
             assert conn.execute("SELECT count(*) FROM session_nodes WHERE entry_valid != 1").fetchone() == (
                 0,
             )
+            node_keys = [k for (k,) in conn.execute("SELECT session_key FROM session_nodes")]
+            assert all(KEY.match(k) for k in node_keys), node_keys
+            assert any(":cron:" in k and ":run:" not in k for k in node_keys)  # the job key of the latest run
             assert conn.execute("SELECT count(*) FROM session_canonical_validation_pending").fetchone() == (
                 0,
             )
