@@ -94,6 +94,9 @@ def test_cron_store_and_run_log(demo_jsonl: tuple[Path, DemoTotals]) -> None:
     jobs = json.loads((root / "cron" / "jobs.json").read_text("utf-8"))
     real = json.loads((FIXTURE / "cron" / "jobs.json").read_text("utf-8"))
     assert jobs["version"] == real["version"] == 1
+    logs = {p.stem for p in (root / "cron" / "runs").iterdir()}
+    assert {j["id"] for j in jobs["jobs"]} == logs  # every agent's jobs, one store
+    assert {j.get("agentId", "main") for j in jobs["jobs"]} == {"main", "work", "research"}
     keys = {k for s in stores(root).values() for k in s}
     for job in jobs["jobs"]:
         assert set(real["jobs"][0]) <= set(job) | {"agentId"}

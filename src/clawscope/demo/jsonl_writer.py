@@ -34,6 +34,7 @@ class JsonlSink:
         self._cron_logs: dict[str, IO[bytes]] = {}
         self._runs_file: IO[bytes] | None = None
         self._runs: PrettyMapWriter | None = None
+        self._jobs: list[dict[str, Any]] = []  # a few per agent: one cron/jobs.json for all agents
 
     def _sessions_dir(self, agent_id: str) -> Path:
         return self.root / "agents" / agent_id / "sessions"
@@ -81,9 +82,7 @@ class JsonlSink:
         fh.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
 
     def cron_jobs(self, jobs: list[dict[str, Any]]) -> None:
-        folder = self.root / "cron"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "jobs.json").write_bytes(pretty({"version": 1, "jobs": jobs}))
+        self._jobs.extend(jobs)
 
     def subagent_run(self, run: dict[str, Any]) -> None:
         if self._runs is None:
@@ -95,6 +94,8 @@ class JsonlSink:
         self._runs.member(run["runId"], run)
 
     def finish(self) -> None:
+        if self._jobs:
+            (self.root / "cron" / "jobs.json").write_bytes(pretty({"version": 1, "jobs": self._jobs}))
         for fh in self._cron_logs.values():
             fh.close()
         self._cron_logs.clear()

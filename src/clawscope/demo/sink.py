@@ -74,7 +74,8 @@ class Sink(Protocol):
 
     def cron_run(self, job_id: str, line: dict[str, Any]) -> None: ...
 
-    def cron_jobs(self, jobs: list[dict[str, Any]]) -> None: ...
+    def cron_jobs(self, jobs: list[dict[str, Any]]) -> None:
+        """Add one agent's cron job definitions (the JSONL era keeps one store for all agents)."""
 
     def subagent_run(self, run: dict[str, Any]) -> None: ...
 
