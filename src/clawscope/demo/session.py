@@ -112,14 +112,7 @@ class SessionWriter:
         self._emit(records.header(self.version, self.session_id, ts, cwd), ts)
         self.tally.record()
         ts += self.rng.randint(1, 8)
-        eid, parent = self._link()
-        self._emit(
-            records.model_change(
-                self.version, eid, parent, ts, provider=self.model.provider, model_id=self.model.id
-            ),
-            ts,
-        )
-        self.tally.record()
+        self._model_change(ts, self.model)
         eid, parent = self._link()
         self._emit(records.thinking_change(self.version, eid, parent, ts, self.thinking), ts)
         self.tally.record()
@@ -128,14 +121,16 @@ class SessionWriter:
     def switch_model(self, ts: int, model: Model) -> int:
         """A `/model` switch: OpenClaw records a `model_change` before the next turn."""
         self.model = model
-        eid, parent = self._link()
-        self._emit(
-            records.model_change(self.version, eid, parent, ts, provider=model.provider, model_id=model.id),
-            ts,
-        )
-        self.tally.record()
+        self._model_change(ts, model)
         self._cached = 0  # a new provider has nothing cached
         return ts + self.rng.randint(1, 5)
+
+    def _model_change(self, ts: int, m: Model) -> None:
+        eid, parent = self._link()
+        self._emit(
+            records.model_change(self.version, eid, parent, ts, provider=m.provider, model_id=m.id), ts
+        )
+        self.tally.record()
 
     def snapshot(self, ts: int) -> int:
         """`custom:model-snapshot` before a turn whose model differs from the last snapshot."""
