@@ -27,8 +27,10 @@ FIXTURE_DB = (
 
 
 @contextmanager
-def read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def read_only(path: Path, *, immutable: bool = False) -> Iterator[sqlite3.Connection]:
+    """Open read-only. A WAL database opened with mode=ro still gets -shm/-wal files next to it;
+    `immutable` avoids that (used for the repository's fixture, which must stay untouched)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro{'&immutable=1' if immutable else ''}", uri=True)
     try:
         yield conn
     finally:
@@ -47,7 +49,7 @@ def master(conn: sqlite3.Connection) -> set[tuple[str, str, str, str | None]]:
 
 def test_schema_is_openclaws_own(demo_sqlite: tuple[Path, DemoTotals]) -> None:
     root, _ = demo_sqlite
-    with read_only(FIXTURE_DB) as real:
+    with read_only(FIXTURE_DB, immutable=True) as real:
         expected = master(real)
         real_pragmas = [
             real.execute(f"PRAGMA {p}").fetchone() for p in ("user_version", "auto_vacuum", "page_size")
@@ -79,7 +81,7 @@ def test_schema_data_file_matches_the_sample() -> None:
     """The DDL shipped with the demo is the sample's sqlite_master, replayable on this SQLite."""
     conn = connect_writable(Path(":memory:"))
     conn.executescript(agent_schema())
-    with read_only(FIXTURE_DB) as real:
+    with read_only(FIXTURE_DB, immutable=True) as real:
         assert master(conn) == master(real)
 
 
@@ -157,7 +159,7 @@ def test_compressed_rows_follow_openclaws_rule(demo_sqlite: tuple[Path, DemoTota
 
 def test_navigation_matches_the_real_compressed_row() -> None:
     """Our projection of the sample's compressed record is byte-identical to what OpenClaw stored."""
-    with read_only(FIXTURE_DB) as real:
+    with read_only(FIXTURE_DB, immutable=True) as real:
         blob, nav = real.execute(
             "SELECT event_zstd, navigation_json FROM transcript_events WHERE event_zstd IS NOT NULL"
         ).fetchone()
