@@ -151,3 +151,24 @@ def test_every_command_help_ends_with_an_example(runner: CliRunner) -> None:
         if isinstance(command, type(cli)):
             for sub in command.commands:
                 assert "Example" in run(runner, name, sub, "--help"), f"{name} {sub}"
+
+
+def test_report_without_openclaw_reports_a_demo_and_says_so(runner: CliRunner, tmp_path: Path) -> None:
+    home = tmp_path / "home" / ".clawscope"
+    out = run(runner, "report")
+    assert "DEMO DATA" in out
+    assert (home / "demo-state" / "demo-totals.json").is_file()
+    assert (home / "demo.db").is_file()
+    assert not (home / "clawscope.db").exists()  # the user's own database is never filled with demo data
+    totals = json.loads((home / "demo-state" / "demo-totals.json").read_text())
+    stats = json.loads(run(runner, "stats", "--db", str(home / "demo.db"), "--json"))
+    assert stats["totals"]["llmCalls"] == totals["llmCalls"]
+    assert run(runner, "report").count("DEMO DATA") == 1  # the second run re-uses the demo state
+
+
+def test_report_on_real_state(runner: CliRunner, fixture_copy, tmp_path: Path) -> None:
+    db = str(tmp_path / "c.db")
+    out = run(runner, "report", "--state", str(fixture_copy("openclaw-2026.3.24-jsonl")), "--db", db)
+    assert "DEMO" not in out
+    assert "$0.1757" in out.replace(",", "")  # the exact reported cost of the sample
+    assert "most expensive sessions" in out

@@ -222,6 +222,7 @@ class Entry(msgspec.Struct, frozen=True):
     parent_id: str | None
     ts_ms: int | None
     raw: bytes
+    turn_trigger: Trigger | None = None  # for messages: why their turn happened, when not the session's
 
 
 class LlmCall(msgspec.Struct, frozen=True):

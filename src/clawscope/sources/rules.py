@@ -48,12 +48,22 @@ def classify_turn(text: str) -> Trigger | None:
 
 
 def infer_kind(first_user_text: str, trigger: Trigger | None) -> SessionKind | None:
-    """What a session is, from its first user message, for transcripts whose key is unknown."""
+    """What a session is, from its first user message, for transcripts whose key is unknown.
+
+    Only markers that start a session of that kind count: a sub-agent's task and an isolated cron
+    run's message. A heartbeat poll says nothing (they arrive in main sessions).
+    """
     if "[Subagent Context]" in first_user_text[:300]:
         return SessionKind.SUBAGENT
-    return {Trigger.CRON: SessionKind.CRON_RUN, Trigger.HEARTBEAT: SessionKind.HEARTBEAT}.get(
-        trigger or Trigger.OTHER
-    )
+    return SessionKind.CRON_RUN if trigger == Trigger.CRON else None
+
+
+def run_trigger(run_id: str | None) -> Trigger | None:
+    """Turns OpenClaw starts itself and marks in the run id (2026.9: a sub-agent's completion is
+    announced to its parent as run `announce:v1:<childKey>:<childRunId>`, with no user message)."""
+    if run_id is not None and run_id.startswith("announce:"):
+        return Trigger.SUBAGENT
+    return None
 
 
 def text(raw: msgspec.Raw | str | None) -> str:

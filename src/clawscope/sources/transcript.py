@@ -169,11 +169,12 @@ class TranscriptDecoder:
         self.seen.add(entry_id)
         stamp = rec.timestamp
         ts = int(stamp.timestamp() * 1000) if type(stamp) is datetime else to_ms(stamp)
+        trigger = None
         if msg is not None:
             if ts is None and msg.timestamp is not None:
                 ts = to_ms(msg.timestamp)
             if role == "assistant":
-                self._assistant(msg, entry_id, ts, where, raw)
+                trigger = self._assistant(msg, entry_id, ts, where, raw)
             elif role == "toolResult":
                 self._tool_result(msg, entry_id, ts)
             elif role == "user":
@@ -222,7 +223,11 @@ class TranscriptDecoder:
         elif etype not in KNOWN_ENTRY_TYPES:
             reason = f"unknown entry type {etype!r}; kept as is"
             self.problem(where, ProblemCode.UNKNOWN_ENTRY_TYPE, reason, Severity.INFO, raw)
-        self.batch.entries.append(Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw))
+        if msg is not None and trigger is None:
+            trigger = self.state.turn_trigger
+        self.batch.entries.append(
+            Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw, trigger)
+        )
         return entry_id
 
     def _model(
@@ -253,9 +258,15 @@ class TranscriptDecoder:
             state.first_user_seen = True
             state.inferred_kind = rules.infer_kind(body, state.turn_trigger)
 
-    def _assistant(self, msg: WMessage, entry_id: str, ts: int | None, where: str, raw: bytes) -> None:
+    def _assistant(
+        self, msg: WMessage, entry_id: str, ts: int | None, where: str, raw: bytes
+    ) -> Trigger | None:
+        """Record a model call; return the turn's trigger when OpenClaw marked it in the run id."""
+        oc = msg.openclaw
+        run_id = oc.runId if oc is not None else None
+        run_trigger = rules.run_trigger(run_id)
         if not rules.is_model_call(msg):
-            return
+            return run_trigger
         u = msg.usage
         if u is None:
             usage, cost = None, None
@@ -273,7 +284,6 @@ class TranscriptDecoder:
                     Severity.WARNING,
                     raw,
                 )
-        oc = msg.openclaw
         self.batch.llm_calls.append(
             LlmCall(
                 self.session_id,
@@ -288,8 +298,8 @@ class TranscriptDecoder:
                 usage,
                 cost,
                 msg.responseId,
-                oc.runId if oc is not None else None,
-                self.state.turn_trigger,
+                run_id,
+                run_trigger or self.state.turn_trigger,
             )
         )
         content = msg.content
@@ -297,6 +307,7 @@ class TranscriptDecoder:
             for index, block in enumerate(content):
                 if block.type in {"toolCall", "tool_use"}:
                     self._tool_call(block, index, entry_id, ts)
+        return run_trigger
 
     def _call_key(self, call_id: str, entry_id: str) -> str:
         keys = self.state.call_keys
@@ -352,7 +363,7 @@ class TranscriptDecoder:
                 msg.toolName,
                 ToolStatus.ERROR if error else ToolStatus.OK,
                 msg.isError,
-                d.status,
+                None if d.status is None else str(d.status),
                 d.exitCode,
                 rules.to_int(d.durationMs),
                 _error_text(d, msg.content) if error else None,

@@ -49,8 +49,8 @@ class WBlock(msgspec.Struct):
 
 
 class WDetails(msgspec.Struct):
-    # toolResult details (exec, read, …)
-    status: str | None = None
+    # toolResult details (exec, read, …); web_fetch puts the HTTP status (a number) here
+    status: str | int | None = None
     exitCode: int | None = None  # noqa: N815
     durationMs: Num | None = None  # noqa: N815
     error: msgspec.Raw = msgspec.Raw()

@@ -193,9 +193,12 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     for row in conn.execute(text(sql), p):
         d = out.setdefault(str(row.k), _empty())
         d["toolCalls"], d["toolErrors"] = int(row.n), int(row.e or 0)
-    if by not in ("model", "provider", "trigger"):
+    if by in ("model", "provider"):
+        for d in out.values():  # the messages of a model are its assistant messages
+            d["messages"] = d["llmCalls"]
+    else:
         p = {}
-        ekey = _llm_key(conn, by).replace("l.ts_ms", "e.ts_ms")
+        ekey = _llm_key(conn, by).replace("l.ts_ms", "e.ts_ms").replace("l.turn_trigger", "e.turn_trigger")
         sql = (
             f"SELECT {ekey} AS k, count(DISTINCT e.sid) AS sessions, "
             "sum(CASE WHEN e.type = 'message' THEN 1 ELSE 0 END) AS messages "

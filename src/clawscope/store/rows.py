@@ -39,7 +39,7 @@ META_FILL = ("instance", "inferred_kind", "cwd", "header_version")
 # Two keys can name one transcript (a cron job's base key and its run key): the more specific wins.
 META_RANKED = ("key_rank", ("key", "key_kind", "job_id"))
 
-ENTRY_COLS = cols("sid entry_id pos type role parent_id ts_ms block_id block_off block_len")
+ENTRY_COLS = cols("sid entry_id pos type role parent_id ts_ms block_id block_off block_len turn_trigger")
 LLM_COLS = cols(
     "sid entry_id ts_ms started_ms provider model api stop_reason is_error error_message "
     "has_usage input output cache_read cache_write total_tokens cost_input cost_output "

@@ -129,6 +129,7 @@ entries = Table(
     Column("block_id", Id, nullable=False),
     Column("block_off", Integer, nullable=False),
     Column("block_len", Integer, nullable=False),
+    Column("turn_trigger", Text),  # messages of a heartbeat/cron/announce turn inside another session
     # No (sid, pos) index: a session's entries are read by the primary-key prefix and sorted; one
     # B-tree less to update per entry made bulk ingest measurably faster.
     sqlite_with_rowid=False,

@@ -178,7 +178,19 @@ class Writer:
             for e in batch.entries:
                 size = len(e.raw)
                 entry_rows.append(
-                    (sid, e.entry_id, e.pos, e.type, e.role, e.parent_id, e.ts_ms, block_id, off, size)
+                    (
+                        sid,
+                        e.entry_id,
+                        e.pos,
+                        e.type,
+                        e.role,
+                        e.parent_id,
+                        e.ts_ms,
+                        block_id,
+                        off,
+                        size,
+                        e.turn_trigger,
+                    )
                 )
                 off += size + 1
             cur.executemany(self._sql["entries"], entry_rows)
