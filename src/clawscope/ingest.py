@@ -79,6 +79,7 @@ class _Run:
         self.has_entries = store.sessions_with_entries()
         self.deleted = store.deleted_session_ids()
         self.progress: ProgressFn | None = None
+        self.listings: dict[str, list[TranscriptFile]] = {}
         self.bytes_done = 0
         self.bytes_total = 0
 
@@ -128,7 +129,8 @@ def ingest(
     run.progress = progress
     problems_before = store.problem_count()
     plans = [(Path(d), agent_dirs(Path(d))) for d in state_dirs]
-    run.bytes_total = sum(_pending_bytes(agents) for _, agents in plans)
+    if progress is not None:
+        run.bytes_total = sum(_pending_bytes(run, agents) for _, agents in plans)
     try:
         for state_dir, agents in plans:
             _registries(run, state_dir)
@@ -210,13 +212,22 @@ def _cursor_str(run: _Run, key: str) -> str | None:
 # -- JSONL era ----------------------------------------------------------------------------------------
 
 
-def _pending_bytes(agents: Iterable[AgentDir]) -> int:
+def _pending_bytes(run: _Run, agents: Iterable[AgentDir]) -> int:
+    """Bytes of transcript files, for the progress bar (the listing is kept for the read)."""
     total = 0
     for agent in agents:
-        for tf in transcript_files(Path(agent.sessions_dir)) if agent.sessions_dir else ():
+        for tf in _listing(run, agent):
             with contextlib.suppress(OSError):
                 total += os.path.getsize(tf.path)
     return total
+
+
+def _listing(run: _Run, agent: AgentDir) -> list[TranscriptFile]:
+    if agent.sessions_dir is None:
+        return []
+    if agent.sessions_dir not in run.listings:
+        run.listings[agent.sessions_dir] = transcript_files(agent.sessions_dir)
+    return run.listings[agent.sessions_dir]
 
 
 def _jsonl_agent(run: _Run, agent: AgentDir) -> None:
@@ -228,7 +239,7 @@ def _jsonl_agent(run: _Run, agent: AgentDir) -> None:
         run.writer.add_problems(res.problems)
         run.writer.set_cursor("sessions.json:" + store_path, sig)
     cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
-    files = transcript_files(Path(agent.sessions_dir))
+    files = _listing(run, agent)
     for session_id, group in groupby(files, key=lambda f: f.session_id):
         if session_id in run.deleted:
             continue
