@@ -114,7 +114,10 @@ def _read_lines(
     head_len = start.head_len
     carry = b""
     while True:
-        buf = stream.read(chunk_bytes)
+        # Never ask for more than the file holds: read(n) allocates n bytes up front, and most
+        # transcripts are a few KB (a 4 MB request per small file cost more than parsing it).
+        want = chunk_bytes if st.st_size <= 0 else max(1, min(chunk_bytes, st.st_size - offset + 1))
+        buf = stream.read(want)
         if not buf:
             break
         data = carry + buf if carry else buf

@@ -192,3 +192,33 @@ def problem_row(p: Problem, now_ms: int) -> tuple[Any, ...]:
         p.excerpt.replace("\x00", "\ufffd"),
         now_ms,
     )
+
+
+def merge_metas(metas: list[SessionMeta]) -> list[SessionMeta]:
+    """Fold a unit's metadata into one per session, by the rules the upsert applies (so that each
+    session is written once per unit): newest non-NULL wins, `META_FILL` columns keep their first
+    value, and the key columns change only for a key at least as specific."""
+    merged: dict[str, SessionMeta] = {}
+    for m in metas:
+        old = merged.get(m.session_id)
+        merged[m.session_id] = m if old is None else _merge(old, m)
+    return list(merged.values())
+
+
+_FILL = frozenset({"instance", "inferred_kind", "cwd", "header_version"})
+_RANKED = frozenset({"key", "kind", "job_id", "trigger"})
+
+
+def _merge(old: SessionMeta, new: SessionMeta) -> SessionMeta:
+    take_key = key_rank(new) >= key_rank(old)
+    changes: dict[str, Any] = {}
+    for name in SessionMeta.__struct_fields__:
+        a, b = getattr(old, name), getattr(new, name)
+        if name in _FILL:
+            value = a if a is not None else b
+        elif name in _RANKED:
+            value = (b if b is not None else a) if take_key else a
+        else:
+            value = b if b is not None else a
+        changes[name] = value
+    return SessionMeta(**changes)

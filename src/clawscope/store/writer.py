@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 import zstandard
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, func, select, text
 
 from clawscope.model import (
     Agent,
@@ -78,6 +78,7 @@ class Writer:
         self.flush_entries = flush_entries
         mark = placeholder(engine)
         tc = schema.tool_calls
+        marks4 = ", ".join([mark] * 4)
         self._sql = {
             "entries": bulk.insert_ignore(schema.entries, rows.ENTRY_COLS, mark),
             "llm": bulk.insert_ignore(schema.llm_calls, rows.LLM_COLS, mark),
@@ -92,7 +93,7 @@ class Writer:
             "session": bulk.upsert_replace(
                 schema.sessions, rows.META_COLS, ("session_id",), mark, rows.META_FILL, rows.META_RANKED
             ),
-            "block": f"INSERT INTO entry_blocks (sid, codec, data) VALUES ({mark}, {mark}, {mark})",
+            "block": f"INSERT INTO entry_blocks (block_id, sid, codec, data) VALUES ({marks4})",
         }
         self._cctx = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
         self.unit = Unit()
@@ -138,27 +139,32 @@ class Writer:
     # -- writing --------------------------------------------------------------------------------
 
     def write(self, unit: Unit) -> None:
+        """Commit a unit: one statement per table for all its sessions, then roll-ups and cursors."""
         if unit.empty():
             return
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             sids = self._sessions(conn, cur, unit)
+            by_sid: dict[int, list[TranscriptBatch]] = {}
             for batch in unit.batches:
-                self._batch(conn, cur, sids[batch.session_id], batch)
+                by_sid.setdefault(sids[batch.session_id], []).append(batch)
+            self._entries(conn, cur, by_sid)
+            self._facts(cur, by_sid)
             self._registry(cur, unit)
             now = int(time.time() * 1000)
             if unit.problems:
                 cur.executemany(self._sql["problem"], [rows.problem_row(p, now) for p in unit.problems])
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
-            refresh_rollups(conn, {sids[b.session_id] for b in unit.batches})
+            refresh_rollups(conn, by_sid)
         self.written["sessions"] += len(unit.sessions())
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
         """Upsert session metadata; make sure every session of a batch has a row; return sids."""
-        described = {m.session_id for m in unit.metas}
+        metas = rows.merge_metas(unit.metas)
+        described = {m.session_id for m in metas}
         bare = sorted(unit.sessions() - described)
-        metas = unit.metas + [SessionMeta(session_id=s, instance=rows.UNKNOWN_INSTANCE) for s in bare]
+        metas += [SessionMeta(session_id=s, instance=rows.UNKNOWN_INSTANCE) for s in bare]
         if metas:
             cur.executemany(self._sql["session"], [rows.meta_row(m) for m in metas])
         wanted = sorted(described | set(bare))
@@ -170,12 +176,17 @@ class Writer:
             out.update({row[0]: row[1] for row in conn.execute(stmt, {"ids": wanted[i : i + 500]})})
         return out
 
-    def _batch(self, conn: Connection, cur: Any, sid: int, batch: TranscriptBatch) -> None:
-        if batch.entries:
-            block_id = self._block(conn, cur, sid, [e.raw for e in batch.entries])
-            entry_rows = []
+    def _entries(self, conn: Connection, cur: Any, by_sid: dict[int, list[TranscriptBatch]]) -> None:
+        """One compressed block per session of the unit, and a row per entry pointing into it."""
+        sessions = [(sid, [e for b in batches for e in b.entries]) for sid, batches in by_sid.items()]
+        sessions = [(sid, entries) for sid, entries in sessions if entries]
+        if not sessions:
+            return
+        blocks, entry_rows = [], []
+        for block_id, (sid, entries) in zip(block_ids(conn, len(sessions)), sessions, strict=True):
+            blocks.append((block_id, sid, "zstd", self._cctx.compress(b"\n".join(e.raw for e in entries))))
             off = 0
-            for e in batch.entries:
+            for e in entries:
                 size = len(e.raw)
                 entry_rows.append(
                     (
@@ -193,55 +204,36 @@ class Writer:
                     )
                 )
                 off += size + 1
-            cur.executemany(self._sql["entries"], entry_rows)
-            self.written["entries"] += len(entry_rows)
-        if batch.llm_calls:
-            cur.executemany(self._sql["llm"], [self._llm_row(sid, c) for c in batch.llm_calls])
-            self.written["llm_calls"] += len(batch.llm_calls)
-        self._tools(cur, sid, batch)
-        if batch.compactions:
-            cur.executemany(self._sql["compaction"], [rows.compaction_row(sid, c) for c in batch.compactions])
-        if batch.changes:
-            cur.executemany(self._sql["change"], [rows.change_row(sid, c) for c in batch.changes])
+        cur.executemany(self._sql["block"], blocks)
+        cur.executemany(self._sql["entries"], entry_rows)
+        self.written["entries"] += len(entry_rows)
 
-    def _tools(self, cur: Any, sid: int, batch: TranscriptBatch) -> None:
-        results: dict[str, ToolResult] = {}
-        extra: list[ToolResult] = []  # a second result for one call: fills only what is still empty
-        nested: list[ToolResult] = []
-        for r in batch.tool_results:
-            if r.nested:
-                nested.append(r)
-            elif r.call_id in results:
-                extra.append(r)
-            else:
-                results[r.call_id] = r
-        if batch.tool_calls:
-            # A call whose result is in the same batch (the usual case) is written in one statement.
-            joined, alone = [], []
-            for t in batch.tool_calls:
-                res = results.pop(t.call_id, None)
-                if res is None:
-                    alone.append(rows.call_row(sid, t))
-                else:
-                    joined.append(rows.call_row(sid, t) + rows.result_row(sid, res)[2:])
-            if joined:
-                cur.executemany(self._sql["call_result"], joined)
-            if alone:
-                cur.executemany(self._sql["call"], alone)
-            self.written["tool_calls"] += len(batch.tool_calls)
-        leftover = [*results.values(), *extra]
-        if leftover:
-            cur.executemany(self._sql["result"], [rows.result_row(sid, r) for r in leftover])
-        if nested:
-            cur.executemany(self._sql["nested"], [rows.nested_row(sid, r) for r in nested])
-
-    def _block(self, conn: Connection, cur: Any, sid: int, raws: list[bytes]) -> int:
-        data = self._cctx.compress(b"\n".join(raws))
-        if conn.dialect.name == "sqlite":
-            cur.execute(self._sql["block"], (sid, "zstd", data))
-            return int(cur.lastrowid)
-        cur.execute(self._sql["block"] + " RETURNING block_id", (sid, "zstd", data))
-        return int(cur.fetchone()[0])
+    def _facts(self, cur: Any, by_sid: dict[int, list[TranscriptBatch]]) -> None:
+        """Model calls, tool calls, compactions and changes of every session of the unit."""
+        llm: list[Any] = []
+        compactions: list[Any] = []
+        changes: list[Any] = []
+        tools = _ToolRows()
+        for sid, batches in by_sid.items():
+            for b in batches:
+                llm += [self._llm_row(sid, c) for c in b.llm_calls]
+                compactions += [rows.compaction_row(sid, c) for c in b.compactions]
+                changes += [rows.change_row(sid, c) for c in b.changes]
+            tools.add(sid, batches)
+        statements = (
+            ("llm", llm),
+            ("call_result", tools.joined),
+            ("call", tools.alone),
+            ("result", tools.results),
+            ("nested", tools.nested),
+            ("compaction", compactions),
+            ("change", changes),
+        )
+        for key, found in statements:
+            if found:
+                cur.executemany(self._sql[key], found)
+        self.written["llm_calls"] += len(llm)
+        self.written["tool_calls"] += len(tools.joined) + len(tools.alone)
 
     def _llm_row(self, sid: int, c: LlmCall) -> tuple[Any, ...]:
         est, ref = None, None
@@ -259,6 +251,48 @@ class Writer:
                 bulk.upsert_replace(table, cols, keys, mark),
                 [tuple(getattr(r, c) for c in cols) for r in found],
             )
+
+
+class _ToolRows:
+    """Tool-call rows of a unit. A call whose result is in the same unit (the usual case) becomes
+    one row in one statement; a second result for a call only fills what is still empty."""
+
+    def __init__(self) -> None:
+        self.joined: list[Any] = []
+        self.alone: list[Any] = []
+        self.results: list[Any] = []
+        self.nested: list[Any] = []
+
+    def add(self, sid: int, batches: list[TranscriptBatch]) -> None:
+        first: dict[str, ToolResult] = {}
+        for b in batches:
+            for r in b.tool_results:
+                if r.nested:
+                    self.nested.append(rows.nested_row(sid, r))
+                elif r.call_id in first:
+                    self.results.append(rows.result_row(sid, r))
+                else:
+                    first[r.call_id] = r
+        for b in batches:
+            for t in b.tool_calls:
+                res = first.pop(t.call_id, None)
+                if res is None:
+                    self.alone.append(rows.call_row(sid, t))
+                else:
+                    self.joined.append(rows.call_row(sid, t) + rows.result_row(sid, res)[2:])
+        self.results.extend(rows.result_row(sid, r) for r in first.values())
+
+
+def block_ids(conn: Connection, n: int) -> list[int]:
+    """`n` new block ids. Writers hold the database's write lock (SQLite) or draw from the column's
+    sequence (PostgreSQL, where several server processes may write at once)."""
+    if conn.dialect.name == "sqlite":
+        top = conn.execute(select(func.coalesce(func.max(schema.entry_blocks.c.block_id), 0))).scalar_one()
+        return list(range(int(top) + 1, int(top) + 1 + n))
+    seq = text(
+        "SELECT nextval(pg_get_serial_sequence('entry_blocks', 'block_id')) FROM generate_series(1, :n)"
+    )
+    return [int(r[0]) for r in conn.execute(seq, {"n": n})]
 
 
 class WriterThread:
