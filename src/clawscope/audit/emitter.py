@@ -1,0 +1,186 @@
+"""Stage 2: the background emitter that turns spool entries into signed receipts.
+
+Capture only appends to the spool and hands the entry to a BOUNDED queue (`put_nowait`, never
+blocking). A worker thread drains the queue in batches: it signs both wire forms, writes the three
+receipt files, marks the entry emitted in the dedupe index, appends both receipts to the Merkle log,
+then fsyncs each touched spool and signs its new head. If the queue overflows nothing is lost: the
+spool is authoritative, so the worker rescans it for entries not yet emitted.
+
+Without a thread (`background=False`) the same work runs in `flush()`, in capture order, which is
+what makes the CLI's output byte-reproducible.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from clawscope.audit.anchor import CHECKPOINT_FILE, sign_checkpoint
+from clawscope.audit.dedupe import DedupeIndex
+from clawscope.audit.errors import Code
+from clawscope.audit.layout import Layout, atomic_write
+from clawscope.audit.merklelog import MerkleLog
+from clawscope.audit.receipts import TYP_WIRE01, TYP_WIRE02, Issuer, sign_entry, write_receipt
+from clawscope.audit.spool import Spool
+
+
+@dataclass
+class Workflow:
+    """One open spool with its dedupe index (`name` None = the single adapter spool)."""
+
+    name: str | None
+    spool: Spool
+    dedupe: DedupeIndex
+
+
+@dataclass
+class EmitStats:
+    """What the emitter did so far; `errors` keeps (action id, code, message) of failed emissions."""
+
+    emitted: int = 0
+    failed: int = 0
+    checkpoints: int = 0
+    overflows: int = 0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+class Host(Protocol):
+    """What the emitter needs from the recorder that owns the spools."""
+
+    lock: threading.Lock
+    layout: Layout
+    log: MerkleLog
+
+    def workflows(self) -> list[Workflow]: ...
+
+
+class Emitter:
+    """Drains captured entries into receipts, in a worker thread or on `flush()`."""
+
+    def __init__(
+        self, host: Host, issuer: Issuer, clock_ms: Callable[[], int], *,
+        background: bool = True, queue_size: int = 4096, interval_s: float = 1.0,
+    ) -> None:  # fmt: skip
+        self.host = host
+        self.issuer = issuer
+        self.clock_ms = clock_ms
+        self.stats = EmitStats()
+        self.interval_s = interval_s
+        self._queue: queue.Queue[tuple[Workflow, dict[str, Any]] | None] = queue.Queue(queue_size)
+        self._pending: list[tuple[Workflow, dict[str, Any]]] = []
+        self._overflow = threading.Event()
+        self._failed: set[str] = set()
+        self._work = threading.Lock()  # one batch at a time: the worker and a flush-time rescan never race
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name="clawscope-receipt-emitter", daemon=True)
+            self._thread.start()
+
+    def submit(self, wf: Workflow, entry: dict[str, Any]) -> None:
+        """Hand an entry over; never blocks (an overflow is recovered from the spool)."""
+        if self._thread is None:
+            self._pending.append((wf, entry))
+            return
+        try:
+            self._queue.put_nowait((wf, entry))
+        except queue.Full:
+            self._overflow.set()
+            self.stats.overflows += 1
+
+    def flush(self) -> EmitStats:
+        """Emit everything captured so far and sign the spool heads; returns the stats."""
+        if self._thread is None:
+            batch, self._pending = self._pending, []
+            self._emit_batch(batch)
+        else:
+            self._queue.join()
+        if self._overflow.is_set():
+            self._rescan()
+        return self.stats
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self.flush()
+
+    # -- worker -------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=self.interval_s)
+            except queue.Empty:
+                if self._overflow.is_set():
+                    self._rescan()
+                continue
+            batch, stop = [], item is None
+            if item is not None:
+                batch.append(item)
+            while not stop and len(batch) < 100:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                stop = nxt is None
+                if nxt is not None:
+                    batch.append(nxt)
+            try:
+                self._emit_batch(batch)
+            finally:
+                for _ in range(len(batch) + (1 if stop else 0)):
+                    self._queue.task_done()
+            if stop:
+                return
+
+    def _rescan(self) -> None:
+        self._overflow.clear()
+        with self.host.lock:
+            todo = [
+                (wf, e) for wf in self.host.workflows() for e in wf.spool.entries
+                if not wf.dedupe.emitted(e["action"]["id"])
+            ]  # fmt: skip
+        self._emit_batch(todo)
+
+    def _emit_batch(self, batch: list[tuple[Workflow, dict[str, Any]]]) -> None:
+        with self._work:
+            touched: dict[int, Workflow] = {}
+            for wf, entry in batch:
+                self._emit_one(wf, entry)
+                touched[id(wf)] = wf
+            for wf in touched.values():
+                self._seal(wf)
+
+    def _emit_one(self, wf: Workflow, entry: dict[str, Any]) -> None:
+        action_id = entry["action"]["id"]
+        if wf.dedupe.emitted(action_id) or action_id in self._failed:
+            return
+        try:
+            signed = sign_entry(entry, self.issuer, self.clock_ms() // 1000)
+            write_receipt(self.host.layout, signed)
+            with self.host.lock:
+                wf.dedupe.mark_emitted(action_id)
+                self.host.log.append(signed.rid, TYP_WIRE01, signed.wire01)
+                self.host.log.append(signed.rid, TYP_WIRE02, signed.wire02)
+            self.stats.emitted += 1
+        except Exception as exc:  # noqa: BLE001 - a failed receipt is reported, never fatal to the worker
+            self._failed.add(action_id)
+            self.stats.failed += 1
+            self.stats.errors.append((action_id, Code.OPENCLAW_SIGNING_FAILED.value, f"Failed to emit receipt: {exc}"))
+
+    def _seal(self, wf: Workflow) -> None:
+        """fsync the spool and sign its head, so truncation below this point is detectable."""
+        with self.host.lock:
+            wf.spool.commit()
+            sequence, head = wf.spool.sequence, wf.spool.head
+        if sequence == 0:
+            return
+        token = sign_checkpoint(
+            self.issuer.key, self.issuer.iss, self.clock_ms() // 1000, sequence, head, wf.name
+        )
+        atomic_write(wf.spool.directory / CHECKPOINT_FILE, (token + "\n").encode("ascii"))
+        self.stats.checkpoints += 1
