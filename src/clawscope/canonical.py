@@ -24,7 +24,7 @@ import json
 import math
 import re
 from decimal import Decimal
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 import rfc8785
@@ -207,7 +207,7 @@ def stringify(value: Any, indent: int | None = None) -> str:
     return "".join(parts)
 
 
-def _emit(value: Any, out: list[str], indent: int | None, depth: int) -> None:  # noqa: PLR0912
+def _emit(value: Any, out: list[str], indent: int | None, depth: int) -> None:
     if isinstance(value, str):
         out.append(_js_string(value))
     elif value is True:

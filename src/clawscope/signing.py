@@ -67,6 +67,9 @@ class SigningError(ClawscopeError):
         super().__init__(message)
         self.code = code
 
+    def __str__(self) -> str:
+        return f"{self.code}: {self.args[0]}"
+
 
 # -- keys ---------------------------------------------------------------------------------------
 
@@ -137,7 +140,11 @@ class SigningKey:
     def from_seed(cls, seed: bytes, kid: str | None = None) -> SigningKey:
         if len(seed) != 32:
             raise SigningError("E_KEY_INVALID", "an Ed25519 private key (d) must be 32 bytes")
-        raw = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        raw = (
+            Ed25519PrivateKey.from_private_bytes(seed)
+            .public_key()
+            .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        )
         kid = kid if kid is not None else adapter_kid(b64u_encode(raw))
         return cls(kid, seed, PublicKey(kid, raw))
 
@@ -152,9 +159,14 @@ class SigningKey:
     def jwk(self) -> dict[str, Any]:
         """Private JWK in the member order the PEAC adapter's keygen writes."""
         return {
-            "kty": "OKP", "crv": "Ed25519", "x": self.public.x, "d": b64u_encode(self.seed),
-            "alg": ALG, "use": "sig", "kid": self.kid,
-        }  # fmt: skip
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": self.public.x,
+            "d": b64u_encode(self.seed),
+            "alg": ALG,
+            "use": "sig",
+            "kid": self.kid,
+        }
 
 
 def valid_kid(kid: Any) -> bool:
@@ -176,8 +188,9 @@ def _public_from_jwk(jwk: Any, where: str) -> PublicKey:
         raise SigningError("E_KEY_INVALID", f"{where}: key alg is {jwk['alg']!r}, expected EdDSA")
     if "use" in jwk and jwk["use"] != "sig":
         raise SigningError("E_KEY_INVALID", f"{where}: key use is {jwk['use']!r}, expected sig")
+    x = jwk.get("x")
     try:
-        raw = b64u_decode(jwk.get("x") if isinstance(jwk.get("x"), str) else "!")
+        raw = b64u_decode(x if isinstance(x, str) else "!")
     except CanonicalError:
         raise SigningError("E_KEY_INVALID", f"{where}: x is not base64url") from None
     why = point_rejection(raw)
@@ -345,7 +358,9 @@ def _segment(text: str, name: str) -> dict[str, Any]:
     try:
         value = loads(b64u_decode(text), strict=True)
     except CanonicalError as exc:
-        code = "E_JWS_MALFORMED" if exc.reason in ("invalid_base64url", "invalid_json") else "E_IJSON_VIOLATION"
+        code = (
+            "E_JWS_MALFORMED" if exc.reason in ("invalid_base64url", "invalid_json") else "E_IJSON_VIOLATION"
+        )
         raise SigningError(code, f"JWS {name}: {exc}") from None
     if not isinstance(value, dict):
         raise SigningError("E_JWS_MALFORMED", f"JWS {name} is not a JSON object")

@@ -16,7 +16,15 @@ from typing import Any
 
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
 from clawscope.audit.spool import ChainProblem
-from clawscope.signing import ALG, KeySet, SigningError, SigningKey, decode_compact, sign_compact, verify_compact
+from clawscope.signing import (
+    ALG,
+    KeySet,
+    SigningError,
+    SigningKey,
+    decode_compact,
+    sign_compact,
+    verify_compact,
+)
 
 TYP_CHECKPOINT = "clawscope-spool-checkpoint/0.1"
 CHECKPOINT_FILE = "spool.checkpoint.jws"
@@ -35,7 +43,7 @@ class SpoolCheckpoint:
 
 
 def sign_checkpoint(
-    key: SigningKey, iss: str, iat: int, sequence: int, head_digest: str, workflow: str | None
+    key: SigningKey, *, iss: str, iat: int, sequence: int, head_digest: str, workflow: str | None
 ) -> str:
     payload: dict[str, Any] = {"iss": iss, "iat": iat}
     if workflow is not None:
@@ -50,17 +58,20 @@ def read_checkpoint(token: str, keys: KeySet) -> SpoolCheckpoint:
         jws = decode_compact(token.strip(), frozenset({TYP_CHECKPOINT}))
         key = verify_compact(jws, keys)
     except SigningError as exc:
-        raise AuditError(exc.code, f"spool checkpoint: {exc}") from None
+        raise AuditError(exc.code, f"spool checkpoint: {exc.args[0]}") from None
     p = jws.payload
     allowed = {"iss", "iat", "workflow", "sequence", "head_digest"}
     seq = p.get("sequence")
     if (
         set(p) - allowed
-        or not isinstance(seq, int) or isinstance(seq, bool) or seq < 0
-        or not isinstance(p.get("head_digest"), str) or not _HEX64.fullmatch(p["head_digest"])
+        or not isinstance(seq, int)
+        or isinstance(seq, bool)
+        or seq < 0
+        or not isinstance(p.get("head_digest"), str)
+        or not _HEX64.fullmatch(p["head_digest"])
         or not isinstance(p.get("iat"), int)
         or not isinstance(p.get("workflow", ""), str)
-    ):  # fmt: skip
+    ):
         raise AuditError(Code.CHECKPOINT_INVALID, "spool checkpoint payload is malformed")
     return SpoolCheckpoint(seq, p["head_digest"], p.get("workflow"), p["iat"], key.kid)
 
@@ -70,25 +81,36 @@ def check_against(
 ) -> tuple[list[ChainProblem], list[Notice]]:
     """Compare an intact chain with a signed head: truncated, rewritten, or extended since."""
     if checkpoint.workflow != workflow:
-        return [ChainProblem(
-            Code.CHECKPOINT_MISMATCH, 0,
-            f"checkpoint is for workflow {checkpoint.workflow!r}, this spool is {workflow!r}",
-        )], []  # fmt: skip
+        return [
+            ChainProblem(
+                Code.CHECKPOINT_MISMATCH,
+                0,
+                f"checkpoint is for workflow {checkpoint.workflow!r}, this spool is {workflow!r}",
+            )
+        ], []
     if checkpoint.sequence > len(entries):
-        return [ChainProblem(
-            Code.SPOOL_TRUNCATED, len(entries),
-            f"signed checkpoint says {checkpoint.sequence} entries, spool has {len(entries)}: entries were dropped",
-        )], []  # fmt: skip
+        return [
+            ChainProblem(
+                Code.SPOOL_TRUNCATED,
+                len(entries),
+                f"signed head says {checkpoint.sequence} entries, spool has {len(entries)}: entries dropped",
+            )
+        ], []
     head = entries[checkpoint.sequence - 1]["entry_digest"] if checkpoint.sequence else "0" * 64
     if head != checkpoint.head_digest:
-        return [ChainProblem(
-            Code.CHECKPOINT_MISMATCH, checkpoint.sequence,
-            f"entry {checkpoint.sequence} differs from the signed head: the chain was rewritten",
-        )], []  # fmt: skip
+        return [
+            ChainProblem(
+                Code.CHECKPOINT_MISMATCH,
+                checkpoint.sequence,
+                f"entry {checkpoint.sequence} differs from the signed head: the chain was rewritten",
+            )
+        ], []
     extra = len(entries) - checkpoint.sequence
     if extra:
-        return [], [Notice(
-            WarningCode.SPOOL_UNANCHORED_TAIL,
-            f"{extra} entr{'y' if extra == 1 else 'ies'} after the last signed checkpoint are protected by the chain only",
-        )]  # fmt: skip
+        return [], [
+            Notice(
+                WarningCode.SPOOL_UNANCHORED_TAIL,
+                f"{extra} entries after the last signed head are protected by the chain only",
+            )
+        ]
     return [], []

@@ -31,10 +31,39 @@ BUNDLE_VERSION = "peac-bundle/0.1"
 REPORT_VERSION = "peac-verification-report/0.1"
 KINDS = ("dispute", "audit", "archive")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_SIGNATURE_CODES = {"E_SIGNATURE_INVALID", "E_KEY_NOT_FOUND", "E_JWS_MALFORMED", "E_JWS_ALG", "E_JWS_TYP",
-                    "E_JWS_KID", "E_JWS_FORBIDDEN_HEADER", "E_IJSON_VIOLATION", "E_JWS_TOO_LARGE"}  # fmt: skip
-_MANIFEST_KEYS = {"version", "kind", "bundle_id", "refs", "dispute_ref", "created_by", "created_at", "time_range",
-                  "receipts", "keys", "files", "policy_hash", "peac_txt_hash", "content_hash"}  # fmt: skip
+_WIRE02_TYPS = frozenset({"interaction-record+jwt", "application/interaction-record+jwt"})
+# Receipt failures that mean "the signature could not be checked or is wrong" (vs. bad claims).
+_SIGNATURE_CODES = frozenset(
+    {
+        "E_SIGNATURE_INVALID",
+        "E_KEY_NOT_FOUND",
+        "E_JWS_MALFORMED",
+        "E_JWS_ALG",
+        "E_JWS_TYP",
+        "E_JWS_KID",
+        "E_JWS_FORBIDDEN_HEADER",
+        "E_IJSON_VIOLATION",
+        "E_JWS_TOO_LARGE",
+    }
+)
+_MANIFEST_KEYS = frozenset(
+    {
+        "version",
+        "kind",
+        "bundle_id",
+        "refs",
+        "dispute_ref",
+        "created_by",
+        "created_at",
+        "time_range",
+        "receipts",
+        "keys",
+        "files",
+        "policy_hash",
+        "peac_txt_hash",
+        "content_hash",
+    }
+)
 
 
 def sha256_ref(data: bytes) -> str:
@@ -49,8 +78,7 @@ def new_ulid(ms: int) -> str:
 
 def _receipt_row(token: str) -> dict[str, Any]:
     try:
-        claims = decode_compact(token, frozenset({"interaction-record+jwt", "application/interaction-record+jwt",
-                                                  TYP_WIRE01, None})).payload  # fmt: skip
+        claims = decode_compact(token, _WIRE02_TYPS | {TYP_WIRE01, None}).payload
     except SigningError as exc:
         raise AuditError(Code.BUNDLE_RECEIPT_INVALID, f"not a JWS receipt: {exc}") from None
     if not isinstance(claims.get("jti"), str) or not claims["jti"]:
@@ -60,7 +88,11 @@ def _receipt_row(token: str) -> dict[str, Any]:
         )
     if not isinstance(claims.get("iat"), int) or isinstance(claims["iat"], bool):
         raise AuditError(Code.BUNDLE_RECEIPT_INVALID, f"{claims['jti']}: missing or invalid iat")
-    return {"receipt_id": claims["jti"], "issued_at": iso_ms(claims["iat"] * 1000), "receipt_hash": sha256_ref(token.encode())}
+    return {
+        "receipt_id": claims["jti"],
+        "issued_at": iso_ms(claims["iat"] * 1000),
+        "receipt_hash": sha256_ref(token.encode()),
+    }
 
 
 def _sort_key(row: dict[str, Any]) -> tuple[str, str, str]:
@@ -80,7 +112,9 @@ class BundleSpec:
     policy: str | None = None
 
 
-def create_bundle(tokens: list[str], keys: KeySet, spec: BundleSpec, now_s: int, signer: SigningKey | None) -> bytes:
+def create_bundle(
+    tokens: list[str], keys: KeySet, spec: BundleSpec, now_s: int, signer: SigningKey | None
+) -> bytes:
     """Build a `.peacbundle`; every receipt must verify with `keys` first (no invalid evidence bundled)."""
     if not tokens:
         raise AuditError(Code.BUNDLE_MISSING_RECEIPTS, "no receipts to bundle")
@@ -97,32 +131,40 @@ def create_bundle(tokens: list[str], keys: KeySet, spec: BundleSpec, now_s: int,
     order = sorted(range(len(rows)), key=lambda i: _sort_key(rows[i]))
     ndjson = "".join(tokens[i] + "\n" for i in order).encode("utf-8")
     keys_json = stringify(keys.jwks(), 2).encode("utf-8")
-    files = [{"path": "receipts.ndjson", "sha256": sha256_ref(ndjson), "size": len(ndjson)},
-             {"path": "keys/keys.json", "sha256": sha256_ref(keys_json), "size": len(keys_json)}]  # fmt: skip
+    files = [
+        {"path": "receipts.ndjson", "sha256": sha256_ref(ndjson), "size": len(ndjson)},
+        {"path": "keys/keys.json", "sha256": sha256_ref(keys_json), "size": len(keys_json)},
+    ]
     extra: list[tuple[str, bytes]] = []
     if spec.policy is not None:
         policy = spec.policy.encode("utf-8")
         files.append({"path": "policy/policy.yaml", "sha256": sha256_ref(policy), "size": len(policy)})
         extra.append(("policy/policy.yaml", policy))
     issued = sorted(r["issued_at"] for r in rows)
-    manifest: dict[str, Any] = {
-        "version": BUNDLE_VERSION, "kind": spec.kind, "bundle_id": spec.bundle_id,
-        "refs": spec.refs if spec.refs is not None else ([{"type": "dispute", "id": spec.dispute_ref}] if spec.dispute_ref else []),
-    }  # fmt: skip
+    refs = spec.refs
+    if refs is None:
+        refs = [{"type": "dispute", "id": spec.dispute_ref}] if spec.dispute_ref else []
+    manifest: dict[str, Any] = {"version": BUNDLE_VERSION, "kind": spec.kind, "bundle_id": spec.bundle_id}
+    manifest["refs"] = refs
     if spec.dispute_ref is not None:
         manifest["dispute_ref"] = spec.dispute_ref
-    manifest |= {
-        "created_by": spec.created_by, "created_at": spec.created_at,
-        "time_range": {"start": issued[0], "end": issued[-1]},
-        "receipts": [rows[i] for i in order],
-        "keys": sorted(({"kid": k.kid, "alg": "EdDSA"} for k in keys.keys.values()), key=lambda k: k["kid"]),
-        "files": sorted(files, key=lambda f: f["path"]),
-    }  # fmt: skip
+    manifest["created_by"] = spec.created_by
+    manifest["created_at"] = spec.created_at
+    manifest["time_range"] = {"start": issued[0], "end": issued[-1]}
+    manifest["receipts"] = [rows[i] for i in order]
+    manifest["keys"] = sorted(
+        ({"kid": k.kid, "alg": "EdDSA"} for k in keys.keys.values()), key=lambda k: k["kid"]
+    )
+    manifest["files"] = sorted(files, key=lambda f: f["path"])
     if spec.policy is not None:
         manifest["policy_hash"] = files[-1]["sha256"]
     manifest["content_hash"] = sha256_ref(jcs(manifest))
-    members = [("manifest.json", stringify(manifest, 2).encode("utf-8")), ("receipts.ndjson", ndjson),
-               ("keys/keys.json", keys_json), *extra]  # fmt: skip
+    members = [
+        ("manifest.json", stringify(manifest, 2).encode("utf-8")),
+        ("receipts.ndjson", ndjson),
+        ("keys/keys.json", keys_json),
+        *extra,
+    ]
     if signer is not None:
         sig = sign_compact(header(TYP_WIRE01, signer.kid), {"content_hash": manifest["content_hash"]}, signer)
         members.append(("bundle.sig", sig.encode("ascii")))
@@ -154,13 +196,17 @@ def _manifest(files: dict[str, bytes]) -> dict[str, Any]:
         raise AuditError(Code.BUNDLE_MANIFEST_INVALID, f"manifest.json: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("version") != BUNDLE_VERSION:
         raise AuditError(Code.BUNDLE_MANIFEST_INVALID, f"manifest version must be {BUNDLE_VERSION}")
-    if set(manifest) - _MANIFEST_KEYS or not all(
-        isinstance(manifest.get(k), list) for k in ("refs", "receipts", "keys", "files")
-    ) or manifest.get("kind") not in KINDS:
+    if (
+        set(manifest) - _MANIFEST_KEYS
+        or not all(isinstance(manifest.get(k), list) for k in ("refs", "receipts", "keys", "files"))
+        or manifest.get("kind") not in KINDS
+    ):
         raise AuditError(Code.BUNDLE_MANIFEST_INVALID, "manifest has unknown members or wrong types")
     body = {k: v for k, v in manifest.items() if k != "content_hash"}
     if sha256_ref(jcs(body)) != manifest.get("content_hash"):
-        raise AuditError(Code.BUNDLE_HASH_MISMATCH, "manifest content_hash does not match: the manifest was edited")
+        raise AuditError(
+            Code.BUNDLE_HASH_MISMATCH, "manifest content_hash does not match: the manifest was edited"
+        )
     return manifest
 
 
@@ -174,7 +220,9 @@ def _check_files(manifest: dict[str, Any], files: dict[str, bytes]) -> None:
         if data is None:
             raise AuditError(Code.BUNDLE_FILE_MISMATCH, f"listed file missing: {item['path']}")
         if sha256_ref(data) != item.get("sha256") or len(data) != item.get("size"):
-            raise AuditError(Code.BUNDLE_FILE_MISMATCH, f"file hash or size mismatch: {item['path']} was edited")
+            raise AuditError(
+                Code.BUNDLE_FILE_MISMATCH, f"file hash or size mismatch: {item['path']} was edited"
+            )
     unlisted = set(files) - set(listed) - {"manifest.json", "bundle.sig"}
     if unlisted:
         raise AuditError(Code.BUNDLE_UNLISTED_FILE, f"files not covered by the manifest: {sorted(unlisted)}")
@@ -187,7 +235,9 @@ def _receipts(manifest: dict[str, Any], files: dict[str, bytes]) -> list[tuple[d
     text = files.get("receipts.ndjson", b"").decode("utf-8", "replace")
     lines = text.split("\n")
     if lines[-1] != "" or "" in lines[:-1]:
-        raise AuditError(Code.BUNDLE_INVALID_FORMAT, "receipts.ndjson must be one JWS per line, newline-terminated")
+        raise AuditError(
+            Code.BUNDLE_INVALID_FORMAT, "receipts.ndjson must be one JWS per line, newline-terminated"
+        )
     rows = [(_receipt_row(line), line) for line in lines[:-1]]
     ids = [row["receipt_id"] for row, _ in rows]
     if len(set(ids)) != len(ids):
@@ -205,7 +255,9 @@ def _receipts(manifest: dict[str, Any], files: dict[str, bytes]) -> list[tuple[d
 
 def _bundle_keys(manifest: dict[str, Any], files: dict[str, bytes]) -> KeySet:
     try:
-        keys = KeySet.from_json(loads(files.get("keys/keys.json", b'{"keys":[]}'), strict=True), "keys/keys.json")
+        keys = KeySet.from_json(
+            loads(files.get("keys/keys.json", b'{"keys":[]}'), strict=True), "keys/keys.json"
+        )
     except (SigningError, CanonicalError) as exc:
         raise AuditError(Code.BUNDLE_MANIFEST_INVALID, f"keys/keys.json: {exc}") from None
     listed = sorted(({"kid": k.kid, "alg": "EdDSA"} for k in keys.keys.values()), key=lambda k: k["kid"])
@@ -227,22 +279,26 @@ def _bundle_signature(sig: bytes | None, keys: KeySet, content_hash: str) -> dic
         code = "E_BUNDLE_KEY_MISSING" if exc.code == "E_KEY_NOT_FOUND" else "E_BUNDLE_SIGNATURE_INVALID"
         return {"present": True, "valid": False, "key_id": jws.kid, "error": code}
     if jws.payload != {"content_hash": content_hash}:
-        return {"present": True, "valid": False, "key_id": jws.kid, "error": "E_BUNDLE_SIGNATURE_CONTENT_MISMATCH"}
+        return {
+            "present": True,
+            "valid": False,
+            "key_id": jws.kid,
+            "error": "E_BUNDLE_SIGNATURE_CONTENT_MISMATCH",
+        }
     return {"present": True, "valid": True, "key_id": jws.kid}
 
 
 def _receipt_result(row: dict[str, Any], token: str, keys: KeySet, now_s: int) -> dict[str, Any]:
     kid = None
     try:
-        kid = decode_compact(token, frozenset({"interaction-record+jwt", "application/interaction-record+jwt",
-                                               TYP_WIRE01})).kid  # fmt: skip
+        kid = decode_compact(token, _WIRE02_TYPS | {TYP_WIRE01}).kid
         info = check_receipt(token, keys, now_s)
     except (AuditError, SigningError) as exc:
         sig_ok = exc.code not in _SIGNATURE_CODES
         out = {"receipt_id": row["receipt_id"], "signature_valid": sig_ok, "claims_valid": False}
         return out | ({"key_id": kid} if kid else {}) | {"errors": [exc.code]}
-    return {"receipt_id": row["receipt_id"], "signature_valid": True, "claims_valid": True, "key_id": info.kid,
-            "errors": [], "claims": info.claims}  # fmt: skip
+    out = {"receipt_id": row["receipt_id"], "signature_valid": True, "claims_valid": True, "key_id": info.kid}
+    return out | {"errors": [], "claims": info.claims}
 
 
 def _key_usage(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -250,18 +306,27 @@ def _key_usage(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for result in results:
         if result.get("key_id"):
             usage.setdefault(result["key_id"], []).append(result["receipt_id"])
-    return [{"kid": kid, "receipts_signed": len(ids), "receipt_ids": sorted(ids)} for kid, ids in sorted(usage.items())]
+    return [
+        {"kid": kid, "receipts_signed": len(ids), "receipt_ids": sorted(ids)}
+        for kid, ids in sorted(usage.items())
+    ]
 
 
 def _summary(results: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     valid = sum(1 for r in results if r["signature_valid"] and r["claims_valid"] and not r["errors"])
-    issues = sorted(f"Receipt {r['receipt_id']}: {', '.join(r['errors']) or 'validation failed'}"
-                    for r in results if not (r["signature_valid"] and r["claims_valid"]))  # fmt: skip
+    issues = sorted(
+        f"Receipt {r['receipt_id']}: {', '.join(r['errors']) or 'validation failed'}"
+        for r in results
+        if not (r["signature_valid"] and r["claims_valid"])
+    )
     invalid = len(results) - valid
     recommendation = "valid" if invalid == 0 else "invalid" if invalid == len(results) else "needs_review"
     summary = {"total_receipts": len(results), "valid": valid, "invalid": invalid}
-    return summary, {"headline": f"{valid}/{len(results)} receipts valid", "issues": issues,
-                     "recommendation": recommendation}  # fmt: skip
+    return summary, {
+        "headline": f"{valid}/{len(results)} receipts valid",
+        "issues": issues,
+        "recommendation": recommendation,
+    }
 
 
 def verify_bundle(data: bytes, now_s: int, pinned: KeySet | None = None) -> BundleReport:
@@ -275,12 +340,13 @@ def verify_bundle(data: bytes, now_s: int, pinned: KeySet | None = None) -> Bund
     except AuditError as exc:
         return BundleReport({}, exc.code, str(exc.args[0]))
     signature = _bundle_signature(files.get("bundle.sig"), keys, manifest["content_hash"])
-    results = sorted((_receipt_result(row, token, keys, now_s) for row, token in rows), key=lambda r: r["receipt_id"])
+    results = sorted(
+        (_receipt_result(row, token, keys, now_s) for row, token in rows), key=lambda r: r["receipt_id"]
+    )
     summary, auditor = _summary(results)
-    report: dict[str, Any] = {
-        "version": REPORT_VERSION, "bundle_content_hash": manifest["content_hash"], "bundle_signature": signature,
-        "summary": summary, "receipts": results, "keys_used": _key_usage(results), "auditor_summary": auditor,
-    }  # fmt: skip
+    report: dict[str, Any] = {"version": REPORT_VERSION, "bundle_content_hash": manifest["content_hash"]}
+    report |= {"bundle_signature": signature, "summary": summary, "receipts": results}
+    report |= {"keys_used": _key_usage(results), "auditor_summary": auditor}
     report["report_hash"] = sha256_ref(jcs(report))
     out = BundleReport(report)
     if signature.get("present") and not signature.get("valid"):
@@ -290,8 +356,8 @@ def verify_bundle(data: bytes, now_s: int, pinned: KeySet | None = None) -> Bund
     elif pinned is not None:
         _check_pinned(out, keys, pinned, [r["key_id"] for r in results] + [signature.get("key_id")])
     else:
-        out.warnings.append(Notice(WarningCode.BUNDLE_KEYS_SELF_ASSERTED,
-                                   "keys come from the bundle itself; pass --public-key to pin the issuer's key"))  # fmt: skip
+        why = "keys come from the bundle itself; pass --public-key to pin the issuer's key"
+        out.warnings.append(Notice(WarningCode.BUNDLE_KEYS_SELF_ASSERTED, why))
     if not signature.get("present"):
         out.warnings.append(Notice(WarningCode.BUNDLE_NOT_SIGNED, "the bundle has no bundle.sig"))
     return out

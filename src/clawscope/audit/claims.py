@@ -21,23 +21,51 @@ from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
 from clawscope.audit.events import instant
 from clawscope.audit.evidence import validate_evidence
 from clawscope.audit.receipts import (
-    EXT_WIRE01, EXT_WIRE02, RECEIPT_TYPS, TYP_WIRE01, WIRE02_TYPE,
-)  # fmt: skip
+    EXT_WIRE01,
+    EXT_WIRE02,
+    RECEIPT_TYPS,
+    TYP_WIRE01,
+    WIRE02_TYPE,
+)
 from clawscope.signing import KeySet, SigningError, decode_compact, verify_compact
 
 IAT_SKEW_S = 300
 _RID = re.compile(r"r_[0-9a-f]{32}")
-_HTTPS_ORIGIN = re.compile(r"https://([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?::([1-9][0-9]{0,4}))?")
+_HTTPS_ORIGIN = re.compile(
+    r"https://([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?::([1-9][0-9]{0,4}))?"
+)
 _DID = re.compile(r"did:[a-z0-9]+:[^#?/]+")
 _EXT_GROUP = re.compile(r"[a-z0-9](?:[a-z0-9-]*)(?:\.[a-z0-9-]+)+/[a-z0-9][a-z0-9_-]*")
 _SHA256_REF = re.compile(r"sha256:[0-9a-f]{64}")
-_PILLARS = ("access", "attribution", "commerce", "compliance", "consent", "identity", "privacy", "provenance",
-            "purpose", "safety")  # fmt: skip
+_PILLARS = (
+    "access",
+    "attribution",
+    "commerce",
+    "compliance",
+    "consent",
+    "identity",
+    "privacy",
+    "provenance",
+    "purpose",
+    "safety",
+)
 _WIRE01_KEYS = {"iss", "iat", "rid", "evidence", "aud"}
 _WIRE02_KEYS = {
-    "peac_version", "kind", "type", "iss", "iat", "jti", "sub", "pillars", "actor", "policy",
-    "representation", "occurred_at", "purpose_declared", "extensions",
-}  # fmt: skip
+    "peac_version",
+    "kind",
+    "type",
+    "iss",
+    "iat",
+    "jti",
+    "sub",
+    "pillars",
+    "actor",
+    "policy",
+    "representation",
+    "occurred_at",
+    "purpose_declared",
+    "extensions",
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +89,10 @@ def canonical_issuer(iss: Any) -> bool:
     if iss.startswith("did:"):
         return bool(_DID.fullmatch(iss))
     m = _HTTPS_ORIGIN.fullmatch(iss)
-    return bool(m) and m.group(2) != "443" and (m.group(2) is None or int(m.group(2)) <= 65535)
+    if m is None:
+        return False
+    port = m.group(2)
+    return port is None or (port != "443" and int(port) <= 65535)
 
 
 def check_receipt(token: str, keys: KeySet, now_s: int) -> ReceiptInfo:
@@ -70,12 +101,13 @@ def check_receipt(token: str, keys: KeySet, now_s: int) -> ReceiptInfo:
         jws = decode_compact(token, RECEIPT_TYPS)
         key = verify_compact(jws, keys)
     except SigningError as exc:
-        raise AuditError(exc.code, str(exc)) from None
+        raise AuditError(exc.code, exc.args[0]) from None
     claims = jws.payload
     wire01 = jws.header["typ"] == TYP_WIRE01
     if wire01 == (claims.get("peac_version") == "0.2"):
         raise AuditError(
-            Code.WIRE_MISMATCH, f"typ {jws.header['typ']!r} does not match peac_version {claims.get('peac_version')!r}"
+            Code.WIRE_MISMATCH,
+            f"typ {jws.header['typ']!r} does not match peac_version {claims.get('peac_version')!r}",
         )
     warnings: list[Notice] = []
     rid, evidence = _wire01(claims, warnings) if wire01 else _wire02(claims)
@@ -89,9 +121,15 @@ def check_receipt(token: str, keys: KeySet, now_s: int) -> ReceiptInfo:
     if occurred is not None and occurred > now_s + IAT_SKEW_S:
         raise AuditError(Code.IAT_IN_FUTURE, "occurred_at is in the future")
     return ReceiptInfo(
-        "0.1" if wire01 else "0.2", rid, key.kid, claims["iss"], claims["iat"], claims, evidence,
+        "0.1" if wire01 else "0.2",
+        rid,
+        key.kid,
+        claims["iss"],
+        claims["iat"],
+        claims,
+        evidence,
         warnings + ev_warnings,
-    )  # fmt: skip
+    )
 
 
 def _bad(message: str) -> AuditError:
@@ -112,7 +150,9 @@ def _wire01(claims: dict[str, Any], warnings: list[Notice]) -> tuple[str, dict[s
     if not isinstance(iss, str) or not iss:
         raise _bad("iss is required")
     if not canonical_issuer(iss):
-        warnings.append(Notice(WarningCode.ISSUER_NOT_CANONICAL, f"iss {iss!r} is not a canonical origin", "iss"))
+        warnings.append(
+            Notice(WarningCode.ISSUER_NOT_CANONICAL, f"iss {iss!r} is not a canonical origin", "iss")
+        )
     _iat(claims)
     rid = claims.get("rid")
     if not isinstance(rid, str) or not _RID.fullmatch(rid):
@@ -147,7 +187,12 @@ def _wire02(claims: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ):
         raise _bad("purpose_declared must be a string of at most 256 characters")
     pillars = claims.get("pillars", ["access"])
-    if not isinstance(pillars, list) or not pillars or pillars != sorted(set(pillars)) or set(pillars) - set(_PILLARS):
+    if (
+        not isinstance(pillars, list)
+        or not pillars
+        or pillars != sorted(set(pillars))
+        or set(pillars) - set(_PILLARS)
+    ):
         raise _bad("pillars must be a non-empty, sorted, duplicate-free list of registered pillars")
     policy = claims.get("policy", {"digest": "sha256:" + "0" * 64})
     if not isinstance(policy, dict) or not _SHA256_REF.fullmatch(str(policy.get("digest"))):

@@ -41,9 +41,12 @@ class DedupeIndex:
                 op = loads(raw)
                 self._apply(op)
             except (CanonicalError, KeyError, TypeError, AttributeError):
-                self.warnings.append(Notice(
-                    WarningCode.DEDUPE_LINE_SKIPPED, f"{self.path} line {number} is malformed; skipped",
-                ))  # fmt: skip
+                self.warnings.append(
+                    Notice(
+                        WarningCode.DEDUPE_LINE_SKIPPED,
+                        f"{self.path} line {number} is malformed; skipped",
+                    )
+                )
 
     def _apply(self, op: dict[str, Any]) -> None:
         kind = op["op"]
@@ -73,7 +76,12 @@ class DedupeIndex:
         return bool(self.entries.get(action_id, {}).get("emitted"))
 
     def set(self, action_id: str, sequence: int, entry_digest: str, captured_at: str) -> None:
-        entry = {"sequence": sequence, "entry_digest": entry_digest, "captured_at": captured_at, "emitted": False}
+        entry = {
+            "sequence": sequence,
+            "entry_digest": entry_digest,
+            "captured_at": captured_at,
+            "emitted": False,
+        }
         self.entries[action_id] = entry
         self._write({"op": "set", "actionId": action_id, "entry": entry})
 
@@ -87,7 +95,9 @@ class DedupeIndex:
         for entry in spool_entries:
             known = self.entries.get(entry["action"]["id"])
             if known is None or known.get("entry_digest") != entry["entry_digest"]:
-                self.set(entry["action"]["id"], entry["sequence"], entry["entry_digest"], entry["captured_at"])
+                self.set(
+                    entry["action"]["id"], entry["sequence"], entry["entry_digest"], entry["captured_at"]
+                )
                 added += 1
         return added
 

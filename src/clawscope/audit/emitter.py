@@ -61,9 +61,15 @@ class Emitter:
     """Drains captured entries into receipts, in a worker thread or on `flush()`."""
 
     def __init__(
-        self, host: Host, issuer: Issuer, clock_ms: Callable[[], int], *,
-        background: bool = True, queue_size: int = 4096, interval_s: float = 1.0,
-    ) -> None:  # fmt: skip
+        self,
+        host: Host,
+        issuer: Issuer,
+        clock_ms: Callable[[], int],
+        *,
+        background: bool = True,
+        queue_size: int = 4096,
+        interval_s: float = 1.0,
+    ) -> None:
         self.host = host
         self.issuer = issuer
         self.clock_ms = clock_ms
@@ -141,9 +147,11 @@ class Emitter:
         self._overflow.clear()
         with self.host.lock:
             todo = [
-                (wf, e) for wf in self.host.workflows() for e in wf.spool.entries
+                (wf, e)
+                for wf in self.host.workflows()
+                for e in wf.spool.entries
                 if not wf.dedupe.emitted(e["action"]["id"])
-            ]  # fmt: skip
+            ]
         self._emit_batch(todo)
 
     def _emit_batch(self, batch: list[tuple[Workflow, dict[str, Any]]]) -> None:
@@ -167,10 +175,12 @@ class Emitter:
                 self.host.log.append(signed.rid, TYP_WIRE01, signed.wire01)
                 self.host.log.append(signed.rid, TYP_WIRE02, signed.wire02)
             self.stats.emitted += 1
-        except Exception as exc:  # noqa: BLE001 - a failed receipt is reported, never fatal to the worker
+        except Exception as exc:
             self._failed.add(action_id)
             self.stats.failed += 1
-            self.stats.errors.append((action_id, Code.OPENCLAW_SIGNING_FAILED.value, f"Failed to emit receipt: {exc}"))
+            self.stats.errors.append(
+                (action_id, Code.OPENCLAW_SIGNING_FAILED.value, f"Failed to emit receipt: {exc}")
+            )
 
     def _seal(self, wf: Workflow) -> None:
         """fsync the spool and sign its head, so truncation below this point is detectable."""
@@ -180,7 +190,12 @@ class Emitter:
         if sequence == 0:
             return
         token = sign_checkpoint(
-            self.issuer.key, self.issuer.iss, self.clock_ms() // 1000, sequence, head, wf.name
+            self.issuer.key,
+            iss=self.issuer.iss,
+            iat=self.clock_ms() // 1000,
+            sequence=sequence,
+            head_digest=head,
+            workflow=wf.name,
         )
         atomic_write(wf.spool.directory / CHECKPOINT_FILE, (token + "\n").encode("ascii"))
         self.stats.checkpoints += 1

@@ -29,10 +29,14 @@ STATUSES = ("ok", "error", "timeout", "canceled")
 REQUIRED = ("tool_call_id", "run_id", "tool_name", "started_at", "status")
 MIB = 1024 * 1024
 ORIGIN_EXTENSION = "dev.clawscope/origin@0.1"
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$"
-)
+_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_POLICY_KEYS = (
+    ("decision", "policy_decision"),
+    ("sandbox_enabled", "sandbox_enabled"),
+    ("elevated", "elevated"),
+    ("policy_hash", "policy_hash"),
+)
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,14 @@ class AdapterConfig:
         signing = doc.get("signing") or {}
         capture = doc.get("capture") or {}
         if not isinstance(signing, dict) or not isinstance(capture, dict):
-            raise AuditError(Code.OPENCLAW_INVALID_FIELD, "adapter config: signing and capture must be objects")
+            raise AuditError(
+                Code.OPENCLAW_INVALID_FIELD, "adapter config: signing and capture must be objects"
+            )
         size = capture.get("max_payload_size", MIB)
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise AuditError(Code.OPENCLAW_INVALID_FIELD, "adapter config: capture.max_payload_size must be >= 0")
+            raise AuditError(
+                Code.OPENCLAW_INVALID_FIELD, "adapter config: capture.max_payload_size must be >= 0"
+            )
         return cls(
             issuer=_opt_str(signing, "issuer") or "",
             audience=_opt_str(signing, "audience"),
@@ -188,7 +196,9 @@ def _validate_optional(event: dict[str, Any]) -> None:
     for name, limit in limits.items():
         value = event.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
-            raise _fail(Code.OPENCLAW_INVALID_FIELD, f"Invalid {name}: expected a string of at most {limit} chars")
+            raise _fail(
+                Code.OPENCLAW_INVALID_FIELD, f"Invalid {name}: expected a string of at most {limit} chars"
+            )
     if "retryable" in event and not isinstance(event["retryable"], bool):
         raise _fail(Code.OPENCLAW_INVALID_FIELD, "Invalid retryable: expected true or false")
     if js_truthy(event.get("tool_version")) and not isinstance(event["tool_version"], str):
@@ -197,7 +207,9 @@ def _validate_optional(event: dict[str, Any]) -> None:
         if event.get(name) is not None and not isinstance(event[name], dict):
             raise _fail(Code.OPENCLAW_INVALID_FIELD, f"Invalid {name}: expected an object")
     if len(interaction_id(event["run_id"], event["tool_call_id"])) > 256:
-        raise _fail(Code.OPENCLAW_INVALID_FIELD, "run_id and tool_call_id are too long (interaction_id > 256 chars)")
+        raise _fail(
+            Code.OPENCLAW_INVALID_FIELD, "run_id and tool_call_id are too long (interaction_id > 256 chars)"
+        )
 
 
 def _payload(event: dict[str, Any], name: str, config: AdapterConfig, warnings: list[Notice]) -> bytes | None:
@@ -207,7 +219,11 @@ def _payload(event: dict[str, Any], name: str, config: AdapterConfig, warnings: 
         data = jcs(event[name])
     except CanonicalError as exc:
         warnings.append(
-            Notice(WarningCode.OPENCLAW_SERIALIZATION_FAILED, f"{name} payload could not be serialized ({exc})", name)
+            Notice(
+                WarningCode.OPENCLAW_SERIALIZATION_FAILED,
+                f"{name} payload could not be serialized ({exc})",
+                name,
+            )
         )
         return None
     if not config.exact_payload_size and len(data) > config.max_payload_size:
@@ -232,20 +248,20 @@ def _metadata(event: dict[str, Any], config: AdapterConfig) -> dict[str, Any]:
     if js_truthy(event.get("tool_version")):
         meta["tool_version"] = event["tool_version"]
     policy = event.get("policy")
-    if js_truthy(policy):
-        for src, dst in (("decision", "policy_decision"), ("sandbox_enabled", "sandbox_enabled"),
-                         ("elevated", "elevated"), ("policy_hash", "policy_hash")):  # fmt: skip
+    if isinstance(policy, dict):  # validated: an object or null
+        for src, dst in _POLICY_KEYS:
             if src in policy:
                 meta[dst] = policy[src]
     context = event.get("context")
+    context = context if isinstance(context, dict) else None
     ctx: dict[str, Any] = {}
-    if js_truthy(context):
+    if context is not None:
         for key in ("channel", "workspace_digest", "gateway_version"):
             if js_truthy(context.get(key)):
                 ctx[key] = context[key]
     ctx["tool_call_id"] = event["tool_call_id"]
     meta["org.openclaw/context"] = ctx
-    if js_truthy(context) and js_truthy(context.get("audit_digest")):
+    if context is not None and js_truthy(context.get("audit_digest")):
         meta["org.openclaw/audit_digest"] = context["audit_digest"]
     return meta
 
@@ -266,8 +282,9 @@ def hook_to_adapter_event(
     ctx = ctx if isinstance(ctx, dict) else {}
     duration = event.get("durationMs")
     if started_ms is None:
-        ok = isinstance(duration, int | float) and not isinstance(duration, bool) and 0 <= duration < 2**53
-        started_ms = completed_ms - int(duration) if ok else completed_ms
+        started_ms = completed_ms
+        if isinstance(duration, int | float) and not isinstance(duration, bool) and 0 <= duration < 2**53:
+            started_ms = completed_ms - int(duration)
     adapter: dict[str, Any] = {
         "tool_call_id": event.get("toolCallId") or ctx.get("toolCallId"),
         "run_id": event.get("runId") or ctx.get("runId") or ctx.get("sessionId"),

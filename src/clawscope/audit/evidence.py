@@ -20,19 +20,58 @@ from typing import Any
 from clawscope.audit.errors import Notice, WarningCode
 from clawscope.audit.events import instant
 
-EXTENSION_KEY = re.compile(r"^([a-z0-9-]+\.)+[a-z0-9-]+/[a-z][a-z0-9._:-]{0,126}[a-z0-9](?:@[0-9]+(?:\.[0-9]+)*)?$")
+EXTENSION_KEY = re.compile(
+    r"^([a-z0-9-]+\.)+[a-z0-9-]+/[a-z][a-z0-9._:-]{0,126}[a-z0-9](?:@[0-9]+(?:\.[0-9]+)*)?$"
+)
 _NAMESPACED = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+/")
 _KIND = re.compile(r"^[a-z][a-z0-9._:-]{0,126}[a-z0-9]$")
 _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 CAPTURE_METADATA = "org.peacprotocol/capture-metadata@0.1"
-WELL_KNOWN_KINDS = ("tool.call", "http.request", "fs.read", "fs.write", "message", "inference.chat_completion")
+WELL_KNOWN_KINDS = (
+    "tool.call",
+    "http.request",
+    "fs.read",
+    "fs.write",
+    "message",
+    "inference.chat_completion",
+)
 DIGEST_ALGS = ("sha-256", "sha-256:trunc-64k", "sha-256:trunc-1m")
 STATUSES = ("ok", "error", "timeout", "canceled")
 REDACTIONS = ("hash_only", "redacted", "plaintext_allowlisted")
+_SHAPES: dict[str, dict[str, tuple[type, int | None]]] = {
+    "executor": {
+        "platform": (str, 64),
+        "version": (str, 64),
+        "plugin_id": (str, 128),
+        "plugin_digest": (dict, None),
+    },
+    "tool": {"name": (str, 256), "provider": (str, 128), "version": (str, 64)},
+    "resource": {"uri": (str, 2048), "method": (str, 16)},
+    "result": {"status": (str, None), "error_code": (str, 128), "retryable": (bool, None)},
+    "policy": {
+        "decision": (str, None),
+        "sandbox_enabled": (bool, None),
+        "elevated": (bool, None),
+        "effective_policy_digest": (dict, None),
+    },
+    "refs": {"payment_reference": (str, 256), "related_receipt_rid": (str, 128)},
+}
 _FIELDS = {
-    "interaction_id", "kind", "executor", "tool", "resource", "input", "output", "started_at",
-    "completed_at", "duration_ms", "result", "policy", "refs", "extensions",
-}  # fmt: skip
+    "interaction_id",
+    "kind",
+    "executor",
+    "tool",
+    "resource",
+    "input",
+    "output",
+    "started_at",
+    "completed_at",
+    "duration_ms",
+    "result",
+    "policy",
+    "refs",
+    "extensions",
+}
 
 
 def to_evidence(entry: dict[str, Any], redaction: str = "hash_only") -> dict[str, Any]:
@@ -54,7 +93,9 @@ def to_evidence(entry: dict[str, Any], redaction: str = "hash_only") -> dict[str
             {"provider": action["tool_provider"]} if action.get("tool_provider") else {}
         )
     if action.get("resource_uri") or action.get("resource_method"):
-        ev["resource"] = {k: action[f"resource_{k}"] for k in ("uri", "method") if action.get(f"resource_{k}")}
+        ev["resource"] = {
+            k: action[f"resource_{k}"] for k in ("uri", "method") if action.get(f"resource_{k}")
+        }
     for name in ("input", "output"):
         if entry.get(f"{name}_digest"):
             ev[name] = {"digest": entry[f"{name}_digest"], "redaction": redaction}
@@ -137,14 +178,22 @@ def _required(ev: dict[str, Any], err: Any, warnings: list[Notice]) -> None:
     elif kind.startswith(("peac.", "org.peacprotocol.")) and kind not in WELL_KNOWN_KINDS:
         err("KIND_RESERVED", f"kind {kind!r} uses a reserved prefix", "kind")
     elif kind not in WELL_KNOWN_KINDS:
-        warnings.append(Notice(WarningCode.INTERACTION_KIND_UNREGISTERED, f"kind {kind!r} is not well known", "kind"))
+        warnings.append(
+            Notice(WarningCode.INTERACTION_KIND_UNREGISTERED, f"kind {kind!r} is not well known", "kind")
+        )
     started = ev.get("started_at")
     if instant(started) is None:
         err("MISSING_STARTED_AT", "started_at must be an RFC 3339 timestamp", "started_at")
     elif not str(started).endswith("Z"):
-        warnings.append(Notice(WarningCode.EVIDENCE_TIMESTAMP_OFFSET, "started_at has an offset, not Z", "started_at"))
+        warnings.append(
+            Notice(WarningCode.EVIDENCE_TIMESTAMP_OFFSET, "started_at has an offset, not Z", "started_at")
+        )
     executor = ev.get("executor")
-    if not isinstance(executor, dict) or not isinstance(executor.get("platform"), str) or not executor["platform"]:
+    if (
+        not isinstance(executor, dict)
+        or not isinstance(executor.get("platform"), str)
+        or not executor["platform"]
+    ):
         err("MISSING_EXECUTOR", "executor.platform is required", "executor")
     elif len(executor["platform"]) > 64:
         err("INVALID_FORMAT", "executor.platform exceeds 64 characters", "executor.platform")
@@ -161,7 +210,11 @@ def _payload_ref(ref: Any, name: str, err: Any) -> None:
         err("INVALID_DIGEST", f"{name}.digest must be {{alg, value, bytes}}", f"{name}.digest")
         return
     if d["alg"] not in DIGEST_ALGS:
-        err("INVALID_DIGEST_ALG", f"{name}.digest.alg must be one of {', '.join(DIGEST_ALGS)}", f"{name}.digest.alg")
+        err(
+            "INVALID_DIGEST_ALG",
+            f"{name}.digest.alg must be one of {', '.join(DIGEST_ALGS)}",
+            f"{name}.digest.alg",
+        )
     if not isinstance(d["value"], str) or not _HEX64.match(d["value"]):
         err("INVALID_DIGEST", f"{name}.digest.value must be 64 lowercase hex chars", f"{name}.digest.value")
     if not _nonneg_int(d["bytes"]):
@@ -176,14 +229,20 @@ def _relations(ev: dict[str, Any], err: Any, warnings: list[Notice]) -> None:
         elif done < (instant(ev["started_at"]) or done):
             err("INVALID_TIMING", "completed_at must be >= started_at", "completed_at")
         elif not ev["completed_at"].endswith("Z"):
-            warnings.append(Notice(WarningCode.EVIDENCE_TIMESTAMP_OFFSET, "completed_at has an offset", "completed_at"))
+            warnings.append(
+                Notice(WarningCode.EVIDENCE_TIMESTAMP_OFFSET, "completed_at has an offset", "completed_at")
+            )
     result = ev.get("result")
     if "output" in ev and not (isinstance(result, dict) and result.get("status")):
         err("MISSING_RESULT", "result.status is required when output is present", "result")
     if isinstance(result, dict) and result.get("status") == "error":
         extensions = ev.get("extensions")
         if not result.get("error_code") and not (isinstance(extensions, dict) and extensions):
-            err("MISSING_ERROR_DETAIL", "error_code or non-empty extensions required for status error", "result")
+            err(
+                "MISSING_ERROR_DETAIL",
+                "error_code or non-empty extensions required for status error",
+                "result",
+            )
     extensions = ev.get("extensions")
     if extensions is not None:
         if not isinstance(extensions, dict):
@@ -200,7 +259,9 @@ def _relations(ev: dict[str, Any], err: Any, warnings: list[Notice]) -> None:
         if not isinstance(resource, dict) or not resource.get("uri"):
             err("MISSING_TARGET", f"kind {kind!r} requires resource.uri", "resource")
     if "tool" not in ev and "resource" not in ev:
-        warnings.append(Notice(WarningCode.INTERACTION_MISSING_TARGET, "neither tool nor resource present", "tool"))
+        warnings.append(
+            Notice(WarningCode.INTERACTION_MISSING_TARGET, "neither tool nor resource present", "tool")
+        )
 
 
 def _schema(ev: dict[str, Any], err: Any) -> None:
@@ -208,23 +269,18 @@ def _schema(ev: dict[str, Any], err: Any) -> None:
     unknown = set(ev) - _FIELDS
     if unknown:
         err("INVALID_FORMAT", f"unknown member(s) {sorted(unknown)}")
-    shapes: dict[str, dict[str, tuple[type | tuple[type, ...], int | None]]] = {
-        "executor": {"platform": (str, 64), "version": (str, 64), "plugin_id": (str, 128), "plugin_digest": (dict, None)},
-        "tool": {"name": (str, 256), "provider": (str, 128), "version": (str, 64)},
-        "resource": {"uri": (str, 2048), "method": (str, 16)},
-        "result": {"status": (str, None), "error_code": (str, 128), "retryable": (bool, None)},
-        "policy": {"decision": (str, None), "sandbox_enabled": (bool, None), "elevated": (bool, None),
-                   "effective_policy_digest": (dict, None)},
-        "refs": {"payment_reference": (str, 256), "related_receipt_rid": (str, 128)},
-    }  # fmt: skip
-    for name, members in shapes.items():
+    for name, members in _SHAPES.items():
         if name in ev:
             _object(ev[name], name, members, err)
     if "tool" in ev and isinstance(ev["tool"], dict) and not ev["tool"].get("name"):
         err("INVALID_FORMAT", "tool.name must not be empty", "tool.name")
     if isinstance(ev.get("result"), dict) and ev["result"].get("status") not in STATUSES:
         err("INVALID_FORMAT", "result.status must be ok, error, timeout or canceled", "result.status")
-    if isinstance(ev.get("policy"), dict) and ev["policy"].get("decision") not in ("allow", "deny", "constrained"):
+    if isinstance(ev.get("policy"), dict) and ev["policy"].get("decision") not in (
+        "allow",
+        "deny",
+        "constrained",
+    ):
         err("INVALID_FORMAT", "policy.decision must be allow, deny or constrained", "policy.decision")
     if "duration_ms" in ev and not _nonneg_int(ev["duration_ms"]):
         err("INVALID_FORMAT", "duration_ms must be a non-negative integer", "duration_ms")

@@ -61,7 +61,9 @@ class Layout:
 def workflow_dirname(workflow: str) -> str:
     """A file-system-safe, reversible-when-short directory name for a workflow (session) id."""
     encoded = b64u_encode(workflow.encode("utf-8"))
-    return encoded if len(encoded) <= 120 else "h_" + hashlib.sha256(workflow.encode("utf-8")).hexdigest()[:40]
+    return (
+        encoded if len(encoded) <= 120 else "h_" + hashlib.sha256(workflow.encode("utf-8")).hexdigest()[:40]
+    )
 
 
 def workflow_of(spool_dir: Path) -> str | None:

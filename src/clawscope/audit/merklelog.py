@@ -176,6 +176,19 @@ class FileLeafStore:
         self._fh.close()
 
 
+class ReadOnlyLeafStore:
+    """The leaves of a log, loaded once, for readers (API, verification) that must never write."""
+
+    def __init__(self, directory: Path) -> None:
+        self._leaves = read_leaves(directory / LEAVES_FILE)
+
+    def append(self, rid: str, typ: str, receipt_hash: str) -> Leaf:  # noqa: ARG002 - protocol signature
+        raise AuditError(Code.LOG_CORRUPT, "this log was opened read-only")
+
+    def leaves(self) -> list[Leaf]:
+        return list(self._leaves)
+
+
 def read_leaves(path: Path) -> list[Leaf]:
     """Load and check a leaves file: consecutive indices, well-formed `sha256:` references."""
     if not path.exists():
@@ -246,12 +259,22 @@ class MerkleLog:
         if not leaves:
             raise AuditError(Code.LOG_LEAF_NOT_FOUND, f"{rid} is not in the log at size {checkpoint.size}")
         proofs = [
-            {"typ": leaf.typ, "leaf_index": leaf.index, "receipt_hash": leaf.receipt_hash,
-             "hashes": [_hex(h) for h in inclusion_path(leaf.index, hashes)]}
+            {
+                "typ": leaf.typ,
+                "leaf_index": leaf.index,
+                "receipt_hash": leaf.receipt_hash,
+                "hashes": [_hex(h) for h in inclusion_path(leaf.index, hashes)],
+            }
             for leaf in leaves
-        ]  # fmt: skip
-        return {"type": "clawscope-inclusion-proof/0.1", "rid": rid, "tree_size": checkpoint.size,
-                "root": _hex(checkpoint.root), "proofs": proofs, "checkpoint": checkpoint.text}  # fmt: skip
+        ]
+        return {
+            "type": "clawscope-inclusion-proof/0.1",
+            "rid": rid,
+            "tree_size": checkpoint.size,
+            "root": _hex(checkpoint.root),
+            "proofs": proofs,
+            "checkpoint": checkpoint.text,
+        }
 
     def prove_consistency(self, old: Checkpoint, new: Checkpoint) -> dict[str, Any]:
         """Proof that the tree at `new` extends the tree at `old` (both checkpoints of this log)."""
@@ -261,16 +284,24 @@ class MerkleLog:
         if tree_root(hashes[: old.size]) != old.root:
             raise AuditError(Code.CONSISTENCY_FAILED, "this log does not contain the old checkpoint's tree")
         path = consistency_path(old.size, hashes) if old.size < new.size else []
-        return {"type": "clawscope-consistency-proof/0.1", "old_size": old.size, "new_size": new.size,
-                "old_root": _hex(old.root), "new_root": _hex(new.root),
-                "hashes": [_hex(h) for h in path], "checkpoint": new.text}  # fmt: skip
+        return {
+            "type": "clawscope-consistency-proof/0.1",
+            "old_size": old.size,
+            "new_size": new.size,
+            "old_root": _hex(old.root),
+            "new_root": _hex(new.root),
+            "hashes": [_hex(h) for h in path],
+            "checkpoint": new.text,
+        }
 
     def _hashes_at(self, checkpoint: Checkpoint) -> list[bytes]:
         if checkpoint.origin != self.origin or checkpoint.size > len(self.store.leaves()):
             raise AuditError(Code.LOG_CORRUPT, "checkpoint does not belong to this log (origin or size)")
         hashes = self.hashes(checkpoint.size)
         if tree_root(hashes) != checkpoint.root:
-            raise AuditError(Code.LOG_CORRUPT, f"log leaves no longer match the checkpoint at size {checkpoint.size}")
+            raise AuditError(
+                Code.LOG_CORRUPT, f"log leaves no longer match the checkpoint at size {checkpoint.size}"
+            )
         return hashes
 
 
@@ -289,8 +320,10 @@ def check_inclusion_proof(proof: Any, keys: KeySet, jws: str | None = None) -> C
         raise AuditError(Code.PROOF_INVALID, "no inclusion proofs")
     matched = jws is None
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("leaf_index"), int) or not isinstance(
-            item.get("hashes"), list
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("leaf_index"), int)
+            or not isinstance(item.get("hashes"), list)
         ):
             raise AuditError(Code.PROOF_INVALID, "malformed inclusion proof")
         leaf = leaf_hash(_unhex(item.get("receipt_hash")))
@@ -315,7 +348,9 @@ def check_consistency_proof(proof: Any, keys: KeySet, old_note: str) -> tuple[Ch
     if not isinstance(hashes, list):
         raise AuditError(Code.PROOF_INVALID, "malformed consistency proof")
     if not verify_consistency(old.size, new.size, old.root, new.root, [_unhex(h) for h in hashes]):
-        raise AuditError(Code.CONSISTENCY_FAILED, "the new checkpoint does not extend the old one: log rewritten")
+        raise AuditError(
+            Code.CONSISTENCY_FAILED, "the new checkpoint does not extend the old one: log rewritten"
+        )
     return old, new
 
 

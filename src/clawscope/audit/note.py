@@ -92,7 +92,9 @@ def _check_signatures(message: bytes, sigs: str, keys: KeySet) -> str:
         for public in keys.keys.values():
             if len(blob) == 68 and blob[:4] == key_hash(parts[1], public):
                 if not public.verify(blob[4:], message):
-                    raise AuditError(Code.LOG_NOTE_SIGNATURE, f"checkpoint signature by {parts[1]} does not verify")
+                    raise AuditError(
+                        Code.LOG_NOTE_SIGNATURE, f"checkpoint signature by {parts[1]} does not verify"
+                    )
                 verified = public.kid
     if verified is None:
         raise AuditError(Code.LOG_NOTE_SIGNATURE, "no checkpoint signature from a trusted key")

@@ -53,17 +53,30 @@ class SignedReceipt:
 
 
 def wire01_payload(evidence: dict[str, Any], rid: str, iss: str, iat: int, aud: str | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"iss": iss, "iat": iat, "rid": rid, "evidence": {"extensions": {EXT_WIRE01: evidence}}}
+    payload: dict[str, Any] = {
+        "iss": iss,
+        "iat": iat,
+        "rid": rid,
+        "evidence": {"extensions": {EXT_WIRE01: evidence}},
+    }
     if aud:
         payload["aud"] = aud  # appended last, as the adapter does
     return payload
 
 
-def wire02_payload(evidence: dict[str, Any], rid: str, iss: str, iat: int, occurred_at: str) -> dict[str, Any]:
+def wire02_payload(
+    evidence: dict[str, Any], rid: str, iss: str, iat: int, occurred_at: str
+) -> dict[str, Any]:
     return {
-        "peac_version": "0.2", "kind": "evidence", "type": WIRE02_TYPE, "iss": iss, "iat": iat,
-        "jti": rid, "occurred_at": occurred_at, "extensions": {EXT_WIRE02: evidence},
-    }  # fmt: skip
+        "peac_version": "0.2",
+        "kind": "evidence",
+        "type": WIRE02_TYPE,
+        "iss": iss,
+        "iat": iat,
+        "jti": rid,
+        "occurred_at": occurred_at,
+        "extensions": {EXT_WIRE02: evidence},
+    }
 
 
 def header(typ: str, kid: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from clawscope.audit.dedupe import DedupeIndex
-from clawscope.audit.emitter import Emitter, EmitStats, Workflow
+from clawscope.audit.emitter import EmitStats, Emitter, Workflow
 from clawscope.audit.errors import AuditError, Code, Notice
 from clawscope.audit.events import AdapterConfig, MappedAction, hook_to_adapter_event, map_adapter_event
 from clawscope.audit.layout import WORKFLOW_FILE, Layout, workflow_of
@@ -54,10 +54,17 @@ class Recorder:
     """Captures tool calls into spools and emits their receipts (see module doc)."""
 
     def __init__(
-        self, root: Path, issuer: Issuer, config: AdapterConfig, *,
-        clock_ms: Callable[[], int] = wall_clock_ms, per_workflow: bool = False,
-        background: bool = True, queue_size: int = 4096, origin: str | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        root: Path,
+        issuer: Issuer,
+        config: AdapterConfig,
+        *,
+        clock_ms: Callable[[], int] = wall_clock_ms,
+        per_workflow: bool = False,
+        background: bool = True,
+        queue_size: int = 4096,
+        origin: str | None = None,
+    ) -> None:
         self.layout = Layout(root)
         self.config = config
         self.issuer = issuer
@@ -69,12 +76,16 @@ class Recorder:
 
     # -- capture ----------------------------------------------------------------------------------
 
-    def capture(self, event: Any, extra: dict[str, Any] | None = None) -> CaptureResult:
-        """Capture an adapter-shaped event (`tool_call_id`, `run_id`, …)."""
+    def capture(
+        self, event: Any, extra: dict[str, Any] | None = None, workflow: str | None = None
+    ) -> CaptureResult:
+        """Capture an adapter-shaped event; `workflow` (when given) overrides its session key."""
         try:
             mapped = map_adapter_event(event, self.config, extra)
         except AuditError as exc:
             return CaptureResult(False, code=exc.code, message=str(exc.args[0]))
+        if workflow is not None:
+            mapped.workflow = workflow
         return self.capture_mapped(mapped)
 
     def capture_hook(
@@ -82,7 +93,9 @@ class Recorder:
     ) -> CaptureResult:
         """Capture OpenClaw's real `after_tool_call` payload and hook context."""
         try:
-            adapter, extra = hook_to_adapter_event(event, ctx, completed_ms=completed_ms, started_ms=started_ms)
+            adapter, extra = hook_to_adapter_event(
+                event, ctx, completed_ms=completed_ms, started_ms=started_ms
+            )
         except AuditError as exc:
             return CaptureResult(False, code=exc.code, message=str(exc.args[0]))
         return self.capture(adapter, extra)
@@ -91,26 +104,38 @@ class Recorder:
         name = mapped.workflow if self.per_workflow else None
         action_id = mapped.action["id"]
         # Hashing happens before the lock: it is the only part whose cost grows with the payload.
-        digests = [None if b is None else payload_digest(b, MIB) for b in (mapped.input_bytes, mapped.output_bytes)]
+        digests = [
+            None if b is None else payload_digest(b, MIB) for b in (mapped.input_bytes, mapped.output_bytes)
+        ]
         try:
             with self.lock:
                 wf = self._workflow(name)
                 if wf.dedupe.has(action_id):
                     return CaptureResult(
-                        False, action_id, name, code=Code.CAPTURE_DUPLICATE.value,
+                        False,
+                        action_id,
+                        name,
+                        code=Code.CAPTURE_DUPLICATE.value,
                         message=f"Action {action_id} already captured",
-                    )  # fmt: skip
+                    )
                 entry = wf.spool.append(mapped.action, digests[0], digests[1])
                 wf.dedupe.set(action_id, entry["sequence"], entry["entry_digest"], entry["captured_at"])
         except AuditError as exc:
             return CaptureResult(False, action_id, name, code=exc.code, message=str(exc.args[0]))
         except OSError as exc:
-            return CaptureResult(False, action_id, name, code=Code.CAPTURE_STORE_FAILED.value, message=str(exc))
+            return CaptureResult(
+                False, action_id, name, code=Code.CAPTURE_STORE_FAILED.value, message=str(exc)
+            )
         self.emitter.submit(wf, entry)
         return CaptureResult(
-            True, action_id, name, entry["sequence"], entry["entry_digest"], rid_of(entry["entry_digest"]),
+            True,
+            action_id,
+            name,
+            entry["sequence"],
+            entry["entry_digest"],
+            rid_of(entry["entry_digest"]),
             warnings=mapped.warnings,
-        )  # fmt: skip
+        )
 
     def capture_all(self, events: Iterable[Any]) -> list[CaptureResult]:
         return [self.capture(event) for event in events]

@@ -95,7 +95,9 @@ def parse_lines(data: bytes) -> tuple[list[Any], list[ChainProblem]]:
     if lines and lines[-1] == b"":
         lines.pop()
     elif lines:
-        problems.append(ChainProblem(Code.SPOOL_MALFORMED, len(lines), "last line is incomplete (no newline)"))
+        problems.append(
+            ChainProblem(Code.SPOOL_MALFORMED, len(lines), "last line is incomplete (no newline)")
+        )
     for number, raw in enumerate(lines, 1):
         try:
             entries.append(loads(raw))
@@ -112,20 +114,26 @@ def check_chain(entries: list[Any]) -> list[ChainProblem]:
         return problems
     for number, entry in enumerate(entries, 1):
         if entry_digest(entry) != entry["entry_digest"]:
-            problems.append(ChainProblem(
-                Code.SPOOL_DIGEST_MISMATCH, number,
-                f"entry {entry['sequence']} does not hash to its entry_digest: edited after capture",
-            ))  # fmt: skip
+            problems.append(
+                ChainProblem(
+                    Code.SPOOL_DIGEST_MISMATCH,
+                    number,
+                    f"entry {entry['sequence']} does not hash to its entry_digest: edited after capture",
+                )
+            )
     problems.extend(_check_order([e["sequence"] for e in entries]))
     if problems:
         return problems
     prev = GENESIS
     for number, entry in enumerate(entries, 1):
         if entry["prev_entry_digest"] != prev:
-            problems.append(ChainProblem(
-                Code.SPOOL_BROKEN_LINK, number,
-                f"entry {entry['sequence']} does not link to the entry before it",
-            ))  # fmt: skip
+            problems.append(
+                ChainProblem(
+                    Code.SPOOL_BROKEN_LINK,
+                    number,
+                    f"entry {entry['sequence']} does not link to the entry before it",
+                )
+            )
         prev = entry["entry_digest"]
     return problems
 
@@ -217,7 +225,8 @@ class Spool:
             fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             raise AuditError(
-                Code.LOCKFILE, f"{lock} exists: another writer holds this spool (remove it if that writer is gone)"
+                Code.LOCKFILE,
+                f"{lock} exists: another writer holds this spool (remove it if that writer is gone)",
             ) from None
         with os.fdopen(fd, "w") as fh:
             fh.write(str(os.getpid()))
@@ -231,16 +240,20 @@ class Spool:
                 torn.write(data[cut:] + b"\n")
             with self.path.open("r+b") as fh:
                 fh.truncate(cut)
-            self.warnings.append(Notice(
-                WarningCode.SPOOL_TAIL_REPAIRED,
-                f"incomplete last line ({len(data) - cut} bytes) moved to {TORN_FILE}",
-            ))  # fmt: skip
+            self.warnings.append(
+                Notice(
+                    WarningCode.SPOOL_TAIL_REPAIRED,
+                    f"incomplete last line ({len(data) - cut} bytes) moved to {TORN_FILE}",
+                )
+            )
             data = data[:cut]
         entries, problems = parse_lines(data)
         problems = problems or check_chain(entries)
         if problems:
             first = problems[0]
-            raise AuditError(first.code, f"{self.path} line {first.line}: {first.message}; refusing to append")
+            raise AuditError(
+                first.code, f"{self.path} line {first.line}: {first.message}; refusing to append"
+            )
         self.entries = entries
         self.size = len(data)
         self._fh = self.path.open("ab")

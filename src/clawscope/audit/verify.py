@@ -73,7 +73,9 @@ def verify_paths(paths: list[Path], opts: Options) -> list[Verdict]:
     return verdicts
 
 
-def verify_token(token: str, keys: KeySet, now_s: int, path: str = "<upload>") -> tuple[Verdict, ReceiptInfo | None]:
+def verify_token(
+    token: str, keys: KeySet, now_s: int, path: str = "<upload>"
+) -> tuple[Verdict, ReceiptInfo | None]:
     """Verify one receipt token (what the API's upload route calls)."""
     try:
         info = check_receipt(token, keys, now_s)
@@ -125,8 +127,14 @@ def _verify_one(path: Path, opts: Options) -> tuple[Verdict, ReceiptInfo | None,
             return _verify_spool(path, opts)
         if kind == "bundle":
             result = verify_bundle(path.read_bytes(), opts.now_s, pinned=opts.pinned)
-            verdict = Verdict(str(path), "bundle", result.code is None, result.code, result.message,
-                              warnings=result.warnings)  # fmt: skip
+            verdict = Verdict(
+                str(path),
+                "bundle",
+                result.code is None,
+                result.code,
+                result.message,
+                warnings=result.warnings,
+            )
             return verdict, None, []
         if kind == "log":
             checked = check_log(path.parent, opts.keys)
@@ -136,7 +144,11 @@ def _verify_one(path: Path, opts: Options) -> tuple[Verdict, ReceiptInfo | None,
         return Verdict(str(path), kind, False, exc.code, str(exc.args[0])), None, []
     except OSError as exc:
         return Verdict(str(path), kind, False, Code.FILE_UNREADABLE, f"cannot read: {exc.strerror}"), None, []
-    return Verdict(str(path), "unknown", False, Code.FILE_UNKNOWN, "not a receipt, spool, bundle or log"), None, []
+    return (
+        Verdict(str(path), "unknown", False, Code.FILE_UNKNOWN, "not a receipt, spool, bundle or log"),
+        None,
+        [],
+    )
 
 
 def _text(path: Path) -> str:
@@ -160,8 +172,13 @@ def _sniff(path: Path) -> str:
 def _name_check(verdict: Verdict, path: Path, suffix: str) -> Verdict:
     stem = path.name.removesuffix(suffix)
     if verdict.ok and stem.startswith("r_") and verdict.rid is not None and stem != verdict.rid:
-        return Verdict(str(path), verdict.kind, False, Code.RECEIPT_NAME_MISMATCH,
-                       f"file is named {stem} but the signed receipt id is {verdict.rid}")  # fmt: skip
+        return Verdict(
+            str(path),
+            verdict.kind,
+            False,
+            Code.RECEIPT_NAME_MISMATCH,
+            f"file is named {stem} but the signed receipt id is {verdict.rid}",
+        )
     return verdict
 
 
@@ -170,8 +187,14 @@ def _verify_peac_json(path: Path, opts: Options) -> tuple[Verdict, ReceiptInfo |
         doc = loads(path.read_bytes(), strict=True)
     except CanonicalError as exc:
         return Verdict(str(path), "peac-json", False, Code.JWS_MALFORMED, f"not JSON: {exc}"), None
-    if not isinstance(doc, dict) or not isinstance(doc.get("_jws"), str) or set(doc) - {"auth", "evidence", "_jws"}:
-        return Verdict(str(path), "peac-json", False, Code.JWS_MALFORMED, "expected {auth, evidence, _jws}"), None
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("_jws"), str)
+        or set(doc) - {"auth", "evidence", "_jws"}
+    ):
+        return Verdict(
+            str(path), "peac-json", False, Code.JWS_MALFORMED, "expected {auth, evidence, _jws}"
+        ), None
     verdict, info = verify_token(doc["_jws"], opts.keys, opts.now_s, str(path))
     verdict.kind = "peac-json"
     if info is None:
@@ -179,8 +202,8 @@ def _verify_peac_json(path: Path, opts: Options) -> tuple[Verdict, ReceiptInfo |
     copies = {k: v for k, v in info.claims.items() if k != "evidence"}
     for name, expected in (("auth", copies), ("evidence", info.claims.get("evidence"))):
         if name in doc and jcs(doc[name]) != jcs(expected):
-            return Verdict(str(path), "peac-json", False, Code.RECEIPT_COPY_MISMATCH,
-                           f"the unsigned {name!r} copy differs from the signed receipt (edited)"), None  # fmt: skip
+            why = f"the unsigned {name!r} copy differs from the signed receipt (edited)"
+            return Verdict(str(path), "peac-json", False, Code.RECEIPT_COPY_MISMATCH, why), None
     return verdict, info
 
 

@@ -25,6 +25,10 @@ from clawscope.audit.errors import AuditError, Code
 MAX_ENTRIES = 10_000
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
+_LOCAL, _CENTRAL, _END = 0x04034B50, 0x02014B50, 0x06054B50
+_UTF8 = 0x0800  # general purpose flag: names are UTF-8
+_MADE_BY = 0x033F  # Unix, spec 6.3 (what yazl writes)
+_MODE = 0o100664 << 16  # regular file, rw-rw-r--
 ALLOWED = ("manifest.json", "bundle.sig", "receipts.ndjson", "keys/", "policy/")
 
 
@@ -39,26 +43,21 @@ def write_zip(files: list[tuple[str, bytes]], mtime_s: int) -> bytes:
     dos_time, dos_date = _dos(datetime.fromtimestamp(mtime_s, UTC))
     out = io.BytesIO()
     central: list[bytes] = []
+    extra = struct.pack("<HHBI", 0x5455, 5, 3, mtime_s)  # extended timestamp: mtime (+atime flag, as yazl)
     for name, data in files:
         raw_name = name.encode("utf-8")
-        crc = zlib.crc32(data)
-        offset = out.tell()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x0800, 0, dos_time, dos_date, crc,
-                              len(data), len(data), len(raw_name), 0))  # fmt: skip
-        out.write(raw_name)
-        out.write(data)
-        extra = struct.pack("<HHBI", 0x5455, 5, 3, mtime_s)
-        central.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x033F, 20, 0x0800, 0, dos_time, dos_date, crc,
-                        len(data), len(data), len(raw_name), len(extra), 0, 0, 0, 0o100664 << 16, offset)  # fmt: skip
-            + raw_name
-            + extra
-        )
+        crc, size, offset = zlib.crc32(data), len(data), out.tell()
+        common = (20, _UTF8, 0, dos_time, dos_date, crc, size, size)
+        out.write(struct.pack("<IHHHHHIII", _LOCAL, *common) + struct.pack("<HH", len(raw_name), 0))
+        out.write(raw_name + data)
+        head = struct.pack("<IHHHHHHIII", _CENTRAL, _MADE_BY, *common)
+        tail = struct.pack("<HHHHHII", len(raw_name), len(extra), 0, 0, 0, _MODE, offset)
+        central.append(head + tail + raw_name + extra)
     start = out.tell()
     for record in central:
         out.write(record)
     size = out.tell() - start
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(files), len(files), size, start, 0))
+    out.write(struct.pack("<IHHHHIIH", _END, 0, 0, len(files), len(files), size, start, 0))
     return out.getvalue()
 
 
@@ -84,7 +83,9 @@ def read_zip(data: bytes) -> dict[str, bytes]:
     total = 0
     for info in infos:
         if not safe_name(info.filename):
-            raise AuditError(Code.BUNDLE_PATH_TRAVERSAL, f"unsafe or unexpected path in bundle: {info.filename!r}")
+            raise AuditError(
+                Code.BUNDLE_PATH_TRAVERSAL, f"unsafe or unexpected path in bundle: {info.filename!r}"
+            )
         if info.filename in files:
             raise AuditError(Code.BUNDLE_INVALID_FORMAT, f"duplicate entry {info.filename!r}")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -97,7 +98,9 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise AuditError(Code.BUNDLE_INVALID_FORMAT, f"{info.filename}: {exc}") from None
         if len(content) != info.file_size:
-            raise AuditError(Code.BUNDLE_SIZE_EXCEEDED, f"{info.filename}: size differs from the ZIP directory")
+            raise AuditError(
+                Code.BUNDLE_SIZE_EXCEEDED, f"{info.filename}: size differs from the ZIP directory"
+            )
         total += len(content)
         if total > MAX_TOTAL_BYTES:
             raise AuditError(Code.BUNDLE_SIZE_EXCEEDED, "bundle content exceeds 512 MiB")
