@@ -68,41 +68,43 @@ _NOW = click.option(
 )
 
 
+def _example(*lines: str) -> str:
+    """An epilog, so that every --help ends with an example (click prints it after the options)."""
+    return "\b\nExample:\n  " + " \\\n    ".join(lines)
+
+
 def _warn_key(path: _Path) -> None:
     warning = key_file_warning(path)
     if warning:
         click.echo(f"warning: {warning}", err=True)
 
 
-@cli.group()
+@cli.group(epilog=_example("clawscope receipts keygen --out ~/.clawscope/receipts.jwk"))
 def receipts() -> None:
-    """Signed, tamper-evident receipts of tool calls (PEAC-compatible), bundles and log proofs.
-
-    \b
-    Example:
-      clawscope receipts keygen --out ~/.clawscope/receipts.jwk
-    """
+    """Signed, tamper-evident receipts of tool calls (PEAC-compatible), bundles and log proofs."""
 
 
-@receipts.command("keygen")
+@receipts.command("keygen", epilog=_example("clawscope receipts keygen --out signing-key.jwk"))
 @click.option(
     "--out", type=click.Path(path_type=_Path, dir_okay=False), required=True, help="Key file to create."
 )
 @handle_errors
 def receipts_keygen(*, out: _Path) -> None:
-    """Generate an Ed25519 signing key (JWK, mode 0600) and its public JWK. The secret is never printed.
-
-    \b
-    Example:
-      clawscope receipts keygen --out signing-key.jwk
-    """
+    """Generate an Ed25519 signing key (JWK, mode 0600) and its public JWK. The secret is never printed."""
     result = _ops.keygen(out)
     click.echo(
         f"kid: {result['kid']}\nprivate key: {result['key']} (mode 0600)\npublic key: {result['public_key']}"
     )
 
 
-@receipts.command("capture")
+@receipts.command(
+    "capture",
+    epilog=_example(
+        "clawscope receipts capture --events events.json --config",
+        "adapter-config.json --key signing-key.jwk --out audit/",
+        "--now-ms 1768478400000",
+    ),
+)
 @click.option("--events", type=_FILE, required=True, help="JSON array or JSON Lines of tool-call events.")
 @click.option("--config", type=_FILE, required=True, help="PEAC adapter config (issuer, audience, ...).")
 @click.option("--key", type=_FILE, required=True, help="Private signing JWK.")
@@ -130,11 +132,6 @@ def receipts_capture(
     """Capture tool-call events into a hash-chained spool and emit signed receipts.
 
     Exit status 1 when any event was refused (each refusal is printed with its code).
-
-    \b
-    Example:
-      clawscope receipts capture --events events.json --config adapter-config.json \\
-        --key signing-key.jwk --out audit/ --now-ms 1768478400000
     """
     _warn_key(key)
     result = _ops.capture(
@@ -163,7 +160,12 @@ def store_backfill_items(db: str | None, session: str | None, all_sessions: bool
     raise UsageError("backfill from the database is not wired yet; use --state-dir PATH")
 
 
-@receipts.command("backfill")
+@receipts.command(
+    "backfill",
+    epilog=_example(
+        "clawscope receipts backfill --state-dir ~/.openclaw --key", "signing-key.jwk --out audit/"
+    ),
+)
 @click.option("--db", default=None, help="Database URL (default: the configured store).")
 @click.option("--session", default=None, help="Only this session id.")
 @click.option("--all", "all_sessions", is_flag=True, help="Every ingested session.")
@@ -189,12 +191,7 @@ def receipts_backfill(
     issuer: str,
     now_ms: int | None,
 ) -> None:
-    """Receipts for tool calls already ingested from transcripts (history becomes provable).
-
-    \b
-    Example:
-      clawscope receipts backfill --state-dir ~/.openclaw --key signing-key.jwk --out audit/
-    """
+    """Receipts for tool calls already ingested from transcripts (history becomes provable)."""
     _warn_key(key)
     if state_dir is not None:
         items = [i for i in items_from_state_dir(state_dir) if session in (None, i.call.session_id)]
@@ -210,7 +207,9 @@ def receipts_backfill(
     sys.exit(1 if report.failed else 0)
 
 
-@receipts.command("verify")
+@receipts.command(
+    "verify", epilog=_example("clawscope receipts verify audit/ --public-key", "signing-key.public.jwk")
+)
 @click.argument("files", nargs=-1, required=True, type=_ANY)
 @click.option(
     "--public-key", type=_FILE, required=True, help="Public JWK or JWKS (private keys are refused)."
@@ -234,10 +233,6 @@ def receipts_verify(
     """Verify receipts (.jws, .peac.json), spools, bundles and logs: signature, structure and chain.
 
     Directories are searched recursively. Exit status 0 only when every file verifies.
-
-    \b
-    Example:
-      clawscope receipts verify audit/ --public-key signing-key.public.jwk
     """
     verdicts = _ops.verify(
         list(files), public_key, checkpoint=checkpoint, allow_unanchored=allow_unanchored, now_ms=now_ms
@@ -256,17 +251,20 @@ def receipts_verify(
     sys.exit(0 if verdicts and all(v.ok for v in verdicts) else 1)
 
 
-@receipts.group("bundle")
+@receipts.group(
+    "bundle", epilog=_example("clawscope receipts bundle verify evidence.peacbundle", "--offline")
+)
 def receipts_bundle() -> None:
-    """Dispute bundles (.peacbundle): create and verify offline.
-
-    \b
-    Example:
-      clawscope receipts bundle verify evidence.peacbundle --offline
-    """
+    """Dispute bundles (.peacbundle): create and verify offline."""
 
 
-@receipts_bundle.command("create")
+@receipts_bundle.command(
+    "create",
+    epilog=_example(
+        "clawscope receipts bundle create --receipts audit/ --key",
+        "signing-key.jwk --output evidence.peacbundle",
+    ),
+)
 @click.option(
     "--receipts", "source", type=_ANY, required=True, help="Audit dir or folder of Wire 0.2 .jws files."
 )
@@ -297,12 +295,7 @@ def receipts_bundle_create(
     kind: str,
     now_ms: int | None,
 ) -> None:
-    """Create a signed .peacbundle from Wire 0.2 receipts (each is verified first).
-
-    \b
-    Example:
-      clawscope receipts bundle create --receipts audit/ --key signing-key.jwk --output evidence.peacbundle
-    """
+    """Create a signed .peacbundle from Wire 0.2 receipts (each is verified first)."""
     _warn_key(key)
     spec = {"bundle_id": bundle_id, "created_at": created_at, "created_by": created_by, "dispute": dispute}
     result = _ops.bundle_create(
@@ -311,7 +304,12 @@ def receipts_bundle_create(
     click.echo(f"bundle {result['bundle_id']}: {result['receipts']} receipts -> {result['output']}")
 
 
-@receipts_bundle.command("verify")
+@receipts_bundle.command(
+    "verify",
+    epilog=_example(
+        "clawscope receipts bundle verify evidence.peacbundle", "--offline --public-key issuer.public.jwk"
+    ),
+)
 @click.argument("bundle", type=_FILE)
 @click.option(
     "--offline", is_flag=True, help="Use only the keys inside the bundle (the default and only mode)."
@@ -332,12 +330,7 @@ def receipts_bundle_verify(
     now_ms: int | None,
     as_json: bool,
 ) -> None:
-    """Verify a .peacbundle offline: ZIP hygiene, manifest, hashes, bundle.sig and every receipt.
-
-    \b
-    Example:
-      clawscope receipts bundle verify evidence.peacbundle --offline --public-key issuer.public.jwk
-    """
+    """Verify a .peacbundle offline: ZIP hygiene, manifest, hashes, bundle.sig and every receipt."""
     del offline  # accepted for the documented PEAC command line; verification never goes online
     result = _ops.bundle_verify(bundle, public_key=public_key, now_ms=now_ms)
     if report is not None and result.report:
@@ -354,7 +347,12 @@ def receipts_bundle_verify(
     click.echo("OK")
 
 
-@receipts.command("checkpoint")
+@receipts.command(
+    "checkpoint",
+    epilog=_example(
+        "clawscope receipts checkpoint --dir audit/ --key", "signing-key.jwk > checkpoint-2026-01-15.note"
+    ),
+)
 @click.option("--dir", "root", type=click.Path(path_type=_Path, file_okay=False, exists=True), required=True)
 @click.option("--key", type=_FILE, required=True, help="Private JWK that signs the checkpoint.")
 @click.option("--origin", default=None, help="Log origin (default: kept from the previous checkpoint).")
@@ -363,16 +361,18 @@ def receipts_checkpoint(*, root: _Path, key: _Path, origin: str | None) -> None:
     """Sign the current head of the receipt Merkle log and print the checkpoint (a signed note).
 
     Keep a copy, or give it to an auditor: later consistency proofs are checked against it.
-
-    \b
-    Example:
-      clawscope receipts checkpoint --dir audit/ --key signing-key.jwk > checkpoint-2026-01-15.note
     """
     _warn_key(key)
     click.echo(_ops.checkpoint(root, key, origin), nl=False)
 
 
-@receipts.command("prove")
+@receipts.command(
+    "prove",
+    epilog=_example(
+        "clawscope receipts prove r_889b8a680561cdcdb0f1e42692888168",
+        "--dir audit/ --public-key k.public.jwk",
+    ),
+)
 @click.argument("rid", required=False)
 @click.option("--dir", "root", type=click.Path(path_type=_Path, file_okay=False, exists=True), required=True)
 @click.option("--public-key", type=_FILE, required=True, help="Key that signed the log checkpoints.")
@@ -384,12 +384,7 @@ def receipts_checkpoint(*, root: _Path, key: _Path, origin: str | None) -> None:
 def receipts_prove(
     *, rid: str | None, root: _Path, public_key: _Path, old_checkpoint: _Path | None, output: _Path | None
 ) -> None:
-    """Inclusion proof of receipt RID, or consistency proof from --old-checkpoint, to the latest checkpoint.
-
-    \b
-    Example:
-      clawscope receipts prove r_889b8a680561cdcdb0f1e42692888168 --dir audit/ --public-key k.public.jwk
-    """
+    """Prove receipt RID is in the log, or (--old-checkpoint) that the log extends an old checkpoint."""
     text = _ops.dumps(_ops.prove(root, public_key, rid, old_checkpoint)) + "\n"
     if output is not None:
         output.write_text(text, encoding="utf-8")
@@ -397,7 +392,12 @@ def receipts_prove(
         click.echo(text, nl=False)
 
 
-@receipts.command("verify-proof")
+@receipts.command(
+    "verify-proof",
+    epilog=_example(
+        "clawscope receipts verify-proof proof.json --public-key", "k.public.jwk --receipt r_889b....jws"
+    ),
+)
 @click.argument("proof", type=_FILE)
 @click.option("--public-key", type=_FILE, required=True, help="Key that signed the log checkpoints.")
 @click.option(
@@ -410,12 +410,7 @@ def receipts_prove(
 def receipts_verify_proof(
     *, proof: _Path, public_key: _Path, receipt: _Path | None, old_checkpoint: _Path | None
 ) -> None:
-    """Check an inclusion or consistency proof offline, with only the log's public key.
-
-    \b
-    Example:
-      clawscope receipts verify-proof proof.json --public-key k.public.jwk --receipt r_889b....jws
-    """
+    """Check an inclusion or consistency proof offline, with only the log's public key."""
     result = _ops.verify_proof(proof, public_key, receipt=receipt, old_checkpoint=old_checkpoint)
     click.echo("OK " + _ops.dumps_line(result))
 

@@ -358,9 +358,8 @@ def _segment(text: str, name: str) -> dict[str, Any]:
     try:
         value = loads(b64u_decode(text), strict=True)
     except CanonicalError as exc:
-        code = (
-            "E_JWS_MALFORMED" if exc.reason in ("invalid_base64url", "invalid_json") else "E_IJSON_VIOLATION"
-        )
+        malformed = exc.reason in ("invalid_base64url", "invalid_json", "invalid_utf8")
+        code = "E_JWS_MALFORMED" if malformed else "E_IJSON_VIOLATION"
         raise SigningError(code, f"JWS {name}: {exc}") from None
     if not isinstance(value, dict):
         raise SigningError("E_JWS_MALFORMED", f"JWS {name} is not a JSON object")

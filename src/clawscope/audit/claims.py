@@ -119,7 +119,7 @@ def check_receipt(token: str, keys: KeySet, now_s: int) -> ReceiptInfo:
         raise AuditError(Code.IAT_IN_FUTURE, f"iat {claims['iat']} is more than {IAT_SKEW_S}s in the future")
     occurred = instant(claims.get("occurred_at"))
     if occurred is not None and occurred > now_s + IAT_SKEW_S:
-        raise AuditError(Code.IAT_IN_FUTURE, "occurred_at is in the future")
+        raise AuditError(Code.OCCURRED_AT_IN_FUTURE, f"occurred_at {claims['occurred_at']} is in the future")
     return ReceiptInfo(
         "0.1" if wire01 else "0.2",
         rid,

@@ -7,7 +7,8 @@ then fsyncs each touched spool and signs its new head. If the queue overflows no
 spool is authoritative, so the worker rescans it for entries not yet emitted.
 
 Without a thread (`background=False`) the same work runs in `flush()`, in capture order, which is
-what makes the CLI's output byte-reproducible.
+what makes the CLI's output byte-reproducible. `durable=False` (batch jobs: the CLI, backfill, tests)
+skips per-file fsyncs; the caller syncs once at the end instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 from clawscope.audit.anchor import CHECKPOINT_FILE, sign_checkpoint
 from clawscope.audit.dedupe import DedupeIndex
 from clawscope.audit.errors import Code
-from clawscope.audit.layout import Layout, atomic_write
+from clawscope.audit.layout import Layout, atomic_write, sync_dirs
 from clawscope.audit.merklelog import MerkleLog
 from clawscope.audit.receipts import TYP_WIRE01, TYP_WIRE02, Issuer, sign_entry, write_receipt
 from clawscope.audit.spool import Spool
@@ -69,12 +70,14 @@ class Emitter:
         background: bool = True,
         queue_size: int = 4096,
         interval_s: float = 1.0,
+        durable: bool = True,
     ) -> None:
         self.host = host
         self.issuer = issuer
         self.clock_ms = clock_ms
         self.stats = EmitStats()
         self.interval_s = interval_s
+        self.durable = durable
         self._queue: queue.Queue[tuple[Workflow, dict[str, Any]] | None] = queue.Queue(queue_size)
         self._pending: list[tuple[Workflow, dict[str, Any]]] = []
         self._overflow = threading.Event()
@@ -137,6 +140,10 @@ class Emitter:
                     batch.append(nxt)
             try:
                 self._emit_batch(batch)
+            except Exception as exc:
+                self.stats.errors.append(
+                    ("", Code.OPENCLAW_SIGNING_FAILED.value, f"emitter batch failed: {exc}")
+                )
             finally:
                 for _ in range(len(batch) + (1 if stop else 0)):
                     self._queue.task_done()
@@ -160,6 +167,9 @@ class Emitter:
             for wf, entry in batch:
                 self._emit_one(wf, entry)
                 touched[id(wf)] = wf
+            layout = self.host.layout
+            if self.durable and batch and layout.receipts.is_dir():
+                sync_dirs([layout.receipts, layout.jws01, layout.jws02])  # once per batch, not per file
             for wf in touched.values():
                 self._seal(wf)
 
@@ -169,7 +179,7 @@ class Emitter:
             return
         try:
             signed = sign_entry(entry, self.issuer, self.clock_ms() // 1000)
-            write_receipt(self.host.layout, signed)
+            write_receipt(self.host.layout, signed, durable=self.durable)
             with self.host.lock:
                 wf.dedupe.mark_emitted(action_id)
                 self.host.log.append(signed.rid, TYP_WIRE01, signed.wire01)
@@ -189,6 +199,14 @@ class Emitter:
             sequence, head = wf.spool.sequence, wf.spool.head
         if sequence == 0:
             return
+        try:
+            self._sign_head(wf, sequence, head)
+        except Exception as exc:
+            self.stats.errors.append(
+                (f"spool:{wf.name or ''}", Code.OPENCLAW_SIGNING_FAILED.value, f"head: {exc}")
+            )
+
+    def _sign_head(self, wf: Workflow, sequence: int, head: str) -> None:
         token = sign_checkpoint(
             self.issuer.key,
             iss=self.issuer.iss,
@@ -197,5 +215,7 @@ class Emitter:
             head_digest=head,
             workflow=wf.name,
         )
-        atomic_write(wf.spool.directory / CHECKPOINT_FILE, (token + "\n").encode("ascii"))
+        atomic_write(
+            wf.spool.directory / CHECKPOINT_FILE, (token + "\n").encode("ascii"), durable=self.durable
+        )
         self.stats.checkpoints += 1

@@ -98,6 +98,7 @@ def capture(
         clock_ms=clock,
         per_workflow=per_session,
         background=False,
+        durable=False,
     )
     try:
         results = []
@@ -130,7 +131,7 @@ def backfill_items(
     key = load_signing_key(key_path)
     config = AdapterConfig(issuer=issuer, exact_payload_size=True)
     clock = _clock(now_ms)
-    recorder = Recorder(out, Issuer(key, issuer), config, clock_ms=clock, per_workflow=True, background=True)
+    recorder = Recorder(out, Issuer(key, issuer), config, clock_ms=clock, per_workflow=True, durable=False)
     try:
         return backfill(items, recorder)
     finally:

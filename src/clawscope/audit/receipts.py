@@ -105,14 +105,17 @@ def peac_json(jws: str, payload: dict[str, Any]) -> str:
     return stringify({"auth": auth, "evidence": payload["evidence"], "_jws": jws}, 2)
 
 
-def write_receipt(layout: Layout, receipt: SignedReceipt) -> list[Path]:
-    """Write the three files of a receipt; re-emitting the same entry overwrites the same names."""
+def write_receipt(layout: Layout, receipt: SignedReceipt, *, durable: bool = True) -> list[Path]:
+    """Write the three files of a receipt; re-emitting the same entry overwrites the same names.
+
+    With `durable`, each file is fsynced; the caller fsyncs the three directories once per batch.
+    """
     paths = [
         layout.receipts / f"{receipt.rid}.peac.json",
         layout.jws01 / f"{receipt.rid}.jws",
         layout.jws02 / f"{receipt.rid}.jws",
     ]
-    atomic_write(paths[0], peac_json(receipt.wire01, receipt.wire01_payload).encode("utf-8"))
-    atomic_write(paths[1], (receipt.wire01 + "\n").encode("ascii"))
-    atomic_write(paths[2], (receipt.wire02 + "\n").encode("ascii"))
+    data = [peac_json(receipt.wire01, receipt.wire01_payload), receipt.wire01 + "\n", receipt.wire02 + "\n"]
+    for path, text in zip(paths, data, strict=True):
+        atomic_write(path, text.encode("utf-8"), durable=durable, sync_dir=False)
     return paths

@@ -8,6 +8,7 @@ the single `spool/` of the PEAC adapter layout otherwise.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -64,6 +65,7 @@ class Recorder:
         background: bool = True,
         queue_size: int = 4096,
         origin: str | None = None,
+        durable: bool = True,
     ) -> None:
         self.layout = Layout(root)
         self.config = config
@@ -72,7 +74,10 @@ class Recorder:
         self.lock = threading.Lock()
         self.log = MerkleLog(self.layout.log, origin or default_origin(issuer.iss))
         self._open: dict[str | None, Workflow] = {}
-        self.emitter = Emitter(self, issuer, clock_ms, background=background, queue_size=queue_size)
+        self.durable = durable
+        self.emitter = Emitter(
+            self, issuer, clock_ms, background=background, queue_size=queue_size, durable=durable
+        )
 
     # -- capture ----------------------------------------------------------------------------------
 
@@ -183,12 +188,22 @@ class Recorder:
         return stats
 
     def close(self) -> EmitStats:
-        self.emitter.close()
-        with self.lock:
-            self.log.checkpoint(self.issuer.key)
-            for wf in self._open.values():
-                wf.spool.close()
-                wf.dedupe.close()
-            self._open.clear()
-            self.log.close()
+        """Emit what is pending, sign a final log checkpoint, and release every file and lock."""
+        try:
+            self.emitter.close()
+            with self.lock:
+                self.log.checkpoint(self.issuer.key)
+        except Exception as exc:
+            self.emitter.stats.errors.append(
+                ("", Code.OPENCLAW_SIGNING_FAILED.value, f"log checkpoint: {exc}")
+            )
+        finally:
+            with self.lock:
+                for wf in self._open.values():
+                    wf.spool.close()
+                    wf.dedupe.close()
+                self._open.clear()
+                self.log.close()
+        if not self.durable:
+            os.sync()  # one flush of everything written without per-file fsyncs
         return self.emitter.stats
