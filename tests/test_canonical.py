@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 import rfc8785
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clawscope.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalError,
+    _emit,
     b64u_decode,
     b64u_encode,
     check_ijson,
@@ -79,6 +80,7 @@ def test_es_number(value: float, text: str) -> None:
     assert es_number(value) == text
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
 @given(st.integers(min_value=0, max_value=2**64 - 1))
 def test_es_number_matches_rfc8785_on_every_double(bits: int) -> None:
     value = struct.unpack("<d", bits.to_bytes(8, "little"))[0]
@@ -100,6 +102,7 @@ JSON_VALUES = st.recursive(
 )
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
 @given(JSON_VALUES)
 def test_stringify_round_trips_with_javascript_semantics(value: object) -> None:
     text = stringify(value)
@@ -107,6 +110,7 @@ def test_stringify_round_trips_with_javascript_semantics(value: object) -> None:
     assert jcs(loads(text)) == jcs(value)
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
 @given(JSON_VALUES)
 def test_jcs_is_idempotent_and_key_order_free(value: object) -> None:
     once = jcs(value)
@@ -114,6 +118,7 @@ def test_jcs_is_idempotent_and_key_order_free(value: object) -> None:
     assert json.loads(once) == json.loads(stringify(to_js(value)))
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
@@ -124,6 +129,22 @@ def test_stringify_equals_python_json_without_floats(value: object) -> None:
     # Without floats and lone surrogates, JSON.stringify and json.dumps agree exactly (escapes included).
     assert stringify(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     assert stringify(value, 2) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
+@given(
+    JSON_VALUES
+    | st.dictionaries(st.text(alphabet="aé\ue000\U0001f600", max_size=3), JSON_SCALARS, max_size=5)
+)
+def test_the_fast_path_writes_exactly_what_the_exact_path_writes(value: object) -> None:
+    # jcs/stringify hand "plain" values to the C json encoder; the exact path is rfc8785 / our emitter.
+    assert jcs(value) == rfc8785.dumps(to_js(value))
+    parts: list[str] = []
+    _emit(value, parts, None, 0)
+    assert stringify(value) == "".join(parts)
+    indented: list[str] = []
+    _emit(value, indented, 2, 0)
+    assert stringify(value, 2) == "".join(indented)
 
 
 def test_string_escapes_follow_json_stringify() -> None:
@@ -163,6 +184,7 @@ def test_ijson_accepts_the_safe_range_and_non_bmp_text() -> None:
     assert loads(b'{"a":"\\ud83d\\ude00"}', strict=True) == {"a": "😀"}
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
 @given(st.binary(max_size=64))
 def test_b64url_round_trip(data: bytes) -> None:
     assert b64u_decode(b64u_encode(data)) == data

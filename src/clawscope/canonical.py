@@ -33,6 +33,7 @@ from clawscope.errors import ClawscopeError
 
 MAX_SAFE_INTEGER = 2**53 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_HIGH = re.compile("[\ue000-\U0010ffff]")
 _B64U = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -138,8 +139,40 @@ def to_js(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any, sorted_keys: bool) -> bool:
+    """True when Python's C `json.dumps` writes exactly what JSON.stringify / RFC 8785 write.
+
+    That holds unless the value has floats outside the range where `repr` and ECMAScript agree,
+    integers beyond 2^53, lone surrogates, or (for sorted keys) keys at or above U+E000, where
+    code-point order and UTF-16 order differ. Checked by one cheap walk; anything else takes the
+    exact (slower) path.
+    """
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _SURROGATE.search(value) is None
+    if kind is int:
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if not key.isascii() and (_SURROGATE.search(key) or (sorted_keys and _HIGH.search(key))):
+                return False
+            if not _plain(item, sorted_keys):
+                return False
+        return True
+    if kind is list:
+        return all(_plain(item, sorted_keys) for item in value)
+    if kind is float:
+        # repr() and Number::toString agree for non-integral values in [1e-4, 1e16)
+        return 1e-4 <= abs(value) < 1e16 and not value.is_integer()
+    return value is None or kind is bool
+
+
 def jcs(value: Any) -> bytes:
     """RFC 8785 canonical JSON bytes of `value` (JavaScript number semantics)."""
+    if _plain(value, True):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
     try:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError:
@@ -202,6 +235,10 @@ def _js_string(text: str) -> str:
 
 def stringify(value: Any, indent: int | None = None) -> str:
     """`JSON.stringify(value)` (or `JSON.stringify(value, null, indent)`), byte for byte."""
+    if _plain(value, False):
+        if indent:
+            return json.dumps(value, ensure_ascii=False, indent=indent)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     parts: list[str] = []
     _emit(value, parts, indent, 0)
     return "".join(parts)

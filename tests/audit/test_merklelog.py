@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.helpers import expected_json
@@ -73,6 +73,7 @@ def test_peac_sorted_set_commitment_vector() -> None:
     assert ["sha256:" + h.hex() for h in inclusion_path(0, hashes)] == proof["hashes"]
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example deadline
 @given(st.integers(1, 70).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(1, n))))
 def test_inclusion_and_consistency_proofs(case: tuple[int, int, int]) -> None:
     n, index, m = case

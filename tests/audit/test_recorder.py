@@ -110,6 +110,18 @@ def test_resume_emits_what_a_crashed_process_captured(
     assert (spool / "dedupe.idx").read_bytes() == (VECTORS / "spool" / "dedupe.idx").read_bytes()
 
 
+def test_resume_re_emits_receipt_files_lost_in_a_crash(recorder_factory: Callable[..., Recorder]) -> None:
+    first = recorder_factory()
+    assert first.capture(event(1)).ok
+    first.close()
+    lost = next(first.layout.jws02.glob("*.jws"))
+    lost.unlink()  # marked emitted in dedupe.idx, but the file never reached the disk
+    again = recorder_factory()
+    assert again.resume() == 1
+    again.close()
+    assert lost.exists()
+
+
 def test_duplicates_are_refused_across_restarts(recorder_factory: Callable[..., Recorder]) -> None:
     first = recorder_factory()
     assert first.capture(event(1)).ok

@@ -23,7 +23,9 @@ class DedupeIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        # action id -> (sequence, entry_digest, captured_at, emitted): tuples of atoms are untracked by the
+        # garbage collector, so a large index costs no GC pauses on the capture path.
+        self.entries: dict[str, tuple[Any, Any, Any, bool]] = {}
         self.warnings: list[Notice] = []
         self._fh: IO[bytes] | None = None
 
@@ -40,7 +42,7 @@ class DedupeIndex:
             try:
                 op = loads(raw)
                 self._apply(op)
-            except (CanonicalError, KeyError, TypeError, AttributeError):
+            except (CanonicalError, KeyError, TypeError, AttributeError, IndexError):
                 self.warnings.append(
                     Notice(
                         WarningCode.DEDUPE_LINE_SKIPPED,
@@ -51,11 +53,15 @@ class DedupeIndex:
     def _apply(self, op: dict[str, Any]) -> None:
         kind = op["op"]
         if kind == "set":
-            if not isinstance(op["entry"], dict):
-                raise TypeError("entry")
-            self.entries[op["actionId"]] = dict(op["entry"])
+            e = op["entry"]
+            self.entries[op["actionId"]] = (
+                e["sequence"],
+                e["entry_digest"],
+                e["captured_at"],
+                bool(e["emitted"]),
+            )
         elif kind == "emit":
-            self.entries[op["actionId"]]["emitted"] = True
+            self.entries[op["actionId"]] = (*self.entries[op["actionId"]][:3], True)
         elif kind == "delete":
             self.entries.pop(op["actionId"], None)
         elif kind == "clear":
@@ -73,28 +79,34 @@ class DedupeIndex:
         return action_id in self.entries
 
     def emitted(self, action_id: str) -> bool:
-        return bool(self.entries.get(action_id, {}).get("emitted"))
+        entry = self.entries.get(action_id)
+        return entry is not None and entry[3]
 
     def set(self, action_id: str, sequence: int, entry_digest: str, captured_at: str) -> None:
+        self.entries[action_id] = (sequence, entry_digest, captured_at, False)
         entry = {
             "sequence": sequence,
             "entry_digest": entry_digest,
             "captured_at": captured_at,
             "emitted": False,
         }
-        self.entries[action_id] = entry
         self._write({"op": "set", "actionId": action_id, "entry": entry})
 
     def mark_emitted(self, action_id: str) -> None:
-        self.entries[action_id]["emitted"] = True
+        self.entries[action_id] = (*self.entries[action_id][:3], True)
         self._write({"op": "emit", "actionId": action_id})
+
+    def forget_emission(self, action_id: str) -> None:
+        """Treat an entry as not emitted (in memory only): its receipt files are missing."""
+        if action_id in self.entries:
+            self.entries[action_id] = (*self.entries[action_id][:3], False)
 
     def reconcile(self, spool_entries: list[dict[str, Any]]) -> int:
         """Re-add spool entries the index lost (e.g. a crash between spool and index writes)."""
         added = 0
         for entry in spool_entries:
             known = self.entries.get(entry["action"]["id"])
-            if known is None or known.get("entry_digest") != entry["entry_digest"]:
+            if known is None or known[1] != entry["entry_digest"]:
                 self.set(
                     entry["action"]["id"], entry["sequence"], entry["entry_digest"], entry["captured_at"]
                 )

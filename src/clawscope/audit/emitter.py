@@ -8,7 +8,8 @@ spool is authoritative, so the worker rescans it for entries not yet emitted.
 
 Without a thread (`background=False`) the same work runs in `flush()`, in capture order, which is
 what makes the CLI's output byte-reproducible. `durable=False` (batch jobs: the CLI, backfill, tests)
-skips per-file fsyncs; the caller syncs once at the end instead.
+skips the per-file fsyncs of receipt files (spools are still fsynced on every commit); receipts lost
+to a power failure are re-emitted by `Recorder.resume()`, since the spool is authoritative.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from clawscope.audit.layout import Layout, atomic_write, sync_dirs
 from clawscope.audit.merklelog import MerkleLog
 from clawscope.audit.receipts import TYP_WIRE01, TYP_WIRE02, Issuer, sign_entry, write_receipt
 from clawscope.audit.spool import Spool
+from clawscope.canonical import loads
+
+
+Item = dict[str, Any] | bytes  # a spool entry, or the spool line holding it
 
 
 @dataclass
@@ -78,8 +83,8 @@ class Emitter:
         self.stats = EmitStats()
         self.interval_s = interval_s
         self.durable = durable
-        self._queue: queue.Queue[tuple[Workflow, dict[str, Any]] | None] = queue.Queue(queue_size)
-        self._pending: list[tuple[Workflow, dict[str, Any]]] = []
+        self._queue: queue.Queue[tuple[Workflow, Item] | None] = queue.Queue(queue_size)
+        self._pending: list[tuple[Workflow, Item]] = []
         self._overflow = threading.Event()
         self._failed: set[str] = set()
         self._work = threading.Lock()  # one batch at a time: the worker and a flush-time rescan never race
@@ -88,8 +93,13 @@ class Emitter:
             self._thread = threading.Thread(target=self._run, name="clawscope-receipt-emitter", daemon=True)
             self._thread.start()
 
-    def submit(self, wf: Workflow, entry: dict[str, Any]) -> None:
-        """Hand an entry over; never blocks (an overflow is recovered from the spool)."""
+    def submit(self, wf: Workflow, entry: Item) -> None:
+        """Hand an entry (or its spool line) over; never blocks (an overflow is recovered from the spool).
+
+        Capture hands over the spool LINE, not the entry: one bytes object per queued call keeps the
+        garbage collector's work (and so capture's tail latency) independent of the backlog, and the
+        emitter signs exactly what the spool holds, as PEAC's emitter does by re-reading the spool.
+        """
         if self._thread is None:
             self._pending.append((wf, entry))
             return
@@ -153,15 +163,15 @@ class Emitter:
     def _rescan(self) -> None:
         self._overflow.clear()
         with self.host.lock:
-            todo = [
+            todo: list[tuple[Workflow, Item]] = [
                 (wf, e)
                 for wf in self.host.workflows()
-                for e in wf.spool.entries
+                for e in wf.spool.read_entries()
                 if not wf.dedupe.emitted(e["action"]["id"])
             ]
         self._emit_batch(todo)
 
-    def _emit_batch(self, batch: list[tuple[Workflow, dict[str, Any]]]) -> None:
+    def _emit_batch(self, batch: list[tuple[Workflow, Item]]) -> None:
         with self._work:
             touched: dict[int, Workflow] = {}
             for wf, entry in batch:
@@ -173,7 +183,8 @@ class Emitter:
             for wf in touched.values():
                 self._seal(wf)
 
-    def _emit_one(self, wf: Workflow, entry: dict[str, Any]) -> None:
+    def _emit_one(self, wf: Workflow, item: Item) -> None:
+        entry = loads(item) if isinstance(item, bytes) else item
         action_id = entry["action"]["id"]
         if wf.dedupe.emitted(action_id) or action_id in self._failed:
             return

@@ -8,7 +8,6 @@ the single `spool/` of the PEAC adapter layout otherwise.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -123,7 +122,7 @@ class Recorder:
                         code=Code.CAPTURE_DUPLICATE.value,
                         message=f"Action {action_id} already captured",
                     )
-                entry = wf.spool.append(mapped.action, digests[0], digests[1])
+                entry, line = wf.spool.append(mapped.action, digests[0], digests[1])
                 wf.dedupe.set(action_id, entry["sequence"], entry["entry_digest"], entry["captured_at"])
         except AuditError as exc:
             return CaptureResult(False, action_id, name, code=exc.code, message=str(exc.args[0]))
@@ -131,7 +130,7 @@ class Recorder:
             return CaptureResult(
                 False, action_id, name, code=Code.CAPTURE_STORE_FAILED.value, message=str(exc)
             )
-        self.emitter.submit(wf, entry)
+        self.emitter.submit(wf, line)
         return CaptureResult(
             True,
             action_id,
@@ -155,7 +154,7 @@ class Recorder:
             if name is not None and not (directory / WORKFLOW_FILE).exists():
                 (directory / WORKFLOW_FILE).write_text(name, encoding="utf-8")
             dedupe = DedupeIndex.open(directory)
-            dedupe.reconcile(spool.entries)
+            dedupe.reconcile(spool.read_entries())
             wf = self._open[name] = Workflow(name, spool, dedupe)
         return wf
 
@@ -163,7 +162,8 @@ class Recorder:
         return list(self._open.values())
 
     def resume(self) -> int:
-        """Open every existing spool and queue the entries that have no receipt yet."""
+        """Open every existing spool and queue the entries without receipts: never emitted, or
+        emitted but whose files were lost (a crash before they reached the disk). Returns the count."""
         count = 0
         for directory in self.layout.spool_dirs():
             name = workflow_of(directory)
@@ -171,11 +171,26 @@ class Recorder:
                 continue
             with self.lock:
                 wf = self._workflow(name)
-                todo = [e for e in wf.spool.entries if not wf.dedupe.emitted(e["action"]["id"])]
+                todo = []
+                for entry in wf.spool.read_entries():
+                    action_id = entry["action"]["id"]
+                    if wf.dedupe.emitted(action_id) and self._has_receipt(entry):
+                        continue
+                    wf.dedupe.forget_emission(action_id)
+                    todo.append(entry)
             for entry in todo:
                 self.emitter.submit(wf, entry)
             count += len(todo)
         return count
+
+    def _has_receipt(self, entry: dict[str, Any]) -> bool:
+        rid = rid_of(entry["entry_digest"])
+        paths = (
+            self.layout.receipts / f"{rid}.peac.json",
+            self.layout.jws01 / f"{rid}.jws",
+            self.layout.jws02 / f"{rid}.jws",
+        )
+        return all(p.exists() for p in paths)
 
     # -- emission -----------------------------------------------------------------------------------
 
@@ -204,6 +219,4 @@ class Recorder:
                     wf.dedupe.close()
                 self._open.clear()
                 self.log.close()
-        if not self.durable:
-            os.sync()  # one flush of everything written without per-file fsyncs
         return self.emitter.stats

@@ -192,19 +192,12 @@ class Spool:
         self.path = directory / SPOOL_FILE
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.entries: list[dict[str, Any]] = []
         self.warnings: list[Notice] = []
         self.size = 0
+        self.sequence = 0
+        self.head = GENESIS
         self._fh: IO[bytes] | None = None
         self._lock: Path | None = None
-
-    @property
-    def head(self) -> str:
-        return self.entries[-1]["entry_digest"] if self.entries else GENESIS
-
-    @property
-    def sequence(self) -> int:
-        return len(self.entries)
 
     @classmethod
     def open(cls, directory: Path, **limits: int) -> Spool:
@@ -254,7 +247,9 @@ class Spool:
             raise AuditError(
                 first.code, f"{self.path} line {first.line}: {first.message}; refusing to append"
             )
-        self.entries = entries
+        # Only the head is kept: entries stay on disk (memory and GC pauses do not grow with the spool).
+        self.sequence = len(entries)
+        self.head = entries[-1]["entry_digest"] if entries else GENESIS
         self.size = len(data)
         self._fh = self.path.open("ab")
 
@@ -263,12 +258,12 @@ class Spool:
         action: dict[str, Any],
         input_digest: dict[str, Any] | None,
         output_digest: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        """Chain `action` onto the spool and write its line; returns the entry."""
+    ) -> tuple[dict[str, Any], bytes]:
+        """Chain `action` onto the spool and write its line; returns the entry and the line written."""
         if self._fh is None:
             raise AuditError(Code.CAPTURE_SESSION_CLOSED, "spool is closed")
-        if len(self.entries) >= self.max_entries or self.size >= self.max_bytes:
-            raise AuditError(Code.SPOOL_FULL, f"{self.path} is full ({len(self.entries)} entries)")
+        if self.sequence >= self.max_entries or self.size >= self.max_bytes:
+            raise AuditError(Code.SPOOL_FULL, f"{self.path} is full ({self.sequence} entries)")
         entry = build_entry(action, input_digest, output_digest, self.head, self.sequence + 1)
         line = (stringify(entry) + "\n").encode("utf-8")
         if len(line) > 4 * MIB:
@@ -276,8 +271,14 @@ class Spool:
         self._fh.write(line)
         self._fh.flush()
         self.size += len(line)
-        self.entries.append(entry)
-        return entry
+        self.sequence = entry["sequence"]
+        self.head = entry["entry_digest"]
+        return entry, line
+
+    def read_entries(self) -> list[dict[str, Any]]:
+        """Every entry, read back from disk (for recovery paths; the hot path never needs them)."""
+        entries, _ = parse_lines(self.path.read_bytes() if self.path.exists() else b"")
+        return [e for e in entries if isinstance(e, dict)]
 
     def commit(self) -> None:
         """Make every appended line durable."""
