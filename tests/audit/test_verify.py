@@ -401,6 +401,13 @@ def test_upstream_vectors_verify(keys: KeySet) -> None:
     assert {v.wire for v in verdicts if v.kind == "receipt"} == {"0.1", "0.2"}
 
 
+def test_a_spool_checkpoint_verifies_on_its_own(captured: Path, keys: KeySet) -> None:
+    verdict = verify_paths([captured / "spool" / CHECKPOINT_FILE], Options(keys, NOW_S))[0]
+    assert verdict.ok
+    assert verdict.kind == "checkpoint"
+    assert "3 entries" in (verdict.message or "")
+
+
 def test_unknown_files_are_reported(tmp_path: Path, keys: KeySet) -> None:
     (tmp_path / "notes.jws").write_text("hello")
     verdict = verify_paths([tmp_path / "notes.jws"], Options(keys, NOW_S))[0]

@@ -29,7 +29,6 @@ from clawscope.audit.receipts import TYP_WIRE01, TYP_WIRE02, Issuer, sign_entry,
 from clawscope.audit.spool import Spool
 from clawscope.canonical import loads
 
-
 Item = dict[str, Any] | bytes  # a spool entry, or the spool line holding it
 
 

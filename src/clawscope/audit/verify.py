@@ -91,7 +91,9 @@ def _expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) != "skip"))
+            out.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) not in ("skip", "checkpoint"))
+            )
         else:
             out.append(path)
     return list(dict.fromkeys(out))
@@ -107,7 +109,9 @@ def _kind(path: Path) -> str:
         return "spool"
     if name == LEAVES_FILE:
         return "log"
-    if name == CHECKPOINT_FILE or not name.endswith((".jws", ".jwt")):
+    if name == CHECKPOINT_FILE:
+        return "checkpoint"
+    if not name.endswith((".jws", ".jwt")):
         return "skip"
     return "receipt"
 
@@ -136,6 +140,12 @@ def _verify_one(path: Path, opts: Options) -> tuple[Verdict, ReceiptInfo | None,
                 warnings=result.warnings,
             )
             return verdict, None, []
+        if kind == "checkpoint":
+            cp = read_checkpoint(_text(path), opts.keys)
+            note = (
+                f"signed head of {cp.workflow or 'the spool'}: {cp.sequence} entries, head {cp.head_digest}"
+            )
+            return Verdict(str(path), "checkpoint", True, message=note), None, []
         if kind == "log":
             checked = check_log(path.parent, opts.keys)
             note = f"{len(checked)} signed checkpoint(s) match the leaves"
