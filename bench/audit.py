@@ -96,8 +96,9 @@ def signing_and_verification(n: int) -> dict[str, float]:
     key = SigningKey.generate()
     keys = KeySet([key.public])
     issuer = Issuer(key, ISSUER, "https://auditor.example.com")
+    action = map_adapter_event(event(1), AdapterConfig()).action
     entry = {
-        "captured_at": "2026-01-15T11:00:00.250Z", "action": map_adapter_event(event(1), AdapterConfig()).action,
+        "captured_at": "2026-01-15T11:00:00.250Z", "action": action,
         "input_digest": {"alg": "sha-256", "value": "a" * 64, "bytes": 120},
         "output_digest": {"alg": "sha-256", "value": "b" * 64, "bytes": 1020},
         "prev_entry_digest": "0" * 64, "sequence": 1, "entry_digest": "c" * 64,
@@ -115,7 +116,7 @@ def signing_and_verification(n: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     args = parser.parse_args()
@@ -131,9 +132,11 @@ def main() -> int:
         ("capture, emitter idle", alone),
         ("capture, emitter signing concurrently", busy),
     ]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
-        f"{args.calls} typical `exec` calls (~150 B input, ~1 KB output); Python {platform.python_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} CPUs.",
+        f"{args.calls} typical `exec` calls (~150 B input, ~1 KB output); "
+        f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {load} (a shared machine: tail latencies are noisy).",
         "",
         "| per tool call | p50 µs | p99 µs | max µs | p50 / baseline |",
         "|---|---:|---:|---:|---:|",
@@ -153,7 +156,8 @@ def main() -> int:
         f"{speed['raw_verify'] / speed['verify_receipt']:.1f}× slower |",
         f"| JCS of a spool entry | {speed['jcs_entry']:.0f} | |",
         "",
-        f"Capture p99 target: < 1000 µs excluding signing. Measured: {percentile(alone, 0.99):.0f} µs (emitter idle), "
+        "Capture p99 target: < 1000 µs excluding signing. "
+        f"Measured: {percentile(alone, 0.99):.0f} µs (emitter idle), "
         f"{percentile(busy, 0.99):.0f} µs (emitter busy).",
     ]
     report = "\n".join(lines)
