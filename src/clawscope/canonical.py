@@ -186,6 +186,19 @@ def jcs(value: Any) -> bytes:
         raise CanonicalError("invalid_json", f"cannot canonicalize: {exc}") from None
 
 
+def jcs_and_stringify(value: Any) -> tuple[bytes, str]:
+    """Both serializations of one value (`jcs(value)`, `stringify(value)`) with a single check.
+
+    The spool needs both for every entry (the digest and the line), on the capture path.
+    """
+    if _plain(value, True):
+        return (
+            json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8"),
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+        )
+    return jcs(value), stringify(value)
+
+
 def _has_surrogate(value: Any) -> bool:
     if isinstance(value, str):
         return bool(_SURROGATE.search(value))

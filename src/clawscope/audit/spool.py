@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
-from clawscope.canonical import CanonicalError, jcs, loads, stringify
+from clawscope.canonical import CanonicalError, jcs, jcs_and_stringify, loads
 
 GENESIS = "0" * 64
 SPOOL_FILE = "spool.jsonl"
@@ -52,6 +52,17 @@ def build_entry(
     sequence: int,
 ) -> dict[str, Any]:
     """The spool entry for `action`, `entry_digest` last (its key order is part of the format)."""
+    return encode_entry(action, input_digest, output_digest, prev, sequence)[0]
+
+
+def encode_entry(
+    action: dict[str, Any],
+    input_digest: dict[str, Any] | None,
+    output_digest: dict[str, Any] | None,
+    prev: str,
+    sequence: int,
+) -> tuple[dict[str, Any], bytes]:
+    """The entry and its spool line, serializing the entry once for its digest and once for its line."""
     completed = action.get("completed_at")
     entry: dict[str, Any] = {"captured_at": completed if completed is not None else action["started_at"]}
     entry["action"] = action
@@ -61,8 +72,11 @@ def build_entry(
         entry["output_digest"] = output_digest
     entry["prev_entry_digest"] = prev
     entry["sequence"] = sequence
-    entry["entry_digest"] = entry_digest(entry)
-    return entry
+    canonical, text = jcs_and_stringify(entry)
+    digest = hashlib.sha256(canonical).hexdigest()
+    entry["entry_digest"] = digest
+    # JSON.stringify of the complete entry = that of the entry without its digest, plus the digest member.
+    return entry, (text[:-1] + ',"entry_digest":"' + digest + '"}\n').encode("utf-8")
 
 
 def entry_digest(entry: dict[str, Any]) -> str:
@@ -264,8 +278,7 @@ class Spool:
             raise AuditError(Code.CAPTURE_SESSION_CLOSED, "spool is closed")
         if self.sequence >= self.max_entries or self.size >= self.max_bytes:
             raise AuditError(Code.SPOOL_FULL, f"{self.path} is full ({self.sequence} entries)")
-        entry = build_entry(action, input_digest, output_digest, self.head, self.sequence + 1)
-        line = (stringify(entry) + "\n").encode("utf-8")
+        entry, line = encode_entry(action, input_digest, output_digest, self.head, self.sequence + 1)
         if len(line) > 4 * MIB:
             raise AuditError(Code.SPOOL_FULL, "spool entry larger than 4 MiB")
         self._fh.write(line)

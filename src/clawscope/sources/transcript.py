@@ -90,7 +90,9 @@ class DecoderState(msgspec.Struct, omit_defaults=True):
 class TranscriptDecoder:
     """Decodes one session's records into a `TranscriptBatch`. Feed records in transcript order."""
 
-    def __init__(self, session_id: str, source: str, path: str, state: DecoderState | None = None) -> None:
+    def __init__(
+        self, session_id: str, source: str, path: str, state: DecoderState | None = None
+    ) -> None:
         self.session_id = session_id
         self.source = source
         self.path = path
@@ -113,9 +115,7 @@ class TranscriptDecoder:
             self.problem(where, ProblemCode(exc.code), exc.reason, Severity.ERROR, raw)
             return None
         for path in dropped:
-            self.problem(
-                where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; value ignored", Severity.WARNING, raw
-            )
+            self.problem(where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; value ignored", Severity.WARNING, raw)
         return self.record(rec, raw, pos, where)
 
     def record(self, rec: WRecord, raw: bytes, pos: int, where: str) -> str:
@@ -132,9 +132,7 @@ class TranscriptDecoder:
             self.state.header_seen = True
         elif etype == "message":
             if msg is None:
-                self.problem(
-                    where, ProblemCode.MISSING_FIELD, "message entry without message", Severity.WARNING, raw
-                )
+                self.problem(where, ProblemCode.MISSING_FIELD, "message entry without message", Severity.WARNING, raw)
             else:
                 self._message(msg, entry_id, ts, where, raw)
         elif etype == "compaction":
@@ -144,21 +142,13 @@ class TranscriptDecoder:
         elif etype == "custom" and rec.customType == "model-snapshot":
             self._snapshot(rec, entry_id, ts)
         elif etype not in KNOWN_ENTRY_TYPES:
-            self.problem(
-                where,
-                ProblemCode.UNKNOWN_ENTRY_TYPE,
-                f"unknown entry type {etype!r}; kept as is",
-                Severity.INFO,
-                raw,
-            )
+            self.problem(where, ProblemCode.UNKNOWN_ENTRY_TYPE, f"unknown entry type {etype!r}; kept as is", Severity.INFO, raw)
         if ts is None and msg is not None and msg.timestamp is not None:
             ts = to_ms(msg.timestamp)
         self.batch.entries.append(Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw))
         return entry_id
 
-    def problem(
-        self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b""
-    ) -> None:
+    def problem(self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b"") -> None:
         excerpt = raw[:EXCERPT].decode("utf-8", "replace")
         self.batch.problems.append(Problem(self.source, self.path, where, code, reason, severity, excerpt))
 
@@ -180,27 +170,13 @@ class TranscriptDecoder:
             return
         usage, cost = self._usage(msg.usage, where, raw)
         if msg.usage is None:
-            self.problem(
-                where, ProblemCode.MISSING_USAGE, "assistant message without usage", Severity.WARNING, raw
-            )
+            self.problem(where, ProblemCode.MISSING_USAGE, "assistant message without usage", Severity.WARNING, raw)
         started = to_ms(msg.timestamp)
         run_id = msg.openclaw.runId if msg.openclaw is not None else None
         self.batch.llm_calls.append(
             LlmCall(
-                self.session_id,
-                entry_id,
-                ts,
-                started,
-                msg.provider,
-                msg.model,
-                msg.api,
-                msg.stopReason,
-                msg.errorMessage,
-                usage,
-                cost,
-                msg.responseId,
-                run_id,
-                self.state.turn_trigger,
+                self.session_id, entry_id, ts, started, msg.provider, msg.model, msg.api, msg.stopReason,
+                msg.errorMessage, usage, cost, msg.responseId, run_id, self.state.turn_trigger,
             )
         )
         if isinstance(msg.content, list):
@@ -222,24 +198,15 @@ class TranscriptDecoder:
         cost = None
         c = u.cost
         if c is not None:
-            parts = [
-                _usd(v, name, bad)
-                for v, name in (
-                    (c.input, "input"),
-                    (c.output, "output"),
-                    (c.cacheRead, "cacheRead"),
-                    (c.cacheWrite, "cacheWrite"),
-                )
-            ]
+            parts = [_usd(v, name, bad) for v, name in ((c.input, "input"), (c.output, "output"),
+                     (c.cacheRead, "cacheRead"), (c.cacheWrite, "cacheWrite"))]
             total = _usd(c.total, "total", bad)
             if total is None and c.total is None and any(p is not None for p in parts):
                 total = sum(p or 0.0 for p in parts)  # components reported without a total
             if total is not None:
                 cost = Cost(*(p or 0.0 for p in parts), total=total)
         for name in bad:
-            self.problem(
-                where, ProblemCode.ABSURD_NUMBER, f"absurd usage value {name}; ignored", Severity.WARNING, raw
-            )
+            self.problem(where, ProblemCode.ABSURD_NUMBER, f"absurd usage value {name}; ignored", Severity.WARNING, raw)
         return usage, cost
 
     def _tool_call(self, block: WBlock, index: int, entry_id: str, ts: int | None) -> None:
@@ -260,9 +227,7 @@ class TranscriptDecoder:
             if args is None:
                 args = decode_json(raw_args)
             exec_info = _exec_info(args)
-        self.batch.tool_calls.append(
-            ToolCall(self.session_id, call_id, entry_id, ts, name, raw_args, wrapper, exec_info)
-        )
+        self.batch.tool_calls.append(ToolCall(self.session_id, call_id, entry_id, ts, name, raw_args, wrapper, exec_info))
 
     def _tool_result(self, msg: WMessage, entry_id: str, ts: int | None) -> None:
         call_id = msg.toolCallId
@@ -275,19 +240,9 @@ class TranscriptDecoder:
         error_text = _error_text(d, texts) if error else None
         self.batch.tool_results.append(
             ToolResult(
-                self.session_id,
-                call_id,
-                entry_id,
-                ts,
-                msg.toolName,
-                ToolStatus.ERROR if error else ToolStatus.OK,
-                msg.isError,
-                d.status,
-                d.exitCode,
-                _int(d.durationMs),
-                error_text,
-                sum(len(t) for t in texts),
-                real_name,
+                self.session_id, call_id, entry_id, ts, msg.toolName,
+                ToolStatus.ERROR if error else ToolStatus.OK, msg.isError, d.status,
+                d.exitCode, _int(d.durationMs), error_text, sum(len(t) for t in texts), real_name,
             )
         )
 
@@ -297,27 +252,14 @@ class TranscriptDecoder:
         result = decode_json(d.result) if d.result else None
         rdetails = result.get("details") if isinstance(result, dict) else None
         rstatus = rdetails.get("status") if isinstance(rdetails, dict) else None
-        error = (
-            d.isError is True
-            or (isinstance(result, dict) and result.get("isError") is True)
-            or (isinstance(rstatus, str) and rstatus.lower() in ERROR_STATUSES)
+        error = d.isError is True or (isinstance(result, dict) and result.get("isError") is True) or (
+            isinstance(rstatus, str) and rstatus.lower() in ERROR_STATUSES
         )
         self.batch.tool_results.append(
             ToolResult(
-                self.session_id,
-                d.parentToolCallId,
-                entry_id,
-                ts,
-                d.toolName,
-                ToolStatus.ERROR if error else ToolStatus.OK,
-                d.isError,
-                rstatus if isinstance(rstatus, str) else None,
-                None,
-                None,
-                None,
-                0,
-                d.toolName,
-                nested=True,
+                self.session_id, d.parentToolCallId, entry_id, ts, d.toolName,
+                ToolStatus.ERROR if error else ToolStatus.OK, d.isError,
+                rstatus if isinstance(rstatus, str) else None, None, None, None, 0, d.toolName, nested=True,
             )
         )
 
@@ -326,13 +268,8 @@ class TranscriptDecoder:
     def _compaction(self, rec: WRecord, entry_id: str, ts: int | None) -> None:
         self.batch.compactions.append(
             Compaction(
-                self.session_id,
-                entry_id,
-                ts,
-                _int(rec.tokensBefore),
-                rec.firstKeptEntryId,
-                rec.fromHook,
-                len(rec.summary or ""),
+                self.session_id, entry_id, ts, _int(rec.tokensBefore), rec.firstKeptEntryId,
+                rec.fromHook, len(rec.summary or ""),
             )
         )
 
@@ -349,13 +286,8 @@ class TranscriptDecoder:
             return
         self.batch.changes.append(
             Change(
-                self.session_id,
-                entry_id,
-                ts,
-                "snapshot",
-                provider=_str(data.get("provider")),
-                model=_str(data.get("modelId")),
-                api=_str(data.get("modelApi")),
+                self.session_id, entry_id, ts, "snapshot",
+                provider=_str(data.get("provider")), model=_str(data.get("modelId")), api=_str(data.get("modelApi")),
             )
         )
 
@@ -443,9 +375,7 @@ def _exec_info(args: Any) -> ExecInfo | None:
 def _tokens(value: float | None, name: str, bad: list[str]) -> int:
     if value is None:
         return 0
-    if isinstance(value, float) and (
-        math.isnan(value) or value != int(value) if math.isfinite(value) else True
-    ):
+    if isinstance(value, float) and (math.isnan(value) or value != int(value) if math.isfinite(value) else True):
         bad.append(name)
         return 0
     if value < 0 or value > MAX_TOKENS:
