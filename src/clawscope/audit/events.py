@@ -121,12 +121,12 @@ def map_adapter_event(event: Any, config: AdapterConfig, extra: dict[str, Any] |
     `extra` holds namespaced metadata clawscope adds for its own sources (never for adapter events,
     whose bytes must match upstream). Raises AuditError with an `E_OPENCLAW_*` code.
     """
-    _validate(event)
+    action_id = _validate(event)
     warnings: list[Notice] = []
     input_bytes = _payload(event, "input", config, warnings)
     output_bytes = _payload(event, "output", config, warnings)
     action: dict[str, Any] = {
-        "id": interaction_id(event["run_id"], event["tool_call_id"]),
+        "id": action_id,
         "kind": "tool.call",
         "platform": config.platform,
         "started_at": event["started_at"],
@@ -158,7 +158,8 @@ def _fail(code: Code, message: str) -> AuditError:
     return AuditError(code, message)
 
 
-def _validate(event: Any) -> None:
+def _validate(event: Any) -> str:
+    """Check an adapter event in upstream's order (then ours); returns its interaction id."""
     if not isinstance(event, dict):
         raise _fail(Code.OPENCLAW_INVALID_FIELD, "event must be a JSON object")
     for name in REQUIRED:
@@ -188,10 +189,10 @@ def _validate(event: Any) -> None:
             )
         if completed < started:
             raise _fail(Code.OPENCLAW_INVALID_FIELD, "Invalid completed_at: earlier than started_at")
-    _validate_optional(event)
+    return _validate_optional(event)
 
 
-def _validate_optional(event: dict[str, Any]) -> None:
+def _validate_optional(event: dict[str, Any]) -> str:
     limits = {"tool_name": 256, "tool_provider": 128, "error_code": 128}
     for name, limit in limits.items():
         value = event.get(name)
@@ -206,10 +207,12 @@ def _validate_optional(event: dict[str, Any]) -> None:
     for name in ("policy", "context"):
         if event.get(name) is not None and not isinstance(event[name], dict):
             raise _fail(Code.OPENCLAW_INVALID_FIELD, f"Invalid {name}: expected an object")
-    if len(interaction_id(event["run_id"], event["tool_call_id"])) > 256:
+    action_id = interaction_id(event["run_id"], event["tool_call_id"])
+    if len(action_id) > 256:
         raise _fail(
             Code.OPENCLAW_INVALID_FIELD, "run_id and tool_call_id are too long (interaction_id > 256 chars)"
         )
+    return action_id
 
 
 def _payload(event: dict[str, Any], name: str, config: AdapterConfig, warnings: list[Notice]) -> bytes | None:
