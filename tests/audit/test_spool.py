@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,32 @@ def test_a_damaged_chain_is_never_appended_to(tmp_path: Path) -> None:
         Spool.open(tmp_path)
     assert exc.value.code == "E_SPOOL_ENTRY_MISSING"
     assert not (tmp_path / "spool.jsonl.lock").exists()
+
+
+def test_a_failed_write_leaves_no_partial_line(tmp_path: Path) -> None:
+    spool = Spool.open(tmp_path)
+    action = {"id": "a", "kind": "tool.call", "platform": "openclaw", "started_at": "2026-01-15T11:00:00Z"}
+    spool.append(action, None, None)
+
+    class FullDisk(io.BufferedWriter):
+        def write(self, data: Any) -> int:
+            super().write(data[:10])
+            super().flush()
+            raise OSError(28, "No space left on device")
+
+    real = spool._fh
+    assert real is not None
+    spool._fh = FullDisk(io.FileIO(spool.path, "ab"))
+    real.close()
+    with pytest.raises(OSError, match="No space"):
+        spool.append(action | {"id": "b"}, None, None)
+    assert spool.sequence == 1
+    spool.append(action | {"id": "c"}, None, None)
+    spool.close()
+    entries, problems = parse_lines(spool.path.read_bytes())
+    assert problems == []
+    assert check_chain(entries) == []
+    assert [e["action"]["id"] for e in entries] == ["a", "c"]
 
 
 def test_spool_limits(tmp_path: Path) -> None:

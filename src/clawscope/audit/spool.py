@@ -15,6 +15,7 @@ background), which keeps a capture to a few tens of microseconds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -281,12 +282,25 @@ class Spool:
         entry, line = encode_entry(action, input_digest, output_digest, self.head, self.sequence + 1)
         if len(line) > 4 * MIB:
             raise AuditError(Code.SPOOL_FULL, "spool entry larger than 4 MiB")
-        self._fh.write(line)
-        self._fh.flush()
+        try:
+            self._fh.write(line)
+            self._fh.flush()
+        except OSError:
+            self._rollback()
+            raise
         self.size += len(line)
         self.sequence = entry["sequence"]
         self.head = entry["entry_digest"]
         return entry, line
+
+    def _rollback(self) -> None:
+        """After a failed write (disk full, I/O error) cut any partial line, so the chain stays whole."""
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+        with self.path.open("r+b") as fh:
+            fh.truncate(self.size)
+        self._fh = self.path.open("ab")
 
     def read_entries(self) -> list[dict[str, Any]]:
         """Every entry, read back from disk (for recovery paths; the hot path never needs them)."""
