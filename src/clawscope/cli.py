@@ -202,6 +202,8 @@ def receipts_backfill(
         click.echo(f"skipped {call_id}: {why}")
     for call_id, code, message in report.failed:
         click.echo(f"refused {call_id}: {code}: {message}")
+    for call_id, code, message in report.warnings:
+        click.echo(f"warning {call_id}: {code}: {message}")
     counts = f"{report.captured} captured, {report.already} already receipted, {len(report.skipped)} skipped"
     click.echo(f"{counts}, {len(report.failed)} refused, {report.emitted} receipts emitted")
     sys.exit(1 if report.failed else 0)

@@ -165,3 +165,8 @@ def test_skips_are_reported_by_backfill(tmp_path: Path, key: SigningKey) -> None
     rec.close()
     assert report.skipped == [("c1", "no tool result recorded")]
     assert report.captured == 0
+    rec = recorder(tmp_path / "b", key)
+    report = backfill([BackfillItem(call(), result())], rec)  # no raw result record: no output digest
+    rec.close()
+    assert report.captured == 1
+    assert [(w[0], w[1]) for w in report.warnings] == [("c1", "W_OPENCLAW_OPTIONAL_FIELD_MISSING")]

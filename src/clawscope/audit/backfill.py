@@ -23,11 +23,14 @@ from typing import Any
 
 import msgspec
 
+from clawscope.audit.errors import WarningCode
 from clawscope.audit.events import ORIGIN_EXTENSION, iso_ms
 from clawscope.audit.recorder import Recorder
 from clawscope.canonical import CanonicalError, loads
 from clawscope.model import ToolCall, ToolResult, ToolStatus
 from clawscope.sources.transcript import TranscriptDecoder
+
+MISSING = WarningCode.OPENCLAW_OPTIONAL_FIELD_MISSING
 
 
 class BackfillItem(msgspec.Struct, frozen=True):
@@ -48,6 +51,7 @@ class BackfillReport(msgspec.Struct):
     already: int = 0
     skipped: list[tuple[str, str]] = msgspec.field(default_factory=list)
     failed: list[tuple[str, str, str]] = msgspec.field(default_factory=list)
+    warnings: list[tuple[str, str, str]] = msgspec.field(default_factory=list)
     emitted: int = 0
 
 
@@ -118,6 +122,10 @@ def backfill(items: Iterable[BackfillItem], recorder: Recorder) -> BackfillRepor
             report.skipped.append((item.call.call_id, mapped))
             continue
         event, extra = mapped
+        for name in ("input", "output"):
+            if name not in event:
+                why = f"no {name} recorded: the receipt has no {name} digest"
+                report.warnings.append((item.call.call_id, MISSING.value, why))
         result = recorder.capture(
             event, extra, workflow=item.session_key or f"session:{item.call.session_id}"
         )
