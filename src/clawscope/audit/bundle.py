@@ -120,6 +120,9 @@ def create_bundle(
         raise AuditError(Code.BUNDLE_MISSING_RECEIPTS, "no receipts to bundle")
     if spec.kind not in KINDS:
         raise AuditError(Code.BUNDLE_MANIFEST_INVALID, f"kind must be one of {', '.join(KINDS)}")
+    created = instant(spec.created_at)
+    if created is None:
+        raise AuditError(Code.BUNDLE_MANIFEST_INVALID, "created_at must be an RFC 3339 timestamp")
     rows = [_receipt_row(t) for t in tokens]
     for token, row in zip(tokens, rows, strict=True):
         try:
@@ -129,17 +132,26 @@ def create_bundle(
     if len({r["receipt_id"] for r in rows}) != len(rows):
         raise AuditError(Code.BUNDLE_DUPLICATE_RECEIPT, "the same receipt id appears twice")
     order = sorted(range(len(rows)), key=lambda i: _sort_key(rows[i]))
-    ndjson = "".join(tokens[i] + "\n" for i in order).encode("utf-8")
-    keys_json = stringify(keys.jwks(), 2).encode("utf-8")
-    files = [
-        {"path": "receipts.ndjson", "sha256": sha256_ref(ndjson), "size": len(ndjson)},
-        {"path": "keys/keys.json", "sha256": sha256_ref(keys_json), "size": len(keys_json)},
+    contents = [
+        ("receipts.ndjson", "".join(tokens[i] + "\n" for i in order).encode("utf-8")),
+        ("keys/keys.json", stringify(keys.jwks(), 2).encode("utf-8")),
     ]
-    extra: list[tuple[str, bytes]] = []
     if spec.policy is not None:
-        policy = spec.policy.encode("utf-8")
-        files.append({"path": "policy/policy.yaml", "sha256": sha256_ref(policy), "size": len(policy)})
-        extra.append(("policy/policy.yaml", policy))
+        contents.append(("policy/policy.yaml", spec.policy.encode("utf-8")))
+    manifest = _new_manifest(spec, [rows[i] for i in order], keys, contents)
+    members = [("manifest.json", stringify(manifest, 2).encode("utf-8")), *contents]
+    if signer is not None:
+        sig = sign_compact(header(TYP_WIRE01, signer.kid), {"content_hash": manifest["content_hash"]}, signer)
+        members.append(("bundle.sig", sig.encode("ascii")))
+    return write_zip(members, int(created))
+
+
+def _new_manifest(
+    spec: BundleSpec, rows: list[dict[str, Any]], keys: KeySet, contents: list[tuple[str, bytes]]
+) -> dict[str, Any]:
+    """The manifest, member by member in PEAC's order, sealed with its `content_hash`."""
+    files: list[dict[str, Any]] = [{"path": n, "sha256": sha256_ref(d), "size": len(d)} for n, d in contents]
+    files.sort(key=lambda f: str(f["path"]))
     issued = sorted(r["issued_at"] for r in rows)
     refs = spec.refs
     if refs is None:
@@ -151,27 +163,15 @@ def create_bundle(
     manifest["created_by"] = spec.created_by
     manifest["created_at"] = spec.created_at
     manifest["time_range"] = {"start": issued[0], "end": issued[-1]}
-    manifest["receipts"] = [rows[i] for i in order]
+    manifest["receipts"] = rows
     manifest["keys"] = sorted(
         ({"kid": k.kid, "alg": "EdDSA"} for k in keys.keys.values()), key=lambda k: k["kid"]
     )
-    manifest["files"] = sorted(files, key=lambda f: f["path"])
+    manifest["files"] = files
     if spec.policy is not None:
-        manifest["policy_hash"] = files[-1]["sha256"]
+        manifest["policy_hash"] = next(f["sha256"] for f in files if f["path"] == "policy/policy.yaml")
     manifest["content_hash"] = sha256_ref(jcs(manifest))
-    members = [
-        ("manifest.json", stringify(manifest, 2).encode("utf-8")),
-        ("receipts.ndjson", ndjson),
-        ("keys/keys.json", keys_json),
-        *extra,
-    ]
-    if signer is not None:
-        sig = sign_compact(header(TYP_WIRE01, signer.kid), {"content_hash": manifest["content_hash"]}, signer)
-        members.append(("bundle.sig", sig.encode("ascii")))
-    created = instant(spec.created_at)
-    if created is None:
-        raise AuditError(Code.BUNDLE_MANIFEST_INVALID, "created_at must be an RFC 3339 timestamp")
-    return write_zip(members, int(created))
+    return manifest
 
 
 # -- reading and verifying ----------------------------------------------------------------------
