@@ -64,10 +64,10 @@ def time_each(fn: Callable[[int], object], n: int) -> list[float]:
     return out
 
 
-def capture_latency(calls: int, background: bool) -> list[float]:
+def capture_latency(calls: int, background: bool, where: str | None = None) -> list[float]:
     key = SigningKey.generate()
     config = AdapterConfig(issuer=ISSUER)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
         # With the emitter running, receipts are fsynced as in a live service; idle, only capture is timed.
         recorder = Recorder(
             Path(tmp),
@@ -133,16 +133,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3, help="repeat; report the round with the median p99")
+    parser.add_argument("--dir", default=None, help="where spools are written (default: the system temp dir)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     args = parser.parse_args()
 
     baseline = median_round(lambda: payload_hash_baseline(args.calls), args.rounds)
-    alone = median_round(lambda: capture_latency(args.calls, background=False), args.rounds)
-    busy = median_round(lambda: capture_latency(args.calls, background=True), args.rounds)
+    alone = median_round(lambda: capture_latency(args.calls, background=False, where=args.dir), args.rounds)
+    busy = median_round(lambda: capture_latency(args.calls, background=True, where=args.dir), args.rounds)
     default_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)  # what a host application can do to bound GIL waits behind the emitter
     try:
-        busy_short = median_round(lambda: capture_latency(args.calls, background=True), args.rounds)
+        busy_short = median_round(
+            lambda: capture_latency(args.calls, background=True, where=args.dir), args.rounds
+        )
     finally:
         sys.setswitchinterval(default_interval)
     speed = signing_and_verification(max(500, args.calls // 5))
@@ -158,7 +161,8 @@ def main() -> int:
     lines = [
         f"{args.calls} typical `exec` calls (~150 B input, ~1 KB output); "
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load average {load} (a shared machine: tail latencies are noisy).",
+        f"load average {load} (a shared machine: tail latencies are noisy); spools in "
+        f"{args.dir or tempfile.gettempdir()}.",
         "",
         "| per tool call | p50 µs | p99 µs | max µs | p50 / baseline |",
         "|---|---:|---:|---:|---:|",

@@ -34,9 +34,11 @@ Item = dict[str, Any] | bytes  # a spool entry, or the spool line holding it
 
 
 def _yield() -> None:
-    """Let a capturing thread have the GIL now. Without this, a capture arriving while the emitter
-    signs waits up to the interpreter's switch interval (5 ms), which is what capture's p99 was."""
-    time.sleep(0)
+    """Let a capturing thread take the GIL now. CPython hands the GIL to a waiting thread only after
+    its switch interval (5 ms), so a capture arriving while the emitter signs used to wait that long;
+    a real (100 µs) sleep releases the GIL long enough for the signalled waiter to take it. Measured
+    on the bench: capture p99 with a busy emitter went from ~3.7 ms (no yield) to ~1 ms."""
+    time.sleep(0.0001)
 
 
 @dataclass
