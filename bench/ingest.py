@@ -108,20 +108,38 @@ def baseline_bmasterai(files: list[Path], db: Path) -> float:
                 u = m.get("usage") or {}
                 model, provider = m.get("model"), m.get("provider")
                 cost = (u.get("cost") or {}).get("total", 0)
-                conn.execute("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                             (sid, d.get("id"), d.get("timestamp"), "assistant", model, provider, u.get("input"),
-                              u.get("output"), u.get("cacheRead"), u.get("cacheWrite"), cost, m.get("stopReason")))
+                conn.execute(
+                    "INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        sid,
+                        d.get("id"),
+                        d.get("timestamp"),
+                        "assistant",
+                        model,
+                        provider,
+                        u.get("input"),
+                        u.get("output"),
+                        u.get("cacheRead"),
+                        u.get("cacheWrite"),
+                        cost,
+                        m.get("stopReason"),
+                    ),
+                )
                 totals[0] += 1
                 for block in m.get("content") or []:
                     if isinstance(block, dict) and block.get("type") == "toolCall":
-                        conn.execute("INSERT INTO tool_calls VALUES (?,?,?,?,?)",
-                                     (sid, d.get("id"), block.get("id"), block.get("name"), d.get("timestamp")))
+                        conn.execute(
+                            "INSERT INTO tool_calls VALUES (?,?,?,?,?)",
+                            (sid, d.get("id"), block.get("id"), block.get("name"), d.get("timestamp")),
+                        )
                         totals[1] += 1
                 for i, key in enumerate(("input", "output", "cacheRead", "cacheWrite"), start=2):
                     totals[i] += u.get(key) or 0
                 totals[6] += cost
-        conn.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (sid, first, last, model, provider,
-                                                                              *totals))
+        conn.execute(
+            "INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sid, first, last, model, provider, *totals),
+        )
         conn.commit()
     conn.close()
     return time.perf_counter() - wall
@@ -129,8 +147,18 @@ def baseline_bmasterai(files: list[Path], db: Path) -> float:
 
 def run_child_rss(state: Path, db: Path) -> tuple[float, float, dict]:
     """(c)/(d): the real CLI in a subprocess; wall seconds, its own peak RSS in MB (wait4), its JSON."""
-    cmd = [sys.executable, "-m", "clawscope.cli", "ingest", str(state), "--db", str(db), "--json",
-           "--instance", "bench"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "clawscope.cli",
+        "ingest",
+        str(state),
+        "--db",
+        str(db),
+        "--json",
+        "--instance",
+        "bench",
+    ]
     wall = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, "HOME": str(db.parent)})
     assert proc.stdout is not None
@@ -172,21 +200,28 @@ def main() -> None:
         ("(d) clawscope ingest, unchanged", d_wall, None, None, f"{d_rss:.0f}", None),
         (f"(c) on a corpus ¼ the size", s_wall, None, None, f"{s_rss:.0f}", None),
     ]
-    lines = [f"corpus: {n:,} lines, {mb:,.0f} MB in {len(files):,} files (clawscope demo, seed {args.seed}); "
-             f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores",
-             "", "| run | seconds | lines/s | MB/s | peak RSS MB | speed vs (a) |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"corpus: {n:,} lines, {mb:,.0f} MB in {len(files):,} files (clawscope demo, seed {args.seed}); "
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores",
+        "",
+        "| run | seconds | lines/s | MB/s | peak RSS MB | speed vs (a) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, sec, lps, mbs, rss, ratio in rows:
-        lines.append(f"| {name} | {sec:.2f} | {f'{lps:,.0f}' if lps else '-'} | {f'{mbs:.1f}' if mbs else '-'} | "
-                     f"{rss} | {f'{ratio:.2f}×' if ratio else '-'} |")
+        speed = f"{lps:,.0f}" if lps else "-"
+        rate = f"{mbs:.1f}" if mbs else "-"
+        lines.append(
+            f"| {name} | {sec:.2f} | {speed} | {rate} | {rss} | {f'{ratio:.2f}×' if ratio else '-'} |"
+        )
     verdict = [
         f"- (c) vs (a): {a_wall / c_wall:.2f}× (target ≥ 1.0×): {'met' if c_wall <= a_wall else 'NOT met'}",
         f"- (c) vs (b): {b_wall / c_wall:.2f}× faster than the BMasterAI-style parser",
         f"- (d) re-run: {d_wall:.2f} s (target < 1 s): {'met' if d_wall < 1 else 'NOT met'}",
-        f"- peak RSS: {max(c_rss, d_rss):.0f} MB (target < 300 MB): {'met' if max(c_rss, d_rss) < 300 else 'NOT met'}; "
-        f"¼-size corpus {s_rss:.0f} MB (memory does not grow with the corpus)",
+        f"- peak RSS: {max(c_rss, d_rss):.0f} MB (target < 300 MB): "
+        f"{'met' if max(c_rss, d_rss) < 300 else 'NOT met'}; ¼-size corpus {s_rss:.0f} MB",
         f"- (a) CPU {a_cpu:.2f} s of {a_wall:.2f} s wall; load average at the end {os.getloadavg()[0]:.1f}",
     ]
-    text = "\n".join(lines + [""] + verdict)
+    text = "\n".join([*lines, "", *verdict])
     print(text)
     write_section("ingest", "bench/ingest.py", text)
 

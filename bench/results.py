@@ -15,5 +15,8 @@ def write_section(name: str, script: str, body: str) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     section = f"<!-- bench:{name} -->\n## `{script}` ({stamp})\n\n{body}\n<!-- /bench:{name} -->\n"
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->\n", re.S)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
     RESULTS.write_text(text)

@@ -1,0 +1,103 @@
+"""Route-ready audit functions: JSON in, JSON out (what the web API will expose)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.audit.helpers import NOW_S, VECTORS
+from clawscope.audit import api
+from clawscope.audit.errors import AuditError
+from clawscope.audit.merklelog import check_consistency_proof, check_inclusion_proof
+from clawscope.audit.recorder import Recorder
+from clawscope.canonical import b64u_decode, b64u_encode
+from clawscope.errors import NotFoundError
+from clawscope.signing import KeySet, SigningKey
+
+R1 = "r_889b8a680561cdcdb0f1e42692888168"
+
+
+def test_session_receipts(recorder_factory: Callable[..., Recorder], events: list[Any], keys: KeySet) -> None:
+    recorder = recorder_factory(per_workflow=True)
+    recorder.capture_all(events)  # event 1 has a session key; 2 and 3 go to the unscoped spool
+    recorder.close()
+    out = api.session_receipts(recorder.layout.root, "agent:main:direct:alice", keys)
+    assert out["chain"] == {"intact": True, "entries": 1, "checkpoint": "ok"}
+    assert [(r["rid"], r["tool"], r["status"], r["emitted"]) for r in out["receipts"]] == [
+        (R1, "web_search", "ok", True)
+    ]
+    orjson.dumps(out)  # JSON-ready as is
+    with pytest.raises(NotFoundError):
+        api.session_receipts(recorder.layout.root, "agent:main:nope", keys)
+
+
+def test_session_receipts_report_a_broken_chain(
+    recorder_factory: Callable[..., Recorder], keys: KeySet
+) -> None:
+    recorder = recorder_factory(per_workflow=True)
+    for i in range(2):
+        recorder.capture(
+            {
+                "tool_call_id": f"c{i}",
+                "run_id": "r",
+                "tool_name": "exec",
+                "status": "ok",
+                "started_at": "2026-01-15T11:00:00Z",
+                "session_key": "agent:main:main",
+            }
+        )
+    recorder.close()
+    spool = recorder.layout.spool_dir("agent:main:main") / "spool.jsonl"
+    spool.write_text(spool.read_text().replace('"exec"', '"read"', 1))
+    out = api.session_receipts(recorder.layout.root, "agent:main:main", keys)
+    assert out["chain"]["intact"] is False
+    assert out["chain"]["code"] == "E_SPOOL_DIGEST_MISMATCH"
+
+
+def test_verify_upload(keys: KeySet) -> None:
+    good = (VECTORS / "wire02" / "receipts-jws" / f"{R1}.jws").read_bytes()
+    out = api.verify_upload(good, keys, NOW_S)
+    assert out["ok"]
+    assert out["wire"] == "0.2"
+    assert out["kid"] == "k_560d1e49"
+    assert out["evidence"]["tool"] == {"name": "web_search", "provider": "builtin"}
+    peac_json = (VECTORS / "receipts" / f"{R1}.peac.json").read_bytes()
+    assert api.verify_upload(peac_json, keys, NOW_S)["wire"] == "0.1"
+    head, payload, sig = good.decode().strip().split(".")
+    edited = b64u_encode(b64u_decode(payload).replace(b"web_search", b"web_fetch"))
+    assert api.verify_upload(f"{head}.{edited}.{sig}".encode(), keys, NOW_S)["code"] == "E_SIGNATURE_INVALID"
+    assert api.verify_upload(f"{head}.e{payload}.{sig}".encode(), keys, NOW_S)["code"] == "E_JWS_MALFORMED"
+    assert api.verify_upload(b"{nope", keys, NOW_S)["code"] == "E_JWS_MALFORMED"
+    assert api.verify_upload(b'{"x":1}', keys, NOW_S)["ok"] is False
+
+
+def test_checkpoint_and_proofs(
+    recorder_factory: Callable[..., Recorder], events: list[Any], key: SigningKey, keys: KeySet
+) -> None:
+    recorder = recorder_factory()
+    recorder.capture_all(events[:2])
+    recorder.flush()
+    old = api.latest_checkpoint(recorder.layout.root, keys)
+    recorder.capture(events[2])
+    recorder.close()
+    latest = api.latest_checkpoint(recorder.layout.root, keys)
+    assert (old["size"], latest["size"]) == (4, 6)
+    proof = api.inclusion_proof(recorder.layout.root, R1, keys)
+    jws = (recorder.layout.jws02 / f"{R1}.jws").read_text().strip()
+    assert check_inclusion_proof(proof, keys, jws).size == 6
+    consistency = api.consistency_proof(recorder.layout.root, old["checkpoint"], keys)
+    assert check_consistency_proof(consistency, keys, old["checkpoint"])[1].size == 6
+    with pytest.raises(NotFoundError):
+        api.inclusion_proof(recorder.layout.root, "r_" + "0" * 32, keys)
+    with pytest.raises(AuditError) as exc:
+        api.latest_checkpoint(recorder.layout.root, KeySet([SigningKey.generate().public]))
+    assert exc.value.code == "E_LOG_NOTE_SIGNATURE"
+
+
+def test_no_checkpoint_yet(tmp_path: Path, keys: KeySet) -> None:
+    with pytest.raises(NotFoundError):
+        api.latest_checkpoint(tmp_path, keys)
