@@ -198,7 +198,7 @@ def main() -> None:
         ("(b) BMasterAI-style", b_wall, n / b_wall, mb / b_wall, "-", a_wall / b_wall),
         ("(c) clawscope ingest, cold", c_wall, n / c_wall, mb / c_wall, f"{c_rss:.0f}", a_wall / c_wall),
         ("(d) clawscope ingest, unchanged", d_wall, None, None, f"{d_rss:.0f}", None),
-        (f"(c) on a corpus ¼ the size", s_wall, None, None, f"{s_rss:.0f}", None),
+        ("(c) on a corpus ¼ the size", s_wall, None, None, f"{s_rss:.0f}", None),
     ]
     lines = [
         f"corpus: {n:,} lines, {mb:,.0f} MB in {len(files):,} files (clawscope demo, seed {args.seed}); "

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.audit.helpers import VECTORS, expected_json
 from clawscope.audit.errors import AuditError
 from clawscope.audit.events import (
     ORIGIN_EXTENSION,
@@ -21,6 +20,7 @@ from clawscope.audit.events import (
     map_adapter_event,
 )
 from clawscope.canonical import loads
+from tests.audit.helpers import VECTORS, expected_json
 
 
 def test_mapping_reproduces_upstream_stage1_actions(events: list[Any], config: AdapterConfig) -> None:

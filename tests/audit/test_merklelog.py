@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.audit.helpers import expected_json
 from clawscope.audit.errors import AuditError
 from clawscope.audit.merklelog import (
     MerkleLog,
@@ -27,6 +26,7 @@ from clawscope.audit.merklelog import (
 )
 from clawscope.audit.note import open_note, sign_note, verifier_key
 from clawscope.signing import KeySet, SigningKey
+from tests.audit.helpers import expected_json
 
 # RFC 6962 reference vectors (the Certificate Transparency test data): leaves and the roots of each prefix.
 CT_LEAVES = [

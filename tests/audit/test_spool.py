@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from tests.audit.helpers import VECTORS, expected_json
 from clawscope.audit.dedupe import DedupeIndex
 from clawscope.audit.errors import AuditError
 from clawscope.audit.events import AdapterConfig, map_adapter_event
@@ -25,6 +24,7 @@ from clawscope.audit.spool import (
     rid_of,
 )
 from clawscope.canonical import jcs, loads, stringify
+from tests.audit.helpers import VECTORS, expected_json
 
 
 def vector_entries() -> list[dict[str, Any]]:
