@@ -240,10 +240,44 @@ def test_backfill_from_a_real_state_dir(tmp_path: Path, key: str) -> None:
     assert verified.exit_code == 0, verified.output
 
 
-def test_backfill_from_the_store_is_not_wired_yet(tmp_path: Path, key: str) -> None:
-    result = run("backfill", "--all", "--key", key, "--out", str(tmp_path / "a"))
+def test_backfill_from_the_store_covers_both_eras(tmp_path: Path, key: str, fixture_copy) -> None:
+    """Ingest the two real samples (JSONL and SQLite era, zstd row included), then receipt every
+    tool call from the database: the raw entries it keeps give the whole arguments and outputs."""
+    from clawscope.cli import cli
+
+    db = str(tmp_path / "c.db")
+    states = [fixture_copy("openclaw-2026.3.24-jsonl"), fixture_copy("openclaw-2026.9.6-sqlite")]
+    ingested = CliRunner().invoke(cli, ["ingest", *map(str, states), "--db", db, "--json"])
+    assert ingested.exit_code == 0, ingested.output
+    args = ["--key", key, "--out", str(tmp_path / "a"), "--issuer", "https://agent.example.com"]
+    result = run("backfill", "--all", "--db", db, *args, "--now-ms", "1795300000000")
+    assert result.exit_code == 0, result.output
+    assert "5 captured, 0 already receipted, 0 skipped, 0 refused, 5 receipts emitted" in result.output
+    verified = run("verify", str(tmp_path / "a"), "--public-key", PUBLIC, "--now-ms", "1795300000000")
+    assert verified.exit_code == 0, verified.output
+    again = run("backfill", "--all", "--db", db, *args, "--now-ms", "1795300000000")
+    assert "0 captured, 5 already receipted" in again.output
+    one = run("backfill", "--session", "3ff11eb1-7006-42b6-a6d6-5639afa1513d", "--db", db, *args)
+    assert "0 captured, 2 already receipted" in one.output
+
+
+def test_backfill_needs_to_know_which_sessions(tmp_path: Path, key: str) -> None:
+    result = run("backfill", "--key", key, "--out", str(tmp_path / "a"), "--db", str(tmp_path / "c.db"))
     assert result.exit_code == 2
-    assert "--state-dir" in result.output
+    assert "--session ID, --all, or --state-dir" in result.output
+    missing = run(
+        "backfill",
+        "--session",
+        "nope",
+        "--key",
+        key,
+        "--out",
+        str(tmp_path / "a"),
+        "--db",
+        str(tmp_path / "c.db"),
+    )
+    assert missing.exit_code == 2
+    assert "no session 'nope'" in missing.output
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
 from pathlib import Path as _Path
@@ -19,7 +19,7 @@ import click
 
 from clawscope import __version__, analytics
 from clawscope.audit import operations as _ops
-from clawscope.audit.backfill import BackfillItem, items_from_state_dir
+from clawscope.audit.backfill import BackfillItem, items_from_records, items_from_state_dir
 from clawscope.config import Settings, load_settings
 from clawscope.errors import ClawscopeError, UsageError
 from clawscope.signing import key_file_warning
@@ -474,12 +474,22 @@ def receipts_capture(
     sys.exit(1 if refused or result["failed"] else 0)
 
 
-def store_backfill_items(db: str | None, session: str | None, all_sessions: bool) -> list[BackfillItem]:
-    """LEAD: connect the store here. `Store.iter_tool_calls(db, session=..., all=...)` should yield
-    `BackfillItem(call, result, session_key, agent_id, result_record=<raw result record>)` in
-    transcript order. Until then `--state-dir` reads transcripts directly."""
-    del db, session, all_sessions
-    raise UsageError("backfill from the database is not wired yet; use --state-dir PATH")
+def store_backfill_items(db: str | None, session: str | None, all_sessions: bool) -> Iterator[BackfillItem]:
+    """The tool calls of ingested sessions, re-decoded from the raw entries the store keeps (so the
+    arguments and outputs are whole), session by session, in transcript order."""
+    if not session and not all_sessions:
+        raise UsageError("say which sessions: --session ID, --all, or --state-dir PATH")
+    store = _open(_settings(db=db))
+    try:
+        found = store.sessions_with_tool_calls(session)
+        if session and not found:
+            raise UsageError(f"no session {session!r} in {store.url}")
+        for session_id, key, agent_id in found:
+            yield from items_from_records(
+                session_id, store.session_records(session_id), key, agent_id, store.url
+            )
+    finally:
+        store.close()
 
 
 @receipts.command(
@@ -515,6 +525,7 @@ def receipts_backfill(
 ) -> None:
     """Receipts for tool calls already ingested from transcripts (history becomes provable)."""
     _warn_key(key)
+    items: Iterable[BackfillItem]
     if state_dir is not None:
         items = [i for i in items_from_state_dir(state_dir) if session in (None, i.call.session_id)]
     else:

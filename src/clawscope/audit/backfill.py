@@ -147,10 +147,24 @@ def items_from_transcript(
 ) -> list[BackfillItem]:
     """Decode one transcript file and pair each tool call with its result."""
     session_id = path.name.removesuffix(".jsonl").removeprefix("export-")
-    decoder = TranscriptDecoder(session_id, "jsonl", str(path))
-    for pos, raw in enumerate(path.read_bytes().splitlines()):
-        if raw.strip():
-            decoder.feed(raw, pos, f"line {pos + 1}")
+    records = [(pos, raw) for pos, raw in enumerate(path.read_bytes().splitlines()) if raw.strip()]
+    return items_from_records(session_id, records, session_key, agent_id, str(path))
+
+
+def items_from_records(
+    session_id: str,
+    records: Iterable[tuple[int, bytes]],
+    session_key: str | None = None,
+    agent_id: str | None = None,
+    where: str = "",
+) -> list[BackfillItem]:
+    """Decode one session's transcript records (in order) and pair each tool call with its result.
+
+    Used for transcript files and for the raw entries kept in the clawscope database alike.
+    """
+    decoder = TranscriptDecoder(session_id, "jsonl", where)
+    for pos, raw in records:
+        decoder.feed(raw, pos, f"line {pos + 1}")
     batch = decoder.take()
     raw_by_entry = {e.entry_id: e.raw for e in batch.entries}
     results: dict[str, ToolResult] = {}

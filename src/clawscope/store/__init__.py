@@ -13,6 +13,7 @@ from sqlalchemy import Engine, bindparam, select, text
 
 from clawscope.store import schema
 from clawscope.store.engine import create_store_engine
+from clawscope.store.entries import raw_entries
 from clawscope.store.migrate import migrate
 from clawscope.store.rollups import refresh_rollups
 from clawscope.store.writer import Writer
@@ -72,6 +73,24 @@ class Store:
     def deleted_session_ids(self) -> set[str]:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(select(schema.deleted_sessions.c.session_id))}
+
+    def session_records(self, session_id: str) -> list[tuple[int, bytes]]:
+        """The raw transcript records of a session, in order (as they were read from OpenClaw)."""
+        with self.engine.connect() as conn:
+            sid = conn.execute(
+                select(schema.sessions.c.sid).where(schema.sessions.c.session_id == session_id)
+            ).scalar()
+            return [] if sid is None else [(pos, raw) for pos, _, raw in raw_entries(conn, sid)]
+
+    def sessions_with_tool_calls(
+        self, session_id: str | None = None
+    ) -> list[tuple[str, str | None, str | None]]:
+        """(session id, key, agent id) of the sessions that have tool calls (or of one session)."""
+        s = schema.sessions.c
+        stmt = select(s.session_id, s.key, s.agent_id).order_by(s.first_ms, s.sid)
+        stmt = stmt.where(s.session_id == session_id) if session_id else stmt.where(s.n_tool_calls > 0)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
 
     def problem_count(self) -> int:
         with self.engine.connect() as conn:
