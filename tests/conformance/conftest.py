@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,21 +23,28 @@ from tests.conformance import clawscope_cli as cs
 from tests.conformance import netns
 from tests.conformance.releases import RELEASES, installed
 from tests.conformance.runs import ReleaseRun, RunSet
-from tests.conftest import require
+from tests.conftest import ROOT, require
+
+ARTIFACTS = ROOT / "artifacts" / "conformance"
 
 TAIL_LINES = 120
 LINE_CUT = 400
 
 
 @pytest.fixture(scope="session")
-def oc_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunSet]:
+def oc_runs() -> Iterator[RunSet]:
     missing = [r.version for r in RELEASES if not installed(r)]
     require(
         not missing, f"OpenClaw {missing} / Node 24 not installed: run `scripts/setup-test-deps conformance`"
     )
     why = netns.probe()
     require(why is None, f"no loopback-only network namespace, and OpenClaw never runs un-isolated: {why}")
-    runs = RunSet(tmp_path_factory.mktemp("openclaw"), RELEASES, cs.executable())
+    # Runs live in the repository's ignored artifacts folder, not pytest's tmp (other pytest sessions on
+    # the machine prune that), so the last run's state dirs and logs stay for inspection and CI upload.
+    base = ARTIFACTS
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    runs = RunSet(base, RELEASES, cs.executable())
     yield runs
     keep = os.environ.get("CLAWSCOPE_CONFORMANCE_OUT")
     runs.close(Path(keep) if keep else None)
@@ -61,6 +69,26 @@ def _tail(path: Path, lines: int = TAIL_LINES) -> str:
         return f"({path} does not exist)"
     text = path.read_text(errors="replace").splitlines()[-lines:]
     return "\n".join(line[:LINE_CUT] for line in text) + f"\n(full file: {path})"
+
+
+def _log_line(line: str) -> str:
+    """One line of OpenClaw's JSON file log (tslog) as `time level [subsystem] message`."""
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError:
+        return line
+    if not isinstance(rec, dict):
+        return line
+    meta = rec.get("_meta") or {}
+    parts = [v if isinstance(v, str) else json.dumps(v) for k, v in sorted(rec.items()) if k != "_meta"]
+    return f"{meta.get('date', '?')} {meta.get('logLevelName', '?')} {' '.join(parts)}"
+
+
+def _openclaw_log(path: Path, lines: int = 60) -> str:
+    if not path.exists():
+        return f"({path} does not exist)"
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(_log_line(line)[:LINE_CUT] for line in text) + f"\n(full file: {path})"
 
 
 def _steps_summary(run: ReleaseRun) -> str:
@@ -107,5 +135,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     run.logs_shown = True
     report.sections.append((f"{name} driver steps", _steps_summary(run)))
     report.sections.append((f"{name} gateway output (tail)", _tail(run.paths.gateway_out)))
-    report.sections.append((f"{name} OpenClaw file log (tail)", _tail(run.paths.openclaw_log, 60)))
+    report.sections.append((f"{name} OpenClaw file log (tail)", _openclaw_log(run.paths.openclaw_log)))
     report.sections.append((f"{name} fake LLM log", _fake_llm_summary(run)))

@@ -2,8 +2,8 @@
 
 Started by the tests as `unshare --net -- python -m tests.conformance.driver --release V --run-dir D
 --clawscope BIN`. It starts the fake LLM and `openclaw gateway run`, drives the scenarios of
-`scenarios.py` one after another, runs `clawscope ingest` on the live state dir (once while the gateway
-idles, once while a turn is being written, once after the last turn), stops everything, and leaves
+`scenarios.py`, runs `clawscope ingest` on the live state dir (after the first turns, while a turn is
+being written, after the last turn), stops everything, and leaves
 `result.json` in the run folder. A failing step is recorded, never fatal, so the tests can report each
 scenario on its own; `result.json` is rewritten after every step so a killed run still explains itself.
 """
@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,8 @@ class Driver:
             str(self.paths.fake_log),
             "--ready-file",
             str(ready),
+            "--bodies",
+            str(self.paths.run_dir / "fakellm-requests.jsonl"),
         ]
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
         with self.paths.fake_out.open("wb") as out:
@@ -229,23 +232,32 @@ class Driver:
         self.save()
         return step
 
-    def spawn_with_concurrent_ingest(self) -> None:
-        """The sub-agent turn, with clawscope ingesting while OpenClaw is writing that very turn."""
-        turn = sc.spawn_turn(self.rel)
+    def start_background(self, turn: sc.AgentTurn) -> Background:
+        """Send an HTTP turn from a thread; `finish_background` records it."""
         outcome: list[tuple[subprocess.CompletedProcess[str], float]] = []
         worker = threading.Thread(target=lambda: outcome.append(self._http_turn(turn)), daemon=True)
         worker.start()
+        return Background(turn, worker, outcome)
+
+    def finish_background(self, bg: Background) -> None:
+        bg.worker.join(AGENT_TIMEOUT_S + 30)
+        if not bg.outcome:
+            raise RuntimeError(f"the {bg.turn.scenario} turn did not return")
+        self._record_http(bg.turn.scenario, *bg.outcome[0], expectOk=bg.turn.expect_ok)
+
+    def spawn_with_concurrent_ingest(self) -> None:
+        """The sub-agent turn, with clawscope ingesting while OpenClaw is writing that very turn."""
+        bg = self.start_background(sc.spawn_turn(self.rel))
         _wait_for(
-            lambda: not worker.is_alive() or self._llm_saw(sc.SPAWN), 120, "spawn turn never reached the LLM"
+            lambda: not bg.worker.is_alive() or self._llm_saw(sc.SPAWN),
+            120,
+            "spawn turn never reached the LLM",
         )
         self.live_ingest("during-turn", during=sc.SPAWN)
-        worker.join(AGENT_TIMEOUT_S + 30)
-        if not outcome:
-            raise RuntimeError("the spawn turn did not return")
-        self._record_http(sc.SPAWN, *outcome[0], expectOk=True)
+        self.finish_background(bg)
         # The child runs and announces back after the parent's turn returned: wait for both to finish.
         _wait_for(lambda: self._llm_saw(sc.SPAWN_CHILD), 120, "sub-agent never called the LLM", fatal=False)
-        self.wait_llm_quiet(6)
+        self.wait_llm_quiet(4)
 
     def cron_run(self) -> None:
         add = self._run(
@@ -278,29 +290,30 @@ class Driver:
             CRON_TIMEOUT_S,
             scenario=sc.CRON,
         )
-        deadline = time.monotonic() + CRON_TIMEOUT_S
-        while time.monotonic() < deadline:
+        # Watch the fake LLM instead of polling the CLI: each `openclaw` call costs seconds of Node start-up.
+        _wait_for(lambda: self._llm_answered(sc.CRON), CRON_TIMEOUT_S, "cron run never answered", fatal=False)
+        self.wait_llm_quiet(2)
+        for _ in range(10):
             runs = self._run("cron-runs", self.openclaw("cron", "runs", "--id", job_id), 60)
             entries = (runs["json"] or {}).get("entries") if isinstance(runs["json"], dict) else None
             if entries and any(e.get("status") for e in entries):
                 break
-            time.sleep(3)
-        self.wait_llm_quiet(3)
+            time.sleep(2)
 
     def http_api(self) -> None:
         """A plain OpenAI-API request: OpenClaw makes a fresh `agent:main:openai:<uuid>` session for it."""
         self._record_http(sc.HTTP_API, *self._http_turn(None, sc.http_api_message()), expectOk=True)
 
-    def rpc_snapshot(self) -> None:
-        self._run(
-            "sessions-list",
-            self.openclaw("gateway", "call", "sessions.list", "--params", '{"limit":200}', "--json"),
-            90,
-        )
-
     # -- helpers ----------------------------------------------------------------------------------
     def _llm_saw(self, scenario: str) -> bool:
         return any(r.get("scenario") == scenario for r in read_log(self.paths.fake_log))
+
+    def _llm_answered(self, scenario: str) -> bool:
+        """The fake LLM gave the scenario a final text answer."""
+        return any(
+            r.get("scenario") == scenario and r.get("status") == 200 and (r.get("response") or {}).get("text")
+            for r in read_log(self.paths.fake_log)
+        )
 
     def wait_llm_quiet(self, quiet_s: float, timeout_s: float = 90) -> None:
         """Wait until the fake LLM got no request for `quiet_s` seconds (trailing async work is done)."""
@@ -320,18 +333,27 @@ class Driver:
         self._run("version", self.openclaw("--version"), 60)
         self.start_fake_llm()
         self.start_gateway()
+        failing = self.start_background(sc.failing_turn())
         for turn in sc.first_block(self.rel):
             self.agent_turn(turn)
-        self.wait_llm_quiet(2)
-        self.live_ingest("idle")
+        self.live_ingest("first")
         self.spawn_with_concurrent_ingest()
         self.cron_run()
         self.http_api()
+        self.finish_background(failing)
         for turn in sc.last_block(self.rel):
             self.agent_turn(turn)
         self.wait_llm_quiet(3)
         self.live_ingest("final")
-        self.rpc_snapshot()
+
+
+@dataclass
+class Background:
+    """A turn running in a thread while the driver goes on."""
+
+    turn: sc.AgentTurn
+    worker: threading.Thread
+    outcome: list[tuple[subprocess.CompletedProcess[str], float]]
 
 
 def _text(data: bytes | str | None) -> str:

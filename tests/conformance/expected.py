@@ -8,8 +8,10 @@ records (each observed on the real releases) are:
   `openai-completions` usage mapping `input = prompt_tokens − cached_tokens`, `cacheRead = cached_tokens`,
   `output = completion_tokens`, `cacheWrite = 0`;
 * cost per call = tokens × configured USD-per-million prices, summed per component;
-* a turn that fails upstream on every attempt leaves error rows (zero usage, `stopReason:"error"`): one per
-  attempt in 2026.3.24, one per turn later (`ErrorRows`); they count as model calls and as errors;
+* a turn that fails upstream on every attempt leaves error rows (zero usage, `stopReason:"error"`), which
+  count as model calls and as errors: one per model call the OpenAI SDK gave up on in 2026.3.24/7.35 (a
+  request with `x-stainless-retry-count: 0` starts a call; its SDK retries do not add rows), one for the
+  whole turn in 2026.9.x however often OpenClaw itself retried (`ErrorRows`);
 * a tool call is counted under its real name (the Tool Search wrapper `tool_call` under its inner `id`);
   the read of `MISSING_PATH` is the one call designed to fail.
 """
@@ -100,7 +102,7 @@ class Expected:
 
 
 def agent_of(scenario: str | None) -> str:
-    return SECOND_AGENT if scenario == sc.SECOND_AGENT_TURN else MAIN_AGENT
+    return SECOND_AGENT if scenario in {sc.SECOND_AGENT_TURN, sc.FAIL_500} else MAIN_AGENT
 
 
 def real_tool(call: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -119,12 +121,14 @@ def compute(records: list[dict[str, Any]], rel: Release) -> Expected:
     """Expected figures for one run from its fake-LLM log."""
     exp = Expected()
     failed_model: dict[str, str] = {}
+    failed_calls: dict[str, int] = defaultdict(int)
     for rec in records:
         if not str(rec.get("path", "")).endswith(CHAT_PATH_SUFFIX):
             continue
         scenario, model = rec.get("scenario"), str(rec.get("model"))
         if rec.get("status") == 500:
             exp.attempts_500[str(scenario)] += 1
+            failed_calls[str(scenario)] += int(rec.get("retry") in (None, "0"))
             failed_model[str(scenario)] = model
             continue
         if rec.get("status") != 200:
@@ -135,8 +139,8 @@ def compute(records: list[dict[str, Any]], rel: Release) -> Expected:
             name, args = real_tool(call)
             exp.tools[name].toolCalls += 1
             exp.tools[name].toolErrors += int(designed_to_fail(name, args))
-    for scenario, attempts in exp.attempts_500.items():
-        rows = attempts if rel.error_rows is ErrorRows.PER_ATTEMPT else 1
+    for scenario, calls in failed_calls.items():
+        rows = calls if rel.error_rows is ErrorRows.PER_CALL else 1
         for totals in _buckets(exp, failed_model[scenario], scenario):
             totals.add_error_rows(rows)
     return exp

@@ -12,8 +12,10 @@ last assistant message; when several carry a scenario marker, only the newest):
   request does not offer is not called; the reply says so and the log lists it under `unoffered`.
 * `[[fail500]]` — HTTP 500 on every attempt (OpenClaw retries, then gives up).
 * `[[think]]` — stream reasoning deltas first (OpenClaw stores a thinking block).
-* `[[scenario:NAME]]` — a marker: the log attributes the request to scenario NAME (the first marker of
-  the most recent user message; replies never echo markers, so a later message cannot inherit one).
+* `[[scenario:NAME]]` — a marker: the log attributes the request to scenario NAME (the newest user
+  message carrying one decides; see `attribute`). `[[session:NAME]]` in a conversation's first user
+  message claims the whole conversation (used for a sub-agent's task). Replies never echo markers, and
+  OpenClaw's own context messages (`is_internal`) are ignored, so a marker is never inherited by accident.
 
 After tool results (role `tool` after the last assistant message) it answers with plain text.
 
@@ -39,6 +41,8 @@ from typing import Any
 
 TOOL_OPEN = re.compile(r"\[\[tool:([A-Za-z0-9_.-]+)\s*")
 MARKER = re.compile(r"\[\[scenario:([A-Za-z0-9_.-]+)\]\]")
+SESSION_MARKER = re.compile(r"\[\[session:([A-Za-z0-9_.-]+)\]\]")
+INTERNAL_CONTEXT = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>"
 ANY_DIRECTIVE = re.compile(r"\[\[[a-z]+(?::[^\]]*)?\]\]")
 FAIL_500 = "[[fail500]]"
 THINK = "[[think]]"
@@ -101,6 +105,32 @@ class Turn:
     tool_results: list[dict[str, str]] = field(default_factory=list)
 
 
+def is_internal(text: str) -> bool:
+    """OpenClaw's own context messages (sent with role user): never a source of directives or markers.
+
+    2026.9.x appends `<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>` blocks (which may quote a sub-agent's task);
+    2026.7.x sends "OpenClaw runtime context …" after announce events.
+    """
+    head = text.lstrip()[:200]
+    return head.startswith(INTERNAL_CONTEXT) or "OpenClaw runtime context" in head
+
+
+def attribute(users: list[str]) -> str | None:
+    """The scenario of a request, from all its user messages (oldest first), internal context excluded.
+
+    A `[[session:NAME]]` marker in the conversation's first user message claims the whole conversation (a
+    sub-agent's task); otherwise the newest user message carrying a `[[scenario:NAME]]` marker decides,
+    so an unmarked follow-up (a sub-agent's completion announce) counts for the turn that caused it.
+    """
+    real = [u for u in users if not is_internal(u)]
+    if real and (session := SESSION_MARKER.search(real[0])):
+        return session.group(1)
+    for text in reversed(real):
+        if marker := MARKER.search(text):
+            return marker.group(1)
+    return None
+
+
 def read_turn(messages: list[dict[str, Any]]) -> Turn:
     tail: list[dict[str, Any]] = []
     for msg in reversed(messages):
@@ -108,7 +138,7 @@ def read_turn(messages: list[dict[str, Any]]) -> Turn:
             break
         tail.append(msg)
     tail.reverse()
-    users = [text_of(m.get("content")) for m in tail if m.get("role") == "user"]
+    users = [t for m in tail if m.get("role") == "user" and not is_internal(t := text_of(m.get("content")))]
     # A turn that failed upstream leaves its user message without an assistant reply, so the next turn's
     # tail holds both; directives come only from the newest marked message (unmarked: the whole tail).
     marked = [t for t in users if MARKER.search(t)]
@@ -118,9 +148,8 @@ def read_turn(messages: list[dict[str, Any]]) -> Turn:
         for m in tail
         if m.get("role") == "tool"
     ]
-    last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-    marker = MARKER.search(last_user)
-    return Turn(user_text, marker.group(1) if marker else None, results)
+    everyone = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+    return Turn(user_text, attribute(everyone), results)
 
 
 def usage_for(messages: list[dict[str, Any]], completion_tokens: int) -> dict[str, Any]:
@@ -227,8 +256,11 @@ class Handler(BaseHTTPRequestHandler):
         messages = body.get("messages") or []
         turn = read_turn(messages)
         offered = {str(t.get("function", {}).get("name")) for t in body.get("tools") or []}
+        if self.server.bodies is not None:
+            self.server.bodies.write({"path": self.path, "headers": dict(self.headers.items()), "body": body})
         base = {
             "path": self.path,
+            "retry": self.headers.get("x-stainless-retry-count"),
             "model": body.get("model"),
             "stream": bool(body.get("stream")),
             "scenario": turn.scenario,
@@ -321,9 +353,12 @@ def _whole_completion(cid: str, model: str, reply: Reply, usage: dict[str, Any])
 class FakeLLMServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, log_path: Path, models: tuple[str, ...]) -> None:
+    def __init__(
+        self, port: int, log_path: Path, models: tuple[str, ...], bodies: Path | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.log = RequestLog(log_path)
+        self.bodies = RequestLog(bodies) if bodies else None  # whole requests, for debugging only
         self.models = models
 
 
@@ -340,8 +375,9 @@ def main() -> None:
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--models", default="fake-a,fake-b", help="ids listed by GET /v1/models")
     parser.add_argument("--ready-file", type=Path, help="written once the port is bound")
+    parser.add_argument("--bodies", type=Path, help="also log every whole request (headers and body) here")
     args = parser.parse_args()
-    server = FakeLLMServer(args.port, args.log, tuple(args.models.split(",")))
+    server = FakeLLMServer(args.port, args.log, tuple(args.models.split(",")), args.bodies)
     if args.ready_file:
         args.ready_file.write_text(f"{server.server_address[1]}\n")
     server.serve_forever()

@@ -32,13 +32,15 @@ class AgentRoster(StrEnum):
 
 
 class ErrorRows(StrEnum):
-    """What a turn that fails at the provider on every attempt leaves in the transcript.
+    """What a turn that fails at the provider on every attempt leaves in the transcript (observed).
 
-    2026.3.24 writes one `stopReason:"error"` row per attempt; 2026.7.35 and later write one row for the
-    whole failed turn (observed: three HTTP 500 attempts, one error row).
+    PER_CALL: one `stopReason:"error"` row per model call the OpenAI SDK gave up on; the SDK's own two
+    retries (`x-stainless-retry-count` 1, 2) add none. 2026.3.24 made 4 calls (12 requests) → 4 rows;
+    2026.7.35 made 1 call (3 requests) → 1 row. PER_TURN: 2026.9.x retries itself (8 SDK calls, no SDK
+    retries) and "only terminal failure retains one error" (its docs/concepts/retry.md) → 1 row.
     """
 
-    PER_ATTEMPT = "per-attempt"
+    PER_CALL = "per-call"
     PER_TURN = "per-turn"
 
 
@@ -68,12 +70,12 @@ RELEASES: tuple[Release, ...] = (
         ErrorRows.PER_TURN,
         wrapped_tools=frozenset({"sessions_spawn", "sessions_list", "cron", "web_fetch"}),
     ),
-    Release("2026.7.35", Era.JSONL, AgentRoster.LIST, ErrorRows.PER_TURN),
+    Release("2026.7.35", Era.JSONL, AgentRoster.LIST, ErrorRows.PER_CALL),
     Release(
         "2026.3.24",
         Era.JSONL,
         AgentRoster.LIST,
-        ErrorRows.PER_ATTEMPT,
+        ErrorRows.PER_CALL,
         overrides=(("linkedom", "0.18.14"),),
     ),
 )

@@ -6,8 +6,9 @@ Turns reach the running gateway either as a user types them (`openclaw agent`) o
 OpenAI-compatible HTTP endpoint routed into the same main session (`x-openclaw-session-key`, documented
 in `docs/gateway/openai-http-api.md` of every pinned release). The HTTP route costs no Node start-up
 (about 7 s per `openclaw agent` call here), which keeps the tier within its time budget.
-Scenario order matters: the first block runs, then clawscope ingests while the gateway idles, then a
-sub-agent spawn runs while clawscope ingests concurrently, then the rest.
+Order (see `driver.Driver.run`): the failing turn starts in the background; the first block runs, then
+clawscope ingests the live state, then a sub-agent spawn runs while clawscope ingests concurrently, then
+the cron run, the OpenAI-API request and the last block; a final ingest follows.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def marker(scenario: str) -> str:
     return f"[[scenario:{scenario}]]"
 
 
+def session_marker(scenario: str) -> str:
+    """Claims a whole conversation for a scenario (a sub-agent's task: its announce may quote it)."""
+    return f"[[session:{scenario}]]"
+
+
 def tool_directive(rel: Release, tool: str, args: dict[str, Any]) -> str:
     """A fake-LLM tool directive; tools a release only offers through Tool Search go via `tool_call`."""
     if tool in rel.wrapped_tools:
@@ -62,7 +68,7 @@ class AgentTurn:
     message: str
     agent: str = MAIN_AGENT
     model: str | None = None  # provider/id for this turn only (`--model` / `x-openclaw-model`)
-    expect_ok: bool = True  # the CLI exits 0 / the HTTP request answers 200
+    expect_ok: bool | None = True  # the CLI exits 0 / HTTP answers 200; None: release-dependent
     via: str = HTTP  # CLI: `openclaw agent --agent A`; HTTP: /v1/chat/completions into the main session
 
 
@@ -81,13 +87,21 @@ def first_block(rel: Release) -> list[AgentTurn]:
             LARGE_OUTPUT,
             f"{marker(LARGE_OUTPUT)} Count: " + tool_directive(rel, "exec", {"command": LARGE_COMMAND}),
         ),
-        AgentTurn(FAIL_500, f"{marker(FAIL_500)} This turn fails upstream: [[fail500]]", expect_ok=False),
     ]
+
+
+def failing_turn() -> AgentTurn:
+    """Fails upstream on every attempt. It runs in the second agent's session, alongside the main agent's
+    scenarios, because OpenClaw's retries take up to 90 s (2026.9.x). How the failure is reported differs
+    by release (2026.3.24 answers HTTP 200, 2026.7.35 408, 2026.9.6 502), so only the retries are checked.
+    """
+    message = f"{marker(FAIL_500)} This turn fails upstream: [[fail500]]"
+    return AgentTurn(FAIL_500, message, agent=SECOND_AGENT, expect_ok=None)
 
 
 def spawn_turn(rel: Release) -> AgentTurn:
     """The sub-agent spawn (runs while clawscope ingests concurrently)."""
-    task = f"{marker(SPAWN_CHILD)} Say hello from the child."
+    task = f"{session_marker(SPAWN_CHILD)} Say hello from the child."
     args = {"task": task, "label": CHILD_LABEL}
     return AgentTurn(SPAWN, f"{marker(SPAWN)} Delegate: " + tool_directive(rel, "sessions_spawn", args))
 

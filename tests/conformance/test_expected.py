@@ -32,10 +32,11 @@ def answered(
     }
 
 
-def failed(scenario: str, model: str = MODEL_A) -> dict[str, Any]:
+def failed(scenario: str, retry: str, model: str = MODEL_A) -> dict[str, Any]:
     return {
         "path": "/v1/chat/completions",
         "status": 500,
+        "retry": retry,
         "scenario": scenario,
         "model": model,
         "usage": None,
@@ -54,11 +55,14 @@ def test_input_excludes_cached_tokens_and_cost_uses_the_models_price() -> None:
     assert exp.totals.costUSD == pytest.approx(a.costUSD + b.costUSD)
 
 
-@pytest.mark.parametrize(("version", "rows"), [("2026.3.24", 3), ("2026.7.35", 1), ("2026.9.6", 1)])
+@pytest.mark.parametrize(("version", "rows"), [("2026.3.24", 2), ("2026.7.35", 2), ("2026.9.6", 1)])
 def test_failed_turn_error_rows_follow_the_release(version: str, rows: int) -> None:
-    exp = compute([failed(sc.FAIL_500)] * 3, release(version))
+    """Two SDK calls of three requests each: a row per call up to 2026.7.x, one per turn in 2026.9.x."""
+    attempts = [failed(sc.FAIL_500, retry) for retry in ("0", "1", "2", "0", "1", "2")]
+    exp = compute(attempts, release(version))
     assert (exp.totals.llmCalls, exp.totals.errors, exp.totals.tokensIn) == (rows, rows, 0)
-    assert exp.attempts_500 == {sc.FAIL_500: 3}
+    assert exp.attempts_500 == {sc.FAIL_500: 6}
+    assert exp.by_agent[SECOND_AGENT].errors == rows
 
 
 def test_tool_search_wrapper_counts_under_the_inner_tool() -> None:

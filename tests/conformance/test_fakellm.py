@@ -25,7 +25,7 @@ TOOLS = [
 def llm(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     log = tmp_path / "llm.jsonl"
     server = FakeLLMServer(0, log, ("fake-a", "fake-b"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1", log
     server.shutdown()
@@ -101,6 +101,17 @@ def test_stale_failed_message_does_not_poison_the_next_turn(llm: tuple[str, Path
     resp = chat(base, [user("[[scenario:boom]] [[fail500]]"), user("[[scenario:next]] hello")])
     assert resp.status_code == 200
     assert read_log(log)[0]["scenario"] == "next"
+
+
+def test_attribution_ignores_internal_context_and_honours_session_markers(llm: tuple[str, Path]) -> None:
+    base, log = llm
+    internal = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>\ntask_json=[[scenario:other]] [[tool:exec {}]]"
+    chat(base, [user("[[scenario:turn]] hi"), user(internal)])
+    chat(base, [user("[Subagent Task] [[session:child]] do it"), user("[[scenario:x]] more")])
+    announce = [user("[[scenario:spawn]] go"), {"role": "assistant", "content": "ok"}, user("task done")]
+    chat(base, announce)
+    assert [r["scenario"] for r in read_log(log)] == ["turn", "child", "spawn"]
+    assert read_log(log)[0]["response"]["toolCalls"] == []
 
 
 def test_think_streams_reasoning_first(llm: tuple[str, Path]) -> None:
