@@ -60,14 +60,6 @@ def run(args: list[str], run_dir: Path, timeout: float = 300) -> Result:
     return Result(argv, proc.returncode, proc.stdout, proc.stderr)
 
 
-def has_command(name: str) -> bool:
-    """Whether this clawscope build has the subcommand yet (the lead adds ingest/stats/sessions on main)."""
-    proc = subprocess.run(
-        [executable(), name, "--help"], capture_output=True, text=True, timeout=60, check=False
-    )
-    return proc.returncode == 0
-
-
 def ingest(state_dir: Path, db_url: str, run_dir: Path) -> Result:
     return run(["ingest", str(state_dir), "--db", db_url, "--json"], run_dir)
 

@@ -55,14 +55,6 @@ def oc_run(request: pytest.FixtureRequest, oc_runs: RunSet) -> ReleaseRun:
     return oc_runs.get(request.param)
 
 
-@pytest.fixture(scope="session")
-def ingest_ready() -> None:
-    """clawscope's `ingest`/`stats`/`sessions` are the lead's work on main; until merged, say so plainly."""
-    for command in ("ingest", "stats", "sessions"):
-        if not cs.has_command(command):
-            pytest.xfail(f"this clawscope build has no `{command}` command yet (being written on main)")
-
-
 # -- OpenClaw's logs next to a failure ----------------------------------------------------------------
 def _tail(path: Path, lines: int = TAIL_LINES) -> str:
     if not path.exists():

@@ -64,16 +64,24 @@ class NotIsolatedError(RuntimeError):
     """The process is not in a loopback-only namespace; OpenClaw must not start."""
 
 
+def link_names(ip_link_output: str) -> list[str]:
+    """Interface names from `ip -o link show` output (`1: lo: <LOOPBACK,UP> …`, `2: eth0@if5: …`)."""
+    return [line.split(":")[1].strip().split("@")[0] for line in ip_link_output.splitlines() if line.strip()]
+
+
+def require_loopback_only(links: list[str]) -> list[str]:
+    if links != ["lo"]:
+        raise NotIsolatedError(f"network namespace has interfaces {links}, expected only ['lo']")
+    return links
+
+
 def isolate() -> list[str]:
     """Inside the namespace: bring `lo` up and prove it is the only interface. Returns the link names."""
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True, timeout=10)
     out = subprocess.run(
         ["ip", "-o", "link", "show"], check=True, capture_output=True, text=True, timeout=10
     ).stdout
-    links = [line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if line.strip()]
-    if links != ["lo"]:
-        raise NotIsolatedError(f"network namespace has interfaces {links}, expected only ['lo']")
-    return links
+    return require_loopback_only(link_names(out))
 
 
 def openclaw_env(home: Path, tmpdir: Path, gateway_token: str) -> dict[str, str]:

@@ -152,5 +152,5 @@ class RunSet:
                 shutil.copytree(
                     run.paths.run_dir,
                     dst,
-                    ignore=shutil.ignore_patterns("workspace-*", "tmp", "node_modules"),
+                    ignore=shutil.ignore_patterns("workspace-*", "tmp", "node_modules", "cache"),
                 )

@@ -19,7 +19,7 @@ from tests.conformance.occonfig import MAIN_AGENT, MODEL_A, MODEL_B, PROVIDER, S
 from tests.conformance.openclaw_store import transcript_entry_counts
 from tests.conformance.runs import ReleaseRun
 
-pytestmark = [pytest.mark.conformance, pytest.mark.usefixtures("ingest_ready")]
+pytestmark = pytest.mark.conformance
 
 INGESTED_KEYS = {"files", "sessions", "entries", "llmCalls", "toolCalls", "cronRuns", "subagentRuns"}
 TOTALS_KEYS = {
