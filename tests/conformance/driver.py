@@ -72,6 +72,8 @@ class Driver:
             "argv": argv,
             "rc": proc.returncode,
             "seconds": round(time.monotonic() - t0, 2),
+            "startedAt": round(time.time() - (time.monotonic() - t0), 3),
+            "endedAt": round(time.time(), 3),
             "stdout": str(out),
             "stderr": str(err),
             "json": first_json(proc.stdout or ""),

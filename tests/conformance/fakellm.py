@@ -12,6 +12,8 @@ last assistant message; when several carry a scenario marker, only the newest):
   request does not offer is not called; the reply says so and the log lists it under `unoffered`.
 * `[[fail500]]` — HTTP 500 on every attempt (OpenClaw retries, then gives up).
 * `[[think]]` — stream reasoning deltas first (OpenClaw stores a thinking block).
+* `[[slow:S]]` — wait S seconds before every answer that belongs to this turn (its tool follow-ups too),
+  so a test can act while OpenClaw is provably in the middle of the turn.
 * `[[scenario:NAME]]` — a marker: the log attributes the request to scenario NAME (the newest user
   message carrying one decides; see `attribute`). `[[session:NAME]]` in a conversation's first user
   message claims the whole conversation (used for a sub-agent's task). Replies never echo markers, and
@@ -42,6 +44,7 @@ from typing import Any
 TOOL_OPEN = re.compile(r"\[\[tool:([A-Za-z0-9_.-]+)\s*")
 MARKER = re.compile(r"\[\[scenario:([A-Za-z0-9_.-]+)\]\]")
 SESSION_MARKER = re.compile(r"\[\[session:([A-Za-z0-9_.-]+)\]\]")
+SLOW = re.compile(r"\[\[slow:([0-9.]+)\]\]")
 INTERNAL_CONTEXT = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>"
 ANY_DIRECTIVE = re.compile(r"\[\[[a-z]+(?::[^\]]*)?\]\]")
 FAIL_500 = "[[fail500]]"
@@ -102,6 +105,7 @@ class Turn:
 
     user_text: str  # the current turn's user text ("" in a tool follow-up)
     scenario: str | None
+    delay_s: float = 0.0
     tool_results: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -113,6 +117,11 @@ def is_internal(text: str) -> bool:
     """
     head = text.lstrip()[:200]
     return head.startswith(INTERNAL_CONTEXT) or "OpenClaw runtime context" in head
+
+
+def newest_marked(users: list[str]) -> str:
+    """The newest non-internal user message carrying a scenario marker ("" if none)."""
+    return next((u for u in reversed(users) if not is_internal(u) and MARKER.search(u)), "")
 
 
 def attribute(users: list[str]) -> str | None:
@@ -149,7 +158,9 @@ def read_turn(messages: list[dict[str, Any]]) -> Turn:
         if m.get("role") == "tool"
     ]
     everyone = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    return Turn(user_text, attribute(everyone), results)
+    slow = SLOW.search(newest_marked(everyone))
+    delay = float(slow.group(1)) if slow else 0.0
+    return Turn(user_text, attribute(everyone), tool_results=results, delay_s=delay)
 
 
 def usage_for(messages: list[dict[str, Any]], completion_tokens: int) -> dict[str, Any]:
@@ -267,6 +278,7 @@ class Handler(BaseHTTPRequestHandler):
             "messages": len(messages),
             "offeredTools": sorted(offered),
             "toolResults": turn.tool_results,
+            "delayS": turn.delay_s,
         }
         if FAIL_500 in turn.user_text:
             self.server.log.write({**base, "status": 500, "usage": None, "response": None})
@@ -274,6 +286,8 @@ class Handler(BaseHTTPRequestHandler):
                 500, {"error": {"message": "fake upstream failure (simulated)", "type": "server_error"}}
             )
             return
+        if turn.delay_s:
+            time.sleep(turn.delay_s)
         reply = plan_reply(turn, offered)
         usage = usage_for(messages, completion_tokens_of(reply))
         response = {"text": reply.text, "toolCalls": reply.tool_calls, "reasoning": reply.reasoning}

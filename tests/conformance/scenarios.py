@@ -36,6 +36,7 @@ MISSING_PATH = "/nonexistent/clawscope-conformance/missing.txt"
 LARGE_COMMAND = "seq 1 1500"  # 6,393 bytes of output: a toolResult far above the 1 KiB zstd threshold
 LARGE_OUTPUT_BYTES = sum(len(str(i)) + 1 for i in range(1, 1501))
 CHILD_LABEL = "conformance-child"
+SPAWN_ANSWER_DELAY_S = 2
 CRON_JOB_NAME = "conformance-job"
 
 
@@ -103,7 +104,9 @@ def spawn_turn(rel: Release) -> AgentTurn:
     """The sub-agent spawn (runs while clawscope ingests concurrently)."""
     task = f"{session_marker(SPAWN_CHILD)} Say hello from the child."
     args = {"task": task, "label": CHILD_LABEL}
-    return AgentTurn(SPAWN, f"{marker(SPAWN)} Delegate: " + tool_directive(rel, "sessions_spawn", args))
+    # Slow answers keep the turn provably in flight while the driver runs the concurrent ingest.
+    message = f"{marker(SPAWN)} [[slow:{SPAWN_ANSWER_DELAY_S}]] Delegate: "
+    return AgentTurn(SPAWN, message + tool_directive(rel, "sessions_spawn", args))
 
 
 def cron_message(rel: Release) -> str:

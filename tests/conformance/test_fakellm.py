@@ -114,6 +114,18 @@ def test_attribution_ignores_internal_context_and_honours_session_markers(llm: t
     assert read_log(log)[0]["response"]["toolCalls"] == []
 
 
+def test_slow_directive_delays_every_answer_of_the_turn(llm: tuple[str, Path]) -> None:
+    base, log = llm
+    follow_up = [
+        user("[[scenario:s]] [[slow:0.2]] [[tool:exec {}]]"),
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function"}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+    ]
+    assert chat(base, follow_up).status_code == 200
+    assert "slow" not in "".join(deltas(sse(chat(base, [user("[[slow:0]] hi")])), "content"))
+    assert [r["delayS"] for r in read_log(log)] == [0.2, 0.0]
+
+
 def test_think_streams_reasoning_first(llm: tuple[str, Path]) -> None:
     chunks = sse(chat(llm[0], [user("[[think]] why?")]))
     assert "".join(deltas(chunks, "reasoning_content")).startswith("The user asked")

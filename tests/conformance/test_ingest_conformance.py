@@ -67,7 +67,9 @@ def test_live_ingest_succeeds_with_the_json_contract(oc_run: ReleaseRun, label: 
 
 def test_ingest_during_a_turn_does_not_block_the_gateway(oc_run: ReleaseRun) -> None:
     live_ingest(oc_run, "during-turn")
-    assert oc_run.step(sc.SPAWN)["rc"] == 0, "the turn written while clawscope ingested failed"
+    ingest, turn = oc_run.step("ingest-during-turn"), oc_run.step(sc.SPAWN)
+    assert turn["startedAt"] < ingest["startedAt"] < turn["endedAt"], "the ingest did not overlap the turn"
+    assert turn["rc"] == 0, "the turn written while clawscope ingested failed"
     later = [
         s for s in oc_run.result["steps"] if s.get("scenario") in {sc.CRON, sc.HTTP_API, sc.SECOND_AGENT_TURN}
     ]
