@@ -121,12 +121,11 @@ def count_state_dir(state_dir: Path) -> Count:
 
 def transcript_session_id(name: str) -> str | None:
     """Session id of a transcript file (§9 variants), None for files that are not transcripts."""
-    if ".trajectory" in name or name.endswith(".lock") or not (".jsonl" in name):
+    if ".trajectory" in name or name.endswith(".lock") or ".jsonl" not in name:
         return None
     if ".checkpoint." in name:
-        return name.split(".checkpoint.")[0]
-    stem = name.split(".jsonl")[0]
-    return stem
+        return name.split(".checkpoint.", maxsplit=1)[0]
+    return name.split(".jsonl", maxsplit=1)[0]
 
 
 def read_lines(path: Path) -> list[str]:

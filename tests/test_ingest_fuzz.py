@@ -28,15 +28,40 @@ money = st.floats(min_value=0, max_value=50, allow_nan=False, allow_infinity=Fal
 @st.composite
 def good_assistant(draw: st.DrawFn) -> dict[str, Any]:
     n_tools = draw(st.integers(0, 2))
-    tools = [{"type": "toolCall", "id": f"c{draw(st.integers(0, 10**9))}", "name": draw(st.sampled_from(TOOLS)),
-              "arguments": {"q": draw(st.text(max_size=20))}} for _ in range(n_tools)]
-    usage = {"input": draw(tokens), "output": draw(tokens), "cacheRead": draw(tokens), "cacheWrite": draw(tokens)}
+    tools = [
+        {
+            "type": "toolCall",
+            "id": f"c{draw(st.integers(0, 10**9))}",
+            "name": draw(st.sampled_from(TOOLS)),
+            "arguments": {"q": draw(st.text(max_size=20))},
+        }
+        for _ in range(n_tools)
+    ]
+    usage = {
+        "input": draw(tokens),
+        "output": draw(tokens),
+        "cacheRead": draw(tokens),
+        "cacheWrite": draw(tokens),
+    }
     usage["cost"] = {"total": draw(money)}
-    return {"kind": "call", "usage": usage, "tools": n_tools, "record": {
-        "type": "message", "id": draw(st.uuids()).hex, "timestamp": "2026-11-01T10:00:00.000Z",
-        "message": {"role": "assistant", "provider": "p", "model": draw(st.sampled_from(MODELS)),
-                    "stopReason": draw(st.sampled_from(["stop", "toolUse", "error", "length"])),
-                    "content": tools + [{"type": "text", "text": draw(st.text(max_size=50))}], "usage": usage}}}
+    return {
+        "kind": "call",
+        "usage": usage,
+        "tools": n_tools,
+        "record": {
+            "type": "message",
+            "id": draw(st.uuids()).hex,
+            "timestamp": "2026-11-01T10:00:00.000Z",
+            "message": {
+                "role": "assistant",
+                "provider": "p",
+                "model": draw(st.sampled_from(MODELS)),
+                "stopReason": draw(st.sampled_from(["stop", "toolUse", "error", "length"])),
+                "content": [*tools, {"type": "text", "text": draw(st.text(max_size=50))}],
+                "usage": usage,
+            },
+        },
+    }
 
 
 @st.composite
@@ -50,21 +75,43 @@ def wrong_type_assistant(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def other_entry(draw: st.DrawFn) -> dict[str, Any]:
-    rec = draw(st.sampled_from([
-        {"type": "message", "message": {"role": "user", "content": "hello"}},
-        {"type": "message", "message": {"role": "toolResult", "toolCallId": "x", "isError": True, "content": []}},
-        {"type": "compaction", "summary": "s", "tokensBefore": 5},
-        {"type": "model_change", "provider": "p", "modelId": "m"},
-        {"type": "brand_new_kind", "payload": [1, 2]},
-        {"type": "message", "message": {"role": "assistant", "provider": "openclaw", "model": "delivery-mirror"}},
-    ]))
-    return {"kind": "other", "record": {**rec, "id": draw(st.uuids()).hex, "timestamp": "2026-11-01T10:00:00Z"}}
+    rec = draw(
+        st.sampled_from(
+            [
+                {"type": "message", "message": {"role": "user", "content": "hello"}},
+                {
+                    "type": "message",
+                    "message": {"role": "toolResult", "toolCallId": "x", "isError": True, "content": []},
+                },
+                {"type": "compaction", "summary": "s", "tokensBefore": 5},
+                {"type": "model_change", "provider": "p", "modelId": "m"},
+                {"type": "brand_new_kind", "payload": [1, 2]},
+                {
+                    "type": "message",
+                    "message": {"role": "assistant", "provider": "openclaw", "model": "delivery-mirror"},
+                },
+            ]
+        )
+    )
+    return {
+        "kind": "other",
+        "record": {**rec, "id": draw(st.uuids()).hex, "timestamp": "2026-11-01T10:00:00Z"},
+    }
 
 
 garbage = st.one_of(
     st.binary(min_size=1, max_size=80).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" ")),
-    st.sampled_from([b"[1, 2, 3]", b'"just a string"', b"42", b"null", b"{", b'{"type": "message", "id": "x",',
-                     b'{"type":"message","message":{"role":"assistant","usage":{"input":1e999}}}']),
+    st.sampled_from(
+        [
+            b"[1, 2, 3]",
+            b'"just a string"',
+            b"42",
+            b"null",
+            b"{",
+            b'{"type": "message", "id": "x",',
+            b'{"type":"message","message":{"role":"assistant","usage":{"input":1e999}}}',
+        ]
+    ),
 ).filter(lambda b: b.strip() and not _is_object(b))
 
 
@@ -75,8 +122,12 @@ def _is_object(raw: bytes) -> bool:
         return False
 
 
-line_spec = st.one_of(good_assistant(), wrong_type_assistant(), other_entry(),
-                      garbage.map(lambda b: {"kind": "garbage", "raw": b}))
+line_spec = st.one_of(
+    good_assistant(),
+    wrong_type_assistant(),
+    other_entry(),
+    garbage.map(lambda b: {"kind": "garbage", "raw": b}),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -22,7 +22,7 @@ from clawscope import analytics
 from clawscope.ingest import ingest
 from clawscope.store import Store
 from clawscope.store.queries import Filters
-from tests.builders import assistant, header, jsonl, state_dir, tool_call, tool_result, user, write_session
+from tests.builders import assistant, jsonl, state_dir, tool_call, tool_result, user, write_session
 from tests.conftest import FIXTURES
 from tests.oracle import count_state_dir
 
@@ -34,9 +34,15 @@ def build_history(root: Path, sessions: int, turns: int) -> Path:
         records = []
         for t in range(turns):
             cid = f"c{s}-{t}"
-            records += [user(f"turn {t}"), assistant(tools=[tool_call(cid, "exec", command="ls")], cost=0.001 * t),
-                        tool_result(cid, "exec", error=t % 5 == 0), assistant(cost=0.002)]
-        write_session(folder, f"{s:08d}-0000-0000-0000-000000000000", records, key=f"agent:main:s{s}:direct:x")
+            records += [
+                user(f"turn {t}"),
+                assistant(tools=[tool_call(cid, "exec", command="ls")], cost=0.001 * t),
+                tool_result(cid, "exec", error=t % 5 == 0),
+                assistant(cost=0.002),
+            ]
+        write_session(
+            folder, f"{s:08d}-0000-0000-0000-000000000000", records, key=f"agent:main:s{s}:direct:x"
+        )
     return folder
 
 
@@ -79,18 +85,26 @@ def test_a_rewritten_file_is_read_again_without_double_counting(tmp_path: Path, 
     assert report.llm_calls == 1
 
 
-def _append_event(db: Path | sqlite3.Connection, session_id: str, seq: int, record: dict, compress: bool = False) -> None:
+def _append_event(
+    db: Path | sqlite3.Connection, session_id: str, seq: int, record: dict, compress: bool = False
+) -> None:
     conn = _writer(db) if isinstance(db, Path) else db
     raw = json.dumps(record)
     if compress:
         blob = zstandard.ZstdCompressor(level=1, write_checksum=True).compress(raw.encode())
-        nav = conn.execute("SELECT navigation_json FROM transcript_events WHERE navigation_json IS NOT NULL").fetchone()[0]
-        conn.execute("INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, "
-                     "event_utf8_bytes, navigation_json) VALUES (?, ?, NULL, 0, ?, ?, ?)",
-                     (session_id, seq, blob, len(raw.encode()), nav))
+        nav = conn.execute(
+            "SELECT navigation_json FROM transcript_events WHERE navigation_json IS NOT NULL"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, "
+            "event_utf8_bytes, navigation_json) VALUES (?, ?, NULL, 0, ?, ?, ?)",
+            (session_id, seq, blob, len(raw.encode()), nav),
+        )
     else:
-        conn.execute("INSERT INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?, ?, ?, 0)",
-                     (session_id, seq, raw))
+        conn.execute(
+            "INSERT INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?, ?, ?, 0)",
+            (session_id, seq, raw),
+        )
     conn.commit()
     if isinstance(db, Path):
         conn.close()
@@ -177,40 +191,55 @@ def test_ingest_while_a_gateway_writes_never_blocks_it(tmp_path: Path, sqlite_ur
 def _dump(url: str) -> dict[str, list[tuple]]:
     """Everything that matters in a store, independent of row ids and wall-clock times."""
     queries = {
-        "sessions": "SELECT session_id, instance, agent_id, key, kind, trigger, parent_key, spawn_depth, n_entries, "
-                    "n_llm_calls, n_tool_calls, n_tool_errors, n_errors, tokens_in, tokens_out, cost_usd, first_ms, "
-                    "last_ms FROM sessions ORDER BY session_id",
-        "entries": "SELECT s.session_id, e.entry_id, e.pos, e.type, e.role, e.parent_id, e.ts_ms, e.block_len "
-                   "FROM entries e JOIN sessions s ON s.sid = e.sid ORDER BY 1, 2",
+        "sessions": "SELECT session_id, instance, agent_id, key, kind, trigger, parent_key, spawn_depth, "
+        "n_entries, "
+        "n_llm_calls, n_tool_calls, n_tool_errors, n_errors, tokens_in, tokens_out, cost_usd, first_ms, "
+        "last_ms FROM sessions ORDER BY session_id",
+        "entries": "SELECT s.session_id, e.entry_id, e.pos, e.type, e.role, e.parent_id, e.ts_ms, "
+        "e.block_len "
+        "FROM entries e JOIN sessions s ON s.sid = e.sid ORDER BY 1, 2",
         "llm_calls": "SELECT s.session_id, l.entry_id, l.input, l.output, l.cost_total, l.stop_reason "
-                     "FROM llm_calls l JOIN sessions s ON s.sid = l.sid ORDER BY 1, 2",
+        "FROM llm_calls l JOIN sessions s ON s.sid = l.sid ORDER BY 1, 2",
         "tool_calls": "SELECT s.session_id, t.call_id, t.name, t.status, t.call_entry_id, t.result_entry_id "
-                      "FROM tool_calls t JOIN sessions s ON s.sid = t.sid ORDER BY 1, 2",
+        "FROM tool_calls t JOIN sessions s ON s.sid = t.sid ORDER BY 1, 2",
         "problems": "SELECT path, location, code FROM problems ORDER BY 1, 2, 3",
     }
     with Store(url) as store, store.engine.connect() as conn:
         out = {name: [tuple(r) for r in conn.execute(text(sql))] for name, sql in queries.items()}
-        out["raw"] = sorted(
-            (sid, eid, raw) for sid, eid, raw in _raw_entries(conn)
-        )
+        out["raw"] = sorted((sid, eid, raw) for sid, eid, raw in _raw_entries(conn))
     return out
 
 
 def _raw_entries(conn) -> list[tuple[str, str, bytes]]:
-    rows = conn.execute(text(
-        "SELECT s.session_id, e.entry_id, b.data, e.block_off, e.block_len FROM entries e "
-        "JOIN sessions s ON s.sid = e.sid JOIN entry_blocks b ON b.block_id = e.block_id")).all()
+    rows = conn.execute(
+        text(
+            "SELECT s.session_id, e.entry_id, b.data, e.block_off, e.block_len FROM entries e "
+            "JOIN sessions s ON s.sid = e.sid JOIN entry_blocks b ON b.block_id = e.block_id"
+        )
+    ).all()
     dctx = zstandard.ZstdDecompressor()
     out = []
     for sid, eid, data, off, length in rows:
         raw = dctx.decompress(data, max_output_size=64 << 20)
-        out.append((sid, eid, raw[off:off + length]))
+        out.append((sid, eid, raw[off : off + length]))
     return out
 
 
 def _ingest_cmd(state: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "clawscope.cli", "ingest", str(state), "--db", str(db), "--json",
-            "--instance", "t", "--batch-entries", "300"]
+    return [
+        sys.executable,
+        "-m",
+        "clawscope.cli",
+        "ingest",
+        str(state),
+        "--db",
+        str(db),
+        "--json",
+        "--instance",
+        "t",
+        "--batch-entries",
+        "300",
+    ]
 
 
 @pytest.mark.slow
@@ -228,14 +257,18 @@ def test_kill_9_at_any_point_then_rerun_gives_the_clean_database(tmp_path: Path)
     killed_mid_run = 0
     for fraction in (0.15, 0.3, 0.45, 0.6, 0.75, 0.9):
         db = tmp_path / f"killed-{uuid.uuid4().hex[:6]}.db"
-        proc = subprocess.Popen(_ingest_cmd(root, db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            _ingest_cmd(root, db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         time.sleep(duration * fraction)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed_mid_run += 1
         proc.wait()
         # a second kill during the resumed run, then a full run
-        proc = subprocess.Popen(_ingest_cmd(root, db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            _ingest_cmd(root, db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         time.sleep(duration * fraction / 3)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

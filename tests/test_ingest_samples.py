@@ -110,7 +110,8 @@ def test_sqlite_era_reads_the_zstd_row_and_links_the_subagent(fixture_copy, db_u
         with store.engine.connect() as conn:
             spawn = conn.execute(
                 text(
-                    "SELECT t.name, t.wrapper, t.result_entry_id, t.result_real_name, t.nested_name, t.status "
+                    "SELECT t.name, t.wrapper, t.result_entry_id, t.result_real_name, t.nested_name, "
+                    "t.status "
                     "FROM tool_calls t JOIN sessions s ON s.sid = t.sid WHERE t.call_id = 'call_eaf8c2d7ba3d'"
                 )
             ).one()

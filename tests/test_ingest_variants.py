@@ -67,13 +67,20 @@ def test_headerless_transcript_takes_its_id_from_the_file_name(tmp_path: Path, s
     assert rows[0]["llmCalls"] == 1
 
 
-def test_topic_transcripts_are_sessions_of_their_own(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_topic_transcript_is_the_transcript_of_its_sessions_id(tmp_path: Path, sqlite_url: str) -> None:
+    """sessions.json: key `…:group:<g>:topic:<t>` → sessionId X, sessionFile `X-topic-<t>.jsonl`."""
     sessions = state_dir(tmp_path / "state")
-    write_session(sessions, SID, [assistant(cost=0.1)])
-    write_session(sessions, SID, [assistant(cost=0.2)], name=f"{SID}-topic-42.jsonl")
-    t = totals(sqlite_url, tmp_path / "state")
-    assert (t["sessions"], t["llmCalls"]) == (2, 2)
-    assert t["costUSD"] == pytest.approx(0.3)
+    write_session(
+        sessions,
+        SID,
+        [assistant(cost=0.2)],
+        key="agent:main:telegram:group:-100:topic:42",
+        name=f"{SID}-topic-42.jsonl",
+    )
+    with Store(sqlite_url) as store:
+        ingest(store, [tmp_path / "state"], instance="t")
+        (row,) = analytics.sessions(store, Filters())
+    assert (row["sessionId"], row["kind"], row["channel"], row["llmCalls"]) == (SID, "group", "telegram", 1)
 
 
 def test_a_cut_off_last_line_waits_then_is_reported_once(tmp_path: Path, sqlite_url: str) -> None:

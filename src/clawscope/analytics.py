@@ -71,9 +71,11 @@ def session_json(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def sessions(store: Store, f: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+def sessions(
+    store: Store, f: Filters, limit: int | None = None, order: str = "recent"
+) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        return [session_json(r) for r in q.session_rows(conn, f, limit)]
+        return [session_json(r) for r in q.session_rows(conn, f, limit, order)]
 
 
 def problems(store: Store, limit: int | None = None) -> list[dict[str, Any]]:

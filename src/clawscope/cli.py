@@ -278,5 +278,99 @@ def problems(db: str | None, as_json: bool, limit: int | None) -> None:
     print_problems(rows)
 
 
+# -- report (what `make run` runs) ----------------------------------------------------------------------
+
+DEMO_SESSIONS = 400
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--state",
+    "state",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="OpenClaw state dir (repeatable).",
+)
+@click.option(
+    "--demo", "force_demo", is_flag=True, help="Report on a generated demo state even if OpenClaw is found."
+)
+@handle_errors
+def report(db: str | None, state: tuple[str, ...], force_demo: bool) -> None:
+    """Ingest this machine's OpenClaw state and print what it cost, where and why.
+
+    Without any OpenClaw state (or with --demo), a demo state is generated under ~/.clawscope and
+    reported on instead, into its own database, and the report says so.
+
+    \b
+    Example:
+      clawscope report --state ~/.openclaw
+    """
+    from clawscope.ingest import ingest as run_ingest
+    from clawscope.render import print_report
+
+    settings = _settings(db=db)
+    dirs = [] if force_demo else _state_dirs(state, settings)
+    demo = not dirs
+    if demo:
+        dirs = [_demo_state(settings)]
+        if db is None and not os.environ.get("CLAWSCOPE_DB"):
+            settings = _settings(db=f"sqlite:///{settings.home / 'demo.db'}")
+    with _open(settings) as store:
+        run_ingest(store, dirs, instance=settings.instance, estimate=settings.price_estimates)
+        by_trigger = analytics.stats(store, Filters(), "trigger")
+        by_model = analytics.stats(store, Filters(), "model")
+        top = analytics.sessions(store, Filters(), limit=5, order="cost")
+    print_report(by_trigger, by_model, top, ", ".join(str(d) for d in dirs), demo)
+
+
+def _demo_state(settings: Settings) -> Path:
+    from clawscope.demo import generate, is_demo_dir
+
+    path = settings.home / "demo-state"
+    if not is_demo_dir(path):
+        click.echo(f"no OpenClaw state found; generating a demo state in {path} …", err=True)
+        generate(path, sessions=DEMO_SESSIONS, agents=3, era="sqlite", seed=1)
+    return path
+
+
+# -- demo -------------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--sessions", default=200, show_default=True, help="Transcript sessions to write (all agents).")
+@click.option("--agents", default=3, show_default=True, help="Number of agents (main, work, research, …).")
+@click.option(
+    "--era",
+    type=click.Choice(["jsonl", "sqlite"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: OpenClaw ≤ 2026.7 files; sqlite: 2026.8+ openclaw-agent.sqlite per agent.",
+)
+@click.option("--seed", default=42, show_default=True, help="Same seed, same bytes.")
+@handle_errors
+def demo(out_dir: Path, sessions: int, agents: int, era: str, seed: int) -> None:
+    """Write a realistic synthetic OpenClaw state dir into OUT_DIR.
+
+    Main, group, cron, heartbeat and sub-agent sessions over 45 days, with tool failures, provider
+    retries, compactions and several models. OUT_DIR must be empty, new, or a previous demo. The
+    generator's own counts are written to OUT_DIR/demo-totals.json.
+
+    \b
+    Example:
+      clawscope demo /tmp/claw-demo --sessions 500 --era sqlite --seed 7
+    """
+    from clawscope.demo import generate
+
+    t = generate(out_dir, sessions=sessions, agents=agents, era=era, seed=seed)
+    a = t.all
+    click.echo(
+        f"wrote {a.sessions} sessions ({t.records} records, {a.llmCalls} model calls, "
+        f"{a.toolCalls} tool calls, ${a.costUSD:.2f}) for {agents} agent(s), {era} era, seed {seed}, "
+        f"into {out_dir}"
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
@@ -35,7 +36,7 @@ from clawscope.sources.registries import (
 from clawscope.sources.state_db import read_state_db
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.store import Store, Writer
-from clawscope.store.writer import FLUSH_ENTRIES
+from clawscope.store.writer import FLUSH_ENTRIES, Unit, WriterThread
 
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -73,6 +74,7 @@ class _Run:
         self.instance = instance
         self.now = now
         self.writer = Writer(store.engine, pricing.estimate if estimate else None, batch_entries)
+        self.thread = WriterThread(self.writer, on_commit=self._committed)
         self.report = IngestReport()
         self.has_entries = store.sessions_with_entries()
         self.deleted = store.deleted_session_ids()
@@ -82,13 +84,20 @@ class _Run:
 
     def seen_for(self, session_id: str) -> set[str]:
         """Entry ids already stored for a session (empty for a new one)."""
-        if any(b.session_id == session_id for b in self.writer.batches):
+        if session_id in self.writer.pending_sessions or self.thread.in_flight(session_id):
             self.flush()
+            self.thread.drain()  # its rows must be committed before we read them back
         return self.store.entry_ids(session_id) if session_id in self.has_entries else set()
 
+    def _committed(self, unit: Unit) -> None:  # runs in the writer thread
+        self.has_entries.update(b.session_id for b in unit.batches if b.entries)
+
     def flush(self) -> None:
-        self.has_entries.update(b.session_id for b in self.writer.batches if b.entries)
-        self.writer.flush()
+        self.thread.submit(self.writer.take())
+
+    def finish(self) -> None:
+        self.flush()
+        self.thread.close()
 
     def maybe_flush(self) -> None:
         if self.writer.should_flush():
@@ -120,15 +129,17 @@ def ingest(
     problems_before = store.problem_count()
     plans = [(Path(d), agent_dirs(Path(d))) for d in state_dirs]
     run.bytes_total = sum(_pending_bytes(agents) for _, agents in plans)
-    for state_dir, agents in plans:
-        _registries(run, state_dir)
-        for agent in agents:
-            run.writer.add_registry("agents", [Agent(agent.agent_id, instance, str(state_dir))])
-            if agent.sessions_dir:
-                _jsonl_agent(run, agent)
-            if agent.sqlite_path:
-                _sqlite_agent(run, agent)
-    run.flush()
+    try:
+        for state_dir, agents in plans:
+            _registries(run, state_dir)
+            for agent in agents:
+                run.writer.add_registry("agents", [Agent(agent.agent_id, instance, str(state_dir))])
+                if agent.sessions_dir:
+                    _jsonl_agent(run, agent)
+                if agent.sqlite_path:
+                    _sqlite_agent(run, agent)
+    finally:
+        run.finish()  # commits what was read (also on an error: the cursors say how far)
     store.link_sessions()
     w = run.writer.written
     report = run.report
@@ -160,21 +171,21 @@ def _registries(run: _Run, state_dir: Path) -> None:
         found, problems = read_cron_jobs(jobs, run.instance)
         run.writer.add_registry("cron_jobs", found)
         run.writer.add_problems(problems)
-        run.writer.set_cursor("cronjobs:" + jobs, sig)  # type: ignore[arg-type]
+        run.writer.set_cursor("cronjobs:" + jobs, sig)
     for path in cron_run_files(str(state_dir / "cron")):
         if sig := _changed(run, "cronruns:" + path, path):
             runs, problems = read_cron_runs(path, run.instance)
             run.writer.add_registry("cron_runs", runs)
             run.writer.add_meta(m for m in (cron_run_meta(r, None) for r in runs) if m is not None)
             run.writer.add_problems(problems)
-            run.writer.set_cursor("cronruns:" + path, sig)  # type: ignore[arg-type]
+            run.writer.set_cursor("cronruns:" + path, sig)
             run.report.cron_runs += len(runs)
     subs = str(state_dir / "subagents" / "runs.json")
     if sig := _changed(run, "subagents:" + subs, subs):
         found_runs, problems = read_subagent_runs(subs, run.instance)
         run.writer.add_registry("subagent_runs", found_runs)
         run.writer.add_problems(problems)
-        run.writer.set_cursor("subagents:" + subs, sig)  # type: ignore[arg-type]
+        run.writer.set_cursor("subagents:" + subs, sig)
         run.report.subagent_runs += len(found_runs)
     state_db = str(state_dir / "state" / "openclaw.sqlite")
     if os.path.exists(state_db) and (sig := sq.db_signature(state_db)) != _cursor_str(
@@ -186,7 +197,7 @@ def _registries(run: _Run, state_dir: Path) -> None:
         run.writer.add_registry("subagent_runs", reg.subagent_runs)
         run.writer.add_meta(m for m in (cron_run_meta(r, None) for r in reg.cron_runs) if m is not None)
         run.writer.add_problems(reg.problems)
-        run.writer.set_cursor("statedb:" + state_db, sig)  # type: ignore[arg-type]
+        run.writer.set_cursor("statedb:" + state_db, sig)
         run.report.cron_runs += len(reg.cron_runs)
         run.report.subagent_runs += len(reg.subagent_runs)
 
@@ -215,7 +226,7 @@ def _jsonl_agent(run: _Run, agent: AgentDir) -> None:
         res = read_sessions_json(store_path, agent.agent_id, run.instance)
         run.writer.add_meta(res.metas)
         run.writer.add_problems(res.problems)
-        run.writer.set_cursor("sessions.json:" + store_path, sig)  # type: ignore[arg-type]
+        run.writer.set_cursor("sessions.json:" + store_path, sig)
     cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
     files = transcript_files(Path(agent.sessions_dir))
     for session_id, group in groupby(files, key=lambda f: f.session_id):
@@ -303,17 +314,23 @@ def _sqlite_agent(run: _Run, agent: AgentDir) -> None:
             if heads[session_id] <= cursor.seq:
                 continue
             _read_sqlite_session(run, conn, path, session_id, cursor, gen, prefix + session_id)
-    run.writer.set_cursor(db_key, sig)  # type: ignore[arg-type]
+    run.writer.set_cursor(db_key, sig)
 
 
 def _read_sqlite_session(
-    run: _Run, conn: object, path: str, session_id: str, cursor: sq.SessionCursor, gen: str | None, key: str
+    run: _Run,
+    conn: sqlite3.Connection,
+    path: str,
+    session_id: str,
+    cursor: sq.SessionCursor,
+    gen: str | None,
+    key: str,
 ) -> None:
     run.report.files += 1
     seen = run.seen_for(session_id)
     state = msgspec.structs.replace(cursor.state) if cursor.seq >= 0 else DecoderState()
     decoder = TranscriptDecoder(session_id, "sqlite", path, state, seen)
-    for last_seq in sq.read_events(conn, session_id, cursor.seq, decoder):  # type: ignore[arg-type]
+    for last_seq in sq.read_events(conn, session_id, cursor.seq, decoder):
         run.writer.add_batch(decoder.take())
         saved = sq.SessionCursor(seq=last_seq, generation=gen, state=msgspec.structs.replace(decoder.state))
         run.writer.set_cursor(key, saved)

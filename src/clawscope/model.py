@@ -222,6 +222,7 @@ class Entry(msgspec.Struct, frozen=True):
     parent_id: str | None
     ts_ms: int | None
     raw: bytes
+    turn_trigger: Trigger | None = None  # for messages: why their turn happened, when not the session's
 
 
 class LlmCall(msgspec.Struct, frozen=True):
@@ -298,7 +299,7 @@ class ToolResult(msgspec.Struct, frozen=True):
     exit_code: int | None
     duration_ms: int | None
     error_text: str | None
-    output_chars: int
+    output_bytes: int
     real_name: str | None = None  # the inner tool of a `tool_call` wrapper, when known
     nested: bool = False
 

@@ -103,3 +103,32 @@ def print_problems(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         table.add_row(r["severity"], r["code"], f"{r['path']} ({r['location']})", r["reason"])
     console.print(table)
+
+
+def print_report(
+    by_trigger: dict[str, Any], by_model: dict[str, Any], top: list[dict[str, Any]], source: str, demo: bool
+) -> None:
+    """The `clawscope report` screen: totals, spend by trigger and by model, the costliest sessions."""
+    if demo:
+        console.print(
+            "[bold yellow]DEMO DATA[/] — no OpenClaw state was found on this machine; this report "
+            "is about a generated demo state. Point clawscope at yours: clawscope report --state DIR"
+        )
+    console.print(f"source: {source}")
+    print_stats(by_trigger, title="clawscope report")
+    print_groups("model", by_model["groups"])
+    if top:
+        table = Table(title="most expensive sessions")
+        for col in ("cost", "kind", "agent", "key / label", "calls", "tool calls", "last activity"):
+            table.add_column(col, justify="right" if col in ("cost", "calls", "tool calls") else "left")
+        for r in top:
+            table.add_row(
+                usd(r["costUSD"]),
+                r["kind"],
+                r["agent"] or "",
+                r["label"] or r["key"] or r["sessionId"],
+                count(r["llmCalls"]),
+                count(r["toolCalls"]),
+                (r["lastAt"] or "")[:19],
+            )
+        console.print(table)

@@ -15,7 +15,7 @@ S = "e43552a8-59d9-4c60-9b45-90f1834cdfc8"
     ("name", "variant", "sid", "zst"),
     [
         (f"{S}.jsonl", Variant.ACTIVE, S, False),
-        (f"{S}-topic-42.jsonl", Variant.TOPIC, f"{S}-topic-42", False),
+        (f"{S}-topic-42.jsonl", Variant.TOPIC, S, False),
         (f"{S}.jsonl.reset.2026-11-21T05-28-18.123Z", Variant.RESET, S, False),
         (f"{S}.jsonl.deleted.1795238898000", Variant.DELETED, S, False),
         (f"{S}.jsonl.deleted.2026-11-21T05-28-18.123Z.zst", Variant.DELETED, S, True),

@@ -132,7 +132,7 @@ def test_tool_call_joined_by_id_with_exec_risk_arguments() -> None:
     assert tc.exec.command == "rm -rf /tmp/x"
     assert json.loads(tc.arguments)["command"] == "rm -rf /tmp/x"
     (tr,) = b.tool_results
-    assert (tr.call_id, tr.status, tr.exit_code, tr.duration_ms, tr.output_chars) == (
+    assert (tr.call_id, tr.status, tr.exit_code, tr.duration_ms, tr.output_bytes) == (
         "c1",
         ToolStatus.OK,
         0,
@@ -234,18 +234,22 @@ def test_namespaced_wrapper_ids_are_unwrapped() -> None:
 
 
 def test_compaction_and_model_changes() -> None:
-    b = decode(
-        line({"type": "model_change", "id": "m1", "timestamp": TS, "provider": "openai", "modelId": "gpt-5"}),
-        line({"type": "thinking_level_change", "id": "t1", "timestamp": TS, "thinkingLevel": "high"}),
-        line(
+    def snapshot(eid: str, model: str) -> bytes:
+        return line(
             {
                 "type": "custom",
                 "customType": "model-snapshot",
-                "id": "s1",
+                "id": eid,
                 "timestamp": TS,
-                "data": {"provider": "openai", "modelApi": "openai-responses", "modelId": "gpt-5"},
+                "data": {"provider": "openai", "modelApi": "openai-responses", "modelId": model},
             }
-        ),
+        )
+
+    b = decode(
+        line({"type": "model_change", "id": "m1", "timestamp": TS, "provider": "openai", "modelId": "gpt-5"}),
+        line({"type": "thinking_level_change", "id": "t1", "timestamp": TS, "thinkingLevel": "high"}),
+        snapshot("s1", "gpt-5"),  # the model in use: an entry, not a change
+        snapshot("s2", "gpt-5-mini"),
         line(
             {
                 "type": "compaction",
@@ -261,8 +265,9 @@ def test_compaction_and_model_changes() -> None:
     assert [(c.kind, c.model, c.thinking_level, c.api) for c in b.changes] == [
         ("model", "gpt-5", None, None),
         ("thinking", None, "high", None),
-        ("snapshot", "gpt-5", None, "openai-responses"),
+        ("snapshot", "gpt-5-mini", None, "openai-responses"),
     ]
+    assert len(b.entries) == 5
     (comp,) = b.compactions
     assert (comp.tokens_before, comp.first_kept_entry_id, comp.from_hook, comp.summary_chars) == (
         13825,
@@ -351,14 +356,16 @@ def test_seen_entries_are_skipped_entirely() -> None:
     ("text", "trigger"),
     [
         (
-            "Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. If nothing needs attention, "
+            "Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. "
+            "If nothing needs attention, "
             "reply HEARTBEAT_OK.",
             Trigger.HEARTBEAT,
         ),
         ("[Sat 2026-11-21 05:28 UTC] Read HEARTBEAT.md if it exists", Trigger.HEARTBEAT),
         ("[cron:23da2779 nightly] cron task: do it", Trigger.CRON),
         (
-            "[Sat 2026-11-21 05:28 UTC] OpenClaw runtime context (internal):\n[Internal task completion event]\n"
+            "[Sat 2026-11-21 05:28 UTC] OpenClaw runtime context (internal):\n"
+            "[Internal task completion event]\n"
             "source: subagent\nsession_key: x",
             Trigger.SUBAGENT,
         ),
@@ -383,9 +390,18 @@ def test_heartbeat_turns_inside_a_main_session_are_attributed() -> None:
 def test_reused_tool_call_ids_are_separate_calls_joined_to_their_own_results() -> None:
     def turn(n: int) -> list[bytes]:
         call = {"type": "toolCall", "id": "call_0", "name": "read", "arguments": {"path": f"/f{n}"}}
-        result = {"type": "message", "id": f"r{n}", "timestamp": TS, "message": {
-            "role": "toolResult", "toolCallId": "call_0", "toolName": "read", "isError": n == 2,
-            "content": [{"type": "text", "text": "x"}]}}
+        result = {
+            "type": "message",
+            "id": f"r{n}",
+            "timestamp": TS,
+            "message": {
+                "role": "toolResult",
+                "toolCallId": "call_0",
+                "toolName": "read",
+                "isError": n == 2,
+                "content": [{"type": "text", "text": "x"}],
+            },
+        }
         return [assistant(f"a{n}", content=[call]), line(result)]
 
     first = TranscriptDecoder("s1", "jsonl", "/x")
@@ -400,4 +416,8 @@ def test_reused_tool_call_ids_are_separate_calls_joined_to_their_own_results() -
     calls = [t.call_id for t in b1.tool_calls + b2.tool_calls]
     results = [(r.call_id, r.status) for r in b1.tool_results + b2.tool_results]
     assert calls == ["call_0", "call_0@a2", "call_0@a3"]
-    assert results == [("call_0", ToolStatus.OK), ("call_0@a2", ToolStatus.ERROR), ("call_0@a3", ToolStatus.OK)]
+    assert results == [
+        ("call_0", ToolStatus.OK),
+        ("call_0@a2", ToolStatus.ERROR),
+        ("call_0@a3", ToolStatus.OK),
+    ]

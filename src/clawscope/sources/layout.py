@@ -25,7 +25,7 @@ class Variant(StrEnum):
     """What a file in a sessions folder is. The order of `READ_ORDER` is the order of reading."""
 
     ACTIVE = "active"  # <sid>.jsonl
-    TOPIC = "topic"  # <sid>-topic-<thread>.jsonl (Telegram forum topic: its own transcript)
+    TOPIC = "topic"  # <sid>-topic-<thread>.jsonl: the transcript of a Telegram forum topic's session <sid>
     RESET = "reset"  # <sid>.jsonl.reset.<ts>: archived by a reset; real spend found nowhere else
     DELETED = "deleted"  # <sid>.jsonl.deleted.<ts>[.zst]: transcript of a deleted session
     CHECKPOINT = "checkpoint"  # <sid>.checkpoint.<uuid>.jsonl: a copy (same entry ids)
@@ -81,7 +81,9 @@ def classify(name: str) -> tuple[Variant, str | None, bool]:
         return Variant.BACKUP, m.group("sid"), m.group("rest").endswith(".zst")
     if name.endswith(".jsonl"):
         stem = name[: -len(".jsonl")]
-        return (Variant.TOPIC if "-topic-" in stem else Variant.ACTIVE), stem, False
+        if "-topic-" in stem:  # sessions.json names the topic's session <sid> and this file as its transcript
+            return Variant.TOPIC, stem.split("-topic-", 1)[0], False
+        return Variant.ACTIVE, stem, False
     return Variant.OTHER, None, False
 
 

@@ -3,29 +3,23 @@
 Both storage eras feed it (a JSONL line and a `transcript_events` row are the same logical record),
 and so will remote webhooks. It is stateful only in what a transcript needs across records: the
 trigger of the current turn (a heartbeat poll, a cron message or a sub-agent announce inside a main
-session) and whether the header was seen. That state is small, serialisable, and saved with the
-source's cursor so that an incremental read continues exactly where the last one stopped.
+session), the last model seen, and recent tool-call ids. That state is small, serialisable, and
+saved with the source's cursor so that an incremental read continues exactly where the last stopped.
 
-Rules that decide money (format doc §2.4, §9):
-* an assistant message is a model call unless it is a gateway-injected notice, a delivery mirror or
-  an `injected` command reply;
-* usage and cost are per call, as OpenClaw recorded them; absurd values are dropped and reported;
-* a tool call is a `toolCall` block; the Tool Search wrapper `tool_call{id,args}` counts once, under
-  the inner tool's name; a result is an error if `isError` OR `details.status` says so.
+This is ingest's hot loop (every line of a history passes here once), so the common path is kept
+flat; the counting rules themselves live in `rules.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-from typing import Any
+from datetime import datetime
 
 import msgspec
 
 from clawscope.model import (
     Change,
     Compaction,
-    Cost,
     Entry,
     ExecInfo,
     LlmCall,
@@ -38,17 +32,17 @@ from clawscope.model import (
     ToolStatus,
     TranscriptBatch,
     Trigger,
-    Usage,
 )
+from clawscope.sources import rules
 from clawscope.sources.wire import (
     RecordError,
     WBlock,
     WDetails,
     WMessage,
     WRecord,
-    WUsage,
     decode_json,
     decode_record,
+    strict_decode,
     to_ms,
 )
 
@@ -68,18 +62,13 @@ KNOWN_ENTRY_TYPES = frozenset(
         "leaf",
     }
 )
-NON_MODEL_MODELS = frozenset({"gateway-injected", "delivery-mirror"})
-ERROR_STATUSES = frozenset(
-    {"error", "failed", "failure", "timeout", "timed_out", "killed", "denied", "blocked", "aborted"}
-)
 NESTED_TOOL = "openclaw.nested-tool.v1"
 WRAPPERS = frozenset({"tool_call"})
 EXEC_TOOLS = frozenset({"exec", "bash"})
-MAX_TOKENS = 100_000_000  # per call; the largest context windows are ~10M tokens
-MAX_COST_USD = 10_000.0  # per call
 EXCERPT = 2000
-CALL_KEYS_KEPT = 256
 ERROR_TEXT = 1000
+CALL_KEYS_KEPT = 256
+USER_TEXT = 4000
 
 
 class DecoderState(msgspec.Struct, omit_defaults=True):
@@ -89,6 +78,8 @@ class DecoderState(msgspec.Struct, omit_defaults=True):
     header_seen: bool = False
     first_user_seen: bool = False
     inferred_kind: SessionKind | None = None  # what the first user message says the session is
+    model: str | None = None  # "provider/model" last recorded: a snapshot repeating it is not a change
+    thinking: str | None = None
     # Recent tool-call ids and the key each got: an id seen again (servers that number calls
     # `call_0`, `call_1` every turn) is a new call, keyed `<id>@<entry id>`, and its result must
     # join to it, also when the result is read in a later ingest run.
@@ -119,10 +110,23 @@ class TranscriptDecoder:
         batch, self.batch = self.batch, TranscriptBatch(self.session_id)
         return batch
 
+    def problem(
+        self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b""
+    ) -> None:
+        excerpt = raw[:EXCERPT].decode("utf-8", "replace")
+        self.batch.problems.append(Problem(self.source, self.path, where, code, reason, severity, excerpt))
+
     # -- records --------------------------------------------------------------------------------
 
     def feed(self, raw: bytes, pos: int, where: str) -> str | None:
         """Decode one record; return its entry id, or None when it could not be used at all."""
+        rec = strict_decode(raw)
+        if rec is None or (not raw.isascii() and not _valid_utf8(raw)):
+            # (texts are kept raw, so msgspec has not checked their UTF-8)
+            return self._feed_slow(raw, pos, where)
+        return self.record(rec, raw, pos, where)
+
+    def _feed_slow(self, raw: bytes, pos: int, where: str) -> str | None:
         try:
             rec, dropped = decode_record(raw)
         except RecordError as exc:
@@ -134,14 +138,9 @@ class TranscriptDecoder:
             tail = _glued_record(raw) if exc.code == "invalid_json" else None
             if tail is not None:
                 # A cut-off record with a complete one appended after it (a writer crashed mid-line).
-                start = len(raw) - len(tail)
-                self.problem(
-                    where,
-                    ProblemCode.TRUNCATED_LINE,
-                    "cut-off record before a complete one; the cut-off part is lost",
-                    Severity.ERROR,
-                    raw[:start],
-                )
+                cut = raw[: len(raw) - len(tail)]
+                reason = "cut-off record before a complete one; the cut-off part is lost"
+                self.problem(where, ProblemCode.TRUNCATED_LINE, reason, Severity.ERROR, cut)
                 return self.feed(tail, pos, where)
             self.problem(where, ProblemCode(exc.code), exc.reason, Severity.ERROR, raw)
             return None
@@ -157,87 +156,140 @@ class TranscriptDecoder:
         return self.record(rec, raw, pos, where)
 
     def record(self, rec: WRecord, raw: bytes, pos: int, where: str) -> str:
-        etype = rec.type
-        if not etype:
+        etype = rec.type or "unknown"
+        if rec.type is None:
             self.problem(where, ProblemCode.MISSING_FIELD, "record has no type", Severity.WARNING, raw)
-            etype = "unknown"
         entry_id = rec.id or ("~" + hashlib.blake2b(raw, digest_size=10).hexdigest())
         msg = rec.message
         role = msg.role if msg is not None else None
         if entry_id in self.seen:  # a copy (checkpoint, backup, archive, doctor import): counted once
             if role == "user" and msg is not None:
-                self.state.turn_trigger = classify_turn(_text_of(msg.content, 4000))
+                self.state.turn_trigger = rules.classify_turn(rules.text_of(msg.content, USER_TEXT))
             return entry_id
         self.seen.add(entry_id)
-        ts = to_ms(rec.timestamp)
-        if etype == "session":
+        stamp = rec.timestamp
+        ts = int(stamp.timestamp() * 1000) if type(stamp) is datetime else to_ms(stamp)
+        trigger = None
+        if msg is not None:
+            if ts is None and msg.timestamp is not None:
+                ts = to_ms(msg.timestamp)
+            if role == "assistant":
+                trigger = self._assistant(msg, entry_id, ts, where, raw)
+            elif role == "toolResult":
+                self._tool_result(msg, entry_id, ts)
+            elif role == "user":
+                self._user(msg)
+            elif role == "custom" and msg.customType == NESTED_TOOL and msg.details is not None:
+                self._nested_tool(msg.details, entry_id, ts)
+        elif etype == "message":
+            self.problem(
+                where, ProblemCode.MISSING_FIELD, "message entry without message", Severity.WARNING, raw
+            )
+        elif etype == "session":
             self.header = rec
             self.state.header_seen = True
-        elif etype == "message":
-            if msg is None:
-                self.problem(
-                    where, ProblemCode.MISSING_FIELD, "message entry without message", Severity.WARNING, raw
-                )
-            else:
-                self._message(msg, entry_id, ts, where, raw)
         elif etype == "compaction":
-            self._compaction(rec, entry_id, ts)
-        elif etype in ("model_change", "thinking_level_change"):
-            self._change(rec, entry_id, ts)
-        elif etype == "custom" and rec.customType == "model-snapshot":
-            self._snapshot(rec, entry_id, ts)
-        elif etype not in KNOWN_ENTRY_TYPES:
-            self.problem(
-                where,
-                ProblemCode.UNKNOWN_ENTRY_TYPE,
-                f"unknown entry type {etype!r}; kept as is",
-                Severity.INFO,
-                raw,
+            self.batch.compactions.append(
+                Compaction(
+                    self.session_id,
+                    entry_id,
+                    ts,
+                    rules.to_int(rec.tokensBefore),
+                    rec.firstKeptEntryId,
+                    rec.fromHook,
+                    len(rec.summary) - 2 if rec.summary else 0,
+                )
             )
-        if ts is None and msg is not None and msg.timestamp is not None:
-            ts = to_ms(msg.timestamp)
-        self.batch.entries.append(Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw))
+        elif etype == "model_change":
+            self._model(entry_id, ts, "model", rec.provider, rec.modelId, None)
+        elif etype == "thinking_level_change":
+            if rec.thinkingLevel != self.state.thinking:
+                self.state.thinking = rec.thinkingLevel
+                self.batch.changes.append(
+                    Change(self.session_id, entry_id, ts, "thinking", thinking_level=rec.thinkingLevel)
+                )
+        elif etype == "custom" and rec.customType == "model-snapshot":
+            data = decode_json(rec.data) if rec.data else None
+            if isinstance(data, dict):
+                get = data.get
+                self._model(
+                    entry_id,
+                    ts,
+                    "snapshot",
+                    rules.as_str(get("provider")),
+                    rules.as_str(get("modelId")),
+                    rules.as_str(get("modelApi")),
+                )
+        elif etype not in KNOWN_ENTRY_TYPES:
+            reason = f"unknown entry type {etype!r}; kept as is"
+            self.problem(where, ProblemCode.UNKNOWN_ENTRY_TYPE, reason, Severity.INFO, raw)
+        if msg is not None and trigger is None:
+            trigger = self.state.turn_trigger
+        self.batch.entries.append(
+            Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw, trigger)
+        )
         return entry_id
 
-    def problem(
-        self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b""
+    def _model(
+        self,
+        entry_id: str,
+        ts: int | None,
+        kind: str,
+        provider: str | None,
+        model: str | None,
+        api: str | None,
     ) -> None:
-        excerpt = raw[:EXCERPT].decode("utf-8", "replace")
-        self.batch.problems.append(Problem(self.source, self.path, where, code, reason, severity, excerpt))
+        """Record a model change; a snapshot repeating the current model is an entry only."""
+        sig = f"{provider}/{model}"
+        if kind == "snapshot" and sig == self.state.model:
+            return
+        self.state.model = sig
+        self.batch.changes.append(
+            Change(self.session_id, entry_id, ts, kind, provider=provider, model=model, api=api)
+        )
 
     # -- messages -------------------------------------------------------------------------------
 
-    def _message(self, msg: WMessage, entry_id: str, ts: int | None, where: str, raw: bytes) -> None:
-        role = msg.role
-        if role == "assistant":
-            self._assistant(msg, entry_id, ts, where, raw)
-        elif role == "toolResult":
-            self._tool_result(msg, entry_id, ts)
-        elif role == "user":
-            text = _text_of(msg.content, 4000)
-            self.state.turn_trigger = classify_turn(text)
-            if not self.state.first_user_seen:
-                self.state.first_user_seen = True
-                self.state.inferred_kind = infer_kind(text, self.state.turn_trigger)
-        elif role == "custom" and msg.customType == NESTED_TOOL and msg.details is not None:
-            self._nested_tool(msg.details, entry_id, ts)
+    def _user(self, msg: WMessage) -> None:
+        body = rules.text_of(msg.content, USER_TEXT)
+        state = self.state
+        state.turn_trigger = rules.classify_turn(body)
+        if not state.first_user_seen:
+            state.first_user_seen = True
+            state.inferred_kind = rules.infer_kind(body, state.turn_trigger)
 
-    def _assistant(self, msg: WMessage, entry_id: str, ts: int | None, where: str, raw: bytes) -> None:
-        if not is_model_call(msg):
-            return
-        usage, cost = self._usage(msg.usage, where, raw)
-        if msg.usage is None:
+    def _assistant(
+        self, msg: WMessage, entry_id: str, ts: int | None, where: str, raw: bytes
+    ) -> Trigger | None:
+        """Record a model call; return the turn's trigger when OpenClaw marked it in the run id."""
+        oc = msg.openclaw
+        run_id = oc.runId if oc is not None else None
+        run_trigger = rules.run_trigger(run_id)
+        if not rules.is_model_call(msg):
+            return run_trigger
+        u = msg.usage
+        if u is None:
+            usage, cost = None, None
             self.problem(
                 where, ProblemCode.MISSING_USAGE, "assistant message without usage", Severity.WARNING, raw
             )
-        started = to_ms(msg.timestamp)
-        run_id = msg.openclaw.runId if msg.openclaw is not None else None
+        else:
+            bad: list[str] = []
+            usage, cost = rules.usage_of(u, bad)
+            for name in bad:
+                self.problem(
+                    where,
+                    ProblemCode.ABSURD_NUMBER,
+                    f"absurd usage value {name}; ignored",
+                    Severity.WARNING,
+                    raw,
+                )
         self.batch.llm_calls.append(
             LlmCall(
                 self.session_id,
                 entry_id,
                 ts,
-                started,
+                to_ms(msg.timestamp),
                 msg.provider,
                 msg.model,
                 msg.api,
@@ -247,47 +299,15 @@ class TranscriptDecoder:
                 cost,
                 msg.responseId,
                 run_id,
-                self.state.turn_trigger,
+                run_trigger or self.state.turn_trigger,
             )
         )
-        if isinstance(msg.content, list):
-            for index, block in enumerate(msg.content):
-                if block.type in ("toolCall", "tool_use"):
+        content = msg.content
+        if content and type(content) is list:
+            for index, block in enumerate(content):
+                if block.type in {"toolCall", "tool_use"}:
                     self._tool_call(block, index, entry_id, ts)
-
-    def _usage(self, u: WUsage | None, where: str, raw: bytes) -> tuple[Usage | None, Cost | None]:
-        if u is None:
-            return None, None
-        bad: list[str] = []
-        usage = Usage(
-            _tokens(u.input, "input", bad),
-            _tokens(u.output, "output", bad),
-            _tokens(u.cacheRead, "cacheRead", bad),
-            _tokens(u.cacheWrite, "cacheWrite", bad),
-            _tokens(u.totalTokens, "totalTokens", bad),
-        )
-        cost = None
-        c = u.cost
-        if c is not None:
-            parts = [
-                _usd(v, name, bad)
-                for v, name in (
-                    (c.input, "input"),
-                    (c.output, "output"),
-                    (c.cacheRead, "cacheRead"),
-                    (c.cacheWrite, "cacheWrite"),
-                )
-            ]
-            total = _usd(c.total, "total", bad)
-            if total is None and c.total is None and any(p is not None for p in parts):
-                total = sum(p or 0.0 for p in parts)  # components reported without a total
-            if total is not None:
-                cost = Cost(parts[0] or 0.0, parts[1] or 0.0, parts[2] or 0.0, parts[3] or 0.0, total)
-        for name in bad:
-            self.problem(
-                where, ProblemCode.ABSURD_NUMBER, f"absurd usage value {name}; ignored", Severity.WARNING, raw
-            )
-        return usage, cost
+        return run_trigger
 
     def _call_key(self, call_id: str, entry_id: str) -> str:
         keys = self.state.call_keys
@@ -303,7 +323,7 @@ class TranscriptDecoder:
         name = block.name or "unknown"
         raw_args = bytes(block.arguments) if block.arguments else None
         wrapper = None
-        args: Any = None
+        args = None
         if name in WRAPPERS:
             args = decode_json(raw_args)
             inner = args.get("id") if isinstance(args, dict) else None
@@ -315,7 +335,15 @@ class TranscriptDecoder:
         if name in EXEC_TOOLS:
             if args is None:
                 args = decode_json(raw_args)
-            exec_info = _exec_info(args)
+            if isinstance(args, dict):
+                elevated = args.get("elevated")
+                exec_info = ExecInfo(
+                    command=rules.as_str(args.get("command")),
+                    elevated=elevated if isinstance(elevated, bool) else None,
+                    host=rules.as_str(args.get("host")),
+                    security=rules.as_str(args.get("security")),
+                    ask=rules.as_str(args.get("ask")),
+                )
         self.batch.tool_calls.append(
             ToolCall(self.session_id, call_id, entry_id, ts, name, raw_args, wrapper, exec_info)
         )
@@ -324,11 +352,8 @@ class TranscriptDecoder:
         if not msg.toolCallId:
             return
         call_id = self.state.call_keys.get(msg.toolCallId, msg.toolCallId)
-        d = msg.details or WDetails()
-        texts = _texts(msg.content)
-        real_name = _wrapped_tool_name(texts) if msg.toolName in WRAPPERS else None
-        error = msg.isError is True or (d.status or "").lower() in ERROR_STATUSES
-        error_text = _error_text(d, texts) if error else None
+        d = msg.details or _NO_DETAILS
+        error = msg.isError is True or rules.is_error_status(d.status)
         self.batch.tool_results.append(
             ToolResult(
                 self.session_id,
@@ -338,12 +363,12 @@ class TranscriptDecoder:
                 msg.toolName,
                 ToolStatus.ERROR if error else ToolStatus.OK,
                 msg.isError,
-                d.status,
+                None if d.status is None else str(d.status),
                 d.exitCode,
-                _int(d.durationMs),
-                error_text,
-                sum(len(t) for t in texts),
-                real_name,
+                rules.to_int(d.durationMs),
+                _error_text(d, msg.content) if error else None,
+                rules.text_bytes(msg.content),
+                rules.wrapped_tool_name(msg.content) if msg.toolName in WRAPPERS else None,
             )
         )
 
@@ -357,7 +382,7 @@ class TranscriptDecoder:
         error = (
             d.isError is True
             or (isinstance(result, dict) and result.get("isError") is True)
-            or (isinstance(rstatus, str) and rstatus.lower() in ERROR_STATUSES)
+            or rules.is_error_status(rstatus)
         )
         self.batch.tool_results.append(
             ToolResult(
@@ -368,7 +393,7 @@ class TranscriptDecoder:
                 d.toolName,
                 ToolStatus.ERROR if error else ToolStatus.OK,
                 d.isError,
-                rstatus if isinstance(rstatus, str) else None,
+                rules.as_str(rstatus),
                 None,
                 None,
                 None,
@@ -378,46 +403,25 @@ class TranscriptDecoder:
             )
         )
 
-    # -- other entries --------------------------------------------------------------------------
 
-    def _compaction(self, rec: WRecord, entry_id: str, ts: int | None) -> None:
-        self.batch.compactions.append(
-            Compaction(
-                self.session_id,
-                entry_id,
-                ts,
-                _int(rec.tokensBefore),
-                rec.firstKeptEntryId,
-                rec.fromHook,
-                len(rec.summary or ""),
-            )
-        )
-
-    def _change(self, rec: WRecord, entry_id: str, ts: int | None) -> None:
-        if rec.type == "model_change":
-            change = Change(self.session_id, entry_id, ts, "model", provider=rec.provider, model=rec.modelId)
-        else:
-            change = Change(self.session_id, entry_id, ts, "thinking", thinking_level=rec.thinkingLevel)
-        self.batch.changes.append(change)
-
-    def _snapshot(self, rec: WRecord, entry_id: str, ts: int | None) -> None:
-        data = decode_json(rec.data) if rec.data else None
-        if not isinstance(data, dict):
-            return
-        self.batch.changes.append(
-            Change(
-                self.session_id,
-                entry_id,
-                ts,
-                "snapshot",
-                provider=_str(data.get("provider")),
-                model=_str(data.get("modelId")),
-                api=_str(data.get("modelApi")),
-            )
-        )
+_NO_DETAILS = WDetails()
 
 
-# -- pure helpers -------------------------------------------------------------------------------
+def _valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _error_text(d: WDetails, content: list[WBlock] | str | None) -> str | None:
+    err = decode_json(d.error) if d.error else None
+    if isinstance(err, str) and err:
+        return err[:ERROR_TEXT]
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return str(err["message"])[:ERROR_TEXT]
+    return rules.text_of(content, ERROR_TEXT) or None
 
 
 def _glued_record(raw: bytes) -> bytes | None:
@@ -428,130 +432,13 @@ def _glued_record(raw: bytes) -> bytes | None:
     """
     start = raw.rfind(b'{"type":')
     while start > 0:
-        try:
-            rec, _ = decode_record(raw[start:])
-        except RecordError:
-            rec = None
+        rec = strict_decode(raw[start:])
         if rec is not None and rec.id and rec.type in KNOWN_ENTRY_TYPES:
             return raw[start:]
         start = raw.rfind(b'{"type":', 0, start)
     return None
 
 
-def is_model_call(msg: WMessage) -> bool:
-    """False for assistant rows OpenClaw wrote itself: injected notices, delivery mirrors, replies
-    to slash commands (`stopReason:"injected"`), and rows with neither provider nor usage."""
-    if msg.stopReason == "injected" or msg.model in NON_MODEL_MODELS:
-        return False
-    return not (msg.provider is None and msg.model is None and msg.usage is None)
-
-
-_ENVELOPE_MAX = 80
-
-
-def classify_turn(text: str) -> Trigger | None:
-    """The trigger of a turn, from the user message that starts it (None: the session's own)."""
-    body = text.lstrip()
-    if body.startswith("[") and "]" in body[:_ENVELOPE_MAX] and not body.startswith("[cron:"):
-        # Strip the local-time envelope "[Sat 2026-11-21 05:28 UTC] ".
-        body = body[body.index("]") + 1 :].lstrip()
-    if body.startswith("[cron:"):
-        return Trigger.CRON
-    if "HEARTBEAT.md" in body[:200] or body.startswith("HEARTBEAT") or "reply HEARTBEAT_OK" in body:
-        return Trigger.HEARTBEAT
-    if "[Internal task completion event]" in body and "source: subagent" in body:
-        return Trigger.SUBAGENT
-    return None
-
-
-def infer_kind(first_user_text: str, trigger: Trigger | None) -> SessionKind | None:
-    """What a session is, from its first user message, for transcripts whose key is unknown."""
-    if "[Subagent Context]" in first_user_text[:300]:
-        return SessionKind.SUBAGENT
-    return {Trigger.CRON: SessionKind.CRON_RUN, Trigger.HEARTBEAT: SessionKind.HEARTBEAT}.get(
-        trigger or Trigger.OTHER
-    )
-
-
-def _text_of(content: list[WBlock] | str | None, limit: int) -> str:
-    if isinstance(content, str):
-        return content[:limit]
-    if not content:
-        return ""
-    return "\n".join(b.text for b in content if b.text)[:limit]
-
-
-def _texts(content: list[WBlock] | str | None) -> list[str]:
-    if isinstance(content, str):
-        return [content]
-    return [b.text for b in content or () if b.text]
-
-
-def _wrapped_tool_name(texts: list[str]) -> str | None:
-    """The Tool Search wrapper's result text is JSON `{"tool":{"name":…},"result":…}`."""
-    for text in texts:
-        if text.startswith("{") and '"tool"' in text[:200]:
-            obj = decode_json(text.encode())
-            tool = obj.get("tool") if isinstance(obj, dict) else None
-            name = tool.get("name") if isinstance(tool, dict) else None
-            if isinstance(name, str) and name:
-                return name
-    return None
-
-
-def _error_text(d: WDetails, texts: list[str]) -> str | None:
-    err = decode_json(d.error) if d.error else None
-    if isinstance(err, str) and err:
-        return err[:ERROR_TEXT]
-    if isinstance(err, dict):
-        message = err.get("message")
-        if isinstance(message, str):
-            return message[:ERROR_TEXT]
-    joined = "\n".join(texts)
-    return joined[:ERROR_TEXT] or None
-
-
-def _exec_info(args: Any) -> ExecInfo | None:
-    if not isinstance(args, dict):
-        return None
-    elevated = args.get("elevated")
-    return ExecInfo(
-        command=_str(args.get("command")),
-        elevated=elevated if isinstance(elevated, bool) else None,
-        host=_str(args.get("host")),
-        security=_str(args.get("security")),
-        ask=_str(args.get("ask")),
-    )
-
-
-def _tokens(value: float | None, name: str, bad: list[str]) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, float) and (
-        math.isnan(value) or value != int(value) if math.isfinite(value) else True
-    ):
-        bad.append(name)
-        return 0
-    if value < 0 or value > MAX_TOKENS:
-        bad.append(name)
-        return 0
-    return int(value)
-
-
-def _usd(value: float | None, name: str, bad: list[str]) -> float | None:
-    if value is None:
-        return None
-    if not math.isfinite(value) or value < 0 or value > MAX_COST_USD:
-        bad.append("cost." + name)
-        return None
-    return float(value)
-
-
-def _int(value: float | None) -> int | None:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return int(value)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+# Re-exported for tests and callers that classify text directly.
+classify_turn = rules.classify_turn
+infer_kind = rules.infer_kind

@@ -45,12 +45,12 @@ class WBlock(msgspec.Struct):
     id: str | None = None
     name: str | None = None
     arguments: msgspec.Raw = msgspec.Raw()
-    text: str | None = None
+    text: msgspec.Raw = msgspec.Raw()  # kept raw: long texts are only decoded when needed
 
 
 class WDetails(msgspec.Struct):
-    # toolResult details (exec, read, …)
-    status: str | None = None
+    # toolResult details (exec, read, …); web_fetch puts the HTTP status (a number) here
+    status: str | int | None = None
     exitCode: int | None = None  # noqa: N815
     durationMs: Num | None = None  # noqa: N815
     error: msgspec.Raw = msgspec.Raw()
@@ -107,7 +107,7 @@ class WRecord(msgspec.Struct):
     customType: str | None = None  # noqa: N815
     data: msgspec.Raw = msgspec.Raw()
     # compaction
-    summary: str | None = None
+    summary: msgspec.Raw = msgspec.Raw()
     firstKeptEntryId: str | None = None  # noqa: N815
     tokensBefore: Num | None = None  # noqa: N815
     fromHook: bool | None = None  # noqa: N815
@@ -130,12 +130,21 @@ class RecordError(Exception):
         self.reason = reason
 
 
+def strict_decode(raw: bytes) -> WRecord | None:
+    """The fast path: the record if it decodes as declared, else None (see `decode_record`)."""
+    try:
+        return _STRICT.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
 def decode_record(raw: bytes) -> tuple[WRecord, list[str]]:
     """Decode one record; return it with the wrong-typed field paths that were dropped.
 
     Raises `RecordError` with code `invalid_json` or `not_an_object` when nothing is usable.
     """
     try:
+        raw.decode("utf-8")  # texts are decoded raw (msgspec.Raw), so check UTF-8 here
         return _STRICT.decode(raw), []
     except msgspec.ValidationError:
         pass

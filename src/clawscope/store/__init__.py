@@ -14,7 +14,8 @@ from sqlalchemy import Engine, bindparam, select, text
 from clawscope.store import schema
 from clawscope.store.engine import create_store_engine
 from clawscope.store.migrate import migrate
-from clawscope.store.writer import Writer, refresh_rollups
+from clawscope.store.rollups import refresh_rollups
+from clawscope.store.writer import Writer
 
 __all__ = ["Store", "Writer"]
 

@@ -193,9 +193,12 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     for row in conn.execute(text(sql), p):
         d = out.setdefault(str(row.k), _empty())
         d["toolCalls"], d["toolErrors"] = int(row.n), int(row.e or 0)
-    if by not in ("model", "provider", "trigger"):
+    if by in ("model", "provider"):
+        for d in out.values():  # the messages of a model are its assistant messages
+            d["messages"] = d["llmCalls"]
+    else:
         p = {}
-        ekey = _llm_key(conn, by).replace("l.ts_ms", "e.ts_ms")
+        ekey = _llm_key(conn, by).replace("l.ts_ms", "e.ts_ms").replace("l.turn_trigger", "e.turn_trigger")
         sql = (
             f"SELECT {ekey} AS k, count(DISTINCT e.sid) AS sessions, "
             "sum(CASE WHEN e.type = 'message' THEN 1 ELSE 0 END) AS messages "
@@ -266,8 +269,13 @@ SESSION_COLUMNS = """
 """
 
 
-def session_rows(conn: Connection, f: Filters, limit: int | None = None) -> list[dict[str, Any]]:
-    """Transcript sessions (those with entries) active in the period, most recent activity first."""
+SESSION_ORDER = {"recent": "s.last_ms DESC, s.sid DESC", "cost": "s.cost_usd DESC, s.sid DESC"}
+
+
+def session_rows(
+    conn: Connection, f: Filters, limit: int | None = None, order: str = "recent"
+) -> list[dict[str, Any]]:
+    """Transcript sessions (those with entries) active in the period, most recent (or costly) first."""
     p: dict[str, Any] = {}
     where = _where(
         Filters(agent=f.agent, kind=f.kind, channel=f.channel, instance=f.instance), "s.last_ms", p
@@ -280,7 +288,7 @@ def session_rows(conn: Connection, f: Filters, limit: int | None = None) -> list
         p["until"] = f.until_ms
     sql = (
         f"SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN sessions p ON p.sid = s.parent_sid "
-        f"WHERE s.n_entries > 0 AND {where} ORDER BY s.last_ms DESC, s.sid DESC"
+        f"WHERE s.n_entries > 0 AND {where} ORDER BY {SESSION_ORDER[order]}"
     )
     if limit is not None:
         sql += " LIMIT :limit"

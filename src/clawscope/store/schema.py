@@ -129,7 +129,9 @@ entries = Table(
     Column("block_id", Id, nullable=False),
     Column("block_off", Integer, nullable=False),
     Column("block_len", Integer, nullable=False),
-    Index(None, "sid", "pos"),
+    Column("turn_trigger", Text),  # messages of a heartbeat/cron/announce turn inside another session
+    # No (sid, pos) index: a session's entries are read by the primary-key prefix and sorted; one
+    # B-tree less to update per entry made bulk ingest measurably faster.
     sqlite_with_rowid=False,
 )
 
@@ -162,9 +164,7 @@ llm_calls = Table(
     Column("response_id", Text),
     Column("run_id", Text),
     Column("turn_trigger", Text),
-    Index(None, "ts_ms"),
-    Index(None, "provider", "model"),
-    sqlite_with_rowid=False,
+    # A rowid table: rows are wide (≈200 bytes), which WITHOUT ROWID B-trees store badly.
 )
 
 _TOOL_NAME = "COALESCE(nested_name, result_real_name, call_name, result_tool_name, 'unknown')"
@@ -183,7 +183,8 @@ tool_calls = Table(
     Column("ts_ms", Ms),
     Column("call_name", Text),
     Column("wrapper", Text),
-    Column("arguments", Text),
+    Column("arguments", Text),  # a preview (≤ 4 KiB): the whole arguments are in the raw entry
+    Column("args_bytes", Integer),
     Column("exec_command", Text),
     Column("exec_elevated", Boolean),
     Column("exec_host", Text),
@@ -200,16 +201,13 @@ tool_calls = Table(
     Column("exit_code", Integer),
     Column("duration_ms", BigInteger),
     Column("error_text", Text),
-    Column("output_chars", BigInteger),
+    Column("output_bytes", BigInteger),
     # from an openclaw.nested-tool.v1 record (the real tool behind a tool_call wrapper)
     Column("nested_entry_id", Text),
     Column("nested_name", Text),
     Column("nested_error", Boolean),
     Column("name", Text, Computed(_TOOL_NAME, persisted=True)),
     Column("status", Text, Computed(_TOOL_STATUS, persisted=True)),
-    Index(None, "name"),
-    Index(None, "ts_ms"),
-    sqlite_with_rowid=False,
 )
 
 compactions = Table(

@@ -1,0 +1,76 @@
+"""Migrations on both backends: a new database is created at the newest revision; re-running is a no-op."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import inspect, text
+
+from clawscope.errors import StoreError
+from clawscope.store import Store
+from clawscope.store.engine import create_store_engine, normalize_url
+from clawscope.store.migrate import current_revision, head_revision, migrate
+from clawscope.store.schema import metadata
+
+
+def test_new_database_is_created_and_stamped(db_url: str) -> None:
+    engine = create_store_engine(db_url)
+    assert current_revision(engine) is None
+    assert migrate(engine) == head_revision()
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert set(metadata.tables) <= tables
+    assert migrate(engine) == head_revision()  # idempotent
+    engine.dispose()
+
+
+def test_concurrent_starts_migrate_once(db_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            Store(db_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = create_store_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    engine.dispose()
+
+
+def test_a_foreign_database_is_not_touched(sqlite_url: str) -> None:
+    engine = create_store_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE sessions (x INTEGER)"))
+    with pytest.raises(StoreError, match="no schema version"):
+        migrate(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_urls_users_type(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
+
+
+def test_a_bare_path_is_a_sqlite_file(tmp_path) -> None:
+    assert normalize_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
+
+
+def test_unreachable_postgres_is_a_clean_store_error() -> None:
+    with pytest.raises(StoreError, match="cannot open or migrate"):
+        Store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
