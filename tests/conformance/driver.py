@@ -262,26 +262,7 @@ class Driver:
         self.wait_llm_quiet(4)
 
     def cron_run(self) -> None:
-        add = self._run(
-            "cron-add",
-            self.openclaw(
-                "cron",
-                "add",
-                "--agent",
-                MAIN_AGENT,
-                "--name",
-                sc.CRON_JOB_NAME,
-                "--every",
-                "1h",
-                "--session",
-                "isolated",
-                "--message",
-                sc.cron_message(self.rel),
-                "--no-deliver",
-                "--json",
-            ),
-            120,
-        )
+        add = self._run("cron-add", self.openclaw(*sc.cron_add_args(self.rel)), 120)
         job_id = (add["json"] or {}).get("id") if isinstance(add["json"], dict) else None
         self.result["cronJobId"] = job_id
         if not job_id:

@@ -113,6 +113,13 @@ def cron_message(rel: Release) -> str:
     return f"{marker(CRON)} Scheduled check: " + tool_directive(rel, "exec", {"command": "echo cron-ok"})
 
 
+def cron_add_args(rel: Release) -> list[str]:
+    """`openclaw cron add …`: an hourly isolated job, run once by hand (`cron run`) right after."""
+    args = "cron add --agent {agent} --name {name} --every 1h --session isolated --no-deliver --json"
+    argv = args.format(agent=MAIN_AGENT, name=CRON_JOB_NAME).split()
+    return [*argv, "--message", cron_message(rel)]
+
+
 def http_api_message() -> str:
     return f"{marker(HTTP_API)} Hello through the OpenAI-compatible HTTP API."
 

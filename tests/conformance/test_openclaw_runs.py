@@ -15,10 +15,11 @@ import pytest
 import zstandard
 
 from tests.conformance import scenarios as sc
-from tests.conformance.releases import Era
+from tests.conformance.releases import RELEASES, Era
 from tests.conformance.runs import ReleaseRun
 
 pytestmark = pytest.mark.conformance
+SQLITE_ERA = [r.version for r in RELEASES if r.era is Era.SQLITE]
 
 SCENARIO_STEPS = [
     sc.PLAIN,
@@ -90,9 +91,8 @@ def test_http_api_answered(oc_run: ReleaseRun) -> None:
     assert "Hello from the fake model" in body["choices"][0]["message"]["content"]
 
 
+@pytest.mark.parametrize("oc_run", SQLITE_ERA, indirect=True)
 def test_sqlite_era_stores_the_large_output_compressed(oc_run: ReleaseRun) -> None:
-    if oc_run.rel.era is not Era.SQLITE:
-        pytest.skip("JSONL-era releases store transcripts as text")
     db = oc_run.paths.state / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute(
