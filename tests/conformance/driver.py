@@ -3,9 +3,9 @@
 Started by the tests as `unshare --net -- python -m tests.conformance.driver --release V --run-dir D
 --clawscope BIN`. It starts the fake LLM and `openclaw gateway run`, drives the scenarios of
 `scenarios.py`, runs `clawscope ingest` on the live state dir (after the first turns, while a turn is
-being written, after the last turn), stops everything, and leaves
-`result.json` in the run folder. A failing step is recorded, never fatal, so the tests can report each
-scenario on its own; `result.json` is rewritten after every step so a killed run still explains itself.
+being written, after the last turn), stops everything, and leaves `result.json` in the run folder. A
+failing step is recorded, never fatal, so the tests can report each scenario on its own; `result.json`
+is rewritten after every step so a killed run still explains itself.
 """
 
 from __future__ import annotations
@@ -169,26 +169,30 @@ class Driver:
 
     # -- scenarios ---------------------------------------------------------------------------------
     def agent_turn(self, turn: sc.AgentTurn) -> dict[str, Any]:
+        return self._record_turn(turn, *self._execute(turn))
+
+    def _execute(self, turn: sc.AgentTurn) -> tuple[subprocess.CompletedProcess[str], float]:
+        """Send one turn (CLI or HTTP, see `AgentTurn.via`); the caller records it."""
         if turn.via == sc.HTTP:
-            return self._record_http(turn.scenario, *self._http_turn(turn), expectOk=turn.expect_ok)
-        args = [
-            "agent",
-            "--agent",
-            turn.agent,
-            "--message",
-            turn.message,
-            "--json",
-            "--timeout",
-            str(AGENT_TIMEOUT_S),
-        ]
-        if turn.model:
-            args += ["--model", turn.model]
-        return self._run(
-            turn.scenario,
-            self.openclaw(*args),
-            AGENT_TIMEOUT_S + 30,
-            scenario=turn.scenario,
-            expectOk=turn.expect_ok,
+            return self._http_turn(turn)
+        args = ["agent", "--agent", turn.agent, "--message", turn.message, "--json"]
+        args += ["--timeout", str(AGENT_TIMEOUT_S), *(["--model", turn.model] if turn.model else [])]
+        argv, t0 = self.openclaw(*args), time.monotonic()
+        try:
+            proc = subprocess.run(
+                argv, env=self.env, capture_output=True, text=True, timeout=AGENT_TIMEOUT_S + 30, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            proc = subprocess.CompletedProcess(
+                argv, -9, _text(exc.stdout), _text(exc.stderr) + "\n[timed out]"
+            )
+        return proc, t0
+
+    def _record_turn(
+        self, turn: sc.AgentTurn, proc: subprocess.CompletedProcess[str], t0: float
+    ) -> dict[str, Any]:
+        return self._record(
+            turn.scenario, list(proc.args), proc, t0, scenario=turn.scenario, expectOk=turn.expect_ok
         )
 
     def _http_turn(
@@ -220,11 +224,6 @@ class Driver:
         except (OSError, urllib.error.URLError) as exc:
             return subprocess.CompletedProcess(argv, -1, "", repr(exc)), t0
 
-    def _record_http(
-        self, name: str, proc: subprocess.CompletedProcess[str], t0: float, **extra: Any
-    ) -> dict[str, Any]:
-        return self._record(name, list(proc.args), proc, t0, scenario=name, **extra)
-
     def live_ingest(self, label: str, during: str | None = None) -> dict[str, Any]:
         argv = [self.clawscope, "ingest", str(self.paths.state), "--db", self.paths.live_db_url, "--json"]
         step = self._run(f"ingest-{label}", argv, 180, env=env_for(self.paths.run_dir), during=during)
@@ -235,9 +234,9 @@ class Driver:
         return step
 
     def start_background(self, turn: sc.AgentTurn) -> Background:
-        """Send an HTTP turn from a thread; `finish_background` records it."""
+        """Send a turn from a thread; `finish_background` records it."""
         outcome: list[tuple[subprocess.CompletedProcess[str], float]] = []
-        worker = threading.Thread(target=lambda: outcome.append(self._http_turn(turn)), daemon=True)
+        worker = threading.Thread(target=lambda: outcome.append(self._execute(turn)), daemon=True)
         worker.start()
         return Background(turn, worker, outcome)
 
@@ -245,7 +244,7 @@ class Driver:
         bg.worker.join(AGENT_TIMEOUT_S + 30)
         if not bg.outcome:
             raise RuntimeError(f"the {bg.turn.scenario} turn did not return")
-        self._record_http(bg.turn.scenario, *bg.outcome[0], expectOk=bg.turn.expect_ok)
+        self._record_turn(bg.turn, *bg.outcome[0])
 
     def spawn_with_concurrent_ingest(self) -> None:
         """The sub-agent turn, with clawscope ingesting while OpenClaw is writing that very turn."""
@@ -285,7 +284,8 @@ class Driver:
 
     def http_api(self) -> None:
         """A plain OpenAI-API request: OpenClaw makes a fresh `agent:main:openai:<uuid>` session for it."""
-        self._record_http(sc.HTTP_API, *self._http_turn(None, sc.http_api_message()), expectOk=True)
+        turn = sc.AgentTurn(sc.HTTP_API, sc.http_api_message())
+        self._record_turn(turn, *self._http_turn(None, turn.message))
 
     # -- helpers ----------------------------------------------------------------------------------
     def _llm_saw(self, scenario: str) -> bool:

@@ -8,6 +8,7 @@ of each finished run; everything expensive (the fake-LLM log, expected values, a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,9 +70,13 @@ class ReleaseRun:
             ) from None
 
     def stop(self) -> None:
+        """Kill the driver and whatever it started that is still in its process group, each by pid."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+        for pid in _leftovers(self.proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     # -- what the run left -------------------------------------------------------------------------
     @cached_property
@@ -126,6 +131,20 @@ class ReleaseRun:
         if key not in self._queries:
             self._queries[key] = cs.sessions(db, self.paths.run_dir).json()
         return list(self._queries[key])
+
+
+def _leftovers(pgid: int) -> list[int]:
+    """Processes still in the (exited) driver's group that are OpenClaw or ours, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and (b"openclaw" in cmdline or b"tests.conformance" in cmdline):
+            found.append(int(stat.parent.name))
+    return found
 
 
 class RunSet:

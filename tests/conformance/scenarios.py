@@ -93,11 +93,12 @@ def first_block(rel: Release) -> list[AgentTurn]:
 
 def failing_turn() -> AgentTurn:
     """Fails upstream on every attempt. It runs in the second agent's session, alongside the main agent's
-    scenarios, because OpenClaw's retries take up to 90 s (2026.9.x). How the failure is reported differs
-    by release (2026.3.24 answers HTTP 200, 2026.7.35 408, 2026.9.6 502), so only the retries are checked.
+    scenarios, because OpenClaw's retries take up to 90 s (2026.9.x). It goes through the CLI: the HTTP
+    endpoint of 2026.3.24/7.35 answers only ~100 s after the run failed (then 200 resp. 408). How the
+    failure is reported differs by release (2026.3.24's CLI exits 0), so only the retries are checked.
     """
     message = f"{marker(FAIL_500)} This turn fails upstream: [[fail500]]"
-    return AgentTurn(FAIL_500, message, agent=SECOND_AGENT, expect_ok=None)
+    return AgentTurn(FAIL_500, message, agent=SECOND_AGENT, expect_ok=None, via=CLI)
 
 
 def spawn_turn(rel: Release) -> AgentTurn:
