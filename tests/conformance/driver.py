@@ -323,9 +323,10 @@ class Driver:
         self.spawn_with_concurrent_ingest()
         self.cron_run()
         self.http_api()
-        self.finish_background(failing)
         for turn in sc.last_block(self.rel):
             self.agent_turn(turn)
+        # Joined last: after its run failed, the 3.24/7.35 CLI lingers ~70 s before it exits.
+        self.finish_background(failing)
         self.wait_llm_quiet(3)
         self.live_ingest("final")
 
