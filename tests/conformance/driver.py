@@ -203,7 +203,7 @@ class Driver:
         agent = turn.agent if turn else MAIN_AGENT
         if turn is not None:
             message = turn.message
-            headers["x-openclaw-session-key"] = f"agent:{turn.agent}:main"
+            headers["x-openclaw-session-key"] = turn.session_key or f"agent:{turn.agent}:main"
             if turn.model:
                 headers["x-openclaw-model"] = turn.model
         body = {"model": f"openclaw/{agent}", "messages": [{"role": "user", "content": message}]}
@@ -325,7 +325,7 @@ class Driver:
         self.http_api()
         for turn in sc.last_block(self.rel):
             self.agent_turn(turn)
-        # Joined last: after its run failed, the 3.24/7.35 CLI lingers ~70 s before it exits.
+        # Joined last: the 3.24/7.35 HTTP endpoint answers ~100 s after the run failed.
         self.finish_background(failing)
         self.wait_llm_quiet(3)
         self.live_ingest("final")

@@ -70,7 +70,8 @@ class AgentTurn:
     agent: str = MAIN_AGENT
     model: str | None = None  # provider/id for this turn only (`--model` / `x-openclaw-model`)
     expect_ok: bool | None = True  # the CLI exits 0 / HTTP answers 200; None: release-dependent
-    via: str = HTTP  # CLI: `openclaw agent --agent A`; HTTP: /v1/chat/completions into the main session
+    via: str = HTTP  # CLI: `openclaw agent --agent A`; HTTP: /v1/chat/completions into a session
+    session_key: str | None = None  # HTTP only; default: the agent's main session
 
 
 def first_block(rel: Release) -> list[AgentTurn]:
@@ -91,14 +92,19 @@ def first_block(rel: Release) -> list[AgentTurn]:
     ]
 
 
+FAILURE_SESSION_KEY = f"agent:{SECOND_AGENT}:upstream-failure"
+
+
 def failing_turn() -> AgentTurn:
-    """Fails upstream on every attempt. It runs in the second agent's session, alongside the main agent's
-    scenarios, because OpenClaw's retries take up to 90 s (2026.9.x). It goes through the CLI: the HTTP
-    endpoint of 2026.3.24/7.35 answers only ~100 s after the run failed (then 200 resp. 408). How the
-    failure is reported differs by release (2026.3.24's CLI exits 0), so only the retries are checked.
+    """Fails upstream on every attempt; runs in the background, alongside the other scenarios, because
+    OpenClaw's retries take up to 90 s (2026.9.x). It has a session of its own: a 2026.9.6 turn that
+    arrives in the same session while the failing one retries makes OpenClaw drop the error row
+    ("Failed to persist terminal assistant error: session rebound"). How the failure is reported differs
+    by release (HTTP 200 in 2026.3.24, 408 in 2026.7.35 about 100 s after the run failed, 502 in
+    2026.9.6), so only the retries and the stored error rows are checked.
     """
     message = f"{marker(FAIL_500)} This turn fails upstream: [[fail500]]"
-    return AgentTurn(FAIL_500, message, agent=SECOND_AGENT, expect_ok=None, via=CLI)
+    return AgentTurn(FAIL_500, message, agent=SECOND_AGENT, expect_ok=None, session_key=FAILURE_SESSION_KEY)
 
 
 def spawn_turn(rel: Release) -> AgentTurn:

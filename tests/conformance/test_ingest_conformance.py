@@ -199,13 +199,27 @@ def test_openai_api_session(oc_run: ReleaseRun) -> None:
     assert api["llmCalls"] == oc_run.expected.by_scenario[sc.HTTP_API].llmCalls
 
 
-def test_second_agent_session_holds_its_turn_and_the_failed_one(oc_run: ReleaseRun) -> None:
-    ops = only([s for s in oc_run.sessions(db_of(oc_run, "fresh")) if s["agent"] == SECOND_AGENT], "ops")
-    exp = oc_run.expected.by_agent[SECOND_AGENT]
-    assert ops["key"] == f"agent:{SECOND_AGENT}:main"
-    assert (ops["llmCalls"], ops["errors"], ops["toolCalls"]) == (exp.llmCalls, exp.errors, 1)
-    assert exp.errors > 0
+def test_second_agent_session(oc_run: ReleaseRun) -> None:
+    key = f"agent:{SECOND_AGENT}:main"
+    ops = only([s for s in oc_run.sessions(db_of(oc_run, "fresh")) if s["key"] == key], key)
+    exp = oc_run.expected.by_scenario[sc.SECOND_AGENT_TURN]
+    assert (ops["agent"], ops["kind"]) == (SECOND_AGENT, "main")
+    assert (ops["llmCalls"], ops["errors"], ops["toolCalls"]) == (exp.llmCalls, 0, 1)
     assert ops["costUSD"] == pytest.approx(exp.costUSD, **COST_TOLERANCE)
+
+
+def test_failed_turn_session_holds_the_error_rows(oc_run: ReleaseRun) -> None:
+    key = sc.FAILURE_SESSION_KEY
+    failed = only([s for s in oc_run.sessions(db_of(oc_run, "fresh")) if s["key"] == key], key)
+    exp = oc_run.expected.by_scenario[sc.FAIL_500]
+    assert exp.errors > 0
+    assert (failed["agent"], failed["kind"]) == (SECOND_AGENT, "other")
+    assert (failed["llmCalls"], failed["errors"], failed["tokensIn"], failed["costUSD"]) == (
+        exp.errors,
+        exp.errors,
+        0,
+        0,
+    )
 
 
 def test_main_session_holds_the_rest(oc_run: ReleaseRun) -> None:
