@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conformance.fakellm import FakeLLMServer, read_log, strip_directives, tool_directives
+from tests.conformance.fakellm import FakeLLMServer, read_log
 
 TOOLS = [
     {"type": "function", "function": {"name": n, "parameters": {}}} for n in ("exec", "read", "tool_call")
@@ -154,9 +154,3 @@ def test_non_streaming_completion(llm: tuple[str, Path]) -> None:
 def test_models_endpoint_lists_configured_models(llm: tuple[str, Path]) -> None:
     ids = [m["id"] for m in httpx.get(f"{llm[0]}/models", timeout=10).json()["data"]]
     assert ids == ["fake-a", "fake-b"]
-
-
-def test_directive_parsing_uses_a_real_json_decoder() -> None:
-    text = 'a [[tool:exec {"command": "echo ]] }"}]] b [[tool:read]] [[think]]'
-    assert tool_directives(text) == [("exec", {"command": "echo ]] }"}), ("read", {})]
-    assert strip_directives(text) == "a  b  "
