@@ -276,3 +276,20 @@ def test_kill_9_at_any_point_then_rerun_gives_the_clean_database(tmp_path: Path)
         subprocess.run(_ingest_cmd(root, db), check=True, capture_output=True, env=env)
         assert _dump(f"sqlite:///{db}") == expected, f"after a kill at {fraction:.0%}"
     assert killed_mid_run >= 3  # the kills really hit running ingests
+
+
+def test_worker_processes_give_the_same_database(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    build_history(root, sessions=12, turns=6)
+    shutil.copy(
+        next((root / "agents/main/sessions").glob("0000000[1]*.jsonl")),
+        root / "agents/main/sessions/00000001-0000-0000-0000-000000000000.checkpoint.abc.jsonl",
+    )
+    urls = []
+    for workers in (0, 2):
+        url = f"sqlite:///{tmp_path / f'w{workers}.db'}"
+        with Store(url) as store:
+            report = ingest(store, [root], instance="t", workers=workers, batch_entries=50)
+        assert report.entries == 12 * (1 + 6 * 4)
+        urls.append(url)
+    assert _dump(urls[0]) == _dump(urls[1])

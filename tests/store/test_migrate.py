@@ -72,5 +72,11 @@ def test_a_bare_path_is_a_sqlite_file(tmp_path) -> None:
 
 
 def test_unreachable_postgres_is_a_clean_store_error() -> None:
-    with pytest.raises(StoreError, match="cannot open or migrate"):
+    with pytest.raises(StoreError, match="cannot open the database"):
         Store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    from clawscope.store.migrate import HEAD
+
+    assert head_revision() == HEAD  # update HEAD in migrate.py when adding a revision

@@ -87,17 +87,18 @@ def classify(name: str) -> tuple[Variant, str | None, bool]:
     return Variant.OTHER, None, False
 
 
-def transcript_files(sessions_dir: Path) -> list[TranscriptFile]:
+def transcript_files(sessions_dir: Path | str) -> list[TranscriptFile]:
     """The transcript files of one sessions folder, grouped by session and in reading order."""
     found: list[TranscriptFile] = []
+    base = str(sessions_dir)
     try:
-        names = os.listdir(sessions_dir)
+        names = os.listdir(base)
     except OSError:
         return []
     for name in names:
         variant, sid, compressed = classify(name)
         if sid and variant in READ_ORDER:
-            found.append(TranscriptFile(str(sessions_dir / name), sid, variant, compressed))
+            found.append(TranscriptFile(os.path.join(base, name), sid, variant, compressed))
     found.sort(key=lambda f: (f.session_id, READ_ORDER[f.variant], f.path))
     return found
 

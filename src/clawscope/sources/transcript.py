@@ -67,7 +67,7 @@ WRAPPERS = frozenset({"tool_call"})
 EXEC_TOOLS = frozenset({"exec", "bash"})
 EXCERPT = 2000
 ERROR_TEXT = 1000
-CALL_KEYS_KEPT = 256
+CALL_KEYS_KEPT = 32  # ids reused by a server are reused turn after turn: a short memory suffices
 USER_TEXT = 4000
 
 

@@ -72,33 +72,18 @@ def _bucket(conn: Connection, ts: str, unit: str) -> str:
     return f"to_char(to_timestamp({ts} / 1000.0) AT TIME ZONE 'UTC', '{fmt[1]}')"
 
 
-def _llm_key(conn: Connection, by: str) -> str:
-    return {
+def _group_key(conn: Connection, by: str, ts: str = "l.ts_ms", trigger: str = "l.turn_trigger") -> str:
+    """The SQL expression a dimension groups by; `ts`/`trigger` name the row's own columns."""
+    keys = {
         "model": "COALESCE(l.provider, '') || '\x1f' || COALESCE(l.model, 'unknown')",
         "provider": "COALESCE(l.provider, 'unknown')",
         "agent": "COALESCE(s.agent_id, 'unknown')",
         "kind": "s.kind",
-        "trigger": "COALESCE(l.turn_trigger, s.trigger)",
+        "trigger": f"COALESCE({trigger}, s.trigger)",
         "channel": "COALESCE(s.channel, 'none')",
-        "day": _bucket(conn, "l.ts_ms", "day"),
-        "hour": _bucket(conn, "l.ts_ms", "hour"),
-        "month": _bucket(conn, "l.ts_ms", "month"),
-    }[by]
-
-
-def _tool_key(conn: Connection, by: str) -> str:
-    return {
-        "model": "COALESCE(l.provider, '') || '\x1f' || COALESCE(l.model, 'unknown')",
-        "provider": "COALESCE(l.provider, 'unknown')",
-        "agent": "COALESCE(s.agent_id, 'unknown')",
-        "kind": "s.kind",
-        "trigger": "COALESCE(l.turn_trigger, s.trigger)",
-        "channel": "COALESCE(s.channel, 'none')",
-        "day": _bucket(conn, "t.ts_ms", "day"),
-        "hour": _bucket(conn, "t.ts_ms", "hour"),
-        "month": _bucket(conn, "t.ts_ms", "month"),
         "tool": "t.name",
-    }[by]
+    }
+    return keys[by] if by in keys else _bucket(conn, ts, by)
 
 
 def _empty() -> dict[str, Any]:
@@ -173,7 +158,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
         return tool_groups(conn, f)
     out: dict[str, dict[str, Any]] = {}
     p: dict[str, Any] = {}
-    key = _llm_key(conn, by)
+    key = _group_key(conn, by)
     sql = (
         f"SELECT {key} AS k, {_LLM_METRICS} FROM llm_calls l JOIN sessions s ON s.sid = l.sid "
         f"WHERE {_where(f, 'l.ts_ms', p)} GROUP BY {key}"
@@ -183,7 +168,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
         _fill_llm(d, row)
         d["sessions"] = int(row.sessions)
     p = {}
-    tkey = _tool_key(conn, by)
+    tkey = _group_key(conn, by, ts="t.ts_ms")
     join = "LEFT JOIN llm_calls l ON l.sid = t.sid AND l.entry_id = t.call_entry_id"
     sql = (
         f"SELECT {tkey} AS k, count(*) AS n, sum(CASE WHEN t.status = 'error' THEN 1 ELSE 0 END) AS e "
@@ -198,7 +183,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
             d["messages"] = d["llmCalls"]
     else:
         p = {}
-        ekey = _llm_key(conn, by).replace("l.ts_ms", "e.ts_ms").replace("l.turn_trigger", "e.turn_trigger")
+        ekey = _group_key(conn, by, ts="e.ts_ms", trigger="e.turn_trigger")
         sql = (
             f"SELECT {ekey} AS k, count(DISTINCT e.sid) AS sessions, "
             "sum(CASE WHEN e.type = 'message' THEN 1 ELSE 0 END) AS messages "

@@ -264,7 +264,7 @@ class Writer:
 class WriterThread:
     """Commits units in the background, in order; the first failure is re-raised to the caller."""
 
-    def __init__(self, writer: Writer, on_commit: Callable[[Unit], None], depth: int = 2) -> None:
+    def __init__(self, writer: Writer, on_commit: Callable[[Unit], None], depth: int = 1) -> None:
         self.writer = writer
         self.on_commit = on_commit
         self._queue: queue.Queue[Unit | None] = queue.Queue(maxsize=depth)

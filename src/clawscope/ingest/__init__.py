@@ -1,0 +1,91 @@
+"""Ingest: OpenClaw state dirs → sources → dedupe → store, incrementally and idempotently.
+
+For each state dir: the registries (cron jobs and runs, sub-agent runs); then each agent's
+`sessions.json` and JSONL transcripts (grouped by session: active file first, then archives, then
+copies); then its SQLite-era store. Every source has a cursor saved in the same transaction as the
+rows read up to it, so a re-run reads only what is new and a crash at any point costs nothing but
+time. Each entry is stored once per (session id, entry id): an in-memory set per session skips
+copies before any work is done, and the primary keys make sure of it. A large backlog of JSONL is
+decoded by worker processes while this process writes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from clawscope.ingest.jsonl import plan_jsonl_agent, read_jsonl_groups
+from clawscope.ingest.pool import DecodePool
+from clawscope.ingest.registries import ingest_registries
+from clawscope.ingest.run import IngestReport, ProgressFn, Run
+from clawscope.ingest.sqlite import ingest_sqlite_agent
+from clawscope.model import Agent
+from clawscope.sources.layout import agent_dirs
+from clawscope.store import Store
+from clawscope.store.writer import FLUSH_ENTRIES
+
+__all__ = ["IngestReport", "ProgressFn", "ingest"]
+
+POOL_MIN_BYTES = 64 << 20  # below this, starting worker processes costs more than it saves
+
+
+def default_workers() -> int:
+    return min(3, max(0, (os.cpu_count() or 1) - 1))
+
+
+def ingest(
+    store: Store,
+    state_dirs: Sequence[Path],
+    *,
+    instance: str,
+    estimate: bool = True,
+    progress: ProgressFn | None = None,
+    now: float | None = None,
+    batch_entries: int = FLUSH_ENTRIES,
+    workers: int | None = None,
+) -> IngestReport:
+    """Ingest everything new in these OpenClaw state dirs.
+
+    `batch_entries` bounds how many entries one transaction writes (memory, and crash granularity);
+    `workers` is the number of decoding processes for a large backlog (None: one per spare core).
+    """
+    started = time.time()
+    run = Run(store, instance, now if now is not None else started, estimate, batch_entries)
+    run.progress = progress
+    problems_before = store.problem_count()
+    try:
+        jsonl = []
+        sqlite = []
+        for state_dir in state_dirs:
+            ingest_registries(run, Path(state_dir))
+            for agent in agent_dirs(Path(state_dir)):
+                run.writer.add_registry("agents", [Agent(agent.agent_id, instance, str(state_dir))])
+                if agent.sessions_dir:
+                    jsonl.append((agent, plan_jsonl_agent(run, agent)))
+                if agent.sqlite_path:
+                    sqlite.append(agent)
+        backlog = sum(g.size for _, groups in jsonl for g in groups)
+        run.bytes_total = run.bytes_done + backlog
+        n = default_workers() if workers is None else workers
+        pool = DecodePool(n) if n > 0 and (backlog >= POOL_MIN_BYTES or workers) else None
+        try:
+            for agent, groups in jsonl:
+                read_jsonl_groups(run, agent, groups, pool)
+        finally:
+            if pool is not None:
+                pool.close()
+        for agent in sqlite:
+            ingest_sqlite_agent(run, agent)
+    finally:
+        run.finish()  # commits what was read (also on an error: the cursors say how far)
+    store.link_sessions()
+    w = run.writer.written
+    report = run.report
+    report.sessions, report.entries = w["sessions"], w["entries"]
+    report.llm_calls, report.tool_calls = w["llm_calls"], w["tool_calls"]
+    report.problems = store.problem_count() - problems_before
+    report.seconds = time.time() - started
+    store.record_run(int(started * 1000), "ok", report.counts())
+    return report

@@ -1,0 +1,101 @@
+"""Ingest of JSONL-era sessions folders: plan what changed, then read it (in-process or in workers).
+
+A session's files are read together, active file first, then archives, then copies, with one set
+of seen entry ids, so that each entry counts once. Files whose cursor says nothing changed are not
+opened.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import groupby
+
+import msgspec
+
+from clawscope.ingest.pool import DecodePool, Group, tasks
+from clawscope.ingest.registries import changed
+from clawscope.ingest.run import Run
+from clawscope.model import SessionMeta, SourceKind
+from clawscope.sources.layout import AgentDir, TranscriptFile
+from clawscope.sources.openclaw_jsonl import FileCursor, ReadResult, is_unchanged, read_transcript
+from clawscope.sources.registries import read_sessions_json
+
+SETTLE_S = 300
+
+
+def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
+    """Read the agent's sessions.json if it changed; return the session groups with something new."""
+    assert agent.sessions_dir is not None
+    store_path = os.path.join(agent.sessions_dir, "sessions.json")
+    if sig := changed(run, "sessions.json:" + store_path, store_path):
+        res = read_sessions_json(store_path, agent.agent_id, run.instance)
+        run.writer.add_meta(res.metas)
+        run.writer.add_problems(res.problems)
+        run.writer.set_cursor("sessions.json:" + store_path, sig)
+    cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
+    groups = []
+    for session_id, files in groupby(run.listing(agent), key=lambda f: f.session_id):
+        if session_id in run.deleted:
+            continue
+        todo: list[tuple[TranscriptFile, FileCursor | None]] = []
+        size = 0
+        for tf in files:
+            cursor = _file_cursor(cursors.get("jsonl:" + tf.path))
+            try:
+                st = os.stat(tf.path)
+            except OSError:
+                continue
+            settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
+            if is_unchanged(cursor, st, settled):
+                run.advance(st.st_size)
+            else:
+                todo.append((tf, cursor))
+                size += st.st_size - (cursor.offset if cursor is not None else 0)
+        if todo:
+            run.report.files += len(todo)
+            groups.append(Group(session_id, todo, sorted(run.seen_for(session_id)), size))
+    return groups
+
+
+def read_jsonl_groups(run: Run, agent: AgentDir, groups: list[Group], pool: DecodePool | None) -> None:
+    """Read the planned groups and hand what they hold to the writer."""
+    if pool is not None:
+        for done in pool.map(tasks(groups), run.now):
+            for result in done:
+                for tf, read in result.results:
+                    _add(run, agent, tf, read)
+        return
+    for group in groups:
+        seen = set(group.seen)
+        for tf, cursor in group.files:
+            for read in read_transcript(tf, cursor, seen, run.now):
+                _add(run, agent, tf, read)
+
+
+def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> None:
+    run.writer.add_meta([_header_meta(run, agent, tf, read)])
+    run.writer.add_batch(read.batch)
+    run.writer.set_cursor("jsonl:" + tf.path, read.cursor)
+    run.advance(sum(len(e.raw) + 1 for e in read.batch.entries))
+    run.maybe_flush()
+
+
+def _header_meta(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> SessionMeta:
+    return SessionMeta(
+        session_id=tf.session_id,
+        instance=run.instance,
+        agent_id=agent.agent_id,
+        inferred_kind=read.cursor.state.inferred_kind,
+        cwd=read.cwd,
+        header_version=read.header_version,
+        source=SourceKind.JSONL,
+    )
+
+
+def _file_cursor(raw: bytes | None) -> FileCursor | None:
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(raw, type=FileCursor)
+    except msgspec.ValidationError:
+        return None  # an older cursor format: read the file again (dedupe keeps it exact)
