@@ -83,11 +83,24 @@ def _openclaw_log(path: Path, lines: int = 60) -> str:
     return "\n".join(_log_line(line)[:LINE_CUT] for line in text) + f"\n(full file: {path})"
 
 
+OPENCLAW_FAULTS = ("Agent database cleanup failed",)  # OpenClaw-internal failures seen in real runs
+
+
+def _faults(run: ReleaseRun) -> str:
+    """A line naming known OpenClaw-internal faults in the gateway output, so they are not blamed on us."""
+    text = run.paths.gateway_out.read_text(errors="replace") if run.paths.gateway_out.exists() else ""
+    seen = [f for f in OPENCLAW_FAULTS if f in text]
+    return f"OpenClaw-internal fault(s) in this run, not caused by clawscope: {seen}\n" if seen else ""
+
+
 def _steps_summary(run: ReleaseRun) -> str:
     if not run.paths.result.exists():
         return _tail(run.paths.run_dir / "driver.out")
     result = json.loads(run.paths.result.read_text())
-    out = [f"release {result['release']}: aborted={result.get('aborted')} seconds={result.get('seconds')}"]
+    out = [
+        _faults(run)
+        + f"release {result['release']}: aborted={result.get('aborted')} seconds={result.get('seconds')}"
+    ]
     for s in result["steps"]:
         err = (
             Path(s["stderr"]).read_text(errors="replace").strip().splitlines()

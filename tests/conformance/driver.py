@@ -316,7 +316,7 @@ class Driver:
         self._run("version", self.openclaw("--version"), 60)
         self.start_fake_llm()
         self.start_gateway()
-        failing = self.start_background(sc.failing_turn())
+        failing = self.start_background(sc.failing_turn()) if self.rel.concurrent_failing_turn else None
         for turn in sc.first_block(self.rel):
             self.agent_turn(turn)
         self.live_ingest("first")
@@ -326,7 +326,7 @@ class Driver:
         for turn in sc.last_block(self.rel):
             self.agent_turn(turn)
         # Joined last: the 3.24/7.35 HTTP endpoint answers ~100 s after the run failed.
-        self.finish_background(failing)
+        self.finish_background(failing or self.start_background(sc.failing_turn()))
         self.wait_llm_quiet(3)
         self.live_ingest("final")
 

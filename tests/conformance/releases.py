@@ -54,6 +54,10 @@ class Release:
     error_rows: ErrorRows
     # Tools 2026.9.x offers only through the Tool Search wrapper `tool_call` (format doc §2.8).
     wrapped_tools: frozenset[str] = frozenset()
+    # Whether the failing turn (up to ~90 s of retries) may run while other turns run. 2026.9.6 once broke
+    # for good under CPU starvation with two agents active ("Agent database cleanup failed" on every later
+    # main-agent turn, before any clawscope ingest), so it gets that turn on its own, at the end.
+    concurrent_failing_turn: bool = True
     # npm `overrides` for a broken transitive dependency (linkedom 0.18.15 needs an unpublished package).
     overrides: tuple[tuple[str, str], ...] = ()
 
@@ -69,6 +73,7 @@ RELEASES: tuple[Release, ...] = (
         AgentRoster.ENTRIES,
         ErrorRows.PER_TURN,
         wrapped_tools=frozenset({"sessions_spawn", "sessions_list", "cron", "web_fetch"}),
+        concurrent_failing_turn=False,
     ),
     Release("2026.7.35", Era.JSONL, AgentRoster.LIST, ErrorRows.PER_CALL),
     Release(

@@ -97,7 +97,8 @@ FAILURE_SESSION_KEY = f"agent:{SECOND_AGENT}:upstream-failure"
 
 def failing_turn() -> AgentTurn:
     """Fails upstream on every attempt; runs in the background, alongside the other scenarios, because
-    OpenClaw's retries take up to 90 s (2026.9.x). It has a session of its own: a 2026.9.6 turn that
+    OpenClaw's retries take long (except where `Release.concurrent_failing_turn` is off: then it runs
+    last, on its own). It has a session of its own: a 2026.9.6 turn that
     arrives in the same session while the failing one retries makes OpenClaw drop the error row
     ("Failed to persist terminal assistant error: session rebound"). How the failure is reported differs
     by release (HTTP 200 in 2026.3.24, 408 in 2026.7.35 about 100 s after the run failed, 502 in
