@@ -26,6 +26,7 @@ from tests.conformance.runs import ReleaseRun, RunSet
 from tests.conftest import ROOT, require
 
 ARTIFACTS = ROOT / "artifacts" / "conformance"
+_RUN_SETS: list[RunSet] = []  # for the end-of-session summary of retried runs
 
 TAIL_LINES = 120
 LINE_CUT = 400
@@ -45,6 +46,7 @@ def oc_runs() -> Iterator[RunSet]:
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
     runs = RunSet(base, RELEASES, cs.executable())
+    _RUN_SETS.append(runs)
     yield runs
     keep = os.environ.get("CLAWSCOPE_CONFORMANCE_OUT")
     runs.close(Path(keep) if keep else None)
@@ -83,14 +85,13 @@ def _openclaw_log(path: Path, lines: int = 60) -> str:
     return "\n".join(_log_line(line)[:LINE_CUT] for line in text) + f"\n(full file: {path})"
 
 
-OPENCLAW_FAULTS = ("Agent database cleanup failed",)  # OpenClaw-internal failures seen in real runs
-
-
 def _faults(run: ReleaseRun) -> str:
-    """A line naming known OpenClaw-internal faults in the gateway output, so they are not blamed on us."""
-    text = run.paths.gateway_out.read_text(errors="replace") if run.paths.gateway_out.exists() else ""
-    seen = [f for f in OPENCLAW_FAULTS if f in text]
-    return f"OpenClaw-internal fault(s) in this run, not caused by clawscope: {seen}\n" if seen else ""
+    """Known OpenClaw-internal faults of this run and of retried attempts: not to be blamed on clawscope."""
+    out = "".join(f"earlier attempt hit an OpenClaw-internal fault: {f}\n" for f in run.faulty_attempts)
+    fault = run.openclaw_fault()
+    return out + (
+        f"OpenClaw-internal fault in this run (not caused by clawscope): {fault}\n" if fault else ""
+    )
 
 
 def _steps_summary(run: ReleaseRun) -> str:
@@ -142,3 +143,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.sections.append((f"{name} gateway output (tail)", _tail(run.paths.gateway_out)))
     report.sections.append((f"{name} OpenClaw file log (tail)", _openclaw_log(run.paths.openclaw_log)))
     report.sections.append((f"{name} fake LLM log", _fake_llm_summary(run)))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say so when a release run had to be repeated after an OpenClaw-internal fault."""
+    for runs in _RUN_SETS:
+        for run in runs.runs.values():
+            for fault in run.faulty_attempts:
+                terminalreporter.write_line(f"conformance: OpenClaw {run.rel.version} was run again: {fault}")

@@ -28,7 +28,12 @@ from tests.conformance.netns import unshare_prefix
 from tests.conformance.releases import Release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT_S = 540  # the whole tier must stay under 10 minutes with warm caches
+RUN_TIMEOUT_S = 360  # per attempt; a normal run takes 2-3.5 minutes here, all three at once
+# OpenClaw-internal failures seen in real runs, with no clawscope process involved at least once
+# (2026.9.6, under load: every later turn of the agent fails). A run that shows one is repeated once, in
+# a fresh folder; the first attempt is kept next to it as `<version>.attempt1` and named in reports.
+OPENCLAW_FAULTS = ("Agent database cleanup failed",)
+MAX_ATTEMPTS = 2
 
 
 class ReleaseRun:
@@ -37,29 +42,44 @@ class ReleaseRun:
     def __init__(self, rel: Release, run_dir: Path, clawscope: str) -> None:
         self.rel = rel
         self.paths = RunPaths(run_dir)
+        self.clawscope = clawscope
+        self.faulty_attempts: list[str] = []
+        self.logs_shown = False
+        self._start()
+
+    def _start(self) -> None:
         self.paths.create()
         self.started = time.monotonic()
-        argv = [
-            *unshare_prefix(),
-            sys.executable,
-            "-m",
-            "tests.conformance.driver",
+        argv = [*unshare_prefix(), sys.executable, "-m", "tests.conformance.driver"]
+        argv += [
             "--release",
-            rel.version,
+            self.rel.version,
             "--run-dir",
-            str(run_dir),
+            str(self.paths.run_dir),
             "--clawscope",
-            clawscope,
+            self.clawscope,
         ]
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-        with (run_dir / "driver.out").open("wb") as out:
+        with (self.paths.run_dir / "driver.out").open("wb") as out:
             # Own process group, so a run that overstays can be stopped with everything it started.
             self.proc = subprocess.Popen(
                 argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self.logs_shown = False
 
     def wait(self) -> None:
+        self._wait_once()
+        fault = self.openclaw_fault()
+        if fault and len(self.faulty_attempts) + 1 < MAX_ATTEMPTS:
+            kept = self.paths.run_dir.with_name(
+                f"{self.paths.run_dir.name}.attempt{len(self.faulty_attempts) + 1}"
+            )
+            shutil.rmtree(kept, ignore_errors=True)
+            self.paths.run_dir.rename(kept)
+            self.faulty_attempts.append(f"{fault} (run kept in {kept})")
+            self._start()
+            self._wait_once()
+
+    def _wait_once(self) -> None:
         remaining = RUN_TIMEOUT_S - (time.monotonic() - self.started)
         try:
             self.proc.wait(timeout=max(remaining, 1))
@@ -68,6 +88,12 @@ class ReleaseRun:
             raise AssertionError(
                 f"OpenClaw {self.rel.version} run did not finish within {RUN_TIMEOUT_S} s"
             ) from None
+
+    def openclaw_fault(self) -> str | None:
+        """The known OpenClaw-internal fault this run's gateway logged, if any."""
+        out = self.paths.gateway_out
+        text = out.read_text(errors="replace") if out.exists() else ""
+        return next((f for f in OPENCLAW_FAULTS if f in text), None)
 
     def stop(self) -> None:
         """Kill the driver and whatever it started that is still in its process group, each by pid."""
