@@ -54,7 +54,7 @@ def ingest(
     started = time.time()
     run = Run(store, instance, now if now is not None else started, estimate, batch_entries)
     run.progress = progress
-    problems_before = store.problem_count()
+    before = store.row_counts()
     try:
         jsonl = []
         sqlite = []
@@ -85,7 +85,10 @@ def ingest(
     report = run.report
     report.sessions, report.entries = w["sessions"], w["entries"]
     report.llm_calls, report.tool_calls = w["llm_calls"], w["tool_calls"]
-    report.problems = store.problem_count() - problems_before
+    after = store.row_counts()
+    report.problems = after["problems"] - before["problems"]
+    report.cron_runs = after["cron_runs"] - before["cron_runs"]  # new runs, not runs read again
+    report.subagent_runs = after["subagent_runs"] - before["subagent_runs"]
     report.seconds = time.time() - started
     store.record_run(int(started * 1000), "ok", report.counts())
     return report

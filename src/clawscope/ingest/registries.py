@@ -46,14 +46,12 @@ def ingest_registries(run: Run, state_dir: Path) -> None:
             w.add_meta(m for m in (cron_run_meta(r, None) for r in runs) if m is not None)
             w.add_problems(problems)
             w.set_cursor("cronruns:" + path, sig)
-            run.report.cron_runs += len(runs)
     subs = str(state_dir / "subagents" / "runs.json")
     if sig := changed(run, "subagents:" + subs, subs):
         found_runs, problems = read_subagent_runs(subs, run.instance)
         w.add_registry("subagent_runs", found_runs)
         w.add_problems(problems)
         w.set_cursor("subagents:" + subs, sig)
-        run.report.subagent_runs += len(found_runs)
     state_db = str(state_dir / "state" / "openclaw.sqlite")
     if os.path.exists(state_db) and (sig := sq.db_signature(state_db)) != run.cursor_json(
         "statedb:" + state_db
@@ -65,5 +63,3 @@ def ingest_registries(run: Run, state_dir: Path) -> None:
         w.add_meta(m for m in (cron_run_meta(r, None) for r in reg.cron_runs) if m is not None)
         w.add_problems(reg.problems)
         w.set_cursor("statedb:" + state_db, sig)
-        run.report.cron_runs += len(reg.cron_runs)
-        run.report.subagent_runs += len(reg.subagent_runs)

@@ -38,6 +38,8 @@ def read_state_db(path: str, instance: str) -> StateRegistries:
                 _jobs(conn, path, instance, out)
             if "cron_run_logs" in tables:
                 _runs(conn, path, instance, out)
+            elif "task_runs" in tables:  # 2026.9: the run log became task_runs rows (runtime 'cron')
+                _task_runs(conn, path, instance, out)
             if "subagent_runs" in tables:
                 _subagents(conn, path, instance, out)
     except sqlite3.DatabaseError as exc:
@@ -106,6 +108,34 @@ def _runs(conn: sqlite3.Connection, path: str, instance: str, out: StateRegistri
         if run is None:
             out.problems.append(
                 Problem(SOURCE, path, where, ProblemCode.MISSING_FIELD, "run without ts", Severity.WARNING)
+            )
+        else:
+            out.cron_runs.append(run)
+
+
+def _task_runs(conn: sqlite3.Connection, path: str, instance: str, out: StateRegistries) -> None:
+    """2026.9.x keeps a finished cron run as a `task_runs` row whose `detail_json` is the former run-log
+    line (`kind: "cron-run"`): job id in `source_id`, the run's session key in `child_session_key`."""
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(task_runs)")}
+    if not {"runtime", "detail_json", "source_id"} <= cols:
+        return
+    extra = [c for c in ("task_id", "child_session_key", "status", "created_at", "ended_at") if c in cols]
+    sql = f"SELECT detail_json, source_id, {', '.join(extra)} FROM task_runs WHERE runtime = 'cron'"
+    for values in conn.execute(sql):
+        row = dict(zip(["detail_json", "source_id", *extra], values, strict=True))
+        where = f"task_runs {row.get('task_id')}"
+        obj = _decode(row, "detail_json", where, path, out)
+        if obj.get("kind") not in (None, "cron-run"):
+            continue
+        obj.setdefault("jobId", row.get("source_id"))
+        obj.setdefault("sessionKey", row.get("child_session_key"))
+        obj.setdefault("ts", row.get("ended_at") or obj.get("runAtMs") or row.get("created_at"))
+        run = cron_run(obj, instance, row.get("source_id"))
+        if run is None:
+            out.problems.append(
+                Problem(
+                    SOURCE, path, where, ProblemCode.MISSING_FIELD, "cron run without ts", Severity.WARNING
+                )
             )
         else:
             out.cron_runs.append(run)

@@ -93,8 +93,18 @@ class Store:
             return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
 
     def problem_count(self) -> int:
+        return self.row_counts()["problems"]
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows of the tables whose growth an ingest reports (what is new is the difference)."""
         with self.engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM problems")).scalar() or 0)
+            row = conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM problems), (SELECT count(*) FROM cron_runs), "
+                    "(SELECT count(*) FROM subagent_runs)"
+                )
+            ).one()
+        return {"problems": int(row[0]), "cron_runs": int(row[1]), "subagent_runs": int(row[2])}
 
     # -- after ingest ---------------------------------------------------------------------------
 
