@@ -13,21 +13,39 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from pathlib import Path
 from pathlib import Path as _Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from clawscope import __version__, analytics
-from clawscope.audit import operations as _ops
-from clawscope.audit.backfill import BackfillItem, items_from_records, items_from_state_dir
 from clawscope.config import Settings, load_settings
 from clawscope.errors import ClawscopeError, UsageError
-from clawscope.signing import key_file_warning
 from clawscope.store import Store
 from clawscope.store.queries import DIMENSIONS, Filters
 from clawscope.timeutil import now_ms, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    from clawscope.audit.backfill import BackfillItem
+
+
+class _Lazy:
+    """A module imported on first use: `clawscope` starts without loading what a command does not need
+    (the audit stack, for one, costs a sixth of a second)."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._module), name)
+
+
+_ops = _Lazy("clawscope.audit.operations")
+_backfill = _Lazy("clawscope.audit.backfill")
+_signing = _Lazy("clawscope.signing")
 
 
 def handle_errors(fn: F) -> F:
@@ -122,7 +140,7 @@ def _state_dirs(paths: tuple[str, ...], settings: Settings) -> list[Path]:
 @click.option(
     "--batch-entries",
     type=click.IntRange(min=1),
-    default=20_000,
+    default=10_000,
     show_default=True,
     help="Entries written per transaction (tuning: memory against commits).",
 )
@@ -396,7 +414,7 @@ def _example(*lines: str) -> str:
 
 
 def _warn_key(path: _Path) -> None:
-    warning = key_file_warning(path)
+    warning = _signing.key_file_warning(path)
     if warning:
         click.echo(f"warning: {warning}", err=True)
 
@@ -485,7 +503,7 @@ def store_backfill_items(db: str | None, session: str | None, all_sessions: bool
         if session and not found:
             raise UsageError(f"no session {session!r} in {store.url}")
         for session_id, key, agent_id in found:
-            yield from items_from_records(
+            yield from _backfill.items_from_records(
                 session_id, store.session_records(session_id), key, agent_id, store.url
             )
     finally:
@@ -527,7 +545,7 @@ def receipts_backfill(
     _warn_key(key)
     items: Iterable[BackfillItem]
     if state_dir is not None:
-        items = [i for i in items_from_state_dir(state_dir) if session in (None, i.call.session_id)]
+        items = [i for i in _backfill.items_from_state_dir(state_dir) if session in (None, i.call.session_id)]
     else:
         items = store_backfill_items(db, session, all_sessions)
     report = _ops.backfill_items(items, key, out, issuer, now_ms=now_ms)

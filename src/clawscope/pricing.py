@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from genai_prices import data_snapshot
-
 from clawscope.model import LlmCall
 
 # Providers that run models on the user's own hardware: their calls cost nothing, whatever the
@@ -73,6 +71,8 @@ def rates_for(provider: str | None, model: str | None, day: int) -> Rates | None
     """The effective rates of a model on a day (days since the epoch), or None if not in the table."""
     if not model or (provider or "").lower() in LOCAL_PROVIDERS:
         return None
+    from genai_prices import data_snapshot  # imported on first use: a quarter of a second at start
+
     snapshot = data_snapshot.get_snapshot()
     when = datetime.fromtimestamp(day * 86_400, UTC)
     for provider_id in (provider, None) if provider else (None,):

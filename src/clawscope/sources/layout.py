@@ -63,6 +63,10 @@ class TranscriptFile(msgspec.Struct, frozen=True):
 
 def classify(name: str) -> tuple[Variant, str | None, bool]:
     """Name a file of a sessions folder: (variant, session id from the name, zstd-compressed)."""
+    if name.endswith(".jsonl") and name.count(".") == 1:  # the usual `<sid>.jsonl`, without regexes
+        stem = name[:-6]
+        if "-topic-" not in stem:
+            return Variant.ACTIVE, stem, False
     if name == "sessions.json":
         return Variant.STORE, None, False
     if name.endswith(".jsonl.lock") or name.endswith(".lock"):

@@ -42,12 +42,13 @@ class Store:
     # -- cursors --------------------------------------------------------------------------------
 
     def cursors(self, prefix: str) -> dict[str, bytes]:
-        """Saved cursors whose key starts with `prefix`."""
+        """Saved cursors whose key starts with `prefix` (one per file: fetched in one go, as tuples)."""
         stmt = select(schema.cursors.c.key, schema.cursors.c.value).where(
             schema.cursors.c.key.startswith(prefix, autoescape=True)
         )
         with self.engine.connect() as conn:
-            return {k: v.encode() for k, v in conn.execute(stmt)}
+            rows = conn.execute(stmt).all()
+        return {k: v.encode() for k, v in rows}
 
     def cursor(self, key: str) -> bytes | None:
         with self.engine.connect() as conn:

@@ -37,8 +37,8 @@ from clawscope.store import bulk, rows, schema
 from clawscope.store.engine import placeholder
 from clawscope.store.rollups import refresh_rollups
 
-FLUSH_ENTRIES = 20_000
-FLUSH_BYTES = 16 << 20
+FLUSH_ENTRIES = 10_000  # a unit in flight, one queued and one filling: memory stays flat
+FLUSH_BYTES = 8 << 20
 _ZSTD_LEVEL = 1  # fastest; transcript JSON still shrinks 5-10x
 Estimator = Callable[[LlmCall], tuple[float | None, str | None]]
 _REGISTRY_TABLES = {
