@@ -6,11 +6,9 @@ traceback. JSON outputs (`--json`) are documented in the README and kept stable.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
 from pathlib import Path
 from pathlib import Path as _Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,11 +16,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from clawscope import __version__, analytics
-from clawscope.config import Settings, load_settings
-from clawscope.errors import ClawscopeError, UsageError
+from clawscope.commands import apikeys as _apikeys
+from clawscope.commands import serve as _serve
+from clawscope.commands.common import (
+    Lazy,
+    db_option,
+    handle_errors,
+    json_option,
+)
+from clawscope.commands.common import demo_state as _demo_state
+from clawscope.commands.common import echo_json as _echo_json
+from clawscope.commands.common import filters_from as _filters
+from clawscope.commands.common import open_store as _open
+from clawscope.commands.common import settings_from as _settings
+from clawscope.commands.common import state_dirs as _state_dirs
+from clawscope.config import Settings
+from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.store.queries import DIMENSIONS, Filters
-from clawscope.timeutil import now_ms, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,36 +41,9 @@ if TYPE_CHECKING:
     from clawscope.audit.backfill import BackfillItem
 
 
-class _Lazy:
-    """A module imported on first use: `clawscope` starts without loading what a command does not need
-    (the audit stack, for one, costs a sixth of a second)."""
-
-    def __init__(self, module: str) -> None:
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(self._module), name)
-
-
-_ops = _Lazy("clawscope.audit.operations")
-_backfill = _Lazy("clawscope.audit.backfill")
-_signing = _Lazy("clawscope.signing")
-
-
-def handle_errors(fn: F) -> F:
-    """Translate library errors into clean CLI errors."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ClawscopeError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+_ops = Lazy("clawscope.audit.operations")
+_backfill = Lazy("clawscope.audit.backfill")
+_signing = Lazy("clawscope.signing")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -75,55 +59,6 @@ def cli() -> None:
 
 def main() -> None:
     cli(prog_name="clawscope")
-
-
-# -- shared options and helpers ---------------------------------------------------------------------
-
-db_option = click.option(
-    "--db", "db", metavar="URL", help="Database URL (default: ~/.clawscope/clawscope.db; env CLAWSCOPE_DB)."
-)
-json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print JSON (the shape is documented in the README)."
-)
-
-
-def _settings(**flags: Any) -> Settings:
-    return load_settings(flags)
-
-
-def _open(settings: Settings) -> Store:
-    return Store(settings.db_url)
-
-
-def _echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
-
-
-def _filters(since: str | None, until: str | None, **eq: str | None) -> Filters:
-    now = now_ms()
-    return Filters(
-        since_ms=parse_when(since, now, "--since") if since else None,
-        until_ms=parse_when(until, now, "--until") if until else None,
-        **eq,
-    )
-
-
-def _state_dirs(paths: tuple[str, ...], settings: Settings) -> list[Path]:
-    from clawscope.sources.layout import discover_state_dirs, looks_like_state_dir
-
-    if paths:
-        dirs = [Path(p).expanduser() for p in paths]
-        for d in dirs:
-            if not d.is_dir():
-                raise UsageError(f"not a directory: {d}")
-            if not looks_like_state_dir(d):
-                raise UsageError(
-                    f"{d} does not look like an OpenClaw state dir (no agents/ folder, no openclaw.json)"
-                )
-        return dirs
-    if settings.state_dirs:
-        return list(settings.state_dirs)
-    return discover_state_dirs(os.environ, Path.home())
 
 
 # -- ingest ---------------------------------------------------------------------------------------------
@@ -302,8 +237,6 @@ def problems(db: str | None, as_json: bool, limit: int | None) -> None:
 
 # -- report (what `make run` runs) ----------------------------------------------------------------------
 
-DEMO_SESSIONS = 400
-
 
 @cli.command()
 @db_option
@@ -344,16 +277,6 @@ def report(db: str | None, state: tuple[str, ...], force_demo: bool) -> None:
         by_model = analytics.stats(store, Filters(), "model")
         top = analytics.sessions(store, Filters(), limit=5, order="cost")
     print_report(by_trigger, by_model, top, ", ".join(str(d) for d in dirs), demo)
-
-
-def _demo_state(settings: Settings) -> Path:
-    from clawscope.demo import generate, is_demo_dir
-
-    path = settings.home / "demo-state"
-    if not is_demo_dir(path):
-        click.echo(f"no OpenClaw state found; generating a demo state in {path} …", err=True)
-        generate(path, sessions=DEMO_SESSIONS, agents=3, era="sqlite", seed=1)
-    return path
 
 
 # -- demo -------------------------------------------------------------------------------------------------
@@ -773,3 +696,9 @@ def receipts_verify_proof(
 
 if __name__ == "__main__":
     main()
+
+
+# -- commands defined in their own modules -------------------------------------------------------------
+
+cli.add_command(_serve.serve)
+cli.add_command(_apikeys.api_key)

@@ -37,3 +37,10 @@ def parse_when(value: str, now_ms: int, name: str = "time") -> int:
 
 def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def iso_ms(ms: int | None) -> str | None:
+    """ISO-8601 UTC with milliseconds and a `Z`, the one time format of every JSON output."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -6,10 +6,12 @@ are configured once, on connect, here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -82,3 +84,10 @@ def is_sqlite(engine: Engine) -> bool:
 def placeholder(engine: Engine) -> str:
     """The DB-API parameter marker of the driver, for the bulk-write SQL compiled in `bulk.py`."""
     return "?" if is_sqlite(engine) else "%s"
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (on SQLite it takes the write lock up front; see `_on_begin`)."""
+    with engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+        yield conn

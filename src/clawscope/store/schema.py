@@ -348,3 +348,31 @@ deleted_sessions = Table(
     Column("session_id", Text, primary_key=True),
     Column("deleted_ms", Ms, nullable=False),
 )
+
+# -- the server (revision 0002) ------------------------------------------------------------------------
+
+# API keys: only a SHA-256 of the key is stored (keys are 256-bit random, so a fast hash is safe);
+# `key_id` is the public prefix shown in listings and used to find the row before comparing hashes.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("key_hash", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("scopes", Text, nullable=False),  # comma-separated
+    Column("rate_limit", Integer, nullable=False),  # requests per minute
+    Column("created_ms", Ms, nullable=False),
+    Column("revoked_ms", Ms),
+    Column("last_used_ms", Ms),
+    Column("rotated_from", Text),
+)
+
+# Server-side secrets shared by every replica on one database (the JWT signing key). Generated on
+# first use; never logged, never returned by any endpoint.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_ms", Ms, nullable=False),
+)

@@ -1,0 +1,115 @@
+"""The app factory: one FastAPI app serving the REST API (and, as features land, SSE, OTLP and the
+dashboard) over one `Store`.
+
+`create_app(settings)` is what `clawscope serve`, the tests and the benches use; `app_from_env()`
+builds the same app from `CLAWSCOPE_*` variables for `uvicorn --factory` with several workers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clawscope import __version__
+from clawscope.config import Settings, load_settings
+from clawscope.errors import UsageError
+from clawscope.store import Store
+from clawscope.web import errors
+from clawscope.web.responses import JSONResponse
+from clawscope.web.routes import auth, health
+from clawscope.web.state import AppState
+
+API_PREFIX = "/api/v1"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings) -> None:
+    """`--no-auth` only on a loopback address: anyone on the network could read everything otherwise."""
+    if settings.no_auth and not is_loopback(settings.host):
+        raise UsageError(f"--no-auth is refused on {settings.host}: bind to 127.0.0.1 or keep auth on")
+
+
+class RateHeaders:
+    """Copies the rate-limit headers the auth dependency computed onto the response (also errors)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("rate_headers")
+                if extra:
+                    headers = list(message.get("headers", []))
+                    present = {k.lower() for k, _ in headers}
+                    for k, v in extra.items():
+                        if k.lower().encode() not in present:
+                            headers.append((k.lower().encode(), v.encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    check_bind(settings)
+    own_store = store is None
+    state = AppState(settings=settings, store=store or Store(settings.db_url))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for stop in state.extras.get("on_shutdown", []):
+                await stop()
+            if own_store:
+                state.store.close()
+
+    app = FastAPI(
+        title="clawscope",
+        version=__version__,
+        description="Cost, tokens, tools and sessions of OpenClaw agents.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        default_response_class=JSONResponse,
+    )
+    app.state.clawscope = state
+    errors.install(app)
+    for module in (health, auth):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(RateHeaders)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"],
+        )
+    return app
+
+
+def app_from_env() -> Any:
+    """For `uvicorn --factory clawscope.web.app:app_from_env` (several worker processes)."""
+    return create_app(load_settings())

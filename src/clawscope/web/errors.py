@@ -1,0 +1,113 @@
+"""The one error envelope of the API, `{"error": {"code", "message", "param", "type"}}` (seed 003).
+
+Routes raise `ApiError` (or a library `ClawscopeError`); FastAPI's own 404/405/422 and anything
+unexpected are translated here too, so no response leaves the server in another shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clawscope.errors import ClawscopeError, ConfigError, NotFoundError, StoreError, UsageError
+from clawscope.web.responses import JSONResponse
+
+log = logging.getLogger("clawscope.web")
+
+_TYPES = {
+    400: ("invalid_request", "invalid_request_error"),
+    401: ("unauthorized", "authentication_error"),
+    403: ("forbidden", "permission_error"),
+    404: ("not_found", "invalid_request_error"),
+    405: ("method_not_allowed", "invalid_request_error"),
+    409: ("conflict", "invalid_request_error"),
+    413: ("payload_too_large", "invalid_request_error"),
+    415: ("unsupported_media_type", "invalid_request_error"),
+    422: ("invalid_request", "validation_error"),
+    429: ("rate_limited", "rate_limit_error"),
+    500: ("internal_error", "api_error"),
+    503: ("unavailable", "api_error"),
+}
+
+
+class ApiError(Exception):
+    """An error response: status, stable `code`, human `message`, the offending `param`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        default_code, default_type = _TYPES.get(status, ("error", "api_error"))
+        self.status = status
+        self.message = message
+        self.code = code or default_code
+        self.param = param
+        self.type = type or default_type
+        self.headers = headers or {}
+
+
+def envelope(code: str, message: str, param: str | None, type_: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "param": param, "type": type_}}
+
+
+def error_response(err: ApiError) -> JSONResponse:
+    return JSONResponse(
+        envelope(err.code, err.message, err.param, err.type), status_code=err.status, headers=err.headers
+    )
+
+
+def _library_status(exc: ClawscopeError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, UsageError | ConfigError):
+        return 400
+    if isinstance(exc, StoreError):
+        return 503
+    return 500
+
+
+def _param(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or None
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that make every error an envelope."""
+
+    @app.exception_handler(ApiError)
+    async def _api(_r: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(ClawscopeError)
+    async def _lib(_r: Request, exc: ClawscopeError) -> JSONResponse:
+        status = _library_status(exc)
+        return error_response(ApiError(status, str(exc), code=exc.code if status != 500 else None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(ApiError(exc.status_code, message, headers=dict(exc.headers or {})))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        param = _param(tuple(first.get("loc", ())))
+        message = str(first.get("msg", "invalid request"))
+        return error_response(ApiError(422, f"{param}: {message}" if param else message, param=param))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_r: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(ApiError(500, "internal error; the server log has the details"))
