@@ -37,6 +37,11 @@ class Settings:
     webhook_window_s: int = 10
     webhook_max_bytes: int = 8 * 1024 * 1024
     price_estimates: bool = True  # estimate cost of unpriced calls (reported apart)
+    # events (issue 6): the SSE stream, OpenClaw event webhooks, OTLP
+    events_secret: str = ""  # HMAC secret of X-OpenClaw-Signature on /api/v1/openclaw/events; "" = refused
+    events_retention_days: int = 7  # events older than this are pruned from the event log
+    stream_heartbeat_s: float = 15.0  # SSE heartbeat comment interval
+    stream_poll_ms: int = 250  # how often the event bus checks the event log for other processes' events
 
     @property
     def db_url(self) -> str:
@@ -98,6 +103,9 @@ def _coerce(s: Settings) -> Settings:
             webhook_window_s=int(s.webhook_window_s),
             webhook_max_bytes=int(s.webhook_max_bytes),
             price_estimates=_bool(s.price_estimates),
+            events_retention_days=int(s.events_retention_days),
+            stream_heartbeat_s=float(s.stream_heartbeat_s),
+            stream_poll_ms=int(s.stream_poll_ms),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid setting: {exc}") from None

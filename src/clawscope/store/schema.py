@@ -376,3 +376,60 @@ server_secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_ms", Ms, nullable=False),
 )
+
+# -- events and observations (revision 0004) -----------------------------------------------------------
+
+# The event log behind the SSE stream: one row per thing a subscriber may want to hear about
+# (`session.updated`, `llm.call`, `tool.call`, `problem`, …), written when data arrives. Readers
+# resume by id (`Last-Event-ID`); old rows are pruned after the retention period.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ts_ms", Ms, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("agent", Text),
+    Column("session_id", Text),
+    Column("kind", Text),
+    Column("instance", Text),
+    Column("payload", Text, nullable=False),  # JSON object
+    Index(None, "ts_ms"),
+)
+
+# What OpenClaw reports live, apart from its transcripts: plugin-hook and outbound-webhook events and
+# diagnostics-otel spans, metric points and log records. Kept apart from the transcript tables so that
+# nothing here is ever counted twice in the statistics (which read transcripts only).
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),  # hook | otlp
+    Column(
+        "category", Text, nullable=False
+    ),  # tool | llm | session | message | problem | run | span | metric | log | other
+    Column("name", Text, nullable=False),  # the event, span or metric name as sent
+    Column("ts_ms", Ms, nullable=False),
+    Column("received_ms", Ms, nullable=False),
+    Column("instance", Text),
+    Column("agent", Text),
+    Column("session_id", Text),
+    Column("session_key", Text),
+    Column("run_id", Text),
+    Column("call_id", Text),
+    Column("tool_name", Text),
+    Column("provider", Text),
+    Column("model", Text),
+    Column("tokens_in", BigInteger),
+    Column("tokens_out", BigInteger),
+    Column("cache_read", BigInteger),
+    Column("cache_write", BigInteger),
+    Column("total_tokens", BigInteger),
+    Column("cost_usd", Float),
+    Column("value", Float),  # a metric point's value
+    Column("duration_ms", Float),
+    Column("is_error", Boolean),
+    Column("dedupe", Text, nullable=False, unique=True),  # a resent event/span/point is stored once
+    Column("payload", Text, nullable=False),  # JSON object: the rest, content previews capped
+    Index(None, "session_id"),
+    Index(None, "category", "ts_ms"),
+)

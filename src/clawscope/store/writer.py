@@ -34,7 +34,9 @@ from clawscope.model import (
     TranscriptBatch,
 )
 from clawscope.store import bulk, rows, schema
+from clawscope.store import events as event_log
 from clawscope.store.engine import placeholder
+from clawscope.store.ingest_events import Probe
 from clawscope.store.rollups import refresh_rollups
 
 FLUSH_ENTRIES = 10_000  # a unit in flight, one queued and one filling: memory stays flat
@@ -75,6 +77,7 @@ class Writer:
     ) -> None:
         self.engine = engine
         self.estimate = estimate
+        self.emit_events = True  # append session.updated / llm.call / … for what a unit newly stored
         self.flush_entries = flush_entries
         mark = placeholder(engine)
         tc = schema.tool_calls
@@ -148,6 +151,7 @@ class Writer:
             by_sid: dict[int, list[TranscriptBatch]] = {}
             for batch in unit.batches:
                 by_sid.setdefault(sids[batch.session_id], []).append(batch)
+            probe = Probe(conn, by_sid, unit.problems) if self.emit_events else None
             self._entries(conn, cur, by_sid)
             self._facts(cur, by_sid)
             self._registry(cur, unit)
@@ -157,6 +161,9 @@ class Writer:
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
             refresh_rollups(conn, by_sid)
+            found = probe.collect(conn) if probe is not None else []
+        if found:  # after the commit: events announce stored data (see store/events.py)
+            event_log.append(self.engine, found)
         self.written["sessions"] += len(unit.sessions())
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:

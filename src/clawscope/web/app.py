@@ -22,7 +22,7 @@ from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import errors
 from clawscope.web.responses import JSONResponse
-from clawscope.web.routes import auth, health
+from clawscope.web.routes import auth, health, hooks, otlp, stream
 from clawscope.web.state import AppState
 
 API_PREFIX = "/api/v1"
@@ -96,8 +96,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.clawscope = state
     errors.install(app)
-    for module in (health, auth):
+    for module in (health, auth, stream, hooks):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(otlp.router)  # OTLP/HTTP paths are fixed by the spec: /v1/traces, …
     app.add_middleware(RateHeaders)
     if settings.cors_origins:
         app.add_middleware(

@@ -1,0 +1,168 @@
+"""The event log: append events, read them back by id, prune old ones, wake readers.
+
+Events are notifications about data already stored (the data stays the truth): the writer, the event
+webhook and the OTLP receiver append them after their own transaction commits. Ids must become visible
+in order, or a reader that resumes "after id N" could skip a row that commits late. SQLite has one
+writer at a time; on PostgreSQL every append takes a transaction-scoped advisory lock before drawing
+ids, so appends commit in id order, and sends `NOTIFY clawscope_events` so that readers in other
+processes wake at once. Readers in this process are woken through `listeners` (no round trip).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, delete, func, insert, select, text
+
+from clawscope.store import schema
+from clawscope.store.engine import write_tx
+
+CHANNEL = "clawscope_events"
+_APPEND_LOCK = 0x636C6165  # "clae": PostgreSQL advisory lock held while appending events
+TYPES = ("session.updated", "llm.call", "tool.call", "problem", "detection", "alert")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event. `id` is 0 until stored."""
+
+    type: str
+    payload: dict[str, Any]
+    ts_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    agent: str | None = None
+    session_id: str | None = None
+    kind: str | None = None
+    instance: str | None = None
+    id: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable wire shape (README "Live stream and OTLP")."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "ts": self.ts_ms,
+            "agent": self.agent,
+            "sessionId": self.session_id,
+            "kind": self.kind,
+            "instance": self.instance,
+            "data": self.payload,
+        }
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What a subscriber wants; empty tuples mean "everything"."""
+
+    types: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    sessions: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def matches(self, e: Event) -> bool:
+        return (
+            (not self.types or e.type in self.types)
+            and (not self.agents or e.agent in self.agents)
+            and (not self.sessions or e.session_id in self.sessions)
+            and (not self.kinds or e.kind in self.kinds)
+        )
+
+
+# In-process wake-ups: called (with the highest new id) after every append in this process.
+_listeners: list[Callable[[int], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def add_listener(fn: Callable[[int], None]) -> None:
+    with _listeners_lock:
+        _listeners.append(fn)
+
+
+def remove_listener(fn: Callable[[int], None]) -> None:
+    with _listeners_lock:
+        if fn in _listeners:
+            _listeners.remove(fn)
+
+
+def append(engine: Engine, events: Sequence[Event]) -> int:
+    """Store events (in one short transaction, ids in commit order); return the highest new id."""
+    if not events:
+        return 0
+    rows = [
+        {
+            "ts_ms": e.ts_ms,
+            "type": e.type,
+            "agent": e.agent,
+            "session_id": e.session_id,
+            "kind": e.kind,
+            "instance": e.instance,
+            "payload": orjson.dumps(e.payload).decode(),
+        }
+        for e in events
+    ]
+    postgres = engine.dialect.name == "postgresql"
+    with write_tx(engine) as conn:
+        if postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+        conn.execute(insert(schema.events), rows)
+        top = int(conn.execute(select(func.max(schema.events.c.id))).scalar_one())
+        if postgres:
+            conn.execute(text(f"NOTIFY {CHANNEL}, '{top}'"))
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for fn in listeners:
+        fn(top)
+    return top
+
+
+def max_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(schema.events.c.id), 0))).scalar_one())
+
+
+def read_after(engine: Engine, after: int, flt: EventFilter | None = None, limit: int = 1000) -> list[Event]:
+    """Events with id > `after`, oldest first, matching `flt`."""
+    t = schema.events
+    stmt = select(t).where(t.c.id > after).order_by(t.c.id).limit(limit)
+    if flt is not None:
+        for col, wanted in (
+            (t.c.type, flt.types),
+            (t.c.agent, flt.agents),
+            (t.c.session_id, flt.sessions),
+            (t.c.kind, flt.kinds),
+        ):
+            if wanted:
+                stmt = stmt.where(col.in_(wanted))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [_event(r._mapping) for r in rows]
+
+
+def prune(engine: Engine, older_than_ms: int) -> int:
+    """Delete events older than `older_than_ms` (epoch ms); return how many."""
+    with write_tx(engine) as conn:
+        return int(conn.execute(delete(schema.events).where(schema.events.c.ts_ms < older_than_ms)).rowcount)
+
+
+def _event(m: Any) -> Event:
+    return Event(
+        id=int(m["id"]),
+        ts_ms=int(m["ts_ms"]),
+        type=m["type"],
+        agent=m["agent"],
+        session_id=m["session_id"],
+        kind=m["kind"],
+        instance=m["instance"],
+        payload=orjson.loads(m["payload"]),
+    )
+
+
+def by_type(events: Iterable[Event]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for e in events:
+        out[e.type] = out.get(e.type, 0) + 1
+    return out

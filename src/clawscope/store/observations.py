@@ -1,0 +1,145 @@
+"""Observations (hook events, OTLP spans/points/logs): stored once each, announced on the event log.
+
+`record()` inserts what is new (by `dedupe`), then appends one event per new observation that a live
+view cares about: `tool.call` (tool), `llm.call` (llm), `session.updated` (session, message) and
+`problem` (problem). Events carry `"source": "hook"|"otlp"` so a consumer can tell them from the
+transcript's own events (the same call may well be reported by both: that is why observations are
+never added to the transcript statistics).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, bindparam, select, text
+
+from clawscope.sources.observation import Observation
+from clawscope.store import bulk, schema
+from clawscope.store import events as log
+from clawscope.store.engine import placeholder, write_tx
+from clawscope.store.events import Event
+
+_COLS = [c.name for c in schema.observations.columns if c.name != "id"]
+_EVENT_TYPE = {
+    "tool": "tool.call",
+    "llm": "llm.call",
+    "session": "session.updated",
+    "message": "session.updated",
+    "problem": "problem",
+}
+
+
+def record(engine: Engine, found: Sequence[Observation]) -> tuple[int, list[Event]]:
+    """Store new observations; return how many were new and the events appended for them."""
+    if not found:
+        return 0, []
+    now = int(time.time() * 1000)
+    unique: dict[str, Observation] = {}
+    for o in found:
+        unique.setdefault(o.dedupe, o)
+    sql = bulk.insert_ignore(schema.observations, _COLS, placeholder(engine))
+    keys = sorted(unique)
+    with write_tx(engine) as conn:
+        old: set[str] = set()
+        stmt = text("SELECT dedupe FROM observations WHERE dedupe IN :k").bindparams(
+            bindparam("k", expanding=True)
+        )
+        for i in range(0, len(keys), 500):
+            old.update(r[0] for r in conn.execute(stmt, {"k": keys[i : i + 500]}))
+        new = [o for k, o in unique.items() if k not in old]
+        if new:
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cur.executemany(sql, [_row(o, now) for o in new])
+        kinds = _session_kinds(conn, {o.session_id for o in new if o.session_id})
+    events = [e for o in new if (e := to_event(o, kinds)) is not None]
+    log.append(engine, events)
+    return len(new), events
+
+
+def _row(o: Observation, now: int) -> tuple[Any, ...]:
+    values = {f: getattr(o, f) for f in _COLS if f not in ("received_ms", "payload")}
+    values["received_ms"] = now
+    values["payload"] = orjson.dumps(o.payload, default=str).decode()
+    return tuple(values[c] for c in _COLS)
+
+
+def _session_kinds(conn: Any, ids: set[str]) -> dict[str, tuple[str | None, str | None]]:
+    if not ids:
+        return {}
+    s = schema.sessions
+    stmt = select(s.c.session_id, s.c.kind, s.c.agent_id).where(s.c.session_id.in_(sorted(ids)[:1000]))
+    return {r[0]: (r[1], r[2]) for r in conn.execute(stmt)}
+
+
+def to_event(o: Observation, kinds: dict[str, tuple[str | None, str | None]]) -> Event | None:
+    type_ = _EVENT_TYPE.get(o.category)
+    if type_ is None:
+        return None
+    kind, agent = kinds.get(o.session_id or "", (None, None))
+    payload: dict[str, Any] = {
+        "source": o.source,
+        "name": o.name,
+        "sessionKey": o.session_key,
+        "runId": o.run_id,
+    }
+    if o.category == "tool":
+        payload.update(
+            callId=o.call_id,
+            name=o.tool_name,
+            event=o.name,
+            status="error" if o.is_error else "ok",
+            durationMs=o.duration_ms,
+        )
+    elif o.category == "llm":
+        payload.update(
+            provider=o.provider,
+            model=o.model,
+            tokensIn=o.tokens_in,
+            tokensOut=o.tokens_out,
+            cacheRead=o.cache_read,
+            cacheWrite=o.cache_write,
+            totalTokens=o.total_tokens,
+            costUSD=o.cost_usd,
+            durationMs=o.duration_ms,
+        )
+    elif o.category in ("session", "message"):
+        payload["change"] = o.name
+        for k in ("reason", "messageCount", "childSessionKey", "targetSessionKey", "outcome", "channel"):
+            if k in o.payload:
+                payload[k] = o.payload[k]
+    else:  # problem
+        payload.update(
+            code=o.name, count=1, isError=True, detail=o.payload.get("error") or o.payload.get("message")
+        )
+    return Event(
+        type_,
+        payload,
+        ts_ms=o.ts_ms,
+        agent=o.agent or agent,
+        session_id=o.session_id,
+        kind=kind,
+        instance=o.instance,
+    )
+
+
+def query(
+    engine: Engine,
+    *,
+    source: str | None = None,
+    category: str | None = None,
+    session_id: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    t = schema.observations
+    stmt = select(t).order_by(t.c.id.desc()).limit(limit)
+    for col, value in ((t.c.source, source), (t.c.category, category), (t.c.session_id, session_id)):
+        if value is not None:
+            stmt = stmt.where(col == value)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    for r in rows:
+        r["payload"] = orjson.loads(r.pop("payload"))
+    return rows

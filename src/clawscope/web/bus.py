@@ -1,0 +1,182 @@
+"""The event bus: delivers new rows of the event log to this process's SSE subscribers.
+
+Events may be written by any process on the database (another server replica, a CLI ingest), so the
+bus does not trust in-process calls alone: one thread per app follows the `events` table by id and
+fans every new event out to the subscribers' asyncio queues on the app's event loop. It wakes when
+* this process appended events (`store.events` listeners: no delay),
+* PostgreSQL sent `NOTIFY clawscope_events` (another process appended; LISTEN on a dedicated
+  connection), or
+* the poll interval passed (SQLite: a cheap `max(id)` every 250 ms; PostgreSQL: a fallback
+  every few seconds in case a notification was lost).
+The same thread prunes events older than the retention period. A subscriber that falls too far
+behind is closed (its client resumes with `Last-Event-ID`), so one slow reader never grows memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from clawscope.store import events as log
+from clawscope.store.events import Event, EventFilter
+from clawscope.web.state import AppState
+
+QUEUE_MAX = 10_000
+_PG_FALLBACK_S = 1.0
+_PRUNE_EVERY_S = 600.0
+_log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Subscription:
+    flt: EventFilter
+    queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+
+class EventBus:
+    def __init__(self, engine: Engine, *, poll_s: float = 0.25, retention_ms: int = 7 * 86_400_000) -> None:
+        self.engine = engine
+        self.poll_s = poll_s
+        self.retention_ms = retention_ms
+        self.last_id = 0
+        self._subs: set[Subscription] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._pg: Any = None
+        self._next_prune = 0.0
+
+    # -- subscribers (on the event loop) --------------------------------------------------------
+
+    def subscribe(self, flt: EventFilter) -> Subscription:
+        self._ensure_started(asyncio.get_running_loop())
+        sub = Subscription(flt)
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
+    def _fanout(self, found: list[Event]) -> None:
+        for sub in list(self._subs):
+            for e in found:
+                if not sub.flt.matches(e):
+                    continue
+                if sub.queue.qsize() >= QUEUE_MAX:  # too far behind: close; the client resumes by id
+                    sub.closed = True
+                    self._subs.discard(sub)
+                    sub.queue.put_nowait(None)
+                    break
+                sub.queue.put_nowait(e)
+
+    # -- the follower thread --------------------------------------------------------------------
+
+    def _ensure_started(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            self._loop = loop
+            self.last_id = log.max_id(self.engine)
+            log.add_listener(self._on_append)
+            if self.engine.dialect.name == "postgresql":
+                self._listen()
+            self._thread = threading.Thread(target=self._run, name="clawscope-bus", daemon=True)
+            self._thread.start()
+
+    def _on_append(self, _top: int) -> None:
+        self._wake.set()
+
+    def _listen(self) -> None:
+        raw = self.engine.raw_connection()
+        raw.detach()  # a dedicated connection: it stays LISTENing, outside the pool
+        pg = raw.driver_connection
+        assert pg is not None
+        pg.autocommit = True
+        pg.execute(f"LISTEN {log.CHANNEL}")
+        self._pg = pg
+
+    def _wait(self) -> None:
+        if self._pg is None:
+            self._wake.wait(self.poll_s)
+        elif not self._wake.is_set():
+            # Woken by a NOTIFY from any process, or by the timeout (then checked anyway).
+            with contextlib.suppress(Exception):
+                for _ in self._pg.notifies(timeout=_PG_FALLBACK_S, stop_after=1):
+                    break
+        self._wake.clear()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wait()
+            if self._stop.is_set():
+                return
+            try:
+                self._poll()
+                self._maybe_prune()
+            except Exception as exc:  # the database may be briefly unavailable: keep following
+                _log.warning("event bus: %s: %s", exc.__class__.__name__, exc)
+                time.sleep(self.poll_s)
+
+    def _poll(self) -> None:
+        if log.max_id(self.engine) <= self.last_id:
+            return
+        while True:
+            found = log.read_after(self.engine, self.last_id, limit=1000)
+            if not found:
+                return
+            self.last_id = found[-1].id
+            if self._loop is not None and self._subs:
+                with contextlib.suppress(RuntimeError):  # loop closed during shutdown
+                    self._loop.call_soon_threadsafe(self._fanout, found)
+            if len(found) < 1000:
+                return
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + _PRUNE_EVERY_S
+        log.prune(self.engine, int(time.time() * 1000) - self.retention_ms)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        log.remove_listener(self._on_append)
+        for sub in list(self._subs):
+            sub.queue.put_nowait(None)
+        self._subs.clear()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 10)
+
+        if self._pg is not None:
+            with contextlib.suppress(Exception):
+                self._pg.close()
+
+
+def get_bus(state: AppState) -> EventBus:
+    """The app's bus, made on first use; stopped with the app."""
+    bus = state.extras.get("event_bus")
+    if bus is None:
+        s = state.settings
+        bus = state.extras["event_bus"] = EventBus(
+            state.store.engine,
+            poll_s=s.stream_poll_ms / 1000,
+            retention_ms=s.events_retention_days * 86_400_000,
+        )
+        state.extras.setdefault("on_shutdown", []).append(bus.stop)
+    assert isinstance(bus, EventBus)
+    return bus

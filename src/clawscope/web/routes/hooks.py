@@ -1,0 +1,79 @@
+"""`POST /api/v1/openclaw/events`: OpenClaw's event webhooks and forwarded plugin hooks.
+
+Envelopes `{event, timestamp, data}` signed with `X-OpenClaw-Signature: sha256=<hex HMAC-SHA256 of the
+raw body>` (seed 003), compared in constant time. The secret is the server setting `events_secret`
+(per-agent secrets belong to agent registration, which is another feature); without it every call
+is refused. Errors: 401 bad or missing signature, 413 too large, 422 not an envelope.
+`GET /api/v1/openclaw/observations` lists what arrived (hooks and OTLP), newest first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from clawscope.sources.hook_events import EnvelopeError, decode_envelope
+from clawscope.sources.observation import CATEGORIES
+from clawscope.store import observations
+from clawscope.web.auth import Principal, require
+from clawscope.web.body import read_body
+from clawscope.web.errors import ApiError
+from clawscope.web.state import StateDep
+
+router = APIRouter(tags=["openclaw events"])
+SIGNATURE_HEADER = "X-OpenClaw-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_signature(secret: str, body: bytes, header: str | None) -> None:
+    if not secret:
+        raise ApiError(
+            401, "event webhooks are disabled: set the events_secret setting", code="invalid_signature"
+        )
+    if not header:
+        raise ApiError(401, f"missing {SIGNATURE_HEADER} header", code="invalid_signature")
+    if not hmac.compare_digest(sign(secret, body).encode(), header.strip().encode()):
+        raise ApiError(401, f"{SIGNATURE_HEADER} does not match the body", code="invalid_signature")
+
+
+@router.post(
+    "/openclaw/events", status_code=202, summary="Receive a signed OpenClaw event (webhook or plugin hook)"
+)
+async def receive_event(request: Request, state: StateDep) -> dict[str, Any]:
+    body = await read_body(request, state.settings.webhook_max_bytes)
+    check_signature(state.settings.events_secret, body, request.headers.get(SIGNATURE_HEADER))
+    try:
+        obs = decode_envelope(body, received_ms=int(time.time() * 1000), instance=state.settings.instance)
+    except EnvelopeError as exc:
+        raise ApiError(422, str(exc), param=exc.param) from None
+    new, events = await asyncio.to_thread(observations.record, state.store.engine, [obs])
+    return {
+        "accepted": True,
+        "duplicate": new == 0,
+        "event": obs.name,
+        "category": obs.category,
+        "published": [e.type for e in events],
+    }
+
+
+@router.get("/openclaw/observations", summary="Hook events and OTLP data received, newest first")
+def list_observations(
+    state: StateDep,
+    _principal: Annotated[Principal, Depends(require("sessions:read"))],
+    source: Annotated[str | None, Query(pattern="^(hook|otlp)$")] = None,
+    category: Annotated[str | None, Query(description=", ".join(CATEGORIES))] = None,
+    session: Annotated[str | None, Query(description="a session id")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    rows = observations.query(
+        state.store.engine, source=source, category=category, session_id=session, limit=limit
+    )
+    return {"observations": rows, "count": len(rows)}
