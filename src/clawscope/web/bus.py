@@ -102,9 +102,9 @@ class EventBus:
 
     def _listen(self) -> None:
         raw = self.engine.raw_connection()
-        raw.detach()  # a dedicated connection: it stays LISTENing, outside the pool
         pg = raw.driver_connection
         assert pg is not None
+        raw.detach()  # a dedicated connection: it stays LISTENing, outside the pool
         pg.autocommit = True
         pg.execute(f"LISTEN {log.CHANNEL}")
         self._pg = pg
