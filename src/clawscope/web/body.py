@@ -14,6 +14,12 @@ from clawscope.web.errors import ApiError
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The body, decompressed."""
+    return decode_body(request, await read_raw(request, max_bytes), max_bytes)
+
+
+async def read_raw(request: Request, max_bytes: int) -> bytes:
+    """The body exactly as sent (what a signature covers)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise ApiError(413, f"the body is larger than {max_bytes} bytes")
@@ -24,7 +30,10 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise ApiError(413, f"the body is larger than {max_bytes} bytes")
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def decode_body(request: Request, body: bytes, max_bytes: int) -> bytes:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         return body

@@ -1,7 +1,8 @@
 """`POST /api/v1/openclaw/events`: OpenClaw's event webhooks and forwarded plugin hooks.
 
 Envelopes `{event, timestamp, data}` signed with `X-OpenClaw-Signature: sha256=<hex HMAC-SHA256 of the
-raw body>` (seed 003), compared in constant time. The secret is the server setting `events_secret`
+raw body>` (seed 003; the body as sent, i.e. compressed when `Content-Encoding: gzip`), compared in
+constant time and checked before anything is decompressed or parsed. The secret is the server setting `events_secret`
 (per-agent secrets belong to agent registration, which is another feature); without it every call
 is refused. Errors: 401 bad or missing signature, 413 too large, 422 not an envelope.
 `GET /api/v1/openclaw/observations` lists what arrived (hooks and OTLP), newest first.
@@ -21,7 +22,7 @@ from clawscope.sources.hook_events import EnvelopeError, decode_envelope
 from clawscope.sources.observation import CATEGORIES
 from clawscope.store import observations
 from clawscope.web.auth import Principal, require
-from clawscope.web.body import read_body
+from clawscope.web.body import decode_body, read_raw
 from clawscope.web.errors import ApiError
 from clawscope.web.state import StateDep
 
@@ -48,8 +49,10 @@ def check_signature(secret: str, body: bytes, header: str | None) -> None:
     "/openclaw/events", status_code=202, summary="Receive a signed OpenClaw event (webhook or plugin hook)"
 )
 async def receive_event(request: Request, state: StateDep) -> dict[str, Any]:
-    body = await read_body(request, state.settings.webhook_max_bytes)
-    check_signature(state.settings.events_secret, body, request.headers.get(SIGNATURE_HEADER))
+    limit = state.settings.webhook_max_bytes
+    raw = await read_raw(request, limit)
+    check_signature(state.settings.events_secret, raw, request.headers.get(SIGNATURE_HEADER))
+    body = decode_body(request, raw, limit)
     try:
         obs = decode_envelope(body, received_ms=int(time.time() * 1000), instance=state.settings.instance)
     except EnvelopeError as exc:
