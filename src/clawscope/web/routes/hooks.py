@@ -2,9 +2,9 @@
 
 Envelopes `{event, timestamp, data}` signed with `X-OpenClaw-Signature: sha256=<hex HMAC-SHA256 of the
 raw body>` (seed 003; the body as sent, i.e. compressed when `Content-Encoding: gzip`), compared in
-constant time and checked before anything is decompressed or parsed. The secret is the server setting `events_secret`
-(per-agent secrets belong to agent registration, which is another feature); without it every call
-is refused. Errors: 401 bad or missing signature, 413 too large, 422 not an envelope.
+constant time and checked before anything is decompressed or parsed. The secret is the server
+setting `events_secret` (per-agent secrets belong to agent registration, another feature); without
+it every call is refused. Errors: 401 bad or missing signature, 413 too large, 422 not an envelope.
 `GET /api/v1/openclaw/observations` lists what arrived (hooks and OTLP), newest first.
 """
 
