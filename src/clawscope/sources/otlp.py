@@ -101,7 +101,7 @@ def _first(a: dict[str, Any], *keys: str) -> Any:
 
 def _identity(a: dict[str, Any], instance: str | None) -> dict[str, Any]:
     return {
-        "instance": as_str(_first(a, "service.instance.id", "host.name")) or instance,
+        "instance": as_str(_first(a, "host.name", "service.instance.id")) or instance,
         "agent": as_str(
             _first(a, "openclaw.agent.name", "openclaw.agentId", "openclaw.agent", "gen_ai.agent.name")
         ),
