@@ -110,7 +110,7 @@ def decode_envelope(body: bytes, *, received_ms: int, instance: str | None) -> O
         session_id=as_str(pick("sessionId")),
         session_key=as_str(pick("sessionKey")),
         run_id=as_str(pick("runId")),
-        payload=_payload(data),
+        payload={**_payload(data), "context": ctx},
     )
     _fill(obs, name, data)
     return obs
