@@ -41,7 +41,7 @@ class Settings:
     events_secret: str = ""  # HMAC secret of X-OpenClaw-Signature on /api/v1/openclaw/events; "" = refused
     events_retention_days: int = 7  # events older than this are pruned from the event log
     stream_heartbeat_s: float = 15.0  # SSE heartbeat comment interval
-    stream_poll_ms: int = 250  # how often the event bus checks the event log for other processes' events
+    stream_poll_ms: int = 100  # how often the event bus checks the event log for other processes' events
 
     @property
     def db_url(self) -> str:

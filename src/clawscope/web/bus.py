@@ -6,7 +6,7 @@ fans every new event out to the subscribers' asyncio queues on the app's event l
 * this process appended events (`store.events` listeners: no delay),
 * PostgreSQL sent `NOTIFY clawscope_events` (another process appended; LISTEN on a dedicated
   connection), or
-* the poll interval passed (SQLite: a cheap `max(id)` every 250 ms; PostgreSQL: a fallback
+* the poll interval passed (SQLite: a cheap `max(id)` every 100 ms; PostgreSQL: a fallback
   every few seconds in case a notification was lost).
 The same thread prunes events older than the retention period. A subscriber that falls too far
 behind is closed (its client resumes with `Last-Event-ID`), so one slow reader never grows memory.
@@ -42,7 +42,7 @@ class Subscription:
 
 
 class EventBus:
-    def __init__(self, engine: Engine, *, poll_s: float = 0.25, retention_ms: int = 7 * 86_400_000) -> None:
+    def __init__(self, engine: Engine, *, poll_s: float = 0.1, retention_ms: int = 7 * 86_400_000) -> None:
         self.engine = engine
         self.poll_s = poll_s
         self.retention_ms = retention_ms
