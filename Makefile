@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## run: the main job (ingest the discovered OpenClaw state, or a demo state, and report)
+## run: the main job: serve the dashboard over the discovered OpenClaw state (or a demo state), ingesting live
 run: $(STAMP)
-	$(BIN)/clawscope report
+	$(BIN)/clawscope serve
 
 ## test: static checks, then every test tier (unit, PostgreSQL, conformance, browser)
 test: $(STAMP)

@@ -33,7 +33,7 @@ def bars(items: Sequence[tuple[str, float]], fmt: Fmt = _num, width: int = 560) 
         w = max(1.0, (width - label_w - 90) * value / top) if value > 0 else 0
         text = escape(label if len(label) <= 26 else label[:25] + "…")
         parts.append(
-            f'<g><title>{escape(label)}: {escape(fmt(value))}</title>'
+            f"<g><title>{escape(label)}: {escape(fmt(value))}</title>"
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" rx="3" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
@@ -52,7 +52,9 @@ def spikes(values: Sequence[float]) -> set[int]:
     return {i for i, v in enumerate(values) if sd > 0 and v > mean + 2 * sd}
 
 
-def columns(points: Sequence[tuple[str, float]], fmt: Fmt = _num, width: int = 900, height: int = 200) -> Markup:
+def columns(
+    points: Sequence[tuple[str, float]], fmt: Fmt = _num, width: int = 900, height: int = 200
+) -> Markup:
     """Columns over time; spikes drawn in the alert colour and listed under the chart."""
     if not points:
         return Markup('<p class="empty">No data in this period.</p>')
@@ -93,7 +95,9 @@ def donut(items: Sequence[tuple[str, float]], fmt: Fmt = _num, size: int = 220) 
         items = [*items[:7], ("other", sum(v for _, v in items[7:]))]
     r, c = size / 2 - 14, size / 2
     circ = 2 * math.pi * r
-    parts = [f'<div class="donut"><svg viewBox="0 0 {size} {size}" width="{size}" height="{size}" role="img">']
+    parts = [
+        f'<div class="donut"><svg viewBox="0 0 {size} {size}" width="{size}" height="{size}" role="img">'
+    ]
     offset = 0.0
     legend = []
     for i, (label, value) in enumerate(items):

@@ -116,7 +116,10 @@ def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
             children.setdefault(r["parentSessionId"], []).append(r)
 
     def node(r: dict[str, Any], depth: int) -> dict[str, Any]:
-        kids = [node(c, depth + 1) for c in sorted(children.get(r["sessionId"], []), key=lambda c: c["firstAt"] or "")]
+        kids = [
+            node(c, depth + 1)
+            for c in sorted(children.get(r["sessionId"], []), key=lambda c: c["firstAt"] or "")
+        ]
         if depth > 20:
             kids = []
         return {
@@ -130,8 +133,8 @@ def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
 
 def agents(store: Store, period: Period) -> list[dict[str, Any]]:
     out = []
-    for g in analytics.stats(store, period.filters(), "agent")["groups"]:
-        g = dict(g)
+    for group in analytics.stats(store, period.filters(), "agent")["groups"]:
+        g = dict(group)
         g["costPerSession"] = g["costUSD"] / g["sessions"] if g["sessions"] else None
         g.update(rates(g))
         out.append(g)

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from clawscope import analytics
 from clawscope.store.apikeys import verify_key
 from clawscope.timeutil import now_ms
+from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.dashboard import charts, data, login, replay
 from clawscope.web.dashboard.period import Period, parse_period
 from clawscope.web.dashboard.render import num, page, usd
@@ -90,7 +91,7 @@ def sessions(
     state: StateDep,
     q: Q = None,
     sort: Q = None,
-    dir: Q = None,  # noqa: A002
+    dir: Q = None,
     agent: Q = None,
     kind: Q = None,
     channel: Q = None,
@@ -105,8 +106,17 @@ def sessions(
     facets = analytics.sessions(state.store, period.filters())
     options = {k: sorted({str(s[k]) for s in facets if s[k]}) for k in ("agent", "kind", "channel")}
     return page(
-        request, state, "sessions.html", period, rows=rows[:500], count=len(rows), q=q or "", sort=sort,
-        desc=desc, eq=eq, options=options,
+        request,
+        state,
+        "sessions.html",
+        period,
+        rows=rows[:500],
+        count=len(rows),
+        q=q or "",
+        sort=sort,
+        desc=desc,
+        eq=eq,
+        options=options,
     )
 
 
@@ -152,15 +162,26 @@ def forecast(request: Request, state: StateDep) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, state: StateDep, token: Q = None, next: Q = None) -> Response:  # noqa: A002
+def login_page(request: Request, state: StateDep, token: Q = None, next: Q = None) -> Response:
     target = login.safe_next(next)
     secure = request.url.scheme == "https"
     if state.settings.no_auth:
         return RedirectResponse(target, status_code=303)
     if token:
         if login.redeem(state, token):
-            return login.with_session(RedirectResponse(target, 303), state, login.dashboard_key(state), secure)
-        return page(request, state, "login.html", _period(request), next=target, error="This login link was already used or is invalid.", status=401, live="off")
+            return login.with_session(
+                RedirectResponse(target, 303), state, login.dashboard_key(state), secure
+            )
+        return page(
+            request,
+            state,
+            "login.html",
+            _period(request),
+            next=target,
+            error="This login link was already used or is invalid.",
+            status=401,
+            live="off",
+        )
     return page(request, state, "login.html", _period(request), next=target, error=None, live="off")
 
 
@@ -171,7 +192,16 @@ async def login_submit(request: Request, state: StateDep) -> Response:
     target = login.safe_next((form.get("next") or ["/"])[0])
     key = await run_in_threadpool(verify_key, state.store.engine, key_text) if key_text else None
     if key is None or not ("admin" in key.scopes or "stats:read" in key.scopes):
-        return page(request, state, "login.html", _period(request), next=target, error="That API key is not valid (it needs stats:read).", status=401, live="off")
+        return page(
+            request,
+            state,
+            "login.html",
+            _period(request),
+            next=target,
+            error="That API key is not valid (it needs stats:read).",
+            status=401,
+            live="off",
+        )
     secure = request.url.scheme == "https"
     return await run_in_threadpool(login.with_session, RedirectResponse(target, 303), state, key, secure)
 
@@ -179,5 +209,5 @@ async def login_submit(request: Request, state: StateDep) -> Response:
 @router.get("/logout")
 def logout() -> Response:
     r = RedirectResponse("/login", status_code=303)
-    r.delete_cookie(login.SESSION_COOKIE, path="/")
+    r.delete_cookie(SESSION_COOKIE, path="/")
     return r

@@ -64,7 +64,9 @@ def _message(rec: dict[str, Any], turns: dict[str, dict[str, Any]]) -> list[dict
     text = _text(content)
     turn = turns.get(str(rec.get("id")))
     error = msg.get("errorMessage") if msg.get("stopReason") == "error" else None
-    main = _item("error" if error else "assistant", rec, text or (error or ""), turn=turn, model=msg.get("model"))
+    main = _item(
+        "error" if error else "assistant", rec, text or (error or ""), turn=turn, model=msg.get("model")
+    )
     return [main, *items]
 
 
