@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test check unit conformance bench clean
+.PHONY: run test check unit conformance browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ conformance: $(STAMP)
 	scripts/setup-test-deps conformance
 	$(BIN)/pytest -m conformance
 
+browser: $(STAMP)
+	scripts/setup-test-deps browser
+	$(BIN)/pytest -m browser
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/live.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist
