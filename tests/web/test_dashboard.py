@@ -22,8 +22,18 @@ from clawscope.web.dashboard.period import DAY_MS, parse_period
 from clawscope.web.dashboard.render import num, usd
 from tests.conftest import FIXTURES
 
-PAGES = ("/", "/timeline", "/timeline?unit=hour", "/timeline?unit=month", "/models", "/tools", "/sessions",
-         "/sessions?sort=cost&dir=asc&q=main", "/agents", "/forecast")
+PAGES = (
+    "/",
+    "/timeline",
+    "/timeline?unit=hour",
+    "/timeline?unit=month",
+    "/models",
+    "/tools",
+    "/sessions",
+    "/sessions?sort=cost&dir=asc&q=main",
+    "/agents",
+    "/forecast",
+)
 
 
 @pytest.fixture
