@@ -63,7 +63,7 @@ def test_a_failing_pass_is_recorded_not_fatal(tmp_path: Path) -> None:
     db = tmp_path / "clawscope.db"
     with Store(f"sqlite:///{db}") as store:
         state = AppState(settings=Settings(home=tmp_path, instance="t"), store=store)
-        state.extras["after_ingest"] = [lambda report: 1 / 0]  # a broken hook is logged, not fatal
+        state.extras["after_ingest"] = [lambda _report: 1 / 0]  # a broken hook is logged, not fatal
         live = LiveIngest(state, [state_dir])
         live.run_once()
         assert live.passes == 1
