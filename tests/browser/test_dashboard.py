@@ -122,6 +122,8 @@ def _append_assistant_line(state_dir: Path) -> None:
 def test_an_appended_transcript_line_updates_the_page_without_reload(page: Any, served: Served) -> None:
     page.goto("/")
     page.wait_for_selector('#live[data-state="live"]', timeout=10_000)
+    mode = "sse" if "/api/v1/openclaw/stream" in served.routes else "poll"  # SSE whenever it is served
+    assert page.get_attribute("body", "data-live") == mode
     before = _metric(page, "llmCalls")
     page.evaluate("window.__sameDocument = true")
     _append_assistant_line(served.state_dir)
