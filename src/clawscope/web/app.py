@@ -99,6 +99,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     for module in (health, auth, stream, hooks):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(otlp.router)  # OTLP/HTTP paths are fixed by the spec: /v1/traces, …
+    from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)
+
+    dashboard.install(app)
     app.add_middleware(RateHeaders)
     if settings.cors_origins:
         app.add_middleware(
