@@ -88,10 +88,11 @@ async def _events(
     engine = state.store.engine
     heartbeat = state.settings.stream_heartbeat_s
     try:
-        yield b"retry: 2000\n: connected\n\n"
-        if last is None:
+        if last is None:  # the starting point is fixed before the client hears it is connected
             last = await asyncio.to_thread(log.max_id, engine)
+            yield b"retry: 2000\n: connected\n\n"
         else:
+            yield b"retry: 2000\n: connected\n\n"
             while True:  # the missed events, from the log, page by page
                 page = await asyncio.to_thread(log.read_after, engine, last, flt, 1000)
                 for e in page:
