@@ -10,6 +10,10 @@ import click
 
 from clawscope.commands.common import db_option, demo_state, handle_errors, settings_from, state_dirs
 
+# Open SSE streams never finish by themselves: without a limit, a graceful shutdown would wait for them
+# forever. They are cut after this many seconds (EventSource clients resume with Last-Event-ID).
+SHUTDOWN_TIMEOUT_S = 3
+
 
 @click.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1; env CLAWSCOPE_HOST).")
@@ -102,7 +106,13 @@ def serve(
                 err=True,
             )
             click.echo(f"  or sign in with an API key at {base}/login   (API: {base}/api/v1)", err=True)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
+        )
         return
     if dirs:  # one follower, in this (supervisor) process; the workers read what it writes
         from clawscope.store import Store
@@ -124,4 +134,5 @@ def serve(
         port=settings.port,
         workers=workers,
         log_level=log_level,
+        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
     )

@@ -114,9 +114,16 @@ class EventBus:
             self._wake.wait(self.poll_s)
         elif not self._wake.is_set():
             # Woken by a NOTIFY from any process, or by the timeout (then checked anyway).
-            with contextlib.suppress(Exception):
+            try:
                 for _ in self._pg.notifies(timeout=_PG_FALLBACK_S, stop_after=1):
                     break
+            except Exception as exc:  # the LISTEN connection broke: keep following by polling
+                _log.warning(
+                    "event bus: LISTEN lost (%s); polling every %.2f s", exc.__class__.__name__, self.poll_s
+                )
+                with contextlib.suppress(Exception):
+                    self._pg.close()
+                self._pg = None
         self._wake.clear()
 
     def _run(self) -> None:
