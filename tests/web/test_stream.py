@@ -257,3 +257,17 @@ def test_prune_removes_old_events(store: Store) -> None:
     )
     assert log.prune(store.engine, 5_000) == 1
     assert [e.ts_ms for e in log.read_after(store.engine, 0)] == [10_000_000_000_000]
+
+
+def test_the_bus_keeps_delivering_when_its_listen_connection_breaks(
+    app: FastAPI, live_server: LiveServer, store: Store, make_key: Callable[..., str]
+) -> None:
+    with SseReader(live_server.url + STREAM, auth(make_key("stats:read"))) as sse:
+        bus = app.state.clawscope.extras["event_bus"]
+        if bus._pg is not None:  # PostgreSQL: kill the LISTEN connection under the bus
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend({bus._pg.info.backend_pid})")
+        ids = _append(store, ("tool.call", "a", "after-break"))
+        assert [e.id for e in sse.take(1)] == ids
+        more = _append(store, ("tool.call", "a", "later"))
+        assert [e.id for e in sse.take(1)] == more
