@@ -376,3 +376,47 @@ server_secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_ms", Ms, nullable=False),
 )
+
+# -- analytics roll-ups (revision 0005) ---------------------------------------------------------------
+
+# Exact pre-aggregates that let stats over millions of model calls answer in milliseconds. Keyed by
+# session and UTC hour (plus the per-row trigger and model), recomputed from the rows for every
+# session a write touches (store/rollups.py), never incremented. Session attributes (agent, kind,
+# channel, instance) are joined live, so a session whose metadata changes needs no rewrite here.
+# `turn_trigger`/`provider` are '' when the row has none; `model` is 'unknown'; `hour_ms` is -1 when
+# the row has no timestamp.
+rollup_calls = Table(
+    "rollup_calls",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    Column("turn_trigger", Text, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    Column("llm_calls", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False),
+    Column("tokens_out", BigInteger, nullable=False),
+    Column("cache_read", BigInteger, nullable=False),
+    Column("cache_write", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("est_cost", Float, nullable=False),
+    Column("tool_calls", BigInteger, nullable=False),
+    Column("tool_errors", BigInteger, nullable=False),
+    Column("latency_sum", BigInteger, nullable=False),  # ms, over the calls whose latency is known
+    Column("latency_n", BigInteger, nullable=False),
+    Index(None, "hour_ms"),
+)
+
+# Entries per session, hour and trigger: distinct sessions and messages of a period.
+rollup_entries = Table(
+    "rollup_entries",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    Column("turn_trigger", Text, primary_key=True),
+    Column("entries", BigInteger, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Index(None, "hour_ms"),
+)
