@@ -143,7 +143,7 @@ def subtree_rows(conn: Connection, sid: int, max_depth: int = 64) -> list[dict[s
     """A session and all its spawned descendants (each once, depth-limited against cycles)."""
     sql = text(f"""
 WITH RECURSIVE tree(sid, depth) AS (
-  SELECT :sid, 0
+  SELECT sid, 0 FROM sessions WHERE sid = :sid
   UNION
   SELECT c.sid, tree.depth + 1 FROM sessions c JOIN tree ON c.parent_sid = tree.sid
   WHERE tree.depth < :max_depth AND c.sid <> :sid
