@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from clawscope.analytics.metrics import cache_hit_rate, compare, cost_stats, forecast, roll_up, tokens_per_dollar
+from clawscope.analytics.metrics import (
+    cache_hit_rate,
+    compare,
+    cost_stats,
+    forecast,
+    roll_up,
+    tokens_per_dollar,
+)
 
 
 def test_cache_hit_rate() -> None:

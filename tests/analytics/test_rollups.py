@@ -21,7 +21,10 @@ def same(a: dict, b: dict) -> None:
         assert b[k] == (pytest.approx(v, abs=1e-9) if isinstance(v, float) else v), k
 
 
-@pytest.mark.parametrize("by", ["model", "provider", "agent", "kind", "trigger", "channel", "day", "hour", "month"])
+DIMS = ["model", "provider", "agent", "kind", "trigger", "channel", "day", "hour", "month"]
+
+
+@pytest.mark.parametrize("by", DIMS)
 def test_rollups_equal_the_rows(by: str, fixture_copy, db_url: str) -> None:
     with Store(db_url) as store:
         ingest(store, [fixture_copy(s) for s in SAMPLES], instance="test", estimate=False)

@@ -43,7 +43,9 @@ def all_pages(client: TestClient, key: str, query: str, limit: int) -> list[dict
 
 
 @pytest.mark.parametrize("sort", ["recent", "oldest", "cost", "calls"])
-def test_cursor_pages_cover_every_session_once(sort: str, samples: Store, client: TestClient, key: str) -> None:
+def test_cursor_pages_cover_every_session_once(
+    sort: str, samples: Store, client: TestClient, key: str
+) -> None:
     whole = all_pages(client, key, f"sort={sort}", 500)
     paged = all_pages(client, key, f"sort={sort}", 2)
     assert len(whole) == 7
@@ -103,7 +105,7 @@ def test_history_is_in_order_with_tool_calls_joined(samples: Store, client: Test
     assert body["total"] == with_tools["entries"] == len(body["entries"])
     positions = [e["pos"] for e in body["entries"]]
     assert positions == sorted(positions)
-    assert [raw for _, raw in samples.session_records(sid)][0].startswith(b"{")
+    assert next(raw for _, raw in samples.session_records(sid)).startswith(b"{")
     assert [e["record"]["id"] for e in body["entries"] if e["record"] and "id" in e["record"]][:1]
     calls = [t for e in body["entries"] for t in e["toolCalls"]]
     assert len(calls) == with_tools["toolCalls"]
