@@ -14,8 +14,10 @@ open p95 < 100 ms. Writes its section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -76,6 +78,28 @@ def corpus(out: Path, calls: int, seed: int) -> Path:
             (tag / "calls").write_text(str(have))
             return tag
         sessions = int(sessions * calls / max(have, 1) * 1.05) + 1
+
+
+BIG_SESSION = "bench0000-0000-4000-8000-000000005000"
+
+
+def big_session(state: Path, entries: int = 5000) -> None:
+    """Adds one session of `entries` entries: the largest demo transcript's body repeated with its
+    entry and tool-call ids made unique (the demo's own sessions are a few dozen entries long)."""
+    path = state / "agents" / "main" / "sessions" / f"{BIG_SESSION}.jsonl"
+    if path.exists():
+        return
+    source = max(state.glob("agents/main/sessions/*.jsonl"), key=lambda p: p.stat().st_size)
+    header, *body = source.read_text().splitlines()
+    ids = set(re.findall(r'"id":"([^"]+)"', "\n".join(body)))
+    pattern = re.compile('"(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + ')"')
+    old = json.loads(header)["id"]
+    out = [header.replace(old, BIG_SESSION)]
+    k = 0
+    while len(out) < entries:
+        out += [pattern.sub(lambda m, k=k: f'"{m.group(1)}-{k}"', line) for line in body]
+        k += 1
+    path.write_text("\n".join(out[:entries]) + "\n")
 
 
 def timed(client: TestClient, url: str, headers: dict[str, str], repeat: int) -> tuple[float, float]:
@@ -144,6 +168,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     state = corpus(args.out, args.calls, args.seed)
+    big_session(state)
     db = args.out / "api-bench.db"
     db.unlink(missing_ok=True)
     schema = "bench_" + uuid.uuid4().hex[:8]

@@ -43,6 +43,7 @@ def test_migration_0005_fills_the_rollups_of_an_existing_store(fixture_copy, sql
         with store.engine.begin() as conn:
             conn.execute(text("DROP TABLE rollup_calls"))
             conn.execute(text("DROP TABLE rollup_entries"))
+            conn.execute(text("DROP TABLE rollup_hourly"))
             conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
         assert migrate(store.engine) == "0005"
         with store.engine.connect() as conn:

@@ -23,7 +23,6 @@ _CALL_METRICS = """
   COALESCE(sum(r.total_tokens), 0) AS total_tokens, COALESCE(sum(r.cost), 0) AS cost,
   COALESCE(sum(r.est_cost), 0) AS est_cost, COALESCE(sum(r.tool_calls), 0) AS tool_calls,
   COALESCE(sum(r.tool_errors), 0) AS tool_errors,
-  count(DISTINCT CASE WHEN r.llm_calls > 0 THEN r.sid END) AS sessions,
   COALESCE(sum(r.latency_sum), 0) AS latency_sum, COALESCE(sum(r.latency_n), 0) AS latency_n
 """
 
@@ -45,13 +44,13 @@ def _where(f: Filters, p: dict[str, Any]) -> str:
         parts.append("r.hour_ms < :until")
         p["until"] = f.until_ms
     for col, value in (
-        ("agent_id", f.agent),
+        ("agent", f.agent),
         ("kind", f.kind),
         ("channel", f.channel),
         ("instance", f.instance),
     ):
         if value is not None:
-            parts.append(f"s.{col} = :{col}")
+            parts.append(f"r.{col} = :{col}")
             p[col] = value
     return " AND ".join(parts)
 
@@ -60,10 +59,10 @@ def _key(conn: Connection, by: str) -> str:
     keys = {
         "model": "r.provider || '\x1f' || r.model",
         "provider": "CASE WHEN r.provider = '' THEN 'unknown' ELSE r.provider END",
-        "agent": "COALESCE(s.agent_id, 'unknown')",
-        "kind": "s.kind",
-        "trigger": "COALESCE(NULLIF(r.turn_trigger, ''), s.trigger)",
-        "channel": "COALESCE(s.channel, 'none')",
+        "agent": "CASE WHEN r.agent = '' THEN 'unknown' ELSE r.agent END",
+        "kind": "r.kind",
+        "trigger": "r.trigger",
+        "channel": "CASE WHEN r.channel = '' THEN 'none' ELSE r.channel END",
     }
     if by in keys:
         return keys[by]
@@ -73,20 +72,14 @@ def _key(conn: Connection, by: str) -> str:
 def totals(conn: Connection, f: Filters) -> dict[str, Any]:
     out = _empty()
     p: dict[str, Any] = {}
-    row = conn.execute(
-        text(
-            f"SELECT {_CALL_METRICS} FROM rollup_calls r JOIN sessions s ON s.sid = r.sid "
-            f"WHERE {_where(f, p)}"
-        ),
-        p,
-    ).one()
+    row = conn.execute(text(f"SELECT {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)}"), p).one()
     _fill_llm(out, row)
     out["toolCalls"], out["toolErrors"] = int(row.tool_calls), int(row.tool_errors)
     p = {}
     ent = conn.execute(
         text(
             "SELECT count(DISTINCT r.sid), COALESCE(sum(r.messages), 0) "
-            f"FROM rollup_entries r JOIN sessions s ON s.sid = r.sid WHERE {_where(f, p)}"
+            f"FROM rollup_entries r WHERE {_where(f, p)}"
         ),
         p,
     ).one()
@@ -99,24 +92,26 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     p: dict[str, Any] = {}
     key = _key(conn, by)
-    sql = (
-        f"SELECT {key} AS k, {_CALL_METRICS} FROM rollup_calls r JOIN sessions s ON s.sid = r.sid "
-        f"WHERE {_where(f, p)} GROUP BY {key}"
-    )
+    sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)} GROUP BY {key}"
     for row in conn.execute(text(sql), p):
         d = out.setdefault(str(row.k), _empty())
         if row.llm_calls:
             _fill_llm(d, row)
-            d["sessions"] = int(row.sessions)
         d["toolCalls"], d["toolErrors"] = int(row.tool_calls), int(row.tool_errors)
+    p = {}
     if by in ("model", "provider"):
+        sql = (
+            f"SELECT {key} AS k, count(DISTINCT r.sid) AS sessions FROM rollup_calls r "
+            f"WHERE r.llm_calls > 0 AND {_where(f, p)} GROUP BY {key}"
+        )
+        for row in conn.execute(text(sql), p):
+            out[str(row.k)]["sessions"] = int(row.sessions)
         for d in out.values():
             d["messages"] = d["llmCalls"]
     else:
-        p = {}
         sql = (
             f"SELECT {key} AS k, count(DISTINCT r.sid) AS sessions, COALESCE(sum(r.messages), 0) AS messages "
-            f"FROM rollup_entries r JOIN sessions s ON s.sid = r.sid WHERE {_where(f, p)} GROUP BY {key}"
+            f"FROM rollup_entries r WHERE {_where(f, p)} GROUP BY {key}"
         )
         for row in conn.execute(text(sql), p):
             d = out.setdefault(str(row.k), _empty())

@@ -1,8 +1,8 @@
 """Session roll-ups: per-session totals recomputed from the rows themselves, never incremented.
 
 Recomputing keeps them exact and idempotent (a re-read, a crash, a deletion cannot skew them); the
-statements touch only the sessions a write changed. The same pass rebuilds those sessions' rows of the
-analytics roll-up tables (`rollup_calls`, `rollup_entries`), which stats read instead of millions of rows.
+statements touch only the sessions a write changed. The same pass rebuilds the analytics roll-up tables
+for those sessions (see analytics_rollups.py), which stats read instead of millions of rows.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
+
+from clawscope.store.analytics_rollups import refresh_analytics
 
 # Roll-ups: reset, then one grouped pass per table (UPDATE … FROM: SQLite ≥ 3.33 and PostgreSQL).
 _ROLLUPS = [
@@ -43,39 +45,6 @@ FROM (SELECT sid, count(*) AS n FROM compactions WHERE sid IN :sids GROUP BY sid
 WHERE sessions.sid = a.sid"""),
 ]
 
-# The analytics roll-up tables (revision 0005): the touched sessions' rows are dropped and rebuilt.
-_LATENCY = "CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms THEN l.ts_ms - l.started_ms END"
-_HOUR = "CASE WHEN {ts} IS NULL THEN -1 ELSE ({ts} / 3600000) * 3600000 END"
-_ROLLUPS += [
-    text("DELETE FROM rollup_calls WHERE sid IN :sids"),
-    text("DELETE FROM rollup_entries WHERE sid IN :sids"),
-    text(f"""
-INSERT INTO rollup_calls (sid, hour_ms, turn_trigger, provider, model, llm_calls, errors, tokens_in,
-  tokens_out, cache_read, cache_write, total_tokens, cost, est_cost, tool_calls, tool_errors, latency_sum,
-  latency_n)
-SELECT sid, h, tt, pv, md, sum(n), sum(e), sum(i), sum(o), sum(r), sum(w), sum(t), sum(c), sum(x),
-       sum(tc), sum(te), COALESCE(sum(ls), 0), count(ls)
-FROM (SELECT l.sid, {_HOUR.format(ts="l.ts_ms")} AS h, COALESCE(l.turn_trigger, '') AS tt,
-             COALESCE(l.provider, '') AS pv, COALESCE(l.model, 'unknown') AS md, 1 AS n,
-             CASE WHEN l.is_error THEN 1 ELSE 0 END AS e, l.input AS i, l.output AS o, l.cache_read AS r,
-             l.cache_write AS w, l.total_tokens AS t, COALESCE(l.cost_total, 0) AS c,
-             COALESCE(l.est_cost, 0) AS x, 0 AS tc, 0 AS te, {_LATENCY} AS ls
-      FROM llm_calls l WHERE l.sid IN :sids
-      UNION ALL
-      SELECT t.sid, {_HOUR.format(ts="t.ts_ms")}, COALESCE(l.turn_trigger, ''), COALESCE(l.provider, ''),
-             COALESCE(l.model, 'unknown'), 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-             CASE WHEN t.status = 'error' THEN 1 ELSE 0 END, NULL
-      FROM tool_calls t LEFT JOIN llm_calls l ON l.sid = t.sid AND l.entry_id = t.call_entry_id
-      WHERE t.sid IN :sids AND t.call_entry_id IS NOT NULL) AS x
-GROUP BY sid, h, tt, pv, md"""),
-    text(f"""
-INSERT INTO rollup_entries (sid, hour_ms, turn_trigger, entries, messages)
-SELECT sid, h, tt, count(*), sum(m)
-FROM (SELECT sid, {_HOUR.format(ts="ts_ms")} AS h, COALESCE(turn_trigger, '') AS tt,
-             CASE WHEN type = 'message' THEN 1 ELSE 0 END AS m
-      FROM entries WHERE sid IN :sids) AS x
-GROUP BY sid, h, tt"""),
-]
 _ROLLUPS = [stmt.bindparams(bindparam("sids", expanding=True)) for stmt in _ROLLUPS]
 
 
@@ -86,3 +55,4 @@ def refresh_rollups(conn: Connection, sids: Iterable[int]) -> None:
         chunk = ordered[i : i + 500]
         for stmt in _ROLLUPS:
             conn.execute(stmt, {"sids": chunk})
+    refresh_analytics(conn, ordered)

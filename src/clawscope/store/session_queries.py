@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, bindparam, text
 
+from clawscope.store.analytics_rollups import hours_of, refresh_hours
 from clawscope.store.entries import _block
 from clawscope.store.queries import SESSION_COLUMNS
 
@@ -173,8 +174,10 @@ def delete_session(conn: Connection, session_id: str) -> bool:
     sid = conn.execute(text("SELECT sid FROM sessions WHERE session_id = :id"), {"id": session_id}).scalar()
     if sid is None:
         return False
+    hours = hours_of(conn, [sid])
     for stmt in _DELETE:
         conn.execute(text(stmt), {"sid": sid})
+    refresh_hours(conn, hours)
     conn.execute(text("UPDATE sessions SET parent_sid = NULL WHERE parent_sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM sessions WHERE sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM deleted_sessions WHERE session_id = :id"), {"id": session_id})
