@@ -8,6 +8,7 @@ definitions are those of queries.py; its raw-row functions remain the reference 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -66,7 +67,21 @@ def _key(conn: Connection, by: str) -> str:
     }
     if by in keys:
         return keys[by]
+    if by in _UNIT_MS:  # an integer bucket, formatted in Python: no date function per row
+        return f"CASE WHEN r.hour_ms < 0 THEN -1 ELSE r.hour_ms / {_UNIT_MS[by]} END"
     return f"CASE WHEN r.hour_ms < 0 THEN NULL ELSE {_bucket(conn, 'r.hour_ms', by)} END"
+
+
+_UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
+_UNIT_FMT = {"hour": "%Y-%m-%dT%H:00", "day": "%Y-%m-%d"}
+
+
+def _label(by: str, k: Any) -> str:
+    if by not in _UNIT_MS:
+        return str(k)
+    if k is None or int(k) < 0:
+        return "None"
+    return datetime.fromtimestamp(int(k) * _UNIT_MS[by] / 1000, UTC).strftime(_UNIT_FMT[by])
 
 
 def totals(conn: Connection, f: Filters) -> dict[str, Any]:
@@ -94,7 +109,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     key = _key(conn, by)
     sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)} GROUP BY {key}"
     for row in conn.execute(text(sql), p):
-        d = out.setdefault(str(row.k), _empty())
+        d = out.setdefault(_label(by, row.k), _empty())
         if row.llm_calls:
             _fill_llm(d, row)
         d["toolCalls"], d["toolErrors"] = int(row.tool_calls), int(row.tool_errors)
@@ -105,7 +120,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
             f"WHERE r.llm_calls > 0 AND {_where(f, p)} GROUP BY {key}"
         )
         for row in conn.execute(text(sql), p):
-            out[str(row.k)]["sessions"] = int(row.sessions)
+            out[_label(by, row.k)]["sessions"] = int(row.sessions)
         for d in out.values():
             d["messages"] = d["llmCalls"]
     else:
@@ -114,7 +129,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
             f"FROM rollup_entries r WHERE {_where(f, p)} GROUP BY {key}"
         )
         for row in conn.execute(text(sql), p):
-            d = out.setdefault(str(row.k), _empty())
+            d = out.setdefault(_label(by, row.k), _empty())
             d["sessions"], d["messages"] = int(row.sessions), int(row.messages)
     result = []
     for k, d in out.items():
