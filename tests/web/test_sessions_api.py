@@ -154,3 +154,16 @@ def test_delete_removes_it_for_good(
 def test_scopes(samples: Store, client: TestClient, make_key) -> None:
     assert client.get("/api/v1/sessions").status_code == 401
     assert client.get("/api/v1/sessions", headers=auth(make_key("stats:read"))).status_code == 403
+
+
+def test_history_json_splices_the_same_records_history_parses(
+    samples: Store, client: TestClient, key: str
+) -> None:
+    import orjson
+
+    from clawscope.analytics import browse
+
+    for s in all_pages(client, key, "", 500):
+        parsed = browse.history(samples, s["sessionId"], 5000, 0)
+        assert orjson.loads(browse.history_json(samples, s["sessionId"], 5000, 0)) == parsed
+        assert all(e["record"] is not None for e in parsed["entries"])

@@ -16,7 +16,7 @@ from clawscope.store import Store
 from clawscope.store import session_queries as sq
 from clawscope.store.session_queries import SessionQuery
 
-__all__ = ["SessionQuery", "delete", "history", "page", "session", "tree"]
+__all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
 
 
 def encode_cursor(sort: str, value: float, sid: int) -> str:
@@ -92,9 +92,9 @@ def _tool_json(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def history(store: Store, session_id: str, limit: int, offset: int) -> dict[str, Any]:
-    """A page of entries in transcript order; each carries its raw record, its model call (if any)
-    and the tool calls it issued with their results."""
+def _history_parts(
+    store: Store, session_id: str, limit: int, offset: int
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:
     row = _row(store, session_id)
     sid = row["sid"]
     with store.engine.connect() as conn:
@@ -105,38 +105,59 @@ def history(store: Store, session_id: str, limit: int, offset: int) -> dict[str,
     by_entry: dict[str, list[dict[str, Any]]] = {}
     for t in tool_list:
         by_entry.setdefault(t["call_entry_id"], []).append(_tool_json(t))
-    out = []
+    parts = []
     for e in entries:
-        try:
-            record = orjson.loads(e["raw"])
-        except orjson.JSONDecodeError:
-            record = None
-        if not isinstance(record, dict):
-            record = None
         call = llm.get(e["entry_id"])
-        out.append(
-            {
-                "pos": int(e["pos"]),
-                "id": e["entry_id"],
-                "type": e["type"],
-                "role": e["role"],
-                "parentId": e["parent_id"],
-                "at": iso(e["ts_ms"]),
-                "turnTrigger": e["turn_trigger"],
-                "record": record,
-                "llmCall": None if call is None else _llm_json(call),
-                "toolCalls": by_entry.get(e["entry_id"], []),
-            }
-        )
+        entry = {
+            "pos": int(e["pos"]),
+            "id": e["entry_id"],
+            "type": e["type"],
+            "role": e["role"],
+            "parentId": e["parent_id"],
+            "at": iso(e["ts_ms"]),
+            "turnTrigger": e["turn_trigger"],
+            "llmCall": None if call is None else _llm_json(call),
+            "toolCalls": by_entry.get(e["entry_id"], []),
+        }
+        parts.append((entry, bytes(e["raw"])))
     total = int(row["n_entries"])
-    return {
+    meta = {
         "sessionId": session_id,
         "total": total,
         "offset": offset,
         "limit": limit,
-        "entries": out,
-        "nextOffset": offset + len(out) if offset + len(out) < total else None,
+        "nextOffset": offset + len(parts) if offset + len(parts) < total else None,
     }
+    return meta, parts
+
+
+def _record(raw: bytes) -> dict[str, Any] | None:
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def history(store: Store, session_id: str, limit: int, offset: int) -> dict[str, Any]:
+    """A page of entries in transcript order; each carries its raw record, its model call (if any)
+    and the tool calls it issued with their results."""
+    meta, parts = _history_parts(store, session_id, limit, offset)
+    return {**meta, "entries": [{**entry, "record": _record(raw)} for entry, raw in parts]}
+
+
+def history_json(store: Store, session_id: str, limit: int, offset: int) -> bytes:
+    """`history` encoded as JSON, with each raw record spliced in as stored (it is a JSON object
+    OpenClaw wrote and ingest decoded): no parse and re-encode of thousands of records."""
+    meta, parts = _history_parts(store, session_id, limit, offset)
+    chunks = []
+    for entry, raw in parts:
+        record = raw.strip()
+        if not (record.startswith(b"{") and record.endswith(b"}")) or b"\n" in record:
+            record = orjson.dumps(_record(raw))
+        chunks.append(b'{"record":' + record + b"," + orjson.dumps(entry)[1:])
+    head = orjson.dumps(meta)[:-1]
+    return head + b',"entries":[' + b",".join(chunks) + b"]}"
 
 
 def tree(store: Store, session_id: str) -> dict[str, Any]:
