@@ -167,3 +167,15 @@ def test_history_json_splices_the_same_records_history_parses(
         parsed = browse.history(samples, s["sessionId"], 5000, 0)
         assert orjson.loads(browse.history_json(samples, s["sessionId"], 5000, 0)) == parsed
         assert all(e["record"] is not None for e in parsed["entries"])
+
+
+def test_large_pages_read_the_session_in_one_pass_with_the_same_result(
+    samples: Store, client: TestClient, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clawscope.analytics import browse
+    from clawscope.store import session_queries
+
+    ids = [s["sessionId"] for s in all_pages(client, key, "", 500)]
+    small = [browse.history(samples, i, 5000, 0) for i in ids]
+    monkeypatch.setattr(session_queries, "_IN_LIST", 0)
+    assert [browse.history(samples, i, 5000, 0) for i in ids] == small

@@ -114,30 +114,36 @@ def history_rows(conn: Connection, sid: int, limit: int, offset: int) -> list[di
     return out
 
 
+_LLM_SQL = (
+    "SELECT entry_id, provider, model, stop_reason, is_error, error_message, input, output, cache_read, "
+    "cache_write, total_tokens, cost_total, est_cost, started_ms, ts_ms FROM llm_calls WHERE sid = :sid"
+)
+_TOOL_SQL = (
+    "SELECT call_id, call_entry_id, result_entry_id, name, status, ts_ms, result_ts_ms, arguments, "
+    "exec_command, exit_code, COALESCE(duration_ms, result_ts_ms - ts_ms) AS duration_ms, error_text "
+    "FROM tool_calls WHERE sid = :sid"
+)
+_IN_LIST = 900  # above this many entries, one pass over the session beats IN lists
+
+
+def _rows_of(conn: Connection, sql: str, column: str, sid: int, entry_ids: list[str]) -> list[Any]:
+    if len(entry_ids) > _IN_LIST:
+        wanted = set(entry_ids)
+        return [r for r in conn.execute(text(sql), {"sid": sid}) if getattr(r, column) in wanted]
+    stmt = text(f"{sql} AND {column} IN :ids").bindparams(bindparam("ids", expanding=True))
+    return list(conn.execute(stmt, {"sid": sid, "ids": entry_ids}))
+
+
 def llm_rows(conn: Connection, sid: int, entry_ids: list[str]) -> dict[str, dict[str, Any]]:
-    stmt = text(
-        "SELECT entry_id, provider, model, stop_reason, is_error, error_message, input, output, cache_read, "
-        "cache_write, total_tokens, cost_total, est_cost, started_ms, ts_ms FROM llm_calls "
-        "WHERE sid = :sid AND entry_id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
-    out: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(entry_ids), 900):
-        for r in conn.execute(stmt, {"sid": sid, "ids": entry_ids[i : i + 900]}):
-            out[r.entry_id] = dict(r._mapping)
-    return out
+    """The model calls of these entries, by entry id."""
+    return {r.entry_id: dict(r._mapping) for r in _rows_of(conn, _LLM_SQL, "entry_id", sid, entry_ids)}
 
 
 def tool_rows(conn: Connection, sid: int, entry_ids: list[str]) -> list[dict[str, Any]]:
-    """Tool calls issued by these entries, with their results joined (one row per call)."""
-    stmt = text(
-        "SELECT call_id, call_entry_id, result_entry_id, name, status, ts_ms, result_ts_ms, arguments, "
-        "exec_command, exit_code, COALESCE(duration_ms, result_ts_ms - ts_ms) AS duration_ms, error_text "
-        "FROM tool_calls WHERE sid = :sid AND call_entry_id IN :ids ORDER BY ts_ms, call_id"
-    ).bindparams(bindparam("ids", expanding=True))
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(entry_ids), 900):
-        out += [dict(r._mapping) for r in conn.execute(stmt, {"sid": sid, "ids": entry_ids[i : i + 900]})]
-    return out
+    """Tool calls issued by these entries, with their results joined (one row per call), in order."""
+    rows = [dict(r._mapping) for r in _rows_of(conn, _TOOL_SQL, "call_entry_id", sid, entry_ids)]
+    rows.sort(key=lambda r: (r["ts_ms"] is None, r["ts_ms"] or 0, r["call_id"]))
+    return rows
 
 
 def subtree_rows(conn: Connection, sid: int, max_depth: int = 64) -> list[dict[str, Any]]:
