@@ -10,13 +10,26 @@ from __future__ import annotations
 
 from clawscope.analytics.core import (
     Filters,
+    failed_tool_calls,
     grouped,
     iso,
     problems,
     session_json,
+    session_turns,
     sessions,
     stats,
     totals,
 )
 
-__all__ = ["Filters", "grouped", "iso", "problems", "session_json", "sessions", "stats", "totals"]
+__all__ = [
+    "Filters",
+    "failed_tool_calls",
+    "grouped",
+    "iso",
+    "problems",
+    "session_json",
+    "session_turns",
+    "sessions",
+    "stats",
+    "totals",
+]

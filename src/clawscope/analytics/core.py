@@ -17,7 +17,18 @@ from clawscope.store import queries as q
 from clawscope.store import rollup_queries as rq
 from clawscope.store.queries import Filters
 
-__all__ = ["Filters", "grouped", "iso", "problems", "session_json", "sessions", "stats", "totals"]
+__all__ = [
+    "Filters",
+    "failed_tool_calls",
+    "grouped",
+    "iso",
+    "problems",
+    "session_json",
+    "session_turns",
+    "sessions",
+    "stats",
+    "totals",
+]
 
 
 def iso(ms: int | None) -> str | None:
