@@ -210,8 +210,11 @@ def main() -> None:
     lines.append(
         "- targets (p95 < 100 ms): " + ("all met" if not verdicts else "NOT met for " + ", ".join(verdicts))
     )
-    if args.calls < 1_000_000:
-        lines.append(f"- run at {args.calls:,} calls, below the 1,000,000 the issue asks for (time budget)")
+    if meta["calls"] < 1_000_000:
+        lines.append(
+            f"- run at {meta['calls']:,} model calls, below the 1,000,000 the issue asks for "
+            "(`--calls 1000000` is the default; its corpus takes far longer to generate and ingest)"
+        )
     body = "\n".join(lines)
     print(body)
     write_section("api", "bench/api.py", body)
