@@ -179,3 +179,12 @@ def test_large_pages_read_the_session_in_one_pass_with_the_same_result(
     small = [browse.history(samples, i, 5000, 0) for i in ids]
     monkeypatch.setattr(session_queries, "_IN_LIST", 0)
     assert [browse.history(samples, i, 5000, 0) for i in ids] == small
+
+
+def test_nul_bytes_are_422_not_a_database_error(client: TestClient, key: str, make_key) -> None:
+    r = client.get("/api/v1/sessions?agent=a%00b", headers=auth(key))
+    assert r.status_code == 422 and r.json()["error"]["param"] == "agent"
+    r = client.get("/api/v1/sessions/a%00b", headers=auth(key))
+    assert r.status_code == 422
+    r = client.get("/api/v1/stats?channel=%00", headers=auth(make_key("stats:read")))
+    assert r.status_code == 422 and r.json()["error"]["param"] == "channel"

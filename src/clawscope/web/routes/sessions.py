@@ -19,8 +19,10 @@ from clawscope.web.state import StateDep
 router = APIRouter(tags=["sessions"])
 Reader = Annotated[Principal, Depends(require("sessions:read"))]
 Deleter = Annotated[Principal, Depends(require("sessions:delete"))]
-SessionId = Annotated[str, Path(min_length=1, max_length=200, description="OpenClaw's session id")]
-_TEXT = {"max_length": 200}
+SessionId = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="OpenClaw's session id")
+]
+_TEXT: dict[str, Any] = {"max_length": 200, "pattern": r"^[^\x00]*$"}  # PostgreSQL text has no NUL
 
 
 @router.get("/sessions", response_model=m.SessionPage, responses=m.error_responses(), summary="List sessions")

@@ -21,7 +21,7 @@ from clawscope.web.state import StateDep
 router = APIRouter(tags=["stats"])
 Reader = Annotated[Principal, Depends(require("stats:read"))]
 _ERRORS = m.error_responses()
-_TEXT = {"max_length": 200}
+_TEXT: dict[str, Any] = {"max_length": 200, "pattern": r"^[^\x00]*$"}  # PostgreSQL text has no NUL
 WHEN = "ISO date (2026-11-01), datetime (2026-11-01T08:00Z) or a relative age (7d)"
 HOUR_MS = 3_600_000
 WEEK_MS = 7 * 86_400_000
