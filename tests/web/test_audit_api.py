@@ -13,46 +13,24 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from clawscope.audit.events import AdapterConfig
 from clawscope.audit.layout import Layout
 from clawscope.audit.merklelog import check_consistency_proof, check_inclusion_proof
 from clawscope.audit.note import open_note
-from clawscope.audit.receipts import Issuer
-from clawscope.audit.recorder import Recorder
 from clawscope.canonical import b64u_decode, b64u_encode, loads
 from clawscope.config import Settings
-from clawscope.signing import KeySet, SigningKey, load_signing_key
+from clawscope.signing import KeySet, SigningKey
 from clawscope.store import Store
 from clawscope.web import create_app
-from tests.audit.helpers import NOW_MS, VECTORS
+from tests.audit.helpers import VECTORS
+from tests.web.auditdir import ALICE, JWKS, R1, build_audit_dir
 from tests.web.conftest import auth
-
-R1 = "r_889b8a680561cdcdb0f1e42692888168"
-ALICE = "agent:main:direct:alice"
-JWKS = VECTORS / "keys" / "jwks.json"
 
 
 @pytest.fixture
 def audited(tmp_path: Path) -> tuple[Path, str]:
     """An audit dir with the three vector events (per session), and the checkpoint after the first two."""
-    key = load_signing_key(VECTORS / "keys" / "signing-key.TEST-ONLY.jwk")
-    config = AdapterConfig.from_json(loads((VECTORS / "inputs" / "adapter-config.json").read_bytes()))
-    events = loads((VECTORS / "inputs" / "events.json").read_bytes())
-    recorder = Recorder(
-        tmp_path / "audit",
-        Issuer(key, config.issuer, config.audience),
-        config,
-        clock_ms=lambda: NOW_MS,
-        per_workflow=True,
-        background=False,
-        durable=False,
-    )
-    assert all(r.ok for r in recorder.capture_all(events[:2]))
-    recorder.flush()
-    old = (recorder.layout.log / "checkpoint.note").read_text()
-    assert recorder.capture(events[2]).ok
-    recorder.close()
-    return recorder.layout.root, old
+    root = tmp_path / "audit"
+    return root, build_audit_dir(root)
 
 
 @pytest.fixture
