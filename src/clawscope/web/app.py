@@ -21,6 +21,7 @@ from clawscope.config import Settings, load_settings
 from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import errors
+from clawscope.web.auth import current_principal
 from clawscope.web.responses import JSONResponse
 from clawscope.web.routes import audit, auth, health
 from clawscope.web.state import AppState
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.clawscope = state
     errors.install(app)
     for module in (health, auth, audit):
+        errors.document(module.router, current_principal)  # the error statuses each route can give
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RateHeaders)
     if settings.cors_origins:

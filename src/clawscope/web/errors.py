@@ -9,8 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clawscope.errors import ClawscopeError, ConfigError, NotFoundError, StoreError, UsageError
@@ -55,6 +58,61 @@ class ApiError(Exception):
         self.param = param
         self.type = type or default_type
         self.headers = headers or {}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    param: str | None
+    type: str
+
+
+class ErrorEnvelope(BaseModel):
+    """What every error response is (documented in the OpenAPI spec for each route that can give it)."""
+
+    error: ErrorBody
+
+
+_DESCRIPTIONS = {
+    400: "The request cannot be done as asked",
+    401: "Missing, invalid, expired or revoked credentials",
+    403: "The key lacks the scope (`param` names it)",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request too large",
+    422: "A parameter or the body is invalid (`param` names it)",
+    429: "Rate limit exceeded (wait `Retry-After` seconds)",
+    503: "Unavailable (database, or a feature that is not configured)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the given error statuses, each as the envelope."""
+    return {s: {"model": ErrorEnvelope, "description": _DESCRIPTIONS.get(s, "Error")} for s in statuses}
+
+
+def _needs_auth(dependant: Dependant, auth_call: Any) -> bool:
+    return any(d.call is auth_call or _needs_auth(d, auth_call) for d in dependant.dependencies)
+
+
+def document(router: APIRouter, auth_call: Any) -> None:
+    """Declare, on every route of an API router, the error responses the central machinery can give:
+    422 (as the envelope, not FastAPI's default shape), 400 where there is a body (unparseable JSON)
+    and, where the route authenticates, 401, 403 and 429. Call it before including the router.
+
+    Routes declare their own extra statuses (404, 503, …); those they declare are kept as given.
+    """
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        statuses = [422]
+        if route.body_field is not None:
+            statuses.append(400)
+        if _needs_auth(route.dependant, auth_call):
+            statuses += [401, 403, 429]
+        for status, spec in error_responses(*statuses).items():
+            if status not in route.responses and str(status) not in route.responses:
+                route.responses[status] = spec
 
 
 def envelope(code: str, message: str, param: str | None, type_: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from clawscope.audit.errors import AuditError
 from clawscope.errors import ClawscopeError
 from clawscope.signing import KeySet
 from clawscope.web.auth import Principal, require
-from clawscope.web.errors import ApiError
+from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(tags=["audit"])
@@ -97,7 +97,11 @@ def _audited(call: Callable[[], T], status: int) -> T:
         raise ApiError(status, str(exc.args[0]), code=exc.code) from None
 
 
-@router.get("/sessions/{session}/receipts", summary="Signed receipts of a session, with its chain state")
+@router.get(
+    "/sessions/{session}/receipts",
+    responses=error_responses(404, 503),
+    summary="Signed receipts of a session, with its chain state",
+)
 def session_receipts(
     session: Annotated[str, Path(max_length=1024)], state: StateDep, _p: Reader
 ) -> dict[str, Any]:
@@ -105,7 +109,12 @@ def session_receipts(
     return _audited(lambda: api.session_receipts(state.settings.audit_root, session, keys), 503)
 
 
-@router.post("/receipts/verify", response_model=VerifyResponse, summary="Verify uploaded receipts and spools")
+@router.post(
+    "/receipts/verify",
+    response_model=VerifyResponse,
+    responses=error_responses(503),
+    summary="Verify uploaded receipts and spools",
+)
 def verify(body: VerifyRequest, state: StateDep, _p: Reader) -> dict[str, Any]:
     if body.public_key is not None:
         try:
@@ -119,18 +128,30 @@ def verify(body: VerifyRequest, state: StateDep, _p: Reader) -> dict[str, Any]:
     return {"ok": all(r["ok"] for r in results), "results": results}
 
 
-@router.get("/receipts/keys", summary="The public JWKS that verifies the receipts and log checkpoints")
+@router.get(
+    "/receipts/keys",
+    responses=error_responses(503),
+    summary="The public JWKS that verifies the receipts and log checkpoints",
+)
 def public_keys(state: StateDep, _p: Reader) -> dict[str, Any]:
     return _server_keys(state).jwks()
 
 
-@router.get("/receipts/checkpoint", summary="The latest signed checkpoint of the receipt log")
+@router.get(
+    "/receipts/checkpoint",
+    responses=error_responses(404, 503),
+    summary="The latest signed checkpoint of the receipt log",
+)
 def checkpoint(state: StateDep, _p: Reader) -> dict[str, Any]:
     keys = _server_keys(state)
     return _audited(lambda: api.latest_checkpoint(state.settings.audit_root, keys), 503)
 
 
-@router.get("/receipts/consistency", summary="Consistency proof between two kept checkpoints (by tree size)")
+@router.get(
+    "/receipts/consistency",
+    responses=error_responses(404, 503),
+    summary="Consistency proof between two kept checkpoints (by tree size)",
+)
 def consistency(
     state: StateDep,
     _p: Reader,
@@ -144,13 +165,21 @@ def consistency(
     return _audited(lambda: api.consistency_between(root, from_size, to_size, keys), 422)
 
 
-@router.post("/receipts/consistency", summary="Consistency proof from a checkpoint you kept to the latest")
+@router.post(
+    "/receipts/consistency",
+    responses=error_responses(404, 503),
+    summary="Consistency proof from a checkpoint you kept to the latest",
+)
 def consistency_from(body: ConsistencyRequest, state: StateDep, _p: Reader) -> dict[str, Any]:
     keys = _server_keys(state)
     return _audited(lambda: api.consistency_proof(state.settings.audit_root, body.checkpoint, keys), 422)
 
 
-@router.get("/receipts/{rid}/proof", summary="Inclusion proof of a receipt against the latest checkpoint")
+@router.get(
+    "/receipts/{rid}/proof",
+    responses=error_responses(404, 503),
+    summary="Inclusion proof of a receipt against the latest checkpoint",
+)
 def inclusion(rid: Annotated[str, Path(pattern=RID_PATTERN)], state: StateDep, _p: Reader) -> dict[str, Any]:
     keys = _server_keys(state)
     return _audited(lambda: api.inclusion_proof(state.settings.audit_root, rid, keys), 503)
