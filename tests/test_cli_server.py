@@ -190,7 +190,7 @@ def test_serve_process_refuses_with_one_line_and_no_traceback(tmp_path: Path) ->
 def test_serve_process_serves_on_loopback_without_auth(tmp_path: Path) -> None:
     port = free_port()
     proc = _cli_process(
-        tmp_path, "serve", "--no-auth", "--port", str(port), "--db", f"sqlite:///{tmp_path}/x.db",
+        tmp_path, "serve", "--no-auth", "--no-live", "--port", str(port), "--db", f"sqlite:///{tmp_path}/x.db",
         "--log-level", "warning",
     )  # fmt: skip
     try:

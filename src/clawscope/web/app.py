@@ -100,6 +100,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     for module in (health, auth, audit):
         errors.document(module.router, current_principal)  # the error statuses each route can give
         app.include_router(module.router, prefix=API_PREFIX)
+    from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)
+
+    dashboard.install(app)
     app.add_middleware(RateHeaders)
     if settings.cors_origins:
         app.add_middleware(
