@@ -153,11 +153,24 @@ class Client:
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
     ) -> Any:
-        """One API call with retries; the decoded JSON body, or `ClientError`."""
+        """One API call with retries; the decoded JSON body, or `ClientError`.
+
+        When a token from `exchange_token()` is refused (expired), a new one is fetched once.
+        """
+        url = "/" + path.lstrip("/")
+        try:
+            return self._send(method, url, params, json)
+        except ClientError as err:
+            expired = err.status == 401 and self.api_key and self._bearer not in (None, self.api_key)
+            if not expired or url == "/auth/token":
+                raise
+        self.exchange_token()
+        return self._send(method, url, params, json)
+
+    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, json: Any) -> Any:
         headers = {"Accept": "application/json"}
         if self._bearer:
             headers["Authorization"] = f"Bearer {self._bearer}"
-        url = "/" + path.lstrip("/")
         for attempt in range(1, self.max_attempts + 1):
             try:
                 response = self._http.request(method, url, params=params, json=json, headers=headers)

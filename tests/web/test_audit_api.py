@@ -246,3 +246,15 @@ def test_unconfigured_audit_is_a_clear_503(
     with TestClient(app) as client:
         response = client.get("/api/v1/receipts/checkpoint", headers=auth(make_key("audit:read")))
     assert _error(response, 503)["code"] == "audit_not_configured"
+
+
+def test_an_oversized_upload_is_refused_with_the_envelope(client: TestClient, reader: dict[str, str]) -> None:
+    body = b'{"items":[{"content":"' + b"a" * (33 * 1024 * 1024) + b'"}]}'
+    response = client.post(
+        "/api/v1/receipts/verify", content=body, headers={**reader, "Content-Type": "application/json"}
+    )
+    error = _error(response, 413)
+    assert (error["code"], error["param"]) == ("payload_too_large", "body")
+    one_item_too_long = {"items": [{"content": "a" * (8 * 1024 * 1024 + 1)}]}
+    error = _error(client.post("/api/v1/receipts/verify", json=one_item_too_long, headers=reader), 422)
+    assert error["param"] == "items.0.content"

@@ -178,6 +178,31 @@ def test_connection_refused_is_retried_then_reported(waits: list[float]) -> None
     assert len(waits) == 2
 
 
+def test_an_expired_token_is_exchanged_again_once(waits: list[float]) -> None:
+    def token(value: str) -> Reply:
+        body = {"access_token": value, "token_type": "bearer", "expires_in": 900, "scopes": ["admin"]}
+        return 200, {}, json.dumps(body).encode()
+
+    expired = envelope("invalid_api_key", "invalid, expired or revoked credentials", "authentication_error")
+    replies = [token("jwt1"), (200, {}, b"{}"), (401, {}, expired), token("jwt2"), (200, {}, b'{"n":2}')]
+    with ScriptedServer(replies) as server, scripted_client(server.url, waits) as client:
+        assert client.exchange_token()["access_token"] == "jwt1"
+        assert client.get("/stats") == {}
+        assert client.get("/stats") == {"n": 2}  # 401 on jwt1 -> new token -> same call again
+    assert [(m, p) for m, p, _ in server.requests] == [
+        ("POST", "/api/v1/auth/token"),
+        ("GET", "/api/v1/stats"),
+        ("GET", "/api/v1/stats"),
+        ("POST", "/api/v1/auth/token"),
+        ("GET", "/api/v1/stats"),
+    ]
+    assert [a for _, _, a in server.requests][-1] == "Bearer jwt2"
+    with ScriptedServer([(401, {}, expired)]) as server, scripted_client(server.url, waits) as client:
+        with pytest.raises(ClientError) as exc:
+            client.get("/stats")  # the API key itself is refused: nothing to refresh
+        assert exc.value.status == 401 and len(server.requests) == 1
+
+
 # -- against the real server ------------------------------------------------------------------------
 
 

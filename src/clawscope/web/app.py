@@ -104,6 +104,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     dashboard.install(app)
     app.add_middleware(RateHeaders)
+    app.add_middleware(errors.BodyLimitEnvelope)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

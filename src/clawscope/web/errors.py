@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clawscope.errors import ClawscopeError, ConfigError, NotFoundError, StoreError, UsageError
 from clawscope.web.responses import JSONResponse
@@ -138,6 +139,35 @@ def _library_status(exc: ClawscopeError) -> int:
 def _param(loc: tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or None
+
+
+class BodyLimitEnvelope:
+    """Starlette's request-body limit (`max_body_size=` on a route) answers a plain-text 413 from
+    inside the routing, past every exception handler: this rewrites that one response as the envelope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_envelope(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if content_type.startswith(b"text/plain"):
+                    replaced = True
+                    error = ApiError(413, "request body too large", param="body")
+                    await error_response(error)(scope, receive, send)
+                    return
+            if replaced:
+                return  # the plain-text body of the replaced response
+            await send(message)
+
+        await self.app(scope, receive, send_envelope)
 
 
 def install(app: FastAPI) -> None:

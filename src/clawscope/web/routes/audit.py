@@ -28,6 +28,7 @@ router = APIRouter(tags=["audit"])
 Reader = Annotated[Principal, Depends(require("audit:read"))]
 T = TypeVar("T")
 MAX_ITEM_CHARS = 8 * 1024 * 1024
+MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole upload (items are bounded one by one too)
 RID_PATTERN = r"^r_[0-9a-f]{32}$"
 
 
@@ -112,7 +113,8 @@ def session_receipts(
 @router.post(
     "/receipts/verify",
     response_model=VerifyResponse,
-    responses=error_responses(503),
+    responses=error_responses(413, 503),
+    max_body_size=MAX_BODY_BYTES,
     summary="Verify uploaded receipts and spools",
 )
 def verify(body: VerifyRequest, state: StateDep, _p: Reader) -> dict[str, Any]:
