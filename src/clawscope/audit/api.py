@@ -164,8 +164,10 @@ def verify_files(
 def _write_item(directory: Path, item: dict[str, Any]) -> Path:
     directory.mkdir()
     content = str(item["content"])
-    name = Path(str(item.get("name") or "")).name or _default_name(content)
-    if name in (CHECKPOINT_FILE, WORKFLOW_FILE) or name.startswith("."):
+    # The given name matters only for its kind (and `r_…` names are checked against the receipt);
+    # other names (and anything path-like) are replaced by one the kind is known from.
+    name = Path(str(item.get("name") or "")).name
+    if name.startswith(".") or not (name == SPOOL_FILE or name.endswith((".jws", ".jwt", ".peac.json"))):
         name = _default_name(content)
     path = directory / name
     path.write_text(content, encoding="utf-8")
