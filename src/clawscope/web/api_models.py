@@ -8,28 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    param: str | None
-    type: str
-
-
-class ErrorEnvelope(BaseModel):
-    error: ErrorBody
+from clawscope.web.errors import error_responses as _error_responses
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses a route can give, all in the one envelope."""
-    text = {
-        401: "Missing or invalid credentials",
-        403: "The key lacks the scope",
-        404: "No such session",
-        422: "A parameter is invalid (`param` names it)",
-        429: "Rate limit exceeded (`Retry-After`)",
-    }
-    return {s: {"model": ErrorEnvelope, "description": text[s]} for s in (401, 403, 422, 429, *statuses)}
+    """The error responses a route can give (401, 403, 422, 429 and these), all in the one envelope."""
+    return _error_responses(401, 403, 422, 429, *statuses)
 
 
 class Period(BaseModel):
