@@ -42,6 +42,16 @@ class Settings:
     events_retention_days: int = 7  # events older than this are pruned from the event log
     stream_heartbeat_s: float = 15.0  # SSE heartbeat comment interval
     stream_poll_ms: int = 100  # how often the event bus checks the event log for other processes' events
+    audit_dir: str = ""  # receipts audit directory served by the API; "" = <home>/audit
+    receipt_key: str = ""  # public JWK/JWKS that verifies it; "" = <home>/receipts.public.jwk
+
+    @property
+    def audit_root(self) -> Path:
+        return Path(self.audit_dir).expanduser() if self.audit_dir else self.home / "audit"
+
+    @property
+    def receipt_key_path(self) -> Path:
+        return Path(self.receipt_key).expanduser() if self.receipt_key else self.home / "receipts.public.jwk"
 
     @property
     def db_url(self) -> str:

@@ -160,7 +160,7 @@ class Writer:
                 cur.executemany(self._sql["problem"], [rows.problem_row(p, now) for p in unit.problems])
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
-            refresh_rollups(conn, by_sid)
+            refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
             found = probe.collect(conn) if probe is not None else []
         if found:  # after the commit: events announce stored data (see store/events.py)
             event_log.append(self.engine, found)

@@ -23,7 +23,7 @@ from clawscope.sources.observation import CATEGORIES
 from clawscope.store import observations
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import decode_body, read_raw
-from clawscope.web.errors import ApiError
+from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["openclaw events"])
@@ -46,7 +46,10 @@ def check_signature(secret: str, body: bytes, header: str | None) -> None:
 
 
 @router.post(
-    "/openclaw/events", status_code=202, summary="Receive a signed OpenClaw event (webhook or plugin hook)"
+    "/openclaw/events",
+    status_code=202,
+    summary="Receive a signed OpenClaw event (webhook or plugin hook)",
+    responses=error_responses(400, 401, 413, 415),
 )
 async def receive_event(request: Request, state: StateDep) -> dict[str, Any]:
     limit = state.settings.webhook_max_bytes

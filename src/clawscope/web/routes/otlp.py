@@ -29,7 +29,8 @@ from clawscope.web.body import read_body
 from clawscope.web.errors import ApiError
 from clawscope.web.state import StateDep
 
-router = APIRouter(tags=["otlp"])
+# Not in the OpenAPI spec: these routes follow the OTLP/HTTP specification (protobuf bodies and answers).
+router = APIRouter(tags=["otlp"], include_in_schema=False)
 Decoder = Callable[[bytes, bool, str | None], list[Observation]]
 Writer = Annotated[Principal, Depends(require("ingest:write"))]
 

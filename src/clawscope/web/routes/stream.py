@@ -48,6 +48,7 @@ def format_event(e: Event) -> bytes:
     "/openclaw/stream",
     summary="Live events (SSE): session.updated, llm.call, tool.call, problem",
     response_class=StreamingResponse,
+    include_in_schema=False,  # an endless text/event-stream: documented in the README, not in OpenAPI
 )
 async def stream(
     state: StateDep,
