@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from alembic import command
 from sqlalchemy import inspect, text
 
 from clawscope.store import Store, schema
 from clawscope.store import events as log
 from clawscope.store.engine import create_store_engine, write_tx
 from clawscope.store.events import Event, EventFilter
-from clawscope.store.migrate import migrate
+from clawscope.store.migrate import _config as migrate_config
 
 
 def test_migration_0004_creates_the_tables_of_schema_py(db_url: str) -> None:
@@ -21,7 +22,10 @@ def test_migration_0004_creates_the_tables_of_schema_py(db_url: str) -> None:
             )
             conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
             conn.execute(text("INSERT INTO alembic_version VALUES ('0003')"))
-        migrate(engine)
+        cfg = migrate_config()
+        with write_tx(engine) as conn:  # to 0004 only: later revisions' tables already exist here
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
         insp = inspect(engine)
         for table in (schema.events, schema.observations):
             cols = {c["name"] for c in insp.get_columns(table.name)}
