@@ -18,6 +18,7 @@ import click
 from clawscope import __version__, analytics
 from clawscope.commands import apikeys as _apikeys
 from clawscope.commands import serve as _serve
+from clawscope.commands import sync as _sync
 from clawscope.commands.common import (
     Lazy,
     db_option,
@@ -702,3 +703,4 @@ if __name__ == "__main__":
 
 cli.add_command(_serve.serve)
 cli.add_command(_apikeys.api_key)
+cli.add_command(_sync.sync)

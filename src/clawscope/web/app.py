@@ -22,7 +22,7 @@ from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import errors
 from clawscope.web.responses import JSONResponse
-from clawscope.web.routes import auth, health
+from clawscope.web.routes import auth, health, openclaw, webhook
 from clawscope.web.state import AppState
 
 API_PREFIX = "/api/v1"
@@ -96,7 +96,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.clawscope = state
     errors.install(app)
-    for module in (health, auth):
+    for module in (health, auth, openclaw, webhook):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RateHeaders)
     if settings.cors_origins:
