@@ -132,6 +132,7 @@ def ingest_payload(
     for part in parts:
         batch, state, meta = _decode_part(store, sid, instance, part, seen)
         total += len(part.entries)
+        _storable(batch)
         metas.append(meta)
         if trace_only:
             batch = redact_batch(batch)
@@ -147,6 +148,14 @@ def ingest_payload(
         store.link_sessions()
     w = writer.written
     return Accepted(sid, total, w["entries"], w["llm_calls"], w["tool_calls"])
+
+
+def _storable(batch: TranscriptBatch) -> None:
+    """Reject text PostgreSQL cannot store (NUL) before anything is written. Bytes fields encode as
+    base64 and problems are cleaned when written, so a NUL in the JSON is one in a text column."""
+    facts = (batch.entries, batch.llm_calls, batch.tool_calls, batch.tool_results, batch.changes)
+    if b"\\u0000" in msgspec.json.encode(facts):
+        raise PayloadError("a record holds a NUL character in an id, a type or a name")
 
 
 def _cursor_key(sid: str, part: Part) -> str:
