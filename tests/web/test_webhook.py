@@ -81,8 +81,16 @@ def test_the_seed_payload_with_events_only_is_accepted(client: TestClient, store
         "status": "completed",
         "message_count": 3,
         "events": [
-            {"type": "tool.call", "timestamp": "2026-11-01T10:01:00Z", "data": {"name": "web_search", "input": {}}},
-            {"type": "tool.result", "timestamp": "2026-11-01T10:01:02Z", "data": {"name": "web_search", "status": "completed"}},
+            {
+                "type": "tool.call",
+                "timestamp": "2026-11-01T10:01:00Z",
+                "data": {"name": "web_search", "input": {}},
+            },
+            {
+                "type": "tool.result",
+                "timestamp": "2026-11-01T10:01:02Z",
+                "data": {"name": "web_search", "status": "completed"},
+            },
             {"type": "message.sent", "timestamp": "2026-11-01T10:02:00Z", "data": {"content": "done"}},
         ],
         "elevated_mode": False,
@@ -140,7 +148,9 @@ def test_every_rejection_uses_the_envelope(client: TestClient, store: Store, age
         b"{}",
         json.dumps({"session_id": "a\u0000b", "agent_name": "main", "instance_id": instance_id}).encode(),
         json.dumps({"session_id": "s\n1", "agent_name": "main", "instance_id": instance_id}).encode(),
-        json.dumps({"session_id": "s", "agent_name": "main", "instance_id": instance_id, "entries": 5}).encode(),
+        json.dumps(
+            {"session_id": "s", "agent_name": "main", "instance_id": instance_id, "entries": 5}
+        ).encode(),
         json.dumps(
             {"session_id": "s", "agent_name": "main", "instance_id": instance_id, "metas": [{"kind": 7}]}
         ).encode(),
@@ -183,7 +193,9 @@ def test_too_large_bodies_are_refused_while_reading(settings, store: Store, make
         assert _error(r) == (413, "payload_too_large")
         small = session_body(instance_id, n=1)
         assert len(small) < 4096
-        assert http.post(WEBHOOK, content=small, headers=signed_headers(key, secret, small)).status_code == 200
+        assert (
+            http.post(WEBHOOK, content=small, headers=signed_headers(key, secret, small)).status_code == 200
+        )
 
 
 def test_a_session_also_ingested_locally_counts_once(

@@ -50,7 +50,9 @@ def _metrics(store: Store) -> dict[str, object]:
     out["byTool"] = analytics.stats(store, f, by="tool")["groups"]
     out["byModel"] = analytics.stats(store, f, by="model")["groups"]
     s = analytics.sessions(store, f)[0]
-    out["session"] = {k: s[k] for k in ("llmCalls", "toolCalls", "toolErrors", "tokensIn", "entries", "messages")}
+    out["session"] = {
+        k: s[k] for k in ("llmCalls", "toolCalls", "toolErrors", "tokensIn", "entries", "messages")
+    }
     return out
 
 
@@ -82,7 +84,9 @@ def test_trace_only_stores_no_content_and_every_metric_works(
     assert assistant["message"]["content"][0]["text"].startswith("[redacted sha256:")
 
 
-def test_the_same_session_in_full_mode_has_the_same_metrics(client: TestClient, store: Store, make_key) -> None:
+def test_the_same_session_in_full_mode_has_the_same_metrics(
+    client: TestClient, store: Store, make_key
+) -> None:
     key = make_key("ingest:write")
     _send(client, key, "full")
     assert SECRET.encode() in everything(store)  # the grep above can find it when it is there
