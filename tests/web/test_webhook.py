@@ -1,4 +1,4 @@
-"""The signed session webhook: acceptance, every rejection, idempotence, and counting once with local ingest."""
+"""The signed session webhook: acceptance, every rejection, idempotence, counting once with local ingest."""
 
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def test_every_rejection_uses_the_envelope(client: TestClient, store: Store, age
 
 
 def test_a_record_postgres_cannot_store_is_a_422_not_a_500(client: TestClient, store: Store, agent) -> None:
-    key, instance_id, secret = agent
+    key, _instance_id, secret = agent
     rec = {"type": "message", "id": "x\u0000y", "message": {"role": "user", "content": "hi"}}
     body = json.dumps({"session_id": "nul-1", "agent_name": "main", "entries": [rec]}).encode()
     r = client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
@@ -202,7 +202,7 @@ def test_a_session_also_ingested_locally_counts_once(
     client: TestClient, store: Store, agent, fixture_copy
 ) -> None:
     """Local ingest, then the same sessions by webhook (with other positions): nothing doubles."""
-    key, instance_id, secret = agent
+    key, _instance_id, secret = agent
     state: Path = fixture_copy("openclaw-2026.3.24-jsonl")
     ingest(store, [state], instance="local", estimate=False)
     before = totals(store)

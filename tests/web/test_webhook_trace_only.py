@@ -3,6 +3,7 @@ and every metric as in full mode."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 
@@ -29,10 +30,8 @@ def everything(store: Store) -> bytes:
                 for v in row:
                     if isinstance(v, bytes | memoryview):
                         data = bytes(v)
-                        try:
+                        with contextlib.suppress(zstandard.ZstdError):
                             data = dctx.decompress(data, max_output_size=1 << 26)
-                        except zstandard.ZstdError:
-                            pass
                         out.append(data)
                     else:
                         out.append(str(v).encode())

@@ -92,12 +92,20 @@ def _record(raw: bytes) -> bytes:
     return raw
 
 
-def post(client: Any, url: str, api_key: str, secret: str, body: bytes, sleep: Any = time.sleep) -> Any:
+def post(
+    client: Any,
+    url: str,
+    api_key: str,
+    secret: str,
+    body: bytes,
+    sleep: Any = time.sleep,
+    retries: int = RETRIES,
+) -> Any:
     """POST one signed body; retry 429/5xx/connection errors with backoff (Retry-After honoured)."""
     import httpx
 
     delay = 0.5
-    for attempt in range(RETRIES + 1):
+    for attempt in range(retries + 1):
         stamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
@@ -109,12 +117,12 @@ def post(client: Any, url: str, api_key: str, secret: str, body: bytes, sleep: A
         try:
             resp = client.post(url, content=body, headers=headers)
         except httpx.TransportError as exc:
-            if attempt == RETRIES:
+            if attempt == retries:
                 raise UsageError(f"cannot reach {url}: {exc}") from None
             sleep(delay)
             delay = min(delay * 2, 30.0)
             continue
-        if (resp.status_code != 429 and resp.status_code < 500) or attempt == RETRIES:
+        if (resp.status_code != 429 and resp.status_code < 500) or attempt == retries:
             return resp
         after = resp.headers.get("Retry-After", "")
         sleep(min(float(after), 120.0) if after.replace(".", "", 1).isdigit() else delay)
@@ -169,6 +177,9 @@ def save_state(path: Path, sent: dict[str, str]) -> None:
     show_default=True,
     help="Largest body sent.",
 )
+@click.option(
+    "--retries", type=click.IntRange(min=0), default=RETRIES, show_default=True, help="Retries on 429/5xx."
+)
 @handle_errors
 def sync(
     paths: tuple[str, ...],
@@ -182,6 +193,7 @@ def sync(
     state_file: Path | None,
     settle: float,
     max_bytes: int,
+    retries: int,
 ) -> None:
     """Push completed OpenClaw sessions to a clawscope server as signed webhooks.
 
@@ -218,7 +230,7 @@ def sync(
                     continue
                 status, detail = 200, ""
                 for body in chunks:
-                    resp = post(client, url, api_key, agent_secret, body)
+                    resp = post(client, url, api_key, agent_secret, body, retries=retries)
                     status = resp.status_code
                     if status != 200:
                         detail = _error_message(resp)
