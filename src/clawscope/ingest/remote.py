@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from sqlalchemy import Connection
 
 from clawscope import pricing
 from clawscope.ingest.redact import redact_batch
@@ -117,12 +119,20 @@ class Accepted(msgspec.Struct):
 
 
 def ingest_payload(
-    store: Store, p: SessionPayload, instance: str, *, trace_only: bool, estimate: bool = True
+    store: Store,
+    p: SessionPayload,
+    instance: str,
+    *,
+    trace_only: bool,
+    estimate: bool = True,
+    in_tx: Callable[[Connection], None] | None = None,
 ) -> Accepted:
-    """Decode and store one pushed session (idempotent: a resend adds nothing)."""
+    """Decode and store one pushed session (idempotent: a resend adds nothing). `in_tx` runs first
+    in the write transaction (the nonce check: a replay rolls everything back)."""
     sid = p.session_id
     seen = store.entry_ids(sid)
     writer = Writer(store.engine, pricing.estimate if estimate else None)
+    writer.in_tx = in_tx
     metas = [_meta(m, sid, instance) for m in p.metas]
     metas.append(_payload_meta(p, instance))
     parts = list(p.parts)

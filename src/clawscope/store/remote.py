@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from clawscope.errors import NotFoundError, UsageError
@@ -27,6 +27,14 @@ from clawscope.store.apikeys import server_secret
 from clawscope.store.engine import write_tx
 
 MODES = ("full", "trace_only")
+_SIGNER_SQL = (
+    "SELECT a.*, "
+    + ", ".join(f"i.{c.name} AS i_{c.name}" for c in schema.openclaw_instances.columns)
+    + " FROM openclaw_agents a JOIN openclaw_instances i ON i.instance_id = a.instance_id"
+    + " WHERE a.agent_key = :key"
+)
+_SIGNER = text(_SIGNER_SQL + " LIMIT 2")
+_SIGNER_IN = text(_SIGNER_SQL + " AND a.instance_id = :inst LIMIT 2")
 _KEY_NAME = "openclaw-fernet"
 
 
@@ -178,28 +186,22 @@ class Remote:
 
     def signer(self, instance_id: str | None, agent_key: str) -> Signer | None:
         """The registered agent a webhook names (by instance id and agent key), or None."""
-        a, i = schema.openclaw_agents, schema.openclaw_instances
-        stmt = select(a, *[c.label("i_" + c.name) for c in i.columns]).join(
-            i, i.c.instance_id == a.c.instance_id
-        )
-        stmt = stmt.where(a.c.agent_key == agent_key)
-        if instance_id is not None:
-            stmt = stmt.where(a.c.instance_id == instance_id)
+        sql = _SIGNER if instance_id is None else _SIGNER_IN
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt.limit(2)).all()
+            rows = conn.execute(sql, {"key": agent_key, "inst": instance_id}).all()
         if len(rows) != 1:  # unknown, or ambiguous without an instance id
             return None
         m = dict(rows[0]._mapping)
-        inst = _instance({c.name: m["i_" + c.name] for c in i.columns})
+        inst = _instance({c.name: m["i_" + c.name] for c in schema.openclaw_instances.columns})
         return Signer(_agent(m), self._open(m["secret_enc"]), inst)
 
     # -- nonces ---------------------------------------------------------------------------------
 
     def use_nonce(self, nonce: str, now_ms: int) -> bool:
-        """Record a nonce; False when any process has seen it before."""
+        """Record a nonce in a transaction of its own; False when any process has seen it before."""
         try:
             with write_tx(self.engine) as conn:
-                conn.execute(insert(schema.webhook_nonces).values(nonce=nonce, seen_ms=now_ms))
+                record_nonce(conn, nonce, now_ms)
         except IntegrityError:
             return False
         return True
@@ -208,6 +210,15 @@ class Remote:
         t = schema.webhook_nonces
         with write_tx(self.engine) as conn:
             return int(conn.execute(delete(t).where(t.c.seen_ms < older_than_ms)).rowcount or 0)
+
+
+_NONCE = text("INSERT INTO webhook_nonces (nonce, seen_ms) VALUES (:nonce, :ms)")
+
+
+def record_nonce(conn: Connection, nonce: str, now_ms: int) -> None:
+    """Inside the caller's write transaction: raises IntegrityError when the nonce was used (the
+    whole transaction then rolls back, so a nonce is spent only with the session it carried)."""
+    conn.execute(_NONCE, {"nonce": nonce, "ms": now_ms})
 
 
 def _now() -> int:

@@ -16,10 +16,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from clawscope.ingest.remote import PayloadError, ingest_payload, read_head, read_payload
-from clawscope.store.remote import Remote
+from clawscope.store.remote import Remote, record_nonce
 from clawscope.web.auth import current_principal
 from clawscope.web.errors import ApiError
 from clawscope.web.routes.openclaw import remote
@@ -92,12 +94,16 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     if not hmac.compare_digest(signature(signer.secret, stamp, body).encode(), sig.encode()):
         raise ApiError(401, "bad signature", code="invalid_signature")
     nonce = header(request, "nonce")
+    in_tx = None
     if nonce is not None:
         if not 8 <= len(nonce) <= 200 or not nonce.isprintable():
             raise ApiError(422, "nonce must be 8 to 200 printable characters", param="X-Clawscope-Nonce")
         _maybe_prune(state, reg, now)
-        if not reg.use_nonce(f"{signer.agent.agent_id}:{nonce}", int(now * 1000)):
-            raise ApiError(409, "nonce already used", code="replayed_nonce")
+        key, ms = f"{signer.agent.agent_id}:{nonce}", int(now * 1000)
+
+        def in_tx(conn: Connection) -> None:
+            record_nonce(conn, key, ms)
+
     try:
         payload = read_payload(body)
         if payload.instance_id is not None and payload.instance_id != signer.instance.instance_id:
@@ -108,7 +114,12 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
             signer.instance.name,
             trace_only=signer.instance.ingestion_mode == "trace_only",
             estimate=state.settings.price_estimates,
+            in_tx=in_tx,
         )
+    except IntegrityError as exc:
+        if "webhook_nonces" not in str(exc):
+            raise
+        raise ApiError(409, "nonce already used", code="replayed_nonce") from None
     except PayloadError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
     except ValueError as exc:  # text the database cannot hold (PostgreSQL: NUL)
