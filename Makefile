@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test check unit conformance bench clean
+.PHONY: run test check unit conformance browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## run: the main job (ingest the discovered OpenClaw state, or a demo state, and report)
+## run: the main job: serve the dashboard over the discovered OpenClaw state (or a demo state), ingesting live
 run: $(STAMP)
-	$(BIN)/clawscope report
+	$(BIN)/clawscope serve
 
 ## test: static checks, then every test tier (unit, PostgreSQL, conformance, browser)
 test: $(STAMP)
@@ -34,8 +34,13 @@ conformance: $(STAMP)
 	scripts/setup-test-deps conformance
 	$(BIN)/pytest -m conformance
 
+browser: $(STAMP)
+	scripts/setup-test-deps browser
+	$(BIN)/pytest -m browser
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/live.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

@@ -95,3 +95,44 @@ def problems(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+# -- dashboard additions ---------------------------------------------------------------------------------
+
+
+def failed_tool_calls(store: Store, f: Filters, limit: int = 50) -> list[dict[str, Any]]:
+    """Recent failing tool calls with their error text (the Tools page)."""
+    with store.engine.connect() as conn:
+        rows = q.failed_tool_rows(conn, f, limit)
+    return [
+        {
+            "tool": r["name"],
+            "at": iso(r["ts_ms"]),
+            "error": r["error_text"],
+            "exitCode": r["exit_code"],
+            "durationMs": r["duration_ms"],
+            "sessionId": r["session_id"],
+            "agent": r["agent_id"],
+        }
+        for r in rows
+    ]
+
+
+def session_turns(store: Store, session_id: str) -> dict[str, dict[str, Any]]:
+    """Tokens and cost of each model call of a session, by transcript entry id (session replay)."""
+    with store.engine.connect() as conn:
+        rows = q.session_llm_rows(conn, session_id)
+    return {
+        str(r["entry_id"]): {
+            "model": r["model"],
+            "provider": r["provider"],
+            "tokensIn": int(r["input"]),
+            "tokensOut": int(r["output"]),
+            "cacheRead": int(r["cache_read"]),
+            "cacheWrite": int(r["cache_write"]),
+            "costUSD": float(r["cost_total"] or 0.0),
+            "estimatedCostUSD": float(r["est_cost"] or 0.0),
+            "error": r["error_message"] if r["is_error"] else None,
+        }
+        for r in rows
+    }

@@ -58,7 +58,12 @@ def api_key() -> None:
 @json_option
 @handle_errors
 def create(db: str | None, label: str, scopes: str, rate_limit: int, as_json: bool) -> None:
-    """Create a key and print it once (only its hash is stored)."""
+    """Create a key and print it once (only its hash is stored).
+
+    \b
+    Example:
+      clawscope api-key create --label ci --scopes stats:read --rate-limit 60
+    """
     from clawscope.store.apikeys import create_key
 
     parsed = parse_scopes(scopes)
@@ -80,7 +85,12 @@ def create(db: str | None, label: str, scopes: str, rate_limit: int, as_json: bo
 @json_option
 @handle_errors
 def list_(db: str | None, as_json: bool) -> None:
-    """List keys, masked."""
+    """List keys, masked.
+
+    \b
+    Example:
+      clawscope api-key list --json
+    """
     from clawscope.store.apikeys import list_keys
 
     with open_store(settings_from(db=db)) as store:
@@ -98,7 +108,12 @@ def list_(db: str | None, as_json: bool) -> None:
 @db_option
 @handle_errors
 def revoke(key_id: str, db: str | None) -> None:
-    """Revoke a key (by key id, masked key or the key itself); its tokens stop working too."""
+    """Revoke a key (by key id, masked key or the key itself); its tokens stop working too.
+
+    \b
+    Example:
+      clawscope api-key revoke 3f9a0c12d4e5
+    """
     from clawscope.store.apikeys import revoke_key
 
     with open_store(settings_from(db=db)) as store:
@@ -111,7 +126,12 @@ def revoke(key_id: str, db: str | None) -> None:
 @db_option
 @handle_errors
 def rotate(key_id: str, db: str | None) -> None:
-    """Replace a key by a new one with the same label, scopes and limit; print the new key once."""
+    """Replace a key by a new one with the same label, scopes and limit; print the new key once.
+
+    \b
+    Example:
+      clawscope api-key rotate 3f9a0c12d4e5
+    """
     from clawscope.store.apikeys import rotate_key
 
     with open_store(settings_from(db=db)) as store:

@@ -1,12 +1,14 @@
-"""`clawscope serve`: the server (REST API; live ingest and dashboard as they land) in one process."""
+"""`clawscope serve`: the dashboard, the REST API and live ingest of this machine's OpenClaw state in
+one process (or a generated demo state, said so on every page, when none is found or `--demo`)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import click
 
-from clawscope.commands.common import db_option, handle_errors, settings_from
+from clawscope.commands.common import db_option, demo_state, handle_errors, settings_from, state_dirs
 
 
 @click.command()
@@ -19,6 +21,19 @@ from clawscope.commands.common import db_option, handle_errors, settings_from
     is_flag=True,
     default=None,
     help="Serve without authentication (refused unless bound to a loopback address).",
+)
+@click.option(
+    "--state",
+    "state",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="OpenClaw state dir to ingest and follow (repeatable; default: discovered).",
+)
+@click.option(
+    "--demo", "force_demo", is_flag=True, help="Serve a generated demo state even if OpenClaw is found."
+)
+@click.option(
+    "--no-live", "no_live", is_flag=True, help="Do not ingest the state dirs (serve the database as is)."
 )
 @click.option("--cors-origin", "cors", multiple=True, help="Allowed CORS origin (repeatable).")
 @click.option(
@@ -35,26 +50,65 @@ def serve(
     port: int | None,
     db: str | None,
     no_auth: bool | None,
+    state: tuple[str, ...],
+    force_demo: bool,
+    no_live: bool,
     cors: tuple[str, ...],
     workers: int,
     log_level: str,
 ) -> None:
-    """Serve the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+    """Serve the dashboard at / and the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json), and
+    keep ingesting the OpenClaw state dirs live.
+
+    With auth on, a one-time login URL is printed (it sets the session cookie); `--no-auth` skips
+    sign-in (loopback only). Without any OpenClaw state (or with --demo) a demo state is generated and
+    served from its own database, and every page says so.
 
     \b
     Example:
-      clawscope serve --port 8765
+      clawscope serve --state ~/.openclaw --port 8765
     """
     import uvicorn
 
+    from clawscope.web import live_ingest
     from clawscope.web.app import check_bind, create_app
+    from clawscope.web.dashboard.login import one_time_token
+    from clawscope.web.state import AppState
 
     settings = settings_from(db=db, host=host, port=port, no_auth=no_auth, cors_origins=cors or None)
     check_bind(settings)
-    click.echo(f"clawscope serving on http://{settings.host}:{settings.port}/api/v1", err=True)
+    dirs = [] if force_demo or no_live else state_dirs(state, settings)
+    demo = not dirs and not no_live
+    if demo:
+        dirs = [demo_state(settings)]
+        if db is None and not os.environ.get("CLAWSCOPE_DB"):
+            settings = replace(settings, db=f"sqlite:///{settings.home / 'demo.db'}")
+    base = f"http://{settings.host}:{settings.port}"
+    if demo:
+        click.echo("serving a generated DEMO state (no OpenClaw state found, or --demo)", err=True)
+    elif dirs:
+        click.echo(f"ingesting and following: {', '.join(str(d) for d in dirs)}", err=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+        app = create_app(settings)
+        app_state: AppState = app.state.clawscope
+        app_state.extras.update(demo=demo, state_dirs=[str(d) for d in dirs])
+        if dirs:
+            live_ingest.start(app_state, dirs)
+        if settings.no_auth:
+            click.echo(f"clawscope dashboard: {base}/   (API: {base}/api/v1)", err=True)
+        else:
+            click.echo(
+                f"clawscope dashboard (one-time login link): {base}/login?token={one_time_token(app_state)}",
+                err=True,
+            )
+            click.echo(f"  or sign in with an API key at {base}/login   (API: {base}/api/v1)", err=True)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
         return
+    if dirs:  # one follower, in this (supervisor) process; the workers read what it writes
+        from clawscope.store import Store
+
+        live_ingest.start(AppState(settings=settings, store=Store(settings.db_url)), dirs)
+    click.echo(f"clawscope dashboard: {base}/login (sign in with an API key)   API: {base}/api/v1", err=True)
     os.environ.update(
         {
             "CLAWSCOPE_DB": settings.db_url,

@@ -291,3 +291,28 @@ def problem_rows(conn: Connection, limit: int | None = None) -> list[dict[str, A
         sql += " LIMIT :limit"
         p["limit"] = limit
     return [dict(r._mapping) for r in conn.execute(text(sql), p)]
+
+
+# -- dashboard additions (tool failures list, per-entry model calls of one session) ----------------------
+
+
+def failed_tool_rows(conn: Connection, f: Filters, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent failing tool calls of the period, with their error text."""
+    p: dict[str, Any] = {"limit": limit}
+    sql = (
+        "SELECT t.name, t.ts_ms, t.error_text, t.exit_code, t.duration_ms, s.session_id, s.agent_id "
+        "FROM tool_calls t JOIN sessions s ON s.sid = t.sid "
+        f"WHERE t.call_entry_id IS NOT NULL AND t.status = 'error' AND {_where(f, 't.ts_ms', p)} "
+        "ORDER BY t.ts_ms DESC LIMIT :limit"
+    )
+    return [dict(r._mapping) for r in conn.execute(text(sql), p)]
+
+
+def session_llm_rows(conn: Connection, session_id: str) -> list[dict[str, Any]]:
+    """The model calls of one session, per transcript entry (tokens and cost of each turn)."""
+    sql = (
+        "SELECT l.entry_id, l.provider, l.model, l.input, l.output, l.cache_read, l.cache_write, "
+        "l.cost_total, l.est_cost, l.is_error, l.error_message FROM llm_calls l "
+        "JOIN sessions s ON s.sid = l.sid WHERE s.session_id = :sid"
+    )
+    return [dict(r._mapping) for r in conn.execute(text(sql), {"sid": session_id})]

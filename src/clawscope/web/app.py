@@ -98,6 +98,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, auth, openclaw, webhook):
         app.include_router(module.router, prefix=API_PREFIX)
+    from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)
+
+    dashboard.install(app)
     app.add_middleware(RateHeaders)
     if settings.cors_origins:
         app.add_middleware(

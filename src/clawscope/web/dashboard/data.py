@@ -1,0 +1,179 @@
+"""What each page shows, composed from the analytics functions the JSON API uses (no query of its own).
+
+The only arithmetic here is presentation: rates from totals, a spawn tree summed from session rows,
+and the month-end forecast projected from the per-day stats.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from clawscope import analytics
+from clawscope.store import Store
+from clawscope.web.dashboard.period import DAY_MS, Period, month_bounds, parse_period
+
+SESSION_SORTS = {
+    "last": "lastAt",
+    "first": "firstAt",
+    "cost": "costUSD",
+    "tokens": "tokens",
+    "tools": "toolCalls",
+    "errors": "errors",
+    "calls": "llmCalls",
+    "duration": "durationS",
+    "agent": "agent",
+    "kind": "kind",
+    "channel": "channel",
+    "model": "model",
+}
+
+
+def rates(t: dict[str, Any]) -> dict[str, float | None]:
+    """Cache hit rate (cache reads over all prompt tokens) and error rate (failed over all model calls)."""
+    prompt = t["tokensIn"] + t["cacheRead"]
+    return {
+        "cacheHitRate": t["cacheRead"] / prompt if prompt else None,
+        "errorRate": t["errors"] / t["llmCalls"] if t["llmCalls"] else None,
+    }
+
+
+def overview(store: Store, period: Period, now_ms: int) -> dict[str, Any]:
+    stats = analytics.stats(store, period.filters(), "trigger")
+    windows = {}
+    for key in ("today", "7d", "30d", "all"):
+        p = parse_period(key, None, None, now_ms)
+        windows[key] = analytics.stats(store, p.filters())["totals"]["costUSD"]
+    return {
+        "totals": stats["totals"],
+        "rates": rates(stats["totals"]),
+        "windows": windows,
+        "byTrigger": stats["groups"],
+        "top": analytics.sessions(store, period.filters(), limit=10, order="cost"),
+    }
+
+
+def timeline(store: Store, period: Period, unit: str) -> dict[str, Any]:
+    return analytics.stats(store, period.filters(), unit)
+
+
+def models(store: Store, period: Period) -> dict[str, Any]:
+    return {
+        "models": analytics.stats(store, period.filters(), "model")["groups"],
+        "providers": analytics.stats(store, period.filters(), "provider")["groups"],
+    }
+
+
+def tools(store: Store, period: Period) -> dict[str, Any]:
+    stats = analytics.stats(store, period.filters(), "tool")
+    return {
+        "totals": stats["totals"],
+        "tools": stats["groups"],
+        "failures": analytics.failed_tool_calls(store, period.filters(), limit=50),
+    }
+
+
+def _duration_s(s: dict[str, Any]) -> float:
+    from datetime import datetime
+
+    if not s["firstAt"] or not s["lastAt"]:
+        return 0.0
+    a = datetime.fromisoformat(s["firstAt"].replace("Z", "+00:00"))
+    b = datetime.fromisoformat(s["lastAt"].replace("Z", "+00:00"))
+    return (b - a).total_seconds()
+
+
+def sessions(
+    store: Store, period: Period, search: str, sort: str, desc: bool, **eq: str | None
+) -> list[dict[str, Any]]:
+    rows = analytics.sessions(store, period.filters(**eq))
+    for r in rows:
+        r["tokens"] = r["tokensIn"] + r["tokensOut"] + r["cacheRead"] + r["cacheWrite"]
+        r["durationS"] = _duration_s(r)
+    needle = search.strip().lower()
+    if needle:
+        fields = ("sessionId", "key", "label", "agent", "channel", "model", "kind")
+        rows = [r for r in rows if any(needle in str(r[k] or "").lower() for k in fields)]
+    key = SESSION_SORTS.get(sort, "lastAt")
+    rows.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=desc)
+    if desc:  # keep missing values last either way
+        rows.sort(key=lambda r: r[key] is None)
+    return rows
+
+
+def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
+    """The spawn tree the session belongs to (from its root), each node with its cost rolled up."""
+    rows = {r["sessionId"]: r for r in analytics.sessions(store, analytics.Filters())}
+    if session_id not in rows:
+        return None
+    root, seen = rows[session_id], set()
+    while root["parentSessionId"] in rows and root["sessionId"] not in seen:
+        seen.add(root["sessionId"])
+        root = rows[root["parentSessionId"]]
+    children: dict[str, list[dict[str, Any]]] = {}
+    for r in rows.values():
+        if r["parentSessionId"]:
+            children.setdefault(r["parentSessionId"], []).append(r)
+
+    def node(r: dict[str, Any], depth: int) -> dict[str, Any]:
+        kids = [
+            node(c, depth + 1)
+            for c in sorted(children.get(r["sessionId"], []), key=lambda c: c["firstAt"] or "")
+        ]
+        if depth > 20:
+            kids = []
+        return {
+            "session": r,
+            "children": kids,
+            "rolledUpCostUSD": r["costUSD"] + sum(k["rolledUpCostUSD"] for k in kids),
+        }
+
+    return node(root, 0)
+
+
+def agents(store: Store, period: Period) -> list[dict[str, Any]]:
+    out = []
+    for group in analytics.stats(store, period.filters(), "agent")["groups"]:
+        g = dict(group)
+        g["costPerSession"] = g["costUSD"] / g["sessions"] if g["sessions"] else None
+        g.update(rates(g))
+        out.append(g)
+    return out
+
+
+def forecast(store: Store, now_ms: int) -> dict[str, Any]:
+    """Month-end cost: spent so far + the mean daily cost of the last 14 days × the days left, with an
+    80 % interval from the spread of those days (normal approximation, independent days)."""
+    start, end = month_bounds(now_ms)
+    spent = analytics.stats(store, analytics.Filters(since_ms=start, until_ms=now_ms))["totals"]["costUSD"]
+    window_start = now_ms - now_ms % DAY_MS - 14 * DAY_MS
+    days = analytics.stats(store, analytics.Filters(since_ms=window_start, until_ms=now_ms), "day")["groups"]
+    by_day = {g["key"]: g["costUSD"] for g in days}
+    from datetime import UTC, datetime
+
+    daily = []
+    for i in range(14):
+        ms = window_start + i * DAY_MS
+        daily.append(by_day.get(datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d"), 0.0))
+    mean = sum(daily) / len(daily)
+    sd = math.sqrt(sum((d - mean) ** 2 for d in daily) / (len(daily) - 1))
+    days_left = (end - now_ms) / DAY_MS
+    projected = spent + mean * days_left
+    half = 1.2816 * sd * math.sqrt(days_left)
+    return {
+        "month": datetime.fromtimestamp(start / 1000, UTC).strftime("%Y-%m"),
+        "spentUSD": spent,
+        "forecastUSD": projected,
+        "lowUSD": max(spent, projected - half),
+        "highUSD": projected + half,
+        "dailyMeanUSD": mean,
+        "daysLeft": days_left,
+        "history": [
+            (datetime.fromtimestamp((window_start + i * DAY_MS) / 1000, UTC).strftime("%m-%d"), d)
+            for i, d in enumerate(daily)
+        ],
+        "method": (
+            "spent this month + mean daily cost of the last 14 full and current days × days left; "
+            "80 % interval = ±1.28 σ·√(days left) from the spread of those days"
+        ),
+    }

@@ -1,0 +1,76 @@
+"""Signing in to the dashboard: a one-time login URL (as Jupyter prints one) or an API key on /login.
+
+Both end in the `clawscope_session` cookie (HttpOnly, SameSite=Strict) holding a JWT that `auth.py`
+already accepts as a bearer token. The one-time URL signs in as the internal dashboard key (read
+scopes only), created once and reused; its one-time tokens live in memory and die with the server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from clawscope.store.apikeys import ApiKey, create_key, list_keys
+from clawscope.web.auth import SESSION_COOKIE, Principal, authenticate, issue_token
+from clawscope.web.state import AppState
+
+DASHBOARD_KEY_LABEL = "clawscope dashboard (internal)"
+DASHBOARD_SCOPES = ("stats:read", "sessions:read", "audit:read")
+SESSION_TTL_S = 12 * 3600
+
+
+def dashboard_key(state: AppState) -> ApiKey:
+    for key in list_keys(state.store.engine):
+        if key.label == DASHBOARD_KEY_LABEL and key.revoked_ms is None:
+            return key
+    _, key = create_key(state.store.engine, DASHBOARD_KEY_LABEL, DASHBOARD_SCOPES, rate_limit=100_000)
+    return key
+
+
+def one_time_token(state: AppState) -> str:
+    """A fresh single-use login token (kept in memory) for the URL `serve` prints."""
+    token = secrets.token_urlsafe(32)
+    tokens: list[str] = state.extras.setdefault("login_tokens", [])
+    tokens.append(token)
+    return token
+
+
+def redeem(state: AppState, token: str) -> bool:
+    """Consume a one-time token (constant-time comparison); True when it was valid."""
+    tokens: list[str] = state.extras.get("login_tokens", [])
+    found = None
+    for t in tokens:
+        if hmac.compare_digest(t.encode(), token.encode()):
+            found = t
+    if found is None:
+        return False
+    tokens.remove(found)
+    return True
+
+
+def signed_in(request: Request, state: AppState) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    principal = authenticate(state, token)
+    if principal is None or not principal.allows("stats:read"):
+        return None
+    return principal
+
+
+def with_session(response: RedirectResponse, state: AppState, key: ApiKey, secure: bool) -> RedirectResponse:
+    token, ttl = issue_token(state, key, ttl_s=SESSION_TTL_S)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=secure, path="/"
+    )
+    return response
+
+
+def safe_next(value: Any) -> str:
+    """Only local paths: a login link must not redirect elsewhere."""
+    text = str(value or "/")
+    return text if text.startswith("/") and not text.startswith("//") else "/"

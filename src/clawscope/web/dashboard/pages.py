@@ -1,0 +1,213 @@
+"""The dashboard's routes: one plain `def` per page (they query the database, so they run in the
+threadpool), each a thin call into `data` and a template; sign-in guards them unless auth is off."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from clawscope import analytics
+from clawscope.store.apikeys import verify_key
+from clawscope.timeutil import now_ms
+from clawscope.web.auth import SESSION_COOKIE
+from clawscope.web.dashboard import charts, data, login, replay
+from clawscope.web.dashboard.period import Period, parse_period
+from clawscope.web.dashboard.render import num, page, usd
+from clawscope.web.state import AppState, StateDep
+
+router = APIRouter(include_in_schema=False)
+Q = Annotated[str | None, Query()]
+
+
+def _period(request: Request) -> Period:
+    qp = request.query_params
+    return parse_period(qp.get("range"), qp.get("from"), qp.get("to"), now_ms())
+
+
+def _guard(request: Request, state: AppState) -> Response | None:
+    if state.settings.no_auth or login.signed_in(request, state):
+        return None
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+@router.get("/")
+def overview(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    d = data.overview(state.store, period, now_ms())
+    trig = [(g["key"], g["costUSD"]) for g in d["byTrigger"]]
+    return page(request, state, "overview.html", period, d=d, trigger_chart=charts.donut(trig, usd))
+
+
+METRICS = {"cost": ("costUSD", usd), "tokens": ("totalTokens", num), "messages": ("messages", num)}
+
+
+@router.get("/timeline")
+def timeline(request: Request, state: StateDep, unit: Q = None) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    unit = unit if unit in ("hour", "day", "month") else "day"
+    stats = data.timeline(state.store, period, unit)
+    chart = {
+        name: charts.columns([(g["key"], g[field]) for g in stats["groups"]], fmt)
+        for name, (field, fmt) in METRICS.items()
+    }
+    return page(request, state, "timeline.html", period, unit=unit, stats=stats, chart=chart)
+
+
+@router.get("/models")
+def models(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    d = data.models(state.store, period)
+    bars = charts.bars([(f"{g['key']}", g["costUSD"]) for g in d["models"][:15]], usd)
+    share = charts.donut([(g["key"], g["costUSD"]) for g in d["providers"]], usd)
+    tok = charts.donut([(g["key"], g["totalTokens"]) for g in d["models"]], num)
+    return page(request, state, "models.html", period, d=d, bars=bars, share=share, tok=tok)
+
+
+@router.get("/tools")
+def tools(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    d = data.tools(state.store, period)
+    bars = charts.bars([(g["key"], g["toolCalls"]) for g in d["tools"][:15]], num)
+    return page(request, state, "tools.html", period, d=d, bars=bars)
+
+
+@router.get("/sessions")
+def sessions(
+    request: Request,
+    state: StateDep,
+    q: Q = None,
+    sort: Q = None,
+    dir: Q = None,
+    agent: Q = None,
+    kind: Q = None,
+    channel: Q = None,
+) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    sort = sort if sort in data.SESSION_SORTS else "last"
+    desc = dir != "asc"
+    eq = {"agent": agent or None, "kind": kind or None, "channel": channel or None}
+    rows = data.sessions(state.store, period, q or "", sort, desc, **eq)
+    facets = analytics.sessions(state.store, period.filters())
+    options = {k: sorted({str(s[k]) for s in facets if s[k]}) for k in ("agent", "kind", "channel")}
+    return page(
+        request,
+        state,
+        "sessions.html",
+        period,
+        rows=rows[:500],
+        count=len(rows),
+        q=q or "",
+        sort=sort,
+        desc=desc,
+        eq=eq,
+        options=options,
+    )
+
+
+@router.get("/sessions/{session_id}")
+def session(request: Request, state: StateDep, session_id: str) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    tree = data.spawn_tree(state.store, session_id)
+    if tree is None:
+        return page(request, state, "missing.html", period, session_id=session_id, status=404)
+    rows = {n["session"]["sessionId"]: n for n in _walk(tree)}
+    node = rows[session_id]
+    turns = analytics.session_turns(state.store, session_id)
+    items = replay.timeline(state.store.session_records(session_id), turns)
+    return page(request, state, "session.html", period, s=node["session"], node=node, tree=tree, items=items)
+
+
+def _walk(node: dict) -> list[dict]:  # type: ignore[type-arg]
+    out = [node]
+    for c in node["children"]:
+        out.extend(_walk(c))
+    return out
+
+
+@router.get("/agents")
+def agents(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    rows = data.agents(state.store, period)
+    bars = charts.bars([(g["key"], g["costUSD"]) for g in rows], usd)
+    return page(request, state, "agents.html", period, rows=rows, bars=bars)
+
+
+@router.get("/forecast")
+def forecast(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state)) is not None:
+        return r
+    period = _period(request)
+    f = data.forecast(state.store, now_ms())
+    return page(request, state, "forecast.html", period, f=f, chart=charts.columns(f["history"], usd))
+
+
+@router.get("/login")
+def login_page(request: Request, state: StateDep, token: Q = None, next: Q = None) -> Response:
+    target = login.safe_next(next)
+    secure = request.url.scheme == "https"
+    if state.settings.no_auth:
+        return RedirectResponse(target, status_code=303)
+    if token:
+        if login.redeem(state, token):
+            return login.with_session(
+                RedirectResponse(target, 303), state, login.dashboard_key(state), secure
+            )
+        return page(
+            request,
+            state,
+            "login.html",
+            _period(request),
+            next=target,
+            error="This login link was already used or is invalid.",
+            status=401,
+            live="off",
+        )
+    return page(request, state, "login.html", _period(request), next=target, error=None, live="off")
+
+
+@router.post("/login")
+async def login_submit(request: Request, state: StateDep) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    key_text = (form.get("api_key") or [""])[0].strip()
+    target = login.safe_next((form.get("next") or ["/"])[0])
+    key = await run_in_threadpool(verify_key, state.store.engine, key_text) if key_text else None
+    if key is None or not ("admin" in key.scopes or "stats:read" in key.scopes):
+        return page(
+            request,
+            state,
+            "login.html",
+            _period(request),
+            next=target,
+            error="That API key is not valid (it needs stats:read).",
+            status=401,
+            live="off",
+        )
+    secure = request.url.scheme == "https"
+    return await run_in_threadpool(login.with_session, RedirectResponse(target, 303), state, key, secure)
+
+
+@router.get("/logout")
+def logout() -> Response:
+    r = RedirectResponse("/login", status_code=303)
+    r.delete_cookie(SESSION_COOKIE, path="/")
+    return r

@@ -1,0 +1,84 @@
+"""Jinja2 environment of the dashboard: templates, number formats, and the context every page shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from clawscope import __version__
+from clawscope.web.dashboard import HERE
+from clawscope.web.dashboard.period import RANGES, Period
+from clawscope.web.state import AppState
+
+STREAM_PATH = "/api/v1/openclaw/stream"
+NAV = (
+    ("/", "Overview"),
+    ("/timeline", "Timeline"),
+    ("/models", "Models"),
+    ("/tools", "Tools"),
+    ("/sessions", "Sessions"),
+    ("/agents", "Agents"),
+    ("/forecast", "Forecast"),
+)
+
+
+def usd(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"${v:,.2f}" if abs(v) >= 1 else f"${v:,.4f}"
+
+
+def num(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.1f}"
+    return f"{int(v):,}"
+
+
+def pct(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1%}"
+
+
+def ms(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v / 1000:.2f} s" if v >= 1000 else f"{v:.0f} ms"
+
+
+def secs(v: float | None) -> str:
+    if not v:
+        return "–"
+    if v >= 3600:
+        return f"{v / 3600:.1f} h"
+    return f"{v / 60:.1f} min" if v >= 60 else f"{v:.0f} s"
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters.update(usd=usd, num=num, pct=pct, ms=ms, secs=secs)
+
+
+def live_mode(request: Request) -> str:
+    """SSE when the event stream is served by this app, else polling of /api/v1/health."""
+    paths = {getattr(r, "path", "") for r in request.app.routes}
+    return "sse" if STREAM_PATH in paths else "poll"
+
+
+def page(request: Request, state: AppState, name: str, period: Period, **ctx: Any) -> Response:
+    status = int(ctx.pop("status", 200))
+    base = {
+        "request": request,
+        "nav": NAV,
+        "ranges": RANGES,
+        "period": period,
+        "demo": bool(state.extras.get("demo")),
+        "state_dirs": state.extras.get("state_dirs", []),
+        "live": live_mode(request),
+        "stream": STREAM_PATH,
+        "auth": not state.settings.no_auth,
+        "version": __version__,
+    }
+    return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)

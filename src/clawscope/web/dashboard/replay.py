@@ -1,0 +1,93 @@
+"""A session as a timeline for the replay page: the raw transcript records turned into display items.
+
+Only presentation happens here (what kind of step, its text, collapsed when long); the tokens and cost
+of each model call come from the store (`analytics.session_turns`), keyed by the entry id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+LONG = 600  # characters shown before an output is collapsed
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = []
+    for block in content:
+        if isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text") or ""))
+        elif isinstance(block, dict) and block.get("type") == "image":
+            parts.append("[image]")
+    return "\n".join(parts)
+
+
+def _item(kind: str, rec: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "at": rec.get("timestamp"),
+        "id": rec.get("id"),
+        "text": text,
+        "long": len(text) > LONG,
+        "preview": text[:LONG],
+        **extra,
+    }
+
+
+def _message(rec: dict[str, Any], turns: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    msg = rec.get("message")
+    if not isinstance(msg, dict):
+        return []
+    role = msg.get("role")
+    content = msg.get("content")
+    if role == "user":
+        return [_item("user", rec, _text(content))]
+    if role == "toolResult":
+        kind = "tool-error" if msg.get("isError") else "tool-result"
+        return [_item(kind, rec, _text(content), tool=msg.get("toolName"))]
+    if role != "assistant":
+        return [_item(str(role or "message"), rec, _text(content))]
+    items: list[dict[str, Any]] = []
+    for block in content if isinstance(content, list) else []:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "thinking":
+            items.append(_item("thinking", rec, str(block.get("thinking") or "")))
+        elif block.get("type") == "toolCall":
+            args = orjson.dumps(block.get("arguments"), option=orjson.OPT_INDENT_2).decode()
+            items.append(_item("tool-call", rec, args, tool=block.get("name")))
+    text = _text(content)
+    turn = turns.get(str(rec.get("id")))
+    error = msg.get("errorMessage") if msg.get("stopReason") == "error" else None
+    main = _item(
+        "error" if error else "assistant", rec, text or (error or ""), turn=turn, model=msg.get("model")
+    )
+    return [main, *items]
+
+
+def timeline(records: list[tuple[int, bytes]], turns: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Display items of a session, in transcript order."""
+    out: list[dict[str, Any]] = []
+    for _pos, raw in records:
+        try:
+            rec = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(rec, dict):
+            continue
+        kind = rec.get("type")
+        if kind == "message":
+            out.extend(_message(rec, turns))
+        elif kind == "compaction":
+            text = str(rec.get("summary") or "")
+            out.append(_item("compaction", rec, text, tokensBefore=rec.get("tokensBefore")))
+        elif kind == "model_change":
+            out.append(_item("model-change", rec, f"{rec.get('provider')}/{rec.get('modelId')}"))
+        elif kind == "session":
+            out.append(_item("session", rec, f"session started in {rec.get('cwd') or '?'}"))
+    return out

@@ -1,0 +1,105 @@
+"""`clawscope serve` as a real process: it ingests the given state dir, prints a one-time login URL
+that signs the browser in, and serves the dashboard and the API on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import FIXTURES, ROOT
+from tests.web.conftest import free_port
+
+
+def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    env = {**os.environ, "CLAWSCOPE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT / "src")}
+    env.pop("CLAWSCOPE_DB", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from clawscope.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _read_until(proc: subprocess.Popen[str], pattern: str, timeout: float = 60) -> str:
+    assert proc.stderr is not None
+    out = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        out += line
+        if re.search(pattern, out) or (not line and proc.poll() is not None):
+            break
+    return out
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    assert proc.stderr is not None
+    proc.stderr.close()
+
+
+def _wait_ok(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+def test_serve_prints_a_login_url_that_signs_in(tmp_path: Path) -> None:
+    state_dir = tmp_path / "openclaw"
+    shutil.copytree(FIXTURES / "openclaw-2026.3.24-jsonl", state_dir)
+    proc, base = _serve(tmp_path, "--state", str(state_dir))
+    try:
+        out = _read_until(proc, r"login\?token=\S+")
+        m = re.search(r"(http://127\.0\.0\.1:\d+/login\?token=\S+)", out)
+        assert m, out
+        assert f"ingesting and following: {state_dir}" in out
+        _wait_ok(f"{base}/api/v1/health")
+        with httpx.Client(base_url=base) as c:
+            assert c.get("/").status_code == 303  # not signed in yet
+            r = c.get(m.group(1).removeprefix(base), follow_redirects=True)
+            assert r.status_code == 200
+            assert "Overview" in r.text
+            assert "Demo data" not in r.text
+            health = c.get("/api/v1/health").json()
+            assert health["ingest"]["lastIngestAt"] is not None
+    finally:
+        _stop(proc)
+
+
+def test_serve_refuses_no_auth_off_loopback(tmp_path: Path) -> None:
+    proc, _ = _serve(tmp_path, "--no-auth", "--host", "0.0.0.0", "--no-live")
+    out = _read_until(proc, r"refused")
+    _stop(proc)
+    assert proc.returncode != 0
+    assert "--no-auth is refused" in out
