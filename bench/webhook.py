@@ -122,7 +122,7 @@ def free_port() -> int:
 
 def start_server(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-c", "from clawscope.cli import main; main()", "serve", "--db", db]
+    cmd = [sys.executable, "-c", "from clawscope.cli import main; main()", "serve", "--no-live", "--db", db]
     cmd += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

@@ -31,6 +31,7 @@ def serve(db_url: str, home: Path) -> Iterator[str]:
         "-c",
         "from clawscope.cli import main; main()",
         "serve",
+        "--no-live",
         "--db",
         db_url,
         "--port",
