@@ -213,3 +213,33 @@ def test_a_session_also_ingested_locally_counts_once(
         assert r.status_code == 200, r.text
         assert r.json()["new_entries"] == 0
     assert totals(store) == before
+
+
+def test_a_session_sent_first_then_ingested_locally_counts_once(
+    client: TestClient, store: Store, agent, fixture_copy
+) -> None:
+    key, _instance_id, secret = agent
+    state: Path = fixture_copy("openclaw-2026.3.24-jsonl")
+    for path in sorted((state / "agents/main/sessions").glob("*.jsonl")):
+        recs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        body = json.dumps({"session_id": path.stem, "agent_name": "main", "entries": recs}).encode()
+        assert (
+            client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body)).status_code == 200
+        )
+    pushed = totals(store)
+    report = ingest(store, [state], instance="local", estimate=False)
+    assert report.entries == 0 and report.llm_calls == 0
+    assert totals(store) == pushed
+    assert pushed["llmCalls"] == 13 and pushed["toolCalls"] == 3  # the sample's exact numbers
+
+
+def test_a_session_deleted_in_clawscope_is_not_stored_again(client: TestClient, store: Store, agent) -> None:
+    from sqlalchemy import text
+
+    key, instance_id, secret = agent
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO deleted_sessions (session_id, deleted_ms) VALUES ('gone-1', 1)"))
+    body = session_body(instance_id, session_id="gone-1")
+    r = client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
+    assert r.status_code == 200 and r.json()["new_entries"] == 0
+    assert totals(store)["sessions"] == 0

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from clawscope import pricing
 from clawscope.ingest.redact import redact_batch
@@ -130,6 +130,8 @@ def ingest_payload(
     """Decode and store one pushed session (idempotent: a resend adds nothing). `in_tx` runs first
     in the write transaction (the nonce check: a replay rolls everything back)."""
     sid = p.session_id
+    if _deleted(store, sid):  # removed by a user: never stored again, as with local ingest
+        return Accepted(sid, 0, 0, 0, 0)
     seen = store.entry_ids(sid)
     writer = Writer(store.engine, pricing.estimate if estimate else None)
     writer.in_tx = in_tx
@@ -158,6 +160,14 @@ def ingest_payload(
         store.link_sessions()
     w = writer.written
     return Accepted(sid, total, w["entries"], w["llm_calls"], w["tool_calls"])
+
+
+_DELETED = text("SELECT 1 FROM deleted_sessions WHERE session_id = :sid")
+
+
+def _deleted(store: Store, sid: str) -> bool:
+    with store.engine.connect() as conn:
+        return conn.execute(_DELETED, {"sid": sid}).first() is not None
 
 
 def _storable(batch: TranscriptBatch) -> None:
