@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -26,6 +25,7 @@ from clawscope.model import SessionMeta, SourceKind, ToolCall, ToolResult, ToolS
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.sources.wire import to_ms
 from clawscope.store import Store, Writer
+from clawscope.store.remote import record_nonce
 
 MAX_TEXT = 512  # ids, names and keys in a payload
 
@@ -118,6 +118,78 @@ class Accepted(msgspec.Struct):
     tool_calls: int
 
 
+class Prepared(msgspec.Struct):
+    """A decoded session, ready to be written (alone, or with others in one transaction)."""
+
+    session_id: str
+    metas: list[SessionMeta] = msgspec.field(default_factory=list)
+    batches: list[TranscriptBatch] = msgspec.field(default_factory=list)
+    cursors: dict[str, Any] = msgspec.field(default_factory=dict)
+    entries: int = 0
+    nonce: tuple[str, int] | None = None  # (key, ms): recorded in the write transaction
+
+    def accepted(self) -> Accepted:
+        """What the session adds (entries not stored before it was decoded)."""
+        b = self.batches
+        calls = sum(len(x.tool_calls) for x in b)
+        return Accepted(
+            self.session_id,
+            self.entries,
+            sum(len(x.entries) for x in b),
+            sum(len(x.llm_calls) for x in b),
+            calls,
+        )
+
+
+def prepare(store: Store, p: SessionPayload, instance: str, *, trace_only: bool) -> Prepared:
+    """Decode one pushed session against what is stored (entries already stored are skipped)."""
+    sid = p.session_id
+    out = Prepared(sid)
+    with store.engine.connect() as conn:
+        if conn.execute(_DELETED, {"sid": sid}).first() is not None:
+            return out  # removed by a user: never stored again, as with local ingest
+        seen = {r[0] for r in conn.execute(_ENTRY_IDS, {"sid": sid})}  # stored already: skipped
+    out.metas = [_meta(m, sid, instance) for m in p.metas]
+    out.metas.append(_payload_meta(p, instance))
+    parts = list(p.parts)
+    if p.entries:
+        parts.insert(0, Part(entries=p.entries, path="entries", source="webhook"))
+    for part in parts:
+        batch, state, meta = _decode_part(store, sid, instance, part, seen)
+        out.entries += len(part.entries)
+        _storable(batch)
+        out.metas.append(meta)
+        out.batches.append(redact_batch(batch) if trace_only else batch)
+        out.cursors[_cursor_key(sid, part)] = {"state": msgspec.to_builtins(state)}
+    if p.events:
+        batch = _event_batch(sid, p.events, seen)
+        out.entries += len(p.events)
+        out.batches.append(redact_batch(batch) if trace_only else batch)
+    return out
+
+
+def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> None:
+    """Write prepared sessions in one transaction; their nonces first (a replay rolls all back)."""
+    writer = Writer(store.engine, pricing.estimate if estimate else None)
+    nonces = [x.nonce for x in items if x.nonce is not None]
+    if nonces:
+
+        def in_tx(conn: Connection) -> None:
+            for key, ms in nonces:
+                record_nonce(conn, key, ms)
+
+        writer.in_tx = in_tx
+    for x in items:
+        for batch in x.batches:
+            writer.add_batch(batch)
+        for key, value in x.cursors.items():
+            writer.set_cursor(key, value)
+        writer.add_meta(x.metas)
+    writer.flush()
+    if any(m.parent_key for x in items for m in x.metas):
+        store.link_sessions()
+
+
 def ingest_payload(
     store: Store,
     p: SessionPayload,
@@ -125,49 +197,21 @@ def ingest_payload(
     *,
     trace_only: bool,
     estimate: bool = True,
-    in_tx: Callable[[Connection], None] | None = None,
+    nonce: tuple[str, int] | None = None,
 ) -> Accepted:
-    """Decode and store one pushed session (idempotent: a resend adds nothing). `in_tx` runs first
-    in the write transaction (the nonce check: a replay rolls everything back)."""
-    sid = p.session_id
-    if _deleted(store, sid):  # removed by a user: never stored again, as with local ingest
-        return Accepted(sid, 0, 0, 0, 0)
-    seen = store.entry_ids(sid)
-    writer = Writer(store.engine, pricing.estimate if estimate else None)
-    writer.in_tx = in_tx
-    metas = [_meta(m, sid, instance) for m in p.metas]
-    metas.append(_payload_meta(p, instance))
-    parts = list(p.parts)
-    if p.entries:
-        parts.insert(0, Part(entries=p.entries, path="entries", source="webhook"))
-    total = 0
-    for part in parts:
-        batch, state, meta = _decode_part(store, sid, instance, part, seen)
-        total += len(part.entries)
-        _storable(batch)
-        metas.append(meta)
-        if trace_only:
-            batch = redact_batch(batch)
-        writer.add_batch(batch)
-        writer.set_cursor(_cursor_key(sid, part), {"state": msgspec.to_builtins(state)})
-    if p.events:
-        batch = _event_batch(sid, p.events, seen)
-        total += len(p.events)
-        writer.add_batch(redact_batch(batch) if trace_only else batch)
-    writer.add_meta(metas)
-    writer.flush()
-    if any(m.parent_key for m in metas):
-        store.link_sessions()
-    w = writer.written
-    return Accepted(sid, total, w["entries"], w["llm_calls"], w["tool_calls"])
+    """Decode and store one pushed session (idempotent: a resend adds nothing)."""
+    item = prepare(store, p, instance, trace_only=trace_only)
+    item.nonce = nonce
+    commit(store, [item], estimate=estimate)
+    return item.accepted()
+
+
+_ENTRY_IDS = text(
+    "SELECT e.entry_id FROM entries e JOIN sessions s ON s.sid = e.sid WHERE s.session_id = :sid"
+)
 
 
 _DELETED = text("SELECT 1 FROM deleted_sessions WHERE session_id = :sid")
-
-
-def _deleted(store: Store, sid: str) -> bool:
-    with store.engine.connect() as conn:
-        return conn.execute(_DELETED, {"sid": sid}).first() is not None
 
 
 def _storable(batch: TranscriptBatch) -> None:

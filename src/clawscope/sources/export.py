@@ -135,7 +135,7 @@ def _sqlite_sessions(state_dir: Path, agent: AgentDir, now_s: float, settle_s: f
                 pass
             found = metas.get(session_id, [])
             updated = max((m.updated_ms or m.ended_ms or 0 for m in found), default=0) / 1000
-            complete = now_s - max(updated, 0.0 if found else changed_s) >= settle_s
+            complete = now_s - (updated if updated > 0 else changed_s) >= settle_s
             part = OutPart("sqlite", rel, col.records, col.positions)
             meta = [*found, SessionMeta(session_id=session_id, instance="", agent_id=agent.agent_id)]
             yield _finish(OutSession(session_id, agent.agent_id, [part], meta, complete))

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from clawscope.ingest.remote import PayloadError, ingest_payload, read_head, read_payload
-from clawscope.store.remote import Remote, record_nonce
+from clawscope.ingest.group import GroupCommit
+from clawscope.ingest.remote import PayloadError, prepare, read_head, read_payload
+from clawscope.store.remote import Remote
 from clawscope.web.auth import current_principal
 from clawscope.web.errors import ApiError
 from clawscope.web.routes.openclaw import remote
@@ -29,6 +30,7 @@ from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
 PRUNE_EVERY_S = 60.0
+_GROUP_LOCK = threading.Lock()
 
 
 def header(request: Request, name: str) -> str | None:
@@ -75,6 +77,21 @@ def _maybe_prune(state: AppState, reg: Remote, now: float) -> None:
     reg.prune_nonces(int((now - keep_s) * 1000))
 
 
+def _group(state: AppState) -> GroupCommit:
+    group = state.extras.get("webhook_group")
+    if group is None:
+        group = state.extras["webhook_group"] = GroupCommit(
+            state.store, estimate=state.settings.price_estimates
+        )
+
+        async def stop() -> None:
+            group.close()
+
+        state.extras.setdefault("on_shutdown", []).append(stop)
+    assert isinstance(group, GroupCommit)
+    return group
+
+
 def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     try:
         head = read_head(body)
@@ -94,28 +111,23 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     if not hmac.compare_digest(signature(signer.secret, stamp, body).encode(), sig.encode()):
         raise ApiError(401, "bad signature", code="invalid_signature")
     nonce = header(request, "nonce")
-    in_tx = None
     if nonce is not None:
         if not 8 <= len(nonce) <= 200 or not nonce.isprintable():
             raise ApiError(422, "nonce must be 8 to 200 printable characters", param="X-Clawscope-Nonce")
         _maybe_prune(state, reg, now)
-        key, ms = f"{signer.agent.agent_id}:{nonce}", int(now * 1000)
-
-        def in_tx(conn: Connection) -> None:
-            record_nonce(conn, key, ms)
-
     try:
         payload = read_payload(body)
         if payload.instance_id is not None and payload.instance_id != signer.instance.instance_id:
             raise PayloadError("instance_id does not match the agent's instance", "instance_id")
-        done = ingest_payload(
+        item = prepare(
             state.store,
             payload,
             signer.instance.name,
             trace_only=signer.instance.ingestion_mode == "trace_only",
-            estimate=state.settings.price_estimates,
-            in_tx=in_tx,
         )
+        if nonce is not None:
+            item.nonce = (f"{signer.agent.agent_id}:{nonce}", int(now * 1000))
+        _group(state).write(item)
     except IntegrityError as exc:
         if "webhook_nonces" not in str(exc):
             raise
@@ -124,6 +136,7 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
         raise ApiError(422, str(exc), param=exc.param) from None
     except ValueError as exc:  # text the database cannot hold (PostgreSQL: NUL)
         raise ApiError(422, f"payload holds text the database cannot store: {exc}") from None
+    done = item.accepted()
     return {
         "status": "accepted",
         "session_id": done.session_id,
