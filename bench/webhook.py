@@ -198,6 +198,26 @@ def verify(db: str, accepted: list[str]) -> dict[str, int]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the uvicorn workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            pids += [int(p) for p in fh.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else float("nan")
@@ -226,15 +246,18 @@ def main() -> None:
     try:
         url = f"http://127.0.0.1:{port}/api/v1/openclaw/webhook"
         asyncio.run(load(url, key, secret.encode(), body, 1.0, 4))  # warm-up (not counted)
+        cpu0 = cpu_seconds(proc.pid)
         t0 = time.monotonic()
         lat, accepted, statuses = asyncio.run(
             load(url, key, secret.encode(), body, args.seconds, args.concurrency)
         )
         wall = time.monotonic() - t0
+        cpu = cpu_seconds(proc.pid) - cpu0
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     rate = len(accepted) / wall
+    per_ms = cpu * 1000 / max(1, len(accepted))
     p50, p99 = pct(lat, 0.50), pct(lat, 0.99)
     check = verify(db, accepted)
     lossless = check["missing"] == 0 and check["incomplete"] == 0 and check["duplicate_entries"] == 0
@@ -254,6 +277,9 @@ def main() -> None:
         f"(target ≥ 1,000): {verdict(rate >= 1000)}",
         f"- latency p50 {p50:.1f} ms, p99 **{p99:.1f} ms** (target < 100 ms): {verdict(p99 < 100)}",
         f"- responses: {dict(sorted(statuses.items()))}",
+        f"- server CPU: {cpu:.1f} s for {len(accepted)} sessions = {per_ms:.1f} ms per session; the server "
+        f"got {cpu / wall:.2f} of the {os.cpu_count()} cores (shared machine); at {per_ms:.1f} ms two idle "
+        f"cores would take ≈ {2000 / per_ms:.0f} sessions/s",
         f"- stored afterwards: {check['stored']} of {check['accepted']} accepted, "
         f"{check['missing']} missing, {check['incomplete']} incomplete, "
         + f"{check['duplicate_entries']} duplicate entries "
