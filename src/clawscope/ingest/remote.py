@@ -190,22 +190,6 @@ def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> Non
         store.link_sessions()
 
 
-def ingest_payload(
-    store: Store,
-    p: SessionPayload,
-    instance: str,
-    *,
-    trace_only: bool,
-    estimate: bool = True,
-    nonce: tuple[str, int] | None = None,
-) -> Accepted:
-    """Decode and store one pushed session (idempotent: a resend adds nothing)."""
-    item = prepare(store, p, instance, trace_only=trace_only)
-    item.nonce = nonce
-    commit(store, [item], estimate=estimate)
-    return item.accepted()
-
-
 _ENTRY_IDS = text(
     "SELECT e.entry_id FROM entries e JOIN sessions s ON s.sid = e.sid WHERE s.session_id = :sid"
 )

@@ -197,15 +197,6 @@ class Remote:
 
     # -- nonces ---------------------------------------------------------------------------------
 
-    def use_nonce(self, nonce: str, now_ms: int) -> bool:
-        """Record a nonce in a transaction of its own; False when any process has seen it before."""
-        try:
-            with write_tx(self.engine) as conn:
-                record_nonce(conn, nonce, now_ms)
-        except IntegrityError:
-            return False
-        return True
-
     def prune_nonces(self, older_than_ms: int) -> int:
         t = schema.webhook_nonces
         with write_tx(self.engine) as conn:
