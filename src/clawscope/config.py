@@ -37,6 +37,16 @@ class Settings:
     webhook_window_s: int = 10
     webhook_max_bytes: int = 8 * 1024 * 1024
     price_estimates: bool = True  # estimate cost of unpriced calls (reported apart)
+    audit_dir: str = ""  # receipts audit directory served by the API; "" = <home>/audit
+    receipt_key: str = ""  # public JWK/JWKS that verifies it; "" = <home>/receipts.public.jwk
+
+    @property
+    def audit_root(self) -> Path:
+        return Path(self.audit_dir).expanduser() if self.audit_dir else self.home / "audit"
+
+    @property
+    def receipt_key_path(self) -> Path:
+        return Path(self.receipt_key).expanduser() if self.receipt_key else self.home / "receipts.public.jwk"
 
     @property
     def db_url(self) -> str:

@@ -101,3 +101,45 @@ def test_checkpoint_and_proofs(
 def test_no_checkpoint_yet(tmp_path: Path, keys: KeySet) -> None:
     with pytest.raises(NotFoundError):
         api.latest_checkpoint(tmp_path, keys)
+
+
+def test_verify_files_cross_checks_uploads(captured: Path, keys: KeySet) -> None:
+    from clawscope.audit.layout import Layout
+
+    layout = Layout(captured)
+    spool = {
+        "content": (captured / "spool" / "spool.jsonl").read_text(),
+        "checkpoint": (captured / "spool" / "spool.checkpoint.jws").read_text(),
+    }
+    jws = (layout.jws02 / f"{R1}.jws").read_text()
+    good = api.verify_files([{"name": f"{R1}.jws", "content": jws}, spool], keys, NOW_S)
+    assert [(r["kind"], r["ok"], r["path"]) for r in good] == [
+        ("receipt", True, f"{R1}.jws"),
+        ("spool", True, "spool.jsonl"),
+    ]
+    unsafe = api.verify_files([{"name": "../../etc/passwd", "content": jws}], keys, NOW_S)
+    assert unsafe[0]["ok"] is True and unsafe[0]["path"] == "../../etc/passwd", unsafe  # kept in its temp dir
+    edited = dict(spool, content=spool["content"].replace('"web_search"', '"web_fetch"', 1))
+    assert api.verify_files([edited], keys, NOW_S)[0]["code"] == "E_SPOOL_DIGEST_MISMATCH"
+    unanchored = {"content": spool["content"]}
+    assert api.verify_files([unanchored], keys, NOW_S)[0]["code"] == "E_CHECKPOINT_MISSING"
+    assert api.verify_files([unanchored], keys, NOW_S, require_checkpoint=False)[0]["ok"] is True
+
+
+def test_consistency_between_kept_checkpoints(
+    recorder_factory: Callable[..., Recorder], events: list[Any], keys: KeySet
+) -> None:
+    recorder = recorder_factory()
+    recorder.capture_all(events[:2])
+    recorder.flush()
+    old = api.latest_checkpoint(recorder.layout.root, keys)["checkpoint"]
+    recorder.capture(events[2])
+    recorder.close()
+    proof = api.consistency_between(recorder.layout.root, 4, None, keys)
+    assert proof == api.consistency_between(recorder.layout.root, 4, 6, keys)
+    assert check_consistency_proof(proof, keys, old)[1].size == 6
+    with pytest.raises(NotFoundError):
+        api.consistency_between(recorder.layout.root, 5, None, keys)
+    with pytest.raises(AuditError) as exc:
+        api.consistency_between(recorder.layout.root, 6, 4, keys)
+    assert exc.value.code == "E_CONSISTENCY_FAILED"

@@ -3,12 +3,13 @@
 Each function takes the audit directory and already-parsed inputs, and returns a dict ready for
 `orjson`; failures are `ClawscopeError`s (`NotFoundError` when something does not exist, `AuditError`
 with its code when something does not verify) that the web layer turns into its error envelope.
-Suggested routes: GET /api/audit/sessions/{key}/receipts, POST /api/audit/verify,
-GET /api/audit/checkpoint, GET /api/audit/proofs/{rid}, POST /api/audit/proofs/consistency.
+Served by `clawscope.web.routes.audit` under `/api/v1` (`/sessions/{key}/receipts`,
+`/receipts/verify`, `/receipts/checkpoint`, `/receipts/{rid}/proof`, `/receipts/consistency`).
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,11 @@ import msgspec
 
 from clawscope.audit.anchor import CHECKPOINT_FILE, check_against, read_checkpoint
 from clawscope.audit.errors import AuditError, Code
-from clawscope.audit.layout import Layout, workflow_of
+from clawscope.audit.layout import WORKFLOW_FILE, Layout, workflow_of
 from clawscope.audit.merklelog import MerkleLog, ReadOnlyLeafStore
 from clawscope.audit.note import open_note
 from clawscope.audit.spool import SPOOL_FILE, check_chain, parse_lines, rid_of
-from clawscope.audit.verify import verify_token
+from clawscope.audit.verify import Options, verify_paths, verify_token
 from clawscope.canonical import CanonicalError, loads
 from clawscope.errors import NotFoundError
 from clawscope.signing import KeySet
@@ -119,3 +120,68 @@ def consistency_proof(root: Path, old_checkpoint: str, keys: KeySet) -> dict[str
     return log.prove_consistency(
         open_note(old_checkpoint, keys, log.origin), open_note(note, keys, log.origin)
     )
+
+
+def consistency_between(root: Path, old_size: int, new_size: int | None, keys: KeySet) -> dict[str, Any]:
+    """Consistency proof between two checkpoints the log kept (`log/checkpoints/<size>.note`).
+
+    `new_size` None means the latest checkpoint. A third party checks the proof against the old
+    checkpoint it kept itself, so trusting the server's copy of it is never needed.
+    """
+    log, note = _log(root)
+    old = open_note(_kept_note(log, old_size), keys, log.origin)
+    new = open_note(note if new_size is None else _kept_note(log, new_size), keys, log.origin)
+    return log.prove_consistency(old, new)
+
+
+def _kept_note(log: MerkleLog, size: int) -> str:
+    path = log.directory / "checkpoints" / f"{size}.note"
+    if size < 0 or not path.exists():
+        raise NotFoundError(f"the log kept no checkpoint at size {size}")
+    return path.read_text(encoding="utf-8")
+
+
+def verify_files(
+    items: list[dict[str, Any]], keys: KeySet, now_s: int, *, require_checkpoint: bool = True
+) -> list[dict[str, Any]]:
+    """Verify uploaded receipts (JWS, `.peac.json`) and spools exactly as `receipts verify` does files.
+
+    Each item is `{"name"?, "content", "checkpoint"?, "workflow"?}`: a spool may come with its signed
+    head and its session (workflow) id. Items are cross-checked (a receipt against an uploaded spool)
+    and each gets the verdict of its file, with its error code.
+    """
+    with tempfile.TemporaryDirectory(prefix="clawscope-verify-") as tmp:
+        paths = [_write_item(Path(tmp) / f"{i:04d}", item) for i, item in enumerate(items)]
+        verdicts = verify_paths(paths, Options(keys, now_s, require_checkpoint=require_checkpoint))
+    out: list[dict[str, Any]] = []
+    for item, verdict in zip(items, verdicts, strict=True):
+        row: dict[str, Any] = msgspec.to_builtins(verdict)
+        row["path"] = item.get("name") or Path(row["path"]).name
+        out.append(row)
+    return out
+
+
+def _write_item(directory: Path, item: dict[str, Any]) -> Path:
+    directory.mkdir()
+    content = str(item["content"])
+    # The given name matters only for its kind (and `r_…` names are checked against the receipt);
+    # other names (and anything path-like) are replaced by one the kind is known from.
+    name = Path(str(item.get("name") or "")).name
+    if name.startswith(".") or not (name == SPOOL_FILE or name.endswith((".jws", ".jwt", ".peac.json"))):
+        name = _default_name(content)
+    path = directory / name
+    path.write_text(content, encoding="utf-8")
+    if item.get("checkpoint"):
+        (directory / CHECKPOINT_FILE).write_text(str(item["checkpoint"]), encoding="utf-8")
+    if item.get("workflow"):
+        (directory / WORKFLOW_FILE).write_text(str(item["workflow"]), encoding="utf-8")
+    return path
+
+
+def _default_name(content: str) -> str:
+    head = content.lstrip()[:1]
+    if head == "{" and '"_jws"' in content:
+        return "upload.peac.json"
+    if head == "{":
+        return SPOOL_FILE
+    return "upload.jws"

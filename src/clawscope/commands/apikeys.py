@@ -132,9 +132,12 @@ def rotate(key_id: str, db: str | None) -> None:
     Example:
       clawscope api-key rotate 3f9a0c12d4e5
     """
-    from clawscope.store.apikeys import rotate_key
+    from clawscope.store.apikeys import get_key, rotate_key
 
     with open_store(settings_from(db=db)) as store:
+        old = get_key(store.engine, key_id)  # named by its masked form below: KEY_ID may be the secret
         plain, key = rotate_key(store.engine, key_id)
     click.echo(plain)
-    click.echo(f"key {key_id} revoked; new key {key.key_id}. Store it now: it is not shown again.", err=True)
+    click.echo(
+        f"key {old.masked} revoked; new key {key.key_id}. Store it now: it is not shown again.", err=True
+    )

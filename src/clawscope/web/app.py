@@ -21,8 +21,9 @@ from clawscope.config import Settings, load_settings
 from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import errors
+from clawscope.web.auth import current_principal
 from clawscope.web.responses import JSONResponse
-from clawscope.web.routes import auth, health, openclaw, webhook
+from clawscope.web.routes import audit, auth, health, openclaw, webhook
 from clawscope.web.state import AppState
 
 API_PREFIX = "/api/v1"
@@ -96,12 +97,14 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.clawscope = state
     errors.install(app)
-    for module in (health, auth, openclaw, webhook):
+    for module in (health, auth, audit, openclaw, webhook):
+        errors.document(module.router, current_principal)  # the error statuses each route can give
         app.include_router(module.router, prefix=API_PREFIX)
     from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)
 
     dashboard.install(app)
     app.add_middleware(RateHeaders)
+    app.add_middleware(errors.BodyLimitEnvelope)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -9,9 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clawscope.errors import ClawscopeError, ConfigError, NotFoundError, StoreError, UsageError
 from clawscope.web.responses import JSONResponse
@@ -57,6 +61,61 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    param: str | None
+    type: str
+
+
+class ErrorEnvelope(BaseModel):
+    """What every error response is (documented in the OpenAPI spec for each route that can give it)."""
+
+    error: ErrorBody
+
+
+_DESCRIPTIONS = {
+    400: "The request cannot be done as asked",
+    401: "Missing, invalid, expired or revoked credentials",
+    403: "The key lacks the scope (`param` names it)",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request too large",
+    422: "A parameter or the body is invalid (`param` names it)",
+    429: "Rate limit exceeded (wait `Retry-After` seconds)",
+    503: "Unavailable (database, or a feature that is not configured)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the given error statuses, each as the envelope."""
+    return {s: {"model": ErrorEnvelope, "description": _DESCRIPTIONS.get(s, "Error")} for s in statuses}
+
+
+def _needs_auth(dependant: Dependant, auth_call: Any) -> bool:
+    return any(d.call is auth_call or _needs_auth(d, auth_call) for d in dependant.dependencies)
+
+
+def document(router: APIRouter, auth_call: Any) -> None:
+    """Declare, on every route of an API router, the error responses the central machinery can give:
+    422 (as the envelope, not FastAPI's default shape), 400 where there is a body (unparseable JSON)
+    and, where the route authenticates, 401, 403 and 429. Call it before including the router.
+
+    Routes declare their own extra statuses (404, 503, …); those they declare are kept as given.
+    """
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        statuses = [422]
+        if route.body_field is not None:
+            statuses.append(400)
+        if _needs_auth(route.dependant, auth_call):
+            statuses += [401, 403, 429]
+        for status, spec in error_responses(*statuses).items():
+            if status not in route.responses and str(status) not in route.responses:
+                route.responses[status] = spec
+
+
 def envelope(code: str, message: str, param: str | None, type_: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "param": param, "type": type_}}
 
@@ -80,6 +139,35 @@ def _library_status(exc: ClawscopeError) -> int:
 def _param(loc: tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or None
+
+
+class BodyLimitEnvelope:
+    """Starlette's request-body limit (`max_body_size=` on a route) answers a plain-text 413 from
+    inside the routing, past every exception handler: this rewrites that one response as the envelope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_envelope(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if content_type.startswith(b"text/plain"):
+                    replaced = True
+                    error = ApiError(413, "request body too large", param="body")
+                    await error_response(error)(scope, receive, send)
+                    return
+            if replaced:
+                return  # the plain-text body of the replaced response
+            await send(message)
+
+        await self.app(scope, receive, send_envelope)
 
 
 def install(app: FastAPI) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette import responses
 
 
-class JSONResponse(Response):
+class JSONResponse(responses.JSONResponse):
+    """A starlette `JSONResponse` (so FastAPI documents routes' real response schemas, not a string)."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from clawscope.store.apikeys import verify_key
 from clawscope.web.auth import issue_token
-from clawscope.web.errors import ApiError
+from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["auth"])
@@ -26,7 +26,12 @@ class TokenResponse(BaseModel):
     scopes: list[str]
 
 
-@router.post("/auth/token", response_model=TokenResponse, summary="Exchange an API key for a JWT")
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses=error_responses(401),
+    summary="Exchange an API key for a JWT",
+)
 def token(body: TokenRequest, state: StateDep) -> dict[str, Any]:
     key = verify_key(state.store.engine, body.api_key)
     if key is None:

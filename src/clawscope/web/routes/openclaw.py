@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from clawscope.errors import UsageError
 from clawscope.store.remote import AgentReg, Instance, Remote
 from clawscope.web.auth import Principal, require
-from clawscope.web.errors import ApiError
+from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
@@ -92,7 +92,9 @@ def agent_json(a: AgentReg) -> dict[str, Any]:
     }
 
 
-@router.post("/instances", status_code=201, summary="Register an OpenClaw instance")
+@router.post(
+    "/instances", status_code=201, summary="Register an OpenClaw instance", responses=error_responses(409)
+)
 def create_instance(body: InstanceIn, state: StateDep, _p: Writer) -> dict[str, Any]:
     try:
         inst = remote(state).add_instance(
@@ -113,7 +115,12 @@ def list_instances(state: StateDep, _p: Writer) -> dict[str, Any]:
     return {"data": [instance_json(i) for i in remote(state).instances()]}
 
 
-@router.post("/agents", status_code=201, summary="Register an agent; returns its webhook secret once")
+@router.post(
+    "/agents",
+    status_code=201,
+    summary="Register an agent; returns its webhook secret once",
+    responses=error_responses(404, 409),
+)
 def create_agent(body: AgentIn, state: StateDep, _p: Writer) -> dict[str, Any]:
     try:
         agent, secret = remote(state).add_agent(body.instance_id, body.agent_key, body.agent_name, body.model)
@@ -127,7 +134,11 @@ def list_agents(state: StateDep, _p: Writer, instance_id: str | None = None) -> 
     return {"data": [agent_json(a) for a in remote(state).agents(instance_id)]}
 
 
-@router.post("/agents/{agent_id}/rotate-secret", summary="Replace an agent's webhook secret")
+@router.post(
+    "/agents/{agent_id}/rotate-secret",
+    summary="Replace an agent's webhook secret",
+    responses=error_responses(404),
+)
 def rotate_secret(agent_id: str, state: StateDep, _p: Writer) -> dict[str, Any]:
     agent, secret = remote(state).rotate_secret(agent_id)
     return {**agent_json(agent), "webhook_secret": secret}

@@ -24,7 +24,7 @@ from clawscope.ingest.group import GroupCommit
 from clawscope.ingest.remote import PayloadError, prepare, read_head, read_payload
 from clawscope.store.remote import Remote
 from clawscope.web.auth import current_principal
-from clawscope.web.errors import ApiError
+from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.routes.openclaw import remote
 from clawscope.web.state import AppState, StateDep
 
@@ -147,7 +147,17 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     }
 
 
-@router.post("/webhook", summary="Receive a signed agent session webhook")
+@router.post(
+    "/webhook",
+    summary="Receive a signed agent session webhook",
+    responses=error_responses(401, 403, 409, 413, 422, 429),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "title": "SessionPayload"}}},
+        }
+    },
+)
 async def webhook(request: Request, state: StateDep) -> dict[str, Any]:
     await run_in_threadpool(_authorize, request)  # before reading a byte of the body
     body = await read_body(request, state.settings.webhook_max_bytes)

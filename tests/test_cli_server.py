@@ -1,0 +1,211 @@
+"""`clawscope api-key create|list|revoke|rotate` and `clawscope serve`: keys printed once and stored
+hashed, usable against the API, revoked and rotated for real; `--no-auth` refused off loopback with a
+clean one-line error (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from clawscope.cli import cli
+from clawscope.config import Settings
+from clawscope.store import Store
+from clawscope.store.apikeys import verify_key
+from clawscope.web import create_app
+from clawscope.web.app import is_loopback
+from tests.conftest import ROOT
+from tests.web.conftest import free_port
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("CLAWSCOPE_DB", "CLAWSCOPE_HOST", "CLAWSCOPE_NO_AUTH", "CLAWSCOPE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str, code: int = 0) -> tuple[str, str]:
+    result = runner.invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result.stdout, result.stderr
+
+
+def keys_json(runner: CliRunner, db: str) -> list[dict[str, object]]:
+    out, _ = invoke(runner, "api-key", "list", "--db", db, "--json")
+    rows: list[dict[str, object]] = json.loads(out)
+    return rows
+
+
+def test_create_prints_the_key_once_and_stores_it_hashed(runner: CliRunner, db_url: str) -> None:
+    out, err = invoke(
+        runner, "api-key", "create", "--db", db_url, "--label", "grafana", "--scopes", "stats:read,audit:read"
+    )
+    plain = out.strip()
+    assert plain.startswith("cs_") and "\n" not in plain
+    assert "not shown again" in err and plain not in err
+    with Store(db_url) as store:
+        key = verify_key(store.engine, plain)
+        assert key is not None
+        assert (key.label, key.scopes, key.rate_limit) == ("grafana", ("stats:read", "audit:read"), 100)
+        with store.engine.connect() as conn:
+            stored = " ".join(
+                str(v) for row in conn.execute(text("SELECT * FROM api_keys")).all() for v in row
+            )
+    assert plain not in stored  # only the hash is kept
+    (row,) = keys_json(runner, db_url)
+    assert row["key"] == f"cs_{key.key_id}_********"
+    assert (row["label"], row["scopes"], row["rateLimit"], row["revokedAt"]) == (
+        "grafana",
+        ["stats:read", "audit:read"],
+        100,
+        None,
+    )
+    listing, _ = invoke(runner, "api-key", "list", "--db", db_url)
+    assert "active" in listing and "grafana" in listing and plain not in listing
+
+
+def test_create_json_and_rate_limit(runner: CliRunner, sqlite_url: str) -> None:
+    out, _ = invoke(
+        runner, "api-key", "create", "--db", sqlite_url, "--label", "ci", "--scopes", "admin",
+        "--rate-limit", "7", "--json",
+    )  # fmt: skip
+    created = json.loads(out)
+    assert created["key"].startswith("cs_") and created["rateLimit"] == 7 and created["scopes"] == ["admin"]
+    assert keys_json(runner, sqlite_url)[0]["rateLimit"] == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--scopes", "stats:read,root"], "unknown or missing scopes"),
+        (["--scopes", ","], "unknown or missing scopes"),
+        (["--scopes", "admin", "--rate-limit", "0"], "0"),
+    ],
+)
+def test_create_refuses_bad_input_cleanly(
+    runner: CliRunner, sqlite_url: str, args: list[str], needle: str
+) -> None:
+    _, err = invoke(runner, "api-key", "create", "--db", sqlite_url, "--label", "x", *args, code=2)
+    assert needle in err and "Traceback" not in err
+    assert keys_json(runner, sqlite_url) == []
+
+
+def test_revoke_stops_the_key_and_its_tokens(runner: CliRunner, db_url: str, tmp_path: Path) -> None:
+    plain = invoke(runner, "api-key", "create", "--db", db_url, "--label", "a", "--scopes", "audit:read")[
+        0
+    ].strip()
+    key_id = str(keys_json(runner, db_url)[0]["keyId"])
+    with (
+        Store(db_url) as store,
+        TestClient(create_app(Settings(db=db_url, home=tmp_path), store=store)) as client,
+    ):
+        token = client.post("/api/v1/auth/token", json={"api_key": plain}).json()["access_token"]
+        out, _ = invoke(runner, "api-key", "revoke", key_id, "--db", db_url)
+        assert out.strip() == f"revoked cs_{key_id}_********"
+        assert verify_key(store.engine, plain) is None
+        for bearer in (plain, token):
+            response = client.get("/api/v1/receipts/keys", headers={"Authorization": f"Bearer {bearer}"})
+            assert response.status_code == 401
+            assert response.json()["error"]["code"] == "invalid_api_key"
+    assert keys_json(runner, db_url)[0]["revokedAt"] is not None
+    _, err = invoke(runner, "api-key", "revoke", "nope", "--db", db_url, code=1)
+    assert err.strip() == "error: no API key 'nope'"
+
+
+def test_rotate_replaces_the_key(runner: CliRunner, db_url: str) -> None:
+    old = invoke(
+        runner, "api-key", "create", "--db", db_url, "--label", "bot", "--scopes", "stats:read",
+        "--rate-limit", "9",
+    )[0].strip()  # fmt: skip
+    old_id = str(keys_json(runner, db_url)[0]["keyId"])
+    new, err = invoke(runner, "api-key", "rotate", old, "--db", db_url)  # the whole key is accepted too
+    new = new.strip()
+    assert new.startswith("cs_") and new != old
+    assert old not in err and f"key cs_{old_id}_******** revoked" in err  # the secret is never echoed
+    with Store(db_url) as store:
+        assert verify_key(store.engine, old) is None
+        successor = verify_key(store.engine, new)
+    assert successor is not None
+    assert (successor.label, successor.scopes, successor.rate_limit) == ("bot", ("stats:read",), 9)
+    rows = {r["keyId"]: r for r in keys_json(runner, db_url)}
+    assert rows[old_id]["revokedAt"] is not None and rows[successor.key_id]["revokedAt"] is None
+    _, err = invoke(runner, "api-key", "rotate", old_id, "--db", db_url, code=2)
+    assert "is revoked" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com", "::"])
+def test_serve_refuses_no_auth_off_loopback(runner: CliRunner, sqlite_url: str, host: str) -> None:
+    _, err = invoke(runner, "serve", "--no-auth", "--host", host, "--db", sqlite_url, code=2)
+    assert err == f"error: --no-auth is refused on {host}: bind to 127.0.0.1 or keep auth on\n"
+
+
+def test_serve_refuses_no_auth_from_the_environment(runner: CliRunner, sqlite_url: str) -> None:
+    result = runner.invoke(
+        cli, ["serve", "--db", sqlite_url], env={"CLAWSCOPE_NO_AUTH": "1", "CLAWSCOPE_HOST": "0.0.0.0"}
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --no-auth is refused on 0.0.0.0")
+
+
+def test_loopback_addresses() -> None:
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.9.1", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com", ""))
+
+
+def _cli_process(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HOME": str(tmp_path / "home")}
+    for name in ("CLAWSCOPE_DB", "CLAWSCOPE_HOST", "CLAWSCOPE_NO_AUTH", "CLAWSCOPE_CONFIG"):
+        env.pop(name, None)
+    code = "from clawscope.cli import main; main()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_serve_process_refuses_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    proc = _cli_process(
+        tmp_path, "serve", "--no-auth", "--host", "0.0.0.0", "--db", f"sqlite:///{tmp_path}/x.db"
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert (out, err) == ("", "error: --no-auth is refused on 0.0.0.0: bind to 127.0.0.1 or keep auth on\n")
+    assert not (tmp_path / "x.db").exists()  # refused before anything was opened
+
+
+def test_serve_process_serves_on_loopback_without_auth(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _cli_process(
+        tmp_path, "serve", "--no-auth", "--no-live", "--port", str(port), "--db", f"sqlite:///{tmp_path}/x.db",
+        "--log-level", "warning",
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/receipts/keys", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+                time.sleep(0.1)
+        # no credentials needed; the route answers (503: no receipt key configured), not 401
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "audit_not_configured"
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).json()["db"] == "ok"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
