@@ -103,3 +103,10 @@ def test_rotating_the_secret_retires_the_old_one(client: TestClient, make_key) -
     assert client.post(WEBHOOK, content=body, headers=signed_headers(key, old, body)).status_code == 401
     assert client.post(WEBHOOK, content=body, headers=signed_headers(key, new, body)).status_code == 200
     assert client.post(f"{AGENTS}/nope/rotate-secret", headers=auth(key)).status_code == 404
+
+
+def test_rotating_on_a_fresh_server_before_any_secret_exists_is_a_404(client: TestClient, make_key) -> None:
+    """The first use of the encryption key creates it; that must not deadlock a write (SQLite)."""
+    r = client.post(f"{AGENTS}/unknown/rotate-secret", headers=auth(make_key("ingest:write")))
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"

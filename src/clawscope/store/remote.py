@@ -173,11 +173,10 @@ class Remote:
     def rotate_secret(self, agent_id: str) -> tuple[AgentReg, str]:
         t = schema.openclaw_agents
         plain = "whsec_" + secrets.token_urlsafe(32)
+        sealed = self._seal(plain)  # (its first use creates the key: never inside our transaction)
         with write_tx(self.engine) as conn:
             done = conn.execute(
-                update(t)
-                .where(t.c.agent_id == agent_id)
-                .values(secret_enc=self._seal(plain), rotated_ms=_now())
+                update(t).where(t.c.agent_id == agent_id).values(secret_enc=sealed, rotated_ms=_now())
             )
             if done.rowcount != 1:
                 raise NotFoundError(f"no agent {agent_id!r}")
