@@ -12,6 +12,9 @@ from clawscope.cli import cli
 from tests.builders import assistant, state_dir, write_session
 
 TOTAL_KEYS = {
+    "avgLatencyMs",
+    "cacheHitRate",
+    "tokensPerDollar",
     "sessions",
     "messages",
     "llmCalls",

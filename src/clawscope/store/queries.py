@@ -11,6 +11,7 @@ Definitions (stable, documented in the README):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -25,7 +26,10 @@ _LLM_METRICS = """
   COALESCE(sum(l.cache_read), 0) AS cache_read, COALESCE(sum(l.cache_write), 0) AS cache_write,
   COALESCE(sum(l.total_tokens), 0) AS total_tokens,
   COALESCE(sum(l.cost_total), 0) AS cost, COALESCE(sum(l.est_cost), 0) AS est_cost,
-  count(DISTINCT l.sid) AS sessions
+  count(DISTINCT l.sid) AS sessions,
+  COALESCE(sum(CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms
+                    THEN l.ts_ms - l.started_ms END), 0) AS latency_sum,
+  count(CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms THEN 1 END) AS latency_n
 """
 
 
@@ -101,6 +105,7 @@ def _empty() -> dict[str, Any]:
         "costUSD": 0.0,
         "estimatedCostUSD": 0.0,
         "errors": 0,
+        "avgLatencyMs": None,
     }
 
 
@@ -115,6 +120,7 @@ def _fill_llm(d: dict[str, Any], row: Any) -> None:
         totalTokens=int(row.total_tokens),
         costUSD=float(row.cost),
         estimatedCostUSD=float(row.est_cost),
+        avgLatencyMs=round(float(row.latency_sum) / int(row.latency_n), 1) if row.latency_n else None,
     )
 
 
@@ -235,7 +241,7 @@ def tool_groups(conn: Connection, f: Filters) -> list[dict[str, Any]]:
     return out
 
 
-def percentile(sorted_values: list[int], pct: float) -> float | None:
+def percentile(sorted_values: Sequence[float], pct: float) -> float | None:
     """Linear-interpolation percentile (the same rule as numpy's default and PostgreSQL's percentile_cont)."""
     if not sorted_values:
         return None

@@ -1,7 +1,8 @@
 """Session roll-ups: per-session totals recomputed from the rows themselves, never incremented.
 
 Recomputing keeps them exact and idempotent (a re-read, a crash, a deletion cannot skew them); the
-statements touch only the sessions a write changed.
+statements touch only the sessions a write changed. The same pass rebuilds the analytics roll-up tables
+for those sessions (see analytics_rollups.py), which stats read instead of millions of rows.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
+
+from clawscope.store.analytics_rollups import refresh_analytics
 
 # Roll-ups: reset, then one grouped pass per table (UPDATE … FROM: SQLite ≥ 3.33 and PostgreSQL).
 _ROLLUPS = [
@@ -41,6 +44,7 @@ UPDATE sessions SET n_compactions = a.n
 FROM (SELECT sid, count(*) AS n FROM compactions WHERE sid IN :sids GROUP BY sid) AS a
 WHERE sessions.sid = a.sid"""),
 ]
+
 _ROLLUPS = [stmt.bindparams(bindparam("sids", expanding=True)) for stmt in _ROLLUPS]
 
 
@@ -51,3 +55,4 @@ def refresh_rollups(conn: Connection, sids: Iterable[int]) -> None:
         chunk = ordered[i : i + 500]
         for stmt in _ROLLUPS:
             conn.execute(stmt, {"sids": chunk})
+    refresh_analytics(conn, ordered)

@@ -419,3 +419,72 @@ webhook_nonces = Table(
     Column("seen_ms", Ms, nullable=False),
     Index(None, "seen_ms"),
 )
+
+# -- analytics roll-ups (revision 0005) ---------------------------------------------------------------
+
+# Exact pre-aggregates that let stats over millions of model calls answer in milliseconds, rebuilt
+# from the rows (store/analytics_rollups.py), never incremented. Per session × UTC hour: the rows of
+# every session a write touches; per hour × attributes × model (`rollup_hourly`): every hour those
+# rows had or have. Text keys are '' for none (`agent`, `channel`, `provider`); `model` is 'unknown'
+# when unnamed; `trigger` is resolved (the turn's own, else the session's); `hour_ms` is -1 for rows
+# without a timestamp.
+_ROLLUP_METRICS = (
+    "llm_calls",
+    "errors",
+    "tokens_in",
+    "tokens_out",
+    "cache_read",
+    "cache_write",
+    "total_tokens",
+    "cost",
+    "est_cost",
+    "tool_calls",
+    "tool_errors",
+    "latency_sum",  # ms, over the calls whose latency is known
+    "latency_n",
+)
+_ROLLUP_ATTRS = ("instance", "agent", "kind", "trigger", "channel")
+
+
+def _metrics() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column(m, Float if m in ("cost", "est_cost") else BigInteger, nullable=False) for m in _ROLLUP_METRICS
+    ]
+
+
+def _attrs(primary: bool) -> list[Column]:  # type: ignore[type-arg]
+    return [Column(a, Text, primary_key=primary or a == "trigger", nullable=False) for a in _ROLLUP_ATTRS]
+
+
+rollup_calls = Table(
+    "rollup_calls",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    *_attrs(False),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *_metrics(),
+    Index(None, "hour_ms"),
+)
+
+rollup_entries = Table(
+    "rollup_entries",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    *_attrs(False),
+    Column("entries", BigInteger, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Index(None, "hour_ms"),
+)
+
+rollup_hourly = Table(
+    "rollup_hourly",
+    metadata,
+    Column("hour_ms", Ms, primary_key=True),
+    *_attrs(True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *_metrics(),
+)

@@ -161,7 +161,7 @@ class Writer:
                 cur.executemany(self._sql["problem"], [rows.problem_row(p, now) for p in unit.problems])
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
-            refresh_rollups(conn, by_sid)
+            refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
         self.written["sessions"] += len(unit.sessions())
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:

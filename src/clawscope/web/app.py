@@ -23,7 +23,7 @@ from clawscope.store import Store
 from clawscope.web import errors
 from clawscope.web.auth import current_principal
 from clawscope.web.responses import JSONResponse
-from clawscope.web.routes import audit, auth, health, openclaw, webhook
+from clawscope.web.routes import audit, auth, health, openclaw, sessions, stats, webhook
 from clawscope.web.state import AppState
 
 API_PREFIX = "/api/v1"
@@ -97,7 +97,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.clawscope = state
     errors.install(app)
-    for module in (health, auth, audit, openclaw, webhook):
+    for module in (health, auth, audit, stats, sessions, openclaw, webhook):
         errors.document(module.router, current_principal)  # the error statuses each route can give
         app.include_router(module.router, prefix=API_PREFIX)
     from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)

@@ -1,4 +1,7 @@
-"""Analytics roll-ups (issue 4)."""
+"""Analytics roll-ups: exact per session × hour and per hour × attributes × model pre-aggregates."""
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -7,4 +10,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Nothing yet."""
+    # The tables are defined once, in schema.py (revision 0005 section); created here as defined.
+    from clawscope.store import schema
+    from clawscope.store.rollups import refresh_rollups
+
+    conn = op.get_bind()
+    for table in (schema.rollup_calls, schema.rollup_entries, schema.rollup_hourly):
+        table.create(conn)
+    # Fill them for the sessions already stored.
+    refresh_rollups(conn, [r[0] for r in conn.execute(sa.text("SELECT sid FROM sessions"))])

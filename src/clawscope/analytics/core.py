@@ -1,7 +1,7 @@
-"""Analytics: the numbers users ask for, as plain dicts shaped for JSON, shared by CLI, API and dashboard.
+"""Totals, groups, session rows and problems as plain dicts shaped for JSON (`clawscope stats --json`).
 
-Every page and endpoint gets its numbers from these functions, so the CLI, the REST API and the
-dashboard can never disagree. Keys are camelCase, times ISO-8601 UTC.
+Totals and groups come from the exact roll-up tables when the period is hour-aligned (always so for
+dates and for no period at all), and from the raw rows otherwise: both give the same numbers.
 """
 
 from __future__ import annotations
@@ -9,11 +9,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
+from clawscope.analytics.metrics import cache_hit_rate, tokens_per_dollar
 from clawscope.store import Store
 from clawscope.store import queries as q
+from clawscope.store import rollup_queries as rq
 from clawscope.store.queries import Filters
 
-__all__ = ["Filters", "iso", "problems", "sessions", "stats"]
+__all__ = [
+    "Filters",
+    "failed_tool_calls",
+    "grouped",
+    "iso",
+    "problems",
+    "session_json",
+    "session_turns",
+    "sessions",
+    "stats",
+    "totals",
+]
 
 
 def iso(ms: int | None) -> str | None:
@@ -25,14 +40,37 @@ def iso(ms: int | None) -> str | None:
 def stats(store: Store, f: Filters, by: str | None = None) -> dict[str, Any]:
     """`{"period", "totals", "by", "groups"}` (see README: `clawscope stats --json`)."""
     with store.engine.connect() as conn:
-        totals = q.totals(conn, f)
-        groups = q.groups(conn, f, by) if by else []
+        result = totals(conn, f)
+        found = grouped(conn, f, by) if by else []
     return {
         "period": {"from": iso(f.since_ms), "to": iso(f.until_ms)},
-        "totals": totals,
+        "totals": result,
         "by": by,
-        "groups": groups,
+        "groups": found,
     }
+
+
+def totals(conn: Connection, f: Filters) -> dict[str, Any]:
+    """The period's totals (roll-ups when they cover the filters), with the cache hit rate."""
+    out = rq.totals(conn, f) if rq.covers(f) else q.totals(conn, f)
+    return derived(out)
+
+
+def grouped(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
+    """Totals per value of a dimension (see `queries.DIMENSIONS`)."""
+    found = rq.groups(conn, f, by) if rq.covers(f, by) else q.groups(conn, f, by)
+    return [derived(g) for g in found]
+
+
+def derived(d: dict[str, Any]) -> dict[str, Any]:
+    """Adds `cacheHitRate` and `tokensPerDollar` to a totals-shaped dict (when it has tokens)."""
+    if "tokensIn" in d:
+        d["cacheHitRate"] = cache_hit_rate(d["tokensIn"], d["cacheRead"])
+        d["tokensPerDollar"] = tokens_per_dollar(
+            d["tokensIn"] + d["tokensOut"] + d["cacheRead"] + d["cacheWrite"],
+            d["costUSD"] + d["estimatedCostUSD"],
+        )
+    return d
 
 
 def session_json(r: dict[str, Any]) -> dict[str, Any]:

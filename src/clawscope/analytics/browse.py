@@ -1,0 +1,174 @@
+"""Sessions for the API and the dashboard: filtered pages with opaque cursors, one session, its
+history (entries in order, with model calls and tool calls joined) and its spawn tree."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from clawscope.analytics.core import iso, session_json
+from clawscope.analytics.metrics import roll_up
+from clawscope.errors import NotFoundError, UsageError
+from clawscope.store import Store
+from clawscope.store import session_queries as sq
+from clawscope.store.session_queries import SessionQuery
+
+__all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
+
+
+def encode_cursor(sort: str, value: float, sid: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([sort, value, sid])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[float, int]:
+    """The keyset position in a cursor; a cursor of another sort or a forged one is a UsageError."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        s, value, sid = orjson.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise UsageError("invalid cursor: pass the nextCursor of a previous page") from None
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and isinstance(sid, int)
+    if s != sort or not valid:
+        raise UsageError("invalid cursor: it belongs to another sort or was altered")
+    return float(value) if isinstance(value, float) else int(value), int(sid)
+
+
+def page(store: Store, query: SessionQuery, limit: int, cursor: str | None) -> dict[str, Any]:
+    after = decode_cursor(cursor, query.sort) if cursor else None
+    with store.engine.connect() as conn:
+        rows = sq.session_page(conn, query, limit + 1, after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(query.sort, rows[-1]["sort_value"], rows[-1]["sid"]) if more else None
+    return {"sessions": [session_json(r) for r in rows], "nextCursor": next_cursor}
+
+
+def _row(store: Store, session_id: str) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        row = sq.session_row(conn, session_id)
+    if row is None:
+        raise NotFoundError(f"no session {session_id!r}")
+    return row
+
+
+def session(store: Store, session_id: str) -> dict[str, Any]:
+    return session_json(_row(store, session_id))
+
+
+def _llm_json(r: dict[str, Any]) -> dict[str, Any]:
+    started, ts = r["started_ms"], r["ts_ms"]
+    return {
+        "provider": r["provider"],
+        "model": r["model"],
+        "stopReason": r["stop_reason"],
+        "isError": bool(r["is_error"]),
+        "errorMessage": r["error_message"],
+        "tokensIn": int(r["input"]),
+        "tokensOut": int(r["output"]),
+        "cacheRead": int(r["cache_read"]),
+        "cacheWrite": int(r["cache_write"]),
+        "costUSD": r["cost_total"],
+        "estimatedCostUSD": r["est_cost"],
+        "latencyMs": ts - started if started is not None and ts is not None and ts >= started else None,
+    }
+
+
+def _tool_json(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "callId": r["call_id"],
+        "name": r["name"],
+        "status": r["status"],
+        "at": iso(r["ts_ms"]),
+        "resultAt": iso(r["result_ts_ms"]),
+        "resultEntryId": r["result_entry_id"],
+        "arguments": r["arguments"],
+        "command": r["exec_command"],
+        "exitCode": r["exit_code"],
+        "durationMs": r["duration_ms"],
+        "errorText": r["error_text"],
+    }
+
+
+def _history_parts(
+    store: Store, session_id: str, limit: int, offset: int
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:
+    row = _row(store, session_id)
+    sid = row["sid"]
+    with store.engine.connect() as conn:
+        entries = sq.history_rows(conn, sid, limit, offset)
+        ids = [e["entry_id"] for e in entries]
+        llm = sq.llm_rows(conn, sid, ids) if ids else {}
+        tool_list = sq.tool_rows(conn, sid, ids) if ids else []
+    by_entry: dict[str, list[dict[str, Any]]] = {}
+    for t in tool_list:
+        by_entry.setdefault(t["call_entry_id"], []).append(_tool_json(t))
+    parts = []
+    for e in entries:
+        call = llm.get(e["entry_id"])
+        entry = {
+            "pos": int(e["pos"]),
+            "id": e["entry_id"],
+            "type": e["type"],
+            "role": e["role"],
+            "parentId": e["parent_id"],
+            "at": iso(e["ts_ms"]),
+            "turnTrigger": e["turn_trigger"],
+            "llmCall": None if call is None else _llm_json(call),
+            "toolCalls": by_entry.get(e["entry_id"], []),
+        }
+        parts.append((entry, bytes(e["raw"])))
+    total = int(row["n_entries"])
+    meta = {
+        "sessionId": session_id,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "nextOffset": offset + len(parts) if offset + len(parts) < total else None,
+    }
+    return meta, parts
+
+
+def _record(raw: bytes) -> dict[str, Any] | None:
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def history(store: Store, session_id: str, limit: int, offset: int) -> dict[str, Any]:
+    """A page of entries in transcript order; each carries its raw record, its model call (if any)
+    and the tool calls it issued with their results."""
+    meta, parts = _history_parts(store, session_id, limit, offset)
+    return {**meta, "entries": [{**entry, "record": _record(raw)} for entry, raw in parts]}
+
+
+def history_json(store: Store, session_id: str, limit: int, offset: int) -> bytes:
+    """`history` encoded as JSON, with each raw record spliced in as stored (it is a JSON object
+    OpenClaw wrote and ingest decoded): no parse and re-encode of thousands of records."""
+    meta, parts = _history_parts(store, session_id, limit, offset)
+    chunks = []
+    for entry, raw in parts:
+        record = raw.strip()
+        if not (record.startswith(b"{") and record.endswith(b"}")) or b"\n" in record:
+            record = orjson.dumps(_record(raw))
+        chunks.append(b'{"record":' + record + b"," + orjson.dumps(entry)[1:])
+    head = orjson.dumps(meta)[:-1]
+    return head + b',"entries":[' + b",".join(chunks) + b"]}"
+
+
+def tree(store: Store, session_id: str) -> dict[str, Any]:
+    """The session and every session it spawned, nested, each with `total` rolled up over its subtree."""
+    row = _row(store, session_id)
+    with store.engine.connect() as conn:
+        rows = sq.subtree_rows(conn, row["sid"])
+    return roll_up([session_json(r) for r in rows], session_id)
+
+
+def delete(store: Store, session_id: str) -> None:
+    with store.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+        if not sq.delete_session(conn, session_id):
+            raise NotFoundError(f"no session {session_id!r}")

@@ -1,0 +1,95 @@
+"""The analytics roll-up tables (revision 0005), rebuilt from the rows, never incremented.
+
+Two levels. Per session × UTC hour (`rollup_calls`, `rollup_entries`): rebuilt for every session a
+write touches, they carry the session's attributes (agent, kind, channel, instance) and the resolved
+trigger, so distinct-session counts need no join. Per hour × attributes × model (`rollup_hourly`, no
+session): rebuilt for every hour whose per-session rows changed, it answers the additive metrics of
+any period of whole hours from a few thousand rows even over millions of model calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, bindparam, text
+
+_HOUR = "CASE WHEN {ts} IS NULL THEN -1 ELSE ({ts} / 3600000) * 3600000 END"
+_LATENCY = "CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms THEN l.ts_ms - l.started_ms END"
+_METRICS = (
+    "llm_calls, errors, tokens_in, tokens_out, cache_read, cache_write, total_tokens, cost, est_cost, "
+    "tool_calls, tool_errors, latency_sum, latency_n"
+)
+_SUMS = ", ".join(f"sum({m})" for m in _METRICS.split(", "))
+_ATTRS = "instance, agent, kind, trigger, channel"
+# the session attributes of a row, '' for none (primary-key columns cannot be NULL)
+_S_ATTRS = "s.instance, COALESCE(s.agent_id, ''), s.kind, COALESCE(x.tt, s.trigger), COALESCE(s.channel, '')"
+
+_HOURS_OF = text("SELECT DISTINCT hour_ms FROM rollup_calls WHERE sid IN :sids").bindparams(
+    bindparam("sids", expanding=True)
+)
+_PER_SESSION = [
+    text("DELETE FROM rollup_calls WHERE sid IN :sids"),
+    text("DELETE FROM rollup_entries WHERE sid IN :sids"),
+    text(f"""
+INSERT INTO rollup_calls (sid, hour_ms, provider, model, {_ATTRS}, {_METRICS})
+SELECT x.sid, x.h, x.pv, x.md, {_S_ATTRS},
+       sum(n), sum(e), sum(i), sum(o), sum(r), sum(w), sum(t), sum(c), sum(xc), sum(tc), sum(te),
+       COALESCE(sum(ls), 0), count(ls)
+FROM (SELECT l.sid, {_HOUR.format(ts="l.ts_ms")} AS h, l.turn_trigger AS tt,
+             COALESCE(l.provider, '') AS pv, COALESCE(l.model, 'unknown') AS md, 1 AS n,
+             CASE WHEN l.is_error THEN 1 ELSE 0 END AS e, l.input AS i, l.output AS o, l.cache_read AS r,
+             l.cache_write AS w, l.total_tokens AS t, COALESCE(l.cost_total, 0) AS c,
+             COALESCE(l.est_cost, 0) AS xc, 0 AS tc, 0 AS te, {_LATENCY} AS ls
+      FROM llm_calls l WHERE l.sid IN :sids
+      UNION ALL
+      SELECT t.sid, {_HOUR.format(ts="t.ts_ms")}, l.turn_trigger, COALESCE(l.provider, ''),
+             COALESCE(l.model, 'unknown'), 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+             CASE WHEN t.status = 'error' THEN 1 ELSE 0 END, NULL
+      FROM tool_calls t LEFT JOIN llm_calls l ON l.sid = t.sid AND l.entry_id = t.call_entry_id
+      WHERE t.sid IN :sids AND t.call_entry_id IS NOT NULL) AS x
+JOIN sessions s ON s.sid = x.sid
+GROUP BY x.sid, x.h, x.pv, x.md, {_S_ATTRS}"""),
+    text(f"""
+INSERT INTO rollup_entries (sid, hour_ms, {_ATTRS}, entries, messages)
+SELECT x.sid, x.h, {_S_ATTRS}, count(*), sum(m)
+FROM (SELECT sid, {_HOUR.format(ts="ts_ms")} AS h, turn_trigger AS tt,
+             CASE WHEN type = 'message' THEN 1 ELSE 0 END AS m
+      FROM entries WHERE sid IN :sids) AS x
+JOIN sessions s ON s.sid = x.sid
+GROUP BY x.sid, x.h, {_S_ATTRS}"""),
+]
+_PER_SESSION = [stmt.bindparams(bindparam("sids", expanding=True)) for stmt in _PER_SESSION]
+_PER_HOUR = [
+    text("DELETE FROM rollup_hourly WHERE hour_ms IN :hours"),
+    text(f"""
+INSERT INTO rollup_hourly (hour_ms, provider, model, {_ATTRS}, {_METRICS})
+SELECT hour_ms, provider, model, {_ATTRS}, {_SUMS}
+FROM rollup_calls WHERE hour_ms IN :hours
+GROUP BY hour_ms, provider, model, {_ATTRS}"""),
+]
+_PER_HOUR = [stmt.bindparams(bindparam("hours", expanding=True)) for stmt in _PER_HOUR]
+
+
+def hours_of(conn: Connection, sids: list[int]) -> set[int]:
+    return {int(r[0]) for r in conn.execute(_HOURS_OF, {"sids": sids})} if sids else set()
+
+
+def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
+    """Rebuild the per-session rows of these sessions, then every hour they had or have."""
+    ordered = sorted(sids)
+    hours: set[int] = set()
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i : i + 500]
+        hours |= hours_of(conn, chunk)
+        for stmt in _PER_SESSION:
+            conn.execute(stmt, {"sids": chunk})
+        hours |= hours_of(conn, chunk)
+    refresh_hours(conn, hours)
+
+
+def refresh_hours(conn: Connection, hours: Iterable[int]) -> None:
+    """Rebuild these hours of `rollup_hourly` from the per-session rows."""
+    ordered = sorted(hours)
+    for i in range(0, len(ordered), 500):
+        for stmt in _PER_HOUR:
+            conn.execute(stmt, {"hours": ordered[i : i + 500]})
