@@ -21,26 +21,30 @@ from clawscope.ingest import ingest
 from clawscope.store import Store
 from clawscope.store.queries import Filters
 from tests.web.conftest import LiveServer, app, auth, client, live_server, make_key, settings, store  # noqa: F401 (fixtures)
-from tests.web.remote_util import register
+from tests.web.remote_util import register, rounded
 
 SAMPLES = ["openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite"]
 
 
 def numbers(store: Store, server: LiveServer | None = None, key: str | None = None) -> dict[str, Any]:
-    """Totals, per tool, per model, and per session. Uses `/api/v1/stats` when the server has it."""
+    """Totals (from the server's `/api/v1/stats` when a server is given), per tool, per model, and
+    per session."""
     f = Filters()
     if server is not None and key is not None:
         r = httpx.get(server.url + "/api/v1/stats", headers=auth(key))
-        totals = r.json()["totals"] if r.status_code == 200 else analytics.stats(store, f)["totals"]
+        assert r.status_code == 200, r.text
+        totals = r.json()["totals"]
     else:
         totals = analytics.stats(store, f)["totals"]
     keep = ("sessionId", "agent", "key", "kind", "llmCalls", "toolCalls", "toolErrors", "entries", "messages")
-    return {
-        "totals": totals,
-        "tool": analytics.stats(store, f, by="tool")["groups"],
-        "model": analytics.stats(store, f, by="model")["groups"],
-        "sessions": sorted(({k: s[k] for k in keep} for s in analytics.sessions(store, f)), key=str),
-    }
+    return rounded(
+        {
+            "totals": totals,
+            "tool": analytics.stats(store, f, by="tool")["groups"],
+            "model": analytics.stats(store, f, by="model")["groups"],
+            "sessions": sorted(({k: s[k] for k in keep} for s in analytics.sessions(store, f)), key=str),
+        }
+    )
 
 
 @pytest.fixture

@@ -145,3 +145,15 @@ def session_body(instance_id: str, session_id: str | None = None, text: str = "h
         "entries": recs,
     }
     return json.dumps(payload).encode()
+
+
+def rounded(obj: Any) -> Any:
+    """Numbers as a person compares them: floats to 12 significant digits (sums in another order
+    differ in the last bit)."""
+    if isinstance(obj, float):
+        return float(f"{obj:.12g}")
+    if isinstance(obj, dict):
+        return {k: rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [rounded(v) for v in obj]
+    return obj

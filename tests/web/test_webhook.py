@@ -17,11 +17,11 @@ from clawscope.ingest import ingest
 from clawscope.store import Store
 from clawscope.store.queries import Filters
 from tests.web.conftest import LiveServer
-from tests.web.remote_util import WEBHOOK, register, session_body, signed_headers
+from tests.web.remote_util import WEBHOOK, register, rounded, session_body, signed_headers
 
 
 def totals(store: Store) -> dict[str, object]:
-    return dict(analytics.stats(store, Filters())["totals"])
+    return dict(rounded(analytics.stats(store, Filters())["totals"]))
 
 
 @pytest.fixture
