@@ -120,11 +120,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(db: str, port: int, workers: int, log: Path | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-c", "from clawscope.cli import main; main()", "serve", "--no-live", "--db", db]
     cmd += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = log.open("wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -229,6 +230,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--db", default=None, help="database URL (default: a new SQLite file)")
+    ap.add_argument("--server-log", type=Path, default=None, help="write the server's stderr here")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="clawscope-webhook-bench-"))
@@ -242,7 +244,7 @@ def main() -> None:
         b'"agent_name": "bench"', f'"agent_name": "bench", "instance_id": "{inst.instance_id}"'.encode()
     )
     port = free_port()
-    proc = start_server(db, port, args.workers)
+    proc = start_server(db, port, args.workers, args.server_log)
     try:
         url = f"http://127.0.0.1:{port}/api/v1/openclaw/webhook"
         asyncio.run(load(url, key, secret.encode(), body, 1.0, 4))  # warm-up (not counted)

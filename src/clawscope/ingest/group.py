@@ -4,20 +4,26 @@ Each pushed session is decoded in its request's thread; the write goes to one co
 process, which takes every session waiting (up to `MAX_GROUP`) and writes them in one transaction:
 one upsert of sessions, one block insert, one statement per table, one roll-up pass and one commit
 for all, instead of one of each per session. A request returns only after its session is committed.
-When a group fails (a replayed nonce, text the database refuses), its sessions are written again
-one by one, so each request gets its own answer and no session is lost with another's error.
+When a group fails (a replayed nonce, text the database refuses, a conflict with another process's
+concurrent write), its sessions are written again one by one — a conflict retried a few times — so
+each request gets its own answer and no session is lost with another's error.
 """
 
 from __future__ import annotations
 
 import queue
+import random
 import threading
+import time
 from concurrent.futures import Future
+
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clawscope.ingest.remote import Prepared, commit
 from clawscope.store import Store
 
 MAX_GROUP = 64
+RETRIES = 3
 
 
 class GroupCommit:
@@ -59,13 +65,10 @@ class GroupCommit:
     def _commit(self, group: list[tuple[Prepared, Future[None]]]) -> None:
         try:
             commit(self.store, [item for item, _ in group], estimate=self.estimate)
-        except Exception as exc:
-            if len(group) == 1:
-                group[0][1].set_exception(exc)
-                return
+        except Exception:
             for item, done in group:  # one by one: each gets its own outcome
                 try:
-                    commit(self.store, [item], estimate=self.estimate)
+                    self._commit_one(item)
                 except Exception as one:
                     done.set_exception(one)
                 else:
@@ -73,3 +76,15 @@ class GroupCommit:
             return
         for _, done in group:
             done.set_result(None)
+
+    def _commit_one(self, item: Prepared) -> None:
+        """Write one session; a conflict with another server process's concurrent write (a unique
+        key or a deadlock, not a replayed nonce) is retried a few times before it is an error."""
+        for attempt in range(RETRIES + 1):
+            try:
+                commit(self.store, [item], estimate=self.estimate)
+                return
+            except (IntegrityError, OperationalError) as exc:
+                if "webhook_nonces" in str(exc) or attempt == RETRIES:
+                    raise
+                time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)
