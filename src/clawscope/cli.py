@@ -695,12 +695,13 @@ def receipts_verify_proof(
 # ============================================ end receipts ========================================
 
 
-if __name__ == "__main__":
-    main()
-
 
 # -- commands defined in their own modules -------------------------------------------------------------
 
 cli.add_command(_serve.serve)
 cli.add_command(_apikeys.api_key)
 cli.add_command(_sync.sync)
+
+
+if __name__ == "__main__":
+    main()
