@@ -466,6 +466,8 @@ rollup_calls = Table(
     Column("model", Text, primary_key=True),
     *_metrics(),
     Index(None, "hour_ms"),
+    # covering: distinct sessions per model are counted from the index alone (rollup_queries.py)
+    Index(None, "provider", "model", "sid", "llm_calls"),
 )
 
 rollup_entries = Table(
@@ -477,6 +479,12 @@ rollup_entries = Table(
     Column("entries", BigInteger, nullable=False),
     Column("messages", BigInteger, nullable=False),
     Index(None, "hour_ms"),
+    # covering: distinct sessions (and messages) in all and per attribute come from the indexes alone
+    Index("ix_rollup_entries_sid_messages", "sid", "messages"),
+    *(
+        Index(f"ix_rollup_entries_{a}_sid", a, "sid", "messages")
+        for a in ("agent", "kind", "trigger", "channel")
+    ),
 )
 
 rollup_hourly = Table(
