@@ -18,6 +18,7 @@ import click
 from clawscope import __version__, analytics
 from clawscope.commands import apikeys as _apikeys
 from clawscope.commands import serve as _serve
+from clawscope.commands import sync as _sync
 from clawscope.commands.common import (
     Lazy,
     db_option,
@@ -694,11 +695,12 @@ def receipts_verify_proof(
 # ============================================ end receipts ========================================
 
 
-if __name__ == "__main__":
-    main()
-
-
 # -- commands defined in their own modules -------------------------------------------------------------
 
 cli.add_command(_serve.serve)
 cli.add_command(_apikeys.api_key)
+cli.add_command(_sync.sync)
+
+
+if __name__ == "__main__":
+    main()

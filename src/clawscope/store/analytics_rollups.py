@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
 
+_ROLLUP_LOCK = 0x636C6172  # "clar": PostgreSQL advisory lock of the roll-up rebuild
 _HOUR = "CASE WHEN {ts} IS NULL THEN -1 ELSE ({ts} / 3600000) * 3600000 END"
 _LATENCY = "CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms THEN l.ts_ms - l.started_ms END"
 _METRICS = (
@@ -77,6 +78,7 @@ def hours_of(conn: Connection, sids: list[int]) -> set[int]:
 def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
     """Rebuild the per-session rows of these sessions, then every hour they had or have."""
     ordered = sorted(sids)
+    _serialise(conn)
     hours: set[int] = set()
     for i in range(0, len(ordered), 500):
         chunk = ordered[i : i + 500]
@@ -87,8 +89,17 @@ def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
     refresh_hours(conn, hours)
 
 
+def _serialise(conn: Connection) -> None:
+    """Two processes rebuilding the same session or hour would both delete, then both insert the same
+    keys; on PostgreSQL one lock per transaction serialises the (short) rebuilds across processes
+    (re-entrant within a transaction). SQLite writers are serialised by its write lock already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ROLLUP_LOCK})
+
+
 def refresh_hours(conn: Connection, hours: Iterable[int]) -> None:
     """Rebuild these hours of `rollup_hourly` from the per-session rows."""
+    _serialise(conn)
     ordered = sorted(hours)
     for i in range(0, len(ordered), 500):
         for stmt in _PER_HOUR:

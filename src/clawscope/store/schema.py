@@ -377,6 +377,49 @@ server_secrets = Table(
     Column("created_ms", Ms, nullable=False),
 )
 
+# -- remote ingestion (revision 0003) -------------------------------------------------------------------
+
+# OpenClaw instances that push to this server. The gateway token is stored encrypted (Fernet, key from
+# `server_secrets`), never returned.
+openclaw_instances = Table(
+    "openclaw_instances",
+    metadata,
+    Column("instance_id", Text, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("gateway_url", Text, nullable=False),
+    Column("gateway_token_enc", Text),
+    Column("otel_endpoint", Text),
+    Column("otel_enabled", Boolean, nullable=False),
+    Column("ingestion_mode", Text, nullable=False),  # "full" | "trace_only"
+    Column("created_ms", Ms, nullable=False),
+)
+
+# Registered agents; each signs its webhooks with its own secret (stored encrypted: it must be read
+# back to verify HMACs).
+openclaw_agents = Table(
+    "openclaw_agents",
+    metadata,
+    Column("agent_id", Text, primary_key=True),
+    Column("instance_id", Text, nullable=False),
+    Column("agent_key", Text, nullable=False),
+    Column("agent_name", Text),
+    Column("model", Text),
+    Column("secret_enc", Text, nullable=False),
+    Column("created_ms", Ms, nullable=False),
+    Column("rotated_ms", Ms),
+    UniqueConstraint("instance_id", "agent_key"),
+)
+
+# Nonces of accepted webhooks: the primary key rejects a replay from any server process; rows older
+# than the timestamp window are pruned (a replay that old is refused for its timestamp anyway).
+webhook_nonces = Table(
+    "webhook_nonces",
+    metadata,
+    Column("nonce", Text, primary_key=True),
+    Column("seen_ms", Ms, nullable=False),
+    Index(None, "seen_ms"),
+)
+
 # -- events and observations (revision 0004) -----------------------------------------------------------
 
 # The event log behind the SSE stream: one row per thing a subscriber may want to hear about
@@ -479,6 +522,8 @@ rollup_calls = Table(
     Column("model", Text, primary_key=True),
     *_metrics(),
     Index(None, "hour_ms"),
+    # covering: distinct sessions per model are counted from the index alone (rollup_queries.py)
+    Index(None, "provider", "model", "sid", "llm_calls"),
 )
 
 rollup_entries = Table(
@@ -490,6 +535,12 @@ rollup_entries = Table(
     Column("entries", BigInteger, nullable=False),
     Column("messages", BigInteger, nullable=False),
     Index(None, "hour_ms"),
+    # covering: distinct sessions (and messages) in all and per attribute come from the indexes alone
+    Index("ix_rollup_entries_sid_messages", "sid", "messages"),
+    *(
+        Index(f"ix_rollup_entries_{a}_sid", a, "sid", "messages")
+        for a in ("agent", "kind", "trigger", "channel")
+    ),
 )
 
 rollup_hourly = Table(

@@ -100,6 +100,9 @@ class Writer:
         }
         self._cctx = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
         self.unit = Unit()
+        self.in_tx: Callable[[Connection], None] | None = (
+            None  # first statement of each write (webhook nonces)
+        )
         self.written = {"entries": 0, "llm_calls": 0, "tool_calls": 0, "sessions": 0}
 
     # -- buffering ------------------------------------------------------------------------------
@@ -146,6 +149,8 @@ class Writer:
         if unit.empty():
             return
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+            if self.in_tx is not None:
+                self.in_tx(conn)
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             sids = self._sessions(conn, cur, unit)
             by_sid: dict[int, list[TranscriptBatch]] = {}

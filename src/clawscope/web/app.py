@@ -23,7 +23,7 @@ from clawscope.store import Store
 from clawscope.web import errors
 from clawscope.web.auth import current_principal
 from clawscope.web.responses import JSONResponse
-from clawscope.web.routes import audit, auth, health, hooks, otlp, sessions, stats, stream
+from clawscope.web.routes import audit, auth, health, hooks, openclaw, otlp, sessions, stats, stream, webhook
 from clawscope.web.state import AppState
 
 API_PREFIX = "/api/v1"
@@ -97,7 +97,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.clawscope = state
     errors.install(app)
-    for module in (health, auth, audit, stats, sessions, stream, hooks):
+    for module in (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks):
         errors.document(module.router, current_principal)  # the error statuses each route can give
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(otlp.router)  # OTLP/HTTP paths are fixed by the spec: /v1/traces, …

@@ -1,0 +1,240 @@
+"""Registered OpenClaw instances and agents, their encrypted secrets, and webhook nonces.
+
+Secrets that must be read back (an agent's webhook secret verifies every HMAC) are encrypted with
+Fernet under a key derived from a `server_secrets` row, so every server process on one database can
+decrypt them and a copy of the tables alone reveals nothing. The gateway token of an instance is
+stored the same way and never returned. Nonces live in a table whose primary key makes a replay fail
+in whichever process it arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Connection, Engine, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from clawscope.errors import NotFoundError, UsageError
+from clawscope.store import schema
+from clawscope.store.apikeys import server_secret
+from clawscope.store.engine import write_tx
+
+MODES = ("full", "trace_only")
+_SIGNER_SQL = (
+    "SELECT a.*, "
+    + ", ".join(f"i.{c.name} AS i_{c.name}" for c in schema.openclaw_instances.columns)
+    + " FROM openclaw_agents a JOIN openclaw_instances i ON i.instance_id = a.instance_id"
+    + " WHERE a.agent_key = :key"
+)
+_SIGNER = text(_SIGNER_SQL + " LIMIT 2")
+_SIGNER_IN = text(_SIGNER_SQL + " AND a.instance_id = :inst LIMIT 2")
+_KEY_NAME = "openclaw-fernet"
+
+
+@dataclass(frozen=True)
+class Instance:
+    instance_id: str
+    name: str
+    gateway_url: str
+    has_gateway_token: bool
+    otel_endpoint: str | None
+    otel_enabled: bool
+    ingestion_mode: str
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class AgentReg:
+    agent_id: str
+    instance_id: str
+    agent_key: str
+    agent_name: str | None
+    model: str | None
+    created_ms: int
+    rotated_ms: int | None
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What a webhook needs to verify and file a request: the agent, its secret, its instance."""
+
+    agent: AgentReg
+    secret: bytes
+    instance: Instance
+
+
+class Remote:
+    """Registration and lookups over one engine (the Fernet key is read once per process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._fernet: Fernet | None = None
+
+    @property
+    def fernet(self) -> Fernet:
+        if self._fernet is None:
+            seed = server_secret(self.engine, _KEY_NAME).encode()
+            self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(seed).digest()))
+        return self._fernet
+
+    def _seal(self, plain: str) -> str:
+        return self.fernet.encrypt(plain.encode()).decode()
+
+    def _open(self, token: str) -> bytes:
+        try:
+            return self.fernet.decrypt(token.encode())
+        except InvalidToken:  # a row sealed under another key: unusable, never a traceback
+            return b""
+
+    # -- instances ------------------------------------------------------------------------------
+
+    def add_instance(
+        self,
+        name: str,
+        gateway_url: str,
+        gateway_token: str | None,
+        otel_endpoint: str | None = None,
+        otel_enabled: bool = False,
+        ingestion_mode: str = "full",
+    ) -> Instance:
+        if ingestion_mode not in MODES:
+            raise UsageError(f"ingestion_mode must be one of {', '.join(MODES)}")
+        row = {
+            "instance_id": str(uuid.uuid4()),
+            "name": name,
+            "gateway_url": gateway_url,
+            "gateway_token_enc": self._seal(gateway_token) if gateway_token else None,
+            "otel_endpoint": otel_endpoint,
+            "otel_enabled": otel_enabled,
+            "ingestion_mode": ingestion_mode,
+            "created_ms": _now(),
+        }
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(insert(schema.openclaw_instances).values(**row))
+        except IntegrityError:
+            raise UsageError(f"an instance named {name!r} is already registered") from None
+        return _instance(row)
+
+    def instances(self) -> list[Instance]:
+        t = schema.openclaw_instances
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.created_ms, t.c.name)).all()
+        return [_instance(dict(r._mapping)) for r in rows]
+
+    def instance(self, instance_id: str) -> Instance:
+        t = schema.openclaw_instances
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.instance_id == instance_id)).first()
+        if row is None:
+            raise NotFoundError(f"no instance {instance_id!r}")
+        return _instance(dict(row._mapping))
+
+    # -- agents ---------------------------------------------------------------------------------
+
+    def add_agent(
+        self, instance_id: str, agent_key: str, agent_name: str | None, model: str | None
+    ) -> tuple[AgentReg, str]:
+        """Register an agent; return it and its webhook secret (shown once)."""
+        self.instance(instance_id)
+        plain = "whsec_" + secrets.token_urlsafe(32)
+        row = {
+            "agent_id": str(uuid.uuid4()),
+            "instance_id": instance_id,
+            "agent_key": agent_key,
+            "agent_name": agent_name,
+            "model": model,
+            "secret_enc": self._seal(plain),
+            "created_ms": _now(),
+            "rotated_ms": None,
+        }
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(insert(schema.openclaw_agents).values(**row))
+        except IntegrityError:
+            raise UsageError(f"agent {agent_key!r} is already registered on this instance") from None
+        return _agent(row), plain
+
+    def agents(self, instance_id: str | None = None) -> list[AgentReg]:
+        t = schema.openclaw_agents
+        stmt = select(t).order_by(t.c.created_ms, t.c.agent_key)
+        if instance_id is not None:
+            stmt = stmt.where(t.c.instance_id == instance_id)
+        with self.engine.connect() as conn:
+            return [_agent(dict(r._mapping)) for r in conn.execute(stmt)]
+
+    def rotate_secret(self, agent_id: str) -> tuple[AgentReg, str]:
+        t = schema.openclaw_agents
+        plain = "whsec_" + secrets.token_urlsafe(32)
+        sealed = self._seal(plain)  # (its first use creates the key: never inside our transaction)
+        with write_tx(self.engine) as conn:
+            done = conn.execute(
+                update(t).where(t.c.agent_id == agent_id).values(secret_enc=sealed, rotated_ms=_now())
+            )
+            if done.rowcount != 1:
+                raise NotFoundError(f"no agent {agent_id!r}")
+            row = conn.execute(select(t).where(t.c.agent_id == agent_id)).one()
+        return _agent(dict(row._mapping)), plain
+
+    def signer(self, instance_id: str | None, agent_key: str) -> Signer | None:
+        """The registered agent a webhook names (by instance id and agent key), or None."""
+        sql = _SIGNER if instance_id is None else _SIGNER_IN
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql, {"key": agent_key, "inst": instance_id}).all()
+        if len(rows) != 1:  # unknown, or ambiguous without an instance id
+            return None
+        m = dict(rows[0]._mapping)
+        inst = _instance({c.name: m["i_" + c.name] for c in schema.openclaw_instances.columns})
+        return Signer(_agent(m), self._open(m["secret_enc"]), inst)
+
+    # -- nonces ---------------------------------------------------------------------------------
+
+    def prune_nonces(self, older_than_ms: int) -> int:
+        t = schema.webhook_nonces
+        with write_tx(self.engine) as conn:
+            return int(conn.execute(delete(t).where(t.c.seen_ms < older_than_ms)).rowcount or 0)
+
+
+_NONCE = text("INSERT INTO webhook_nonces (nonce, seen_ms) VALUES (:nonce, :ms)")
+
+
+def record_nonce(conn: Connection, nonce: str, now_ms: int) -> None:
+    """Inside the caller's write transaction: raises IntegrityError when the nonce was used (the
+    whole transaction then rolls back, so a nonce is spent only with the session it carried)."""
+    conn.execute(_NONCE, {"nonce": nonce, "ms": now_ms})
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _instance(m: dict[str, Any]) -> Instance:
+    return Instance(
+        instance_id=m["instance_id"],
+        name=m["name"],
+        gateway_url=m["gateway_url"],
+        has_gateway_token=m["gateway_token_enc"] is not None,
+        otel_endpoint=m["otel_endpoint"],
+        otel_enabled=bool(m["otel_enabled"]),
+        ingestion_mode=m["ingestion_mode"],
+        created_ms=m["created_ms"],
+    )
+
+
+def _agent(m: dict[str, Any]) -> AgentReg:
+    return AgentReg(
+        agent_id=m["agent_id"],
+        instance_id=m["instance_id"],
+        agent_key=m["agent_key"],
+        agent_name=m["agent_name"],
+        model=m["model"],
+        created_ms=m["created_ms"],
+        rotated_ms=m["rotated_ms"],
+    )
