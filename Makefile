@@ -38,8 +38,15 @@ browser: $(STAMP)
 	scripts/setup-test-deps browser
 	$(BIN)/pytest -m browser
 
+## bench: every benchmark; each rewrites its section of bench/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/webhook.py --db postgresql://postgres@127.0.0.1:5432/test
+	$(BIN)/python bench/sse.py
+	$(BIN)/python bench/sse.py --db postgresql://postgres@127.0.0.1:5432/test
 	$(BIN)/python bench/live.py
 
 clean:
