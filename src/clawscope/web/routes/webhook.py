@@ -24,6 +24,7 @@ from clawscope.ingest.group import GroupCommit
 from clawscope.ingest.remote import PayloadError, prepare, read_head, read_payload
 from clawscope.store.remote import Remote
 from clawscope.web.auth import current_principal
+from clawscope.web.body import read_raw as read_body
 from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.routes.openclaw import remote
 from clawscope.web.state import AppState, StateDep
@@ -36,20 +37,6 @@ _GROUP_LOCK = threading.Lock()
 def header(request: Request, name: str) -> str | None:
     """`X-Clawscope-<name>`, or the seed's `X-Pisama-<name>`."""
     return request.headers.get(f"x-clawscope-{name}") or request.headers.get(f"x-pisama-{name}")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"body larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:
