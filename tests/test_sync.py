@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -68,11 +70,26 @@ def pushed(client, live_server: LiveServer, make_key, tmp_path: Path) -> Callabl
     return run
 
 
+@pytest.fixture
+def settled_copy(fixture_copy: Callable[[str], Path]) -> Callable[[str], Path]:
+    """A fixture copy whose files were last written an hour ago: completed sessions, whatever the
+    checkout's file times (a fresh clone's are "now", which sync rightly treats as still active)."""
+
+    def copy(name: str) -> Path:
+        state = fixture_copy(name)
+        past = time.time() - 3600
+        for path in state.rglob("*"):
+            os.utime(path, (past, past))
+        return state
+
+    return copy
+
+
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_sync_round_trip_gives_the_same_numbers_as_local_ingest(
-    sample: str, pushed, store: Store, live_server: LiveServer, fixture_copy, tmp_path: Path
+    sample: str, pushed, store: Store, live_server: LiveServer, settled_copy, tmp_path: Path
 ) -> None:
-    state = fixture_copy(sample)
+    state = settled_copy(sample)
     res = pushed(str(state))
     assert res.exit_code == 0, res.output
     lines = res.stdout.strip().splitlines()
@@ -85,8 +102,8 @@ def test_sync_round_trip_gives_the_same_numbers_as_local_ingest(
     assert got["totals"]["llmCalls"] > 0 and got["totals"]["toolCalls"] > 0
 
 
-def test_state_file_dry_run_and_force(pushed, store: Store, fixture_copy, tmp_path: Path) -> None:
-    state = fixture_copy(SAMPLES[0])
+def test_state_file_dry_run_and_force(pushed, store: Store, settled_copy, tmp_path: Path) -> None:
+    state = settled_copy(SAMPLES[0])
     dry = pushed(str(state), "--dry-run")
     assert dry.exit_code == 0
     assert [line.split()[0] for line in dry.stdout.splitlines()] == ["would"] * 4
@@ -112,9 +129,9 @@ def test_state_file_dry_run_and_force(pushed, store: Store, fixture_copy, tmp_pa
 
 
 def test_an_interrupted_sync_resumes_where_it_stopped(
-    pushed, store: Store, live_server, fixture_copy
+    pushed, store: Store, live_server, settled_copy
 ) -> None:
-    state = fixture_copy(SAMPLES[0])
+    state = settled_copy(SAMPLES[0])
     with FlakyProxy(live_server.url, pass_first=2) as proxy:
         broken = pushed(str(state), "--retries", "0", to=proxy.url)
         assert broken.exit_code == 1
