@@ -143,3 +143,49 @@ def test_demo_banner_on_every_page(settings: Settings, filled: Store, tmp_path: 
     with TestClient(app) as c:
         for path in PAGES:
             assert 'id="demo-banner"' in c.get(path).text, path
+
+
+def _sign_in_with_key(c: TestClient, key: str) -> None:
+    r = c.post("/login", data={"api_key": key, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+def test_transcript_pages_need_sessions_read(settings: Settings, filled: Store) -> None:
+    from clawscope.store.apikeys import create_key
+
+    app = create_app(settings, store=filled)
+    stats_only, _ = create_key(filled.engine, "stats only", ("stats:read",))
+    sid = analytics.sessions(filled, Filters(), limit=1)[0]["sessionId"]
+    with TestClient(app) as c:
+        _sign_in_with_key(c, stats_only)
+        assert c.get("/").status_code == 200
+        assert c.get("/sessions").status_code == 403  # as GET /api/v1/sessions would be
+        assert c.get(f"/sessions/{sid}").status_code == 403
+        assert c.get("/api/v1/sessions").status_code == 403
+        assert "<pre>" not in c.get("/tools").text  # no failing-call texts (tool output)
+
+
+def test_the_cookie_of_an_admin_key_reads_only_and_never_writes(settings: Settings, filled: Store) -> None:
+    from clawscope.store.apikeys import create_key
+
+    app = create_app(settings, store=filled)
+    admin, _ = create_key(filled.engine, "admin", ("admin",))
+    sid = analytics.sessions(filled, Filters(), limit=1)[0]["sessionId"]
+    with TestClient(app) as c:
+        _sign_in_with_key(c, admin)
+        assert c.get(f"/sessions/{sid}").status_code == 200
+        assert c.get("/api/v1/sessions").status_code == 200
+        assert c.get("/api/v1/openclaw/instances").status_code == 403  # ingest:write not in the cookie
+        assert c.delete(f"/api/v1/sessions/{sid}").status_code == 401  # no cookie auth on writes
+    assert analytics.sessions(filled, Filters(), limit=1)[0]["sessionId"] == sid
+
+
+def test_a_huge_login_form_is_refused(settings: Settings, filled: Store) -> None:
+    app = create_app(settings, store=filled)
+    with TestClient(app) as c:
+        r = c.post(
+            "/login",
+            content=b"api_key=" + b"x" * 100_000,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 413

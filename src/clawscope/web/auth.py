@@ -48,9 +48,13 @@ def _jwt_secret(state: AppState) -> str:
     return str(secret)
 
 
-def issue_token(state: AppState, key: ApiKey, ttl_s: int = TOKEN_TTL_S) -> tuple[str, int]:
+def issue_token(
+    state: AppState, key: ApiKey, ttl_s: int = TOKEN_TTL_S, scopes: tuple[str, ...] | None = None
+) -> tuple[str, int]:
+    """A JWT for `key`, carrying its scopes or the subset `scopes`."""
     now = int(time.time())
-    claims = {"sub": key.key_id, "scopes": list(key.scopes), "iat": now, "exp": now + ttl_s, "typ": "access"}
+    granted = list(key.scopes if scopes is None else scopes)
+    claims = {"sub": key.key_id, "scopes": granted, "iat": now, "exp": now + ttl_s, "typ": "access"}
     return jwt.encode(claims, _jwt_secret(state), algorithm=_ALG), ttl_s
 
 
@@ -68,7 +72,7 @@ def _from_jwt(state: AppState, token: str) -> Principal | None:
         return None
     if key.revoked_ms is not None:
         return None
-    scopes = tuple(s for s in claims.get("scopes", []) if s in key.scopes)
+    scopes = tuple(s for s in claims.get("scopes", []) if s in SCOPES and key.allows(s))
     return Principal(key.key_id, scopes, key.rate_limit)
 
 
@@ -93,7 +97,9 @@ def current_principal(
     state = app_state(request)
     if state.settings.no_auth:
         return ANONYMOUS
-    token = creds.credentials if creds else request.cookies.get(SESSION_COOKIE)
+    # The dashboard's cookie only on safe methods: a cross-site form cannot make a browser delete.
+    cookie = request.cookies.get(SESSION_COOKIE) if request.method in ("GET", "HEAD") else None
+    token = creds.credentials if creds else cookie
     if not token:
         raise ApiError(
             401,

@@ -63,7 +63,10 @@ def signed_in(request: Request, state: AppState) -> Principal | None:
 
 
 def with_session(response: RedirectResponse, state: AppState, key: ApiKey, secure: bool) -> RedirectResponse:
-    token, ttl = issue_token(state, key, ttl_s=SESSION_TTL_S)
+    # The cookie carries read scopes only, whatever the key could do: a browser session must not be
+    # able to delete sessions or register agents (and auth.py accepts cookies on GET requests only).
+    scopes = tuple(s for s in DASHBOARD_SCOPES if key.allows(s))
+    token, ttl = issue_token(state, key, ttl_s=SESSION_TTL_S, scopes=scopes)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=secure, path="/"
     )

@@ -9,18 +9,20 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
 from clawscope.store.apikeys import verify_key
 from clawscope.timeutil import now_ms
 from clawscope.web.auth import SESSION_COOKIE
+from clawscope.web.body import read_raw
 from clawscope.web.dashboard import charts, data, login, replay
 from clawscope.web.dashboard.period import Period, parse_period
 from clawscope.web.dashboard.render import num, page, usd
 from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(include_in_schema=False)
+LOGIN_MAX_BYTES = 16 * 1024  # a login form is an API key and a path
 Q = Annotated[str | None, Query()]
 
 
@@ -29,11 +31,25 @@ def _period(request: Request) -> Period:
     return parse_period(qp.get("range"), qp.get("from"), qp.get("to"), now_ms())
 
 
-def _guard(request: Request, state: AppState) -> Response | None:
-    if state.settings.no_auth or login.signed_in(request, state):
+def _guard(request: Request, state: AppState, scope: str = "stats:read") -> Response | None:
+    """None when the visitor may see a page needing `scope`; else the way to sign in, or a 403 when
+    signed in with a key that lacks it (transcripts need `sessions:read`, as in the API)."""
+    if state.settings.no_auth:
         return None
+    principal = login.signed_in(request, state)
+    if principal is not None and principal.allows(scope):
+        return None
+    if principal is not None:
+        return PlainTextResponse(f"This key lacks the scope {scope!r} this page needs.", status_code=403)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _may_read_sessions(request: Request, state: AppState) -> bool:
+    if state.settings.no_auth:
+        return True
+    principal = login.signed_in(request, state)
+    return principal is not None and principal.allows("sessions:read")
 
 
 @router.get("/")
@@ -81,6 +97,8 @@ def tools(request: Request, state: StateDep) -> Response:
         return r
     period = _period(request)
     d = data.tools(state.store, period)
+    if not _may_read_sessions(request, state):  # error texts are tool output: transcript content
+        d["failures"] = []
     bars = charts.bars([(g["key"], g["toolCalls"]) for g in d["tools"][:15]], num)
     return page(request, state, "tools.html", period, d=d, bars=bars)
 
@@ -96,7 +114,7 @@ def sessions(
     kind: Q = None,
     channel: Q = None,
 ) -> Response:
-    if (r := _guard(request, state)) is not None:
+    if (r := _guard(request, state, "sessions:read")) is not None:
         return r
     period = _period(request)
     sort = sort if sort in data.SESSION_SORTS else "last"
@@ -122,7 +140,7 @@ def sessions(
 
 @router.get("/sessions/{session_id}")
 def session(request: Request, state: StateDep, session_id: str) -> Response:
-    if (r := _guard(request, state)) is not None:
+    if (r := _guard(request, state, "sessions:read")) is not None:
         return r
     period = _period(request)
     tree = data.spawn_tree(state.store, session_id)
@@ -187,7 +205,7 @@ def login_page(request: Request, state: StateDep, token: Q = None, next: Q = Non
 
 @router.post("/login")
 async def login_submit(request: Request, state: StateDep) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    form = parse_qs((await read_raw(request, LOGIN_MAX_BYTES)).decode("utf-8", "replace"))
     key_text = (form.get("api_key") or [""])[0].strip()
     target = login.safe_next((form.get("next") or ["/"])[0])
     key = await run_in_threadpool(verify_key, state.store.engine, key_text) if key_text else None
