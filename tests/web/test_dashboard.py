@@ -189,3 +189,12 @@ def test_a_huge_login_form_is_refused(settings: Settings, filled: Store) -> None
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert r.status_code == 413
+
+
+def test_replay_reads_numeric_timestamps() -> None:
+    from clawscope.web.dashboard.replay import _at
+
+    assert _at(1_767_225_600_000) == "2026-01-01T00:00:00.000Z"
+    assert _at("2026-01-01T00:00:00Z") == "2026-01-01T00:00:00Z"
+    assert _at(10**30) == str(10**30)
+    assert _at(None) is None

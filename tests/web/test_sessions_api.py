@@ -87,6 +87,20 @@ def test_a_cursor_of_another_sort_is_refused(samples: Store, client: TestClient,
     assert r.status_code == 422 and r.json()["error"]["param"] == "cursor"
 
 
+@pytest.mark.parametrize(
+    "position", [["recent", 1, 2**64 - 1], ["recent", 2**64, 1], ["recent", 1e308, -1], ["recent", 1, "x"]]
+)
+def test_a_forged_cursor_out_of_range_is_a_422(
+    samples: Store, client: TestClient, key: str, position: list[object]
+) -> None:
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+    r = client.get(f"/api/v1/sessions?limit=1&sort=recent&cursor={cursor}", headers=auth(key))
+    assert r.status_code == 422 and r.json()["error"]["param"] == "cursor"
+
+
 def test_one_session_and_unknown_ids(samples: Store, client: TestClient, key: str) -> None:
     first = client.get("/api/v1/sessions?limit=1", headers=auth(key)).json()["sessions"][0]
     r = client.get(f"/api/v1/sessions/{first['sessionId']}", headers=auth(key))

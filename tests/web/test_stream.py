@@ -159,6 +159,8 @@ def test_auth_and_bad_resume_id(live_server: LiveServer, make_key: Callable[...,
         assert b"insufficient_scope" in wrong.error_body
     with SseReader(url, {**auth(make_key("stats:read")), "Last-Event-ID": "abc"}) as bad:
         assert bad.status == 422
+    with SseReader(url, {**auth(make_key("stats:read")), "Last-Event-ID": str(2**64)}) as huge:
+        assert huge.status == 422
 
 
 @pytest.fixture

@@ -30,7 +30,13 @@ def decode_cursor(cursor: str, sort: str) -> tuple[float, int]:
         s, value, sid = orjson.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise UsageError("invalid cursor: pass the nextCursor of a previous page") from None
-    valid = isinstance(value, int | float) and not isinstance(value, bool) and isinstance(sid, int)
+    valid = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and abs(value) < 2**63  # a database integer (or a finite float)
+        and isinstance(sid, int)
+        and 0 <= sid < 2**63
+    )
     if s != sort or not valid:
         raise UsageError("invalid cursor: it belongs to another sort or was altered")
     return float(value) if isinstance(value, float) else int(value), int(sid)

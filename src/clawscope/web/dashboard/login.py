@@ -48,7 +48,10 @@ def redeem(state: AppState, token: str) -> bool:
             found = t
     if found is None:
         return False
-    tokens.remove(found)
+    try:  # two requests redeeming the same token at once: only one removes it
+        tokens.remove(found)
+    except ValueError:
+        return False
     return True
 
 

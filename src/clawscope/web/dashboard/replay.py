@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from clawscope.timeutil import iso_ms
+
 LONG = 600  # characters shown before an output is collapsed
 
 
@@ -27,10 +29,21 @@ def _text(content: Any) -> str:
     return "\n".join(parts)
 
 
+def _at(value: Any) -> str | None:
+    """The entry's time as ISO text: OpenClaw writes ISO strings, but a record pushed by webhook may
+    carry epoch milliseconds (or anything else, shown as is)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return iso_ms(int(value))
+        except (OverflowError, ValueError, OSError):
+            return str(value)
+    return value if isinstance(value, str) or value is None else str(value)
+
+
 def _item(kind: str, rec: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
     return {
         "kind": kind,
-        "at": rec.get("timestamp"),
+        "at": _at(rec.get("timestamp")),
         "id": rec.get("id"),
         "text": text,
         "long": len(text) > LONG,

@@ -68,6 +68,8 @@ async def stream(
     if raw_last:
         try:
             last = int(raw_last)
+            if not 0 <= last < 2**63:  # a database integer
+                raise ValueError(raw_last)
         except ValueError:
             raise ApiError(
                 422, "Last-Event-ID must be an event id (an integer)", param="lastEventId"
