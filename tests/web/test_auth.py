@@ -152,3 +152,10 @@ def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/health" in spec["paths"] and "/api/v1/auth/token" in spec["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_bodies_are_size_limited_before_auth(client: TestClient) -> None:
+    big = b'{"api_key": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    r = client.post("/api/v1/auth/token", content=big, headers={"content-type": "application/json"})
+    err = _envelope(r, 413, "payload_too_large")
+    assert err["type"] == "invalid_request_error"

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clawscope import __version__
@@ -42,6 +43,26 @@ def check_bind(settings: Settings) -> None:
     """`--no-auth` only on a loopback address: anyone on the network could read everything otherwise."""
     if settings.no_auth and not is_loopback(settings.host):
         raise UsageError(f"--no-auth is refused on {settings.host}: bind to 127.0.0.1 or keep auth on")
+
+
+DEFAULT_MAX_BODY = 1024 * 1024
+# Routes that take large bodies and enforce their own (configurable) limits while reading.
+_OWN_LIMITS = ("/api/v1/openclaw/webhook", "/api/v1/openclaw/events", "/v1/", "/api/v1/receipts/verify")
+
+
+class DefaultBodyLimit:
+    """Every other request body is capped at 1 MiB, so an unauthenticated `POST /login` or
+    `/auth/token` cannot make the server buffer gigabytes (Starlette's own limit, applied per path)."""
+
+    def __init__(self, app: ASGIApp, max_body_size: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.limited = RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith(_OWN_LIMITS):
+            await self.limited(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class RateHeaders:
@@ -105,6 +126,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     dashboard.install(app)
     app.add_middleware(RateHeaders)
+    app.add_middleware(DefaultBodyLimit)
     app.add_middleware(errors.BodyLimitEnvelope)
     if settings.cors_origins:
         app.add_middleware(
