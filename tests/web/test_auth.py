@@ -135,7 +135,11 @@ def test_no_auth_is_refused_off_loopback(settings: Settings, store: Store) -> No
     def probe(p: Principal = Depends(require("stats:read"))) -> dict[str, str]:  # noqa: B008
         return {"key": p.key_id}
 
-    assert TestClient(app).get("/api/v1/_probe").json() == {"key": ""}
+    local = TestClient(app, base_url="http://127.0.0.1:8765")
+    assert local.get("/api/v1/_probe").json() == {"key": ""}
+    # DNS rebinding: a page on another name that resolves to 127.0.0.1 is refused
+    rebound = TestClient(app, base_url="http://attacker.example:8765")
+    assert rebound.get("/api/v1/_probe").status_code == 400
 
 
 def test_cors_origins_are_configurable(settings: Settings, store: Store) -> None:

@@ -22,6 +22,8 @@ from clawscope.web.dashboard.period import DAY_MS, parse_period
 from clawscope.web.dashboard.render import num, usd
 from tests.conftest import FIXTURES
 
+LOCAL = "http://127.0.0.1"  # without auth the app answers loopback host names only
+
 PAGES = (
     "/",
     "/timeline",
@@ -44,7 +46,7 @@ def filled(store: Store) -> Store:
 
 @pytest.fixture
 def open_client(settings: Settings, filled: Store):
-    with TestClient(create_app(replace(settings, no_auth=True), store=filled)) as c:
+    with TestClient(create_app(replace(settings, no_auth=True), store=filled), base_url=LOCAL) as c:
         yield c
 
 
@@ -140,7 +142,7 @@ def test_charts_mark_spikes_and_escape_labels() -> None:
 def test_demo_banner_on_every_page(settings: Settings, filled: Store, tmp_path: Path) -> None:
     app = create_app(replace(settings, no_auth=True), store=filled)
     app.state.clawscope.extras["demo"] = True
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         for path in PAGES:
             assert 'id="demo-banner"' in c.get(path).text, path
 

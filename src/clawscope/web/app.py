@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clawscope import __version__
@@ -127,6 +128,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     dashboard.install(app)
     app.add_middleware(RateHeaders)
     app.add_middleware(DefaultBodyLimit)
+    if settings.no_auth:
+        # Without auth, only loopback names may reach the server: a web page that rebinds its own
+        # domain to 127.0.0.1 (DNS rebinding) would otherwise read every transcript (as Jupyter guards).
+        hosts = ["127.0.0.1", "localhost", "::1", "[::1]", settings.host]
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(dict.fromkeys(hosts)))
     app.add_middleware(errors.BodyLimitEnvelope)
     if settings.cors_origins:
         app.add_middleware(
