@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from clawscope.ingest import ingest
 from clawscope.store import Store
@@ -150,6 +151,9 @@ def test_delete_removes_it_for_good(
     victim = max(all_pages(client, key, "", 500), key=lambda s: s["llmCalls"])
     sid = victim["sessionId"]
     assert client.delete(f"/api/v1/sessions/{sid}", headers=auth(key)).status_code == 403
+    events_of = "SELECT count(*) FROM events WHERE session_id = :id"
+    with samples.engine.connect() as conn:
+        assert conn.execute(text(events_of), {"id": sid}).scalar() > 0  # ingest announced it
     deleter = make_key("sessions:delete", "sessions:read")
     r = client.delete(f"/api/v1/sessions/{sid}", headers=auth(deleter))
     assert r.status_code == 200 and r.json() == {"sessionId": sid, "deleted": True}
@@ -159,6 +163,8 @@ def test_delete_removes_it_for_good(
     assert after["llmCalls"] == before["llmCalls"] - victim["llmCalls"]
     assert after["sessions"] == before["sessions"] - 1
     assert sid in samples.deleted_session_ids()
+    with samples.engine.connect() as conn:  # nor can the stream replay it
+        assert conn.execute(text(events_of), {"id": sid}).scalar() == 0
     ingest(samples, dirs, instance="test", estimate=False)  # re-ingest does not bring it back
     assert client.get(f"/api/v1/sessions/{sid}", headers=auth(key)).status_code == 404
     again = client.get("/api/v1/stats", headers=auth(stats_key)).json()["totals"]

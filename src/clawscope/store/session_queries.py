@@ -186,6 +186,9 @@ def delete_session(conn: Connection, session_id: str) -> bool:
     refresh_hours(conn, hours)
     conn.execute(text("UPDATE sessions SET parent_sid = NULL WHERE parent_sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM sessions WHERE sid = :sid"), {"sid": sid})
+    # what arrived about it apart from the transcript: hook/OTLP observations, stream events, cursors
+    conn.execute(text("DELETE FROM observations WHERE session_id = :id"), {"id": session_id})
+    conn.execute(text("DELETE FROM events WHERE session_id = :id"), {"id": session_id})
     conn.execute(text("DELETE FROM deleted_sessions WHERE session_id = :id"), {"id": session_id})
     conn.execute(
         text("INSERT INTO deleted_sessions (session_id, deleted_ms) VALUES (:id, :now)"),
