@@ -2,8 +2,10 @@
 
 Secrets that must be read back (an agent's webhook secret verifies every HMAC) are encrypted with
 Fernet under a key derived from a `server_secrets` row, so every server process on one database can
-decrypt them and a copy of the tables alone reveals nothing. The gateway token of an instance is
-stored the same way and never returned. Nonces live in a table whose primary key makes a replay fail
+decrypt them. That key lives in the same database: this keeps secrets out of plain sight (logs,
+exports of single tables, API answers) but not from someone holding a whole database dump; a key
+kept outside the database is follow-up work. The gateway token of an instance is stored the same way
+and never returned. Nonces live in a table whose primary key makes a replay fail
 in whichever process it arrives.
 """
 
