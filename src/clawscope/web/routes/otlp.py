@@ -42,7 +42,8 @@ async def _export(request: Request, state: StateDep, decode: Decoder, response: 
     is_json = ctype == "application/json"
     body = await read_body(request, state.settings.webhook_max_bytes)
     try:
-        found = decode(body, is_json, state.settings.instance)
+        # parsing up to webhook_max_bytes of protobuf/JSON is CPU work: off the event loop
+        found = await asyncio.to_thread(decode, body, is_json, state.settings.instance)
     except otlp.OtlpError as exc:
         raise ApiError(400, str(exc)) from None
     await asyncio.to_thread(observations.record, state.store.engine, found)
