@@ -14,6 +14,7 @@ from clawscope import analytics
 from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.store import Store
+from clawscope.store import rollup_queries as rq
 from clawscope.store.queries import Filters
 from clawscope.web import create_app
 from clawscope.web.dashboard import charts
@@ -121,7 +122,9 @@ def test_periods_parse_from_the_url() -> None:
     assert parse_period(None, None, None, now).since_ms is None
     today = parse_period("today", None, None, now)
     assert today.since_ms == now - now % DAY_MS
-    assert parse_period("7d", None, None, now).since_ms == now - 7 * DAY_MS
+    week = parse_period("7d", None, None, now).since_ms
+    assert week == (now - 7 * DAY_MS) - (now - 7 * DAY_MS) % 3_600_000  # on a whole hour: roll-ups answer
+    assert week is not None and rq.covers(Filters(since_ms=week))
     custom = parse_period("custom", "2026-11-01", "2026-11-02", now)
     assert (custom.since_ms, custom.until_ms) == (1_793_491_200_000, 1_793_491_200_000 + 2 * DAY_MS)
     assert custom.query() == "range=custom&from=2026-11-01&to=2026-11-02"

@@ -40,6 +40,10 @@ class Period:
         return "" if self.key == "all" else urlencode({"range": self.key})
 
 
+def _hour_floor(ms: int) -> int:
+    return ms - ms % 3_600_000
+
+
 def today_start_ms(now_ms: int) -> int:
     return now_ms - now_ms % DAY_MS  # UTC midnight
 
@@ -57,10 +61,12 @@ def parse_period(key: str | None, start: str | None, end: str | None, now_ms: in
     key = (key or "all").strip()
     if key == "today":
         return Period("today", today_start_ms(now_ms), None)
+    # Rolling windows start on a whole hour: the exact roll-ups then answer them (an unaligned start
+    # makes every refresh scan the raw model calls).
     if key == "7d":
-        return Period("7d", now_ms - 7 * DAY_MS, None)
+        return Period("7d", _hour_floor(now_ms - 7 * DAY_MS), None)
     if key == "30d":
-        return Period("30d", now_ms - 30 * DAY_MS, None)
+        return Period("30d", _hour_floor(now_ms - 30 * DAY_MS), None)
     if key == "custom":
         since = _day_ms(start or "")
         until = _day_ms(end or "")
