@@ -21,10 +21,12 @@
     if (el) el.textContent = "updated " + new Date().toLocaleTimeString();
   }
 
+  var lastRefresh = 0;
   function refresh() {
     timer = null;
     if (paused) { pending = true; return; }
     pending = false;
+    lastRefresh = Date.now();
     fetch(window.location.href, { credentials: "same-origin", headers: { "X-Clawscope-Refresh": "1" } })
       .then(function (r) {
         if (r.redirected || !r.ok) throw new Error("refresh failed: " + r.status);
@@ -43,7 +45,10 @@
       })
       .catch(function () { connected = false; status(); });
   }
-  function schedule() { if (!timer) timer = setTimeout(refresh, 250); }
+  // at most one refresh a second however busy the stream is (each re-renders the whole page)
+  function schedule() {
+    if (!timer) timer = setTimeout(refresh, Math.max(250, 1000 - (Date.now() - lastRefresh)));
+  }
 
   function sse() {
     var es = new EventSource(body.getAttribute("data-stream"), { withCredentials: true });
