@@ -235,6 +235,24 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="clawscope-webhook-bench-"))
     db = args.db or f"sqlite:///{tmp / 'bench.db'}"
+    schema = None
+    if db.startswith("postgres"):  # a fresh schema of its own, dropped afterwards
+        import psycopg
+
+        schema = "bench_" + uuid.uuid4().hex[:8]
+        raw = db.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(raw, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        db = f"{db}{'&' if '?' in db else '?'}options=-csearch_path%3D{schema}"
+    try:
+        run(args, db)
+    finally:
+        if schema is not None:
+            with psycopg.connect(raw, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def run(args: argparse.Namespace, db: str) -> None:
     with Store(db) as store:
         key, _ = create_key(store.engine, "bench", ("ingest:write",), 10_000_000)
         reg = Remote(store.engine)
