@@ -18,10 +18,13 @@ from tests.conftest import FIXTURES, ROOT
 from tests.web.conftest import free_port
 
 
-def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+def _serve(
+    tmp_path: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {**os.environ, "CLAWSCOPE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT / "src")}
     env.pop("CLAWSCOPE_DB", None)
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -103,3 +106,27 @@ def test_serve_refuses_no_auth_off_loopback(tmp_path: Path) -> None:
     _stop(proc)
     assert proc.returncode != 0
     assert "--no-auth is refused" in out
+
+
+def test_serve_on_a_machine_without_openclaw_serves_the_demo_on_loopback(tmp_path: Path) -> None:
+    """What `make run` does on a fresh machine: no OpenClaw anywhere, so a demo state, said so."""
+    home = tmp_path / "user"
+    home.mkdir()
+    env = {"HOME": str(home), "OPENCLAW_STATE_DIR": "", "CLAWSCOPE_STATE_DIRS": "", "CLAWSCOPE_HOST": ""}
+    proc, base = _serve(tmp_path, extra_env=env)
+    try:
+        out = _read_until(proc, r"login\?token=\S+", timeout=300)
+        m = re.search(r"(http://127\.0\.0\.1:\d+/login\?token=\S+)", out)
+        assert m, out  # bound to 127.0.0.1, with auth on
+        assert "demo" in out.lower()
+        _wait_ok(f"{base}/api/v1/health")
+        with httpx.Client(base_url=base, timeout=30) as c:
+            r = c.get(m.group(1).removeprefix(base), follow_redirects=True)
+            assert r.status_code == 200 and "Demo data" in r.text
+            deadline = time.monotonic() + 300  # the first ingest of the demo runs in the background
+            while c.get("/api/v1/health").json()["ingest"]["lastIngestAt"] is None:
+                assert time.monotonic() < deadline, "the demo was never ingested"
+                time.sleep(0.5)
+            assert "Demo data" in c.get("/sessions").text
+    finally:
+        _stop(proc)
