@@ -101,3 +101,23 @@ def test_an_interrupted_demo_can_be_regenerated(tmp_path: Path) -> None:
     (root / "agents").mkdir()
     generate(root, sessions=3, agents=1, era="jsonl", seed=0)
     assert json.loads((root / "demo-totals.json").read_text())["complete"] is True
+
+
+def test_a_demo_can_end_at_a_given_time(tmp_path: Path) -> None:
+    """`serve --demo` asks for a history that ends now, so the dashboard has a today and a last week."""
+    from clawscope.demo.clock import DAY_MS, SPAN_DAYS, iso
+
+    end = 1_900_000_000_000 + 1234  # not on an hour: the history ends on the hour before
+    totals = generate(tmp_path / "d", sessions=30, agents=2, era="jsonl", seed=3, end_ms=end)
+    anchor = end - end % 3_600_000
+    assert totals.anchor == iso(anchor)
+    stamps = [
+        json.loads(line)["timestamp"]
+        for f in (tmp_path / "d").rglob("*.jsonl")
+        for line in f.read_text().splitlines()
+        if '"timestamp"' in line and line.startswith("{")
+    ]
+    texts = [s for s in stamps if isinstance(s, str)]
+    assert texts and max(texts) <= iso(anchor + DAY_MS)  # nothing far in the future
+    assert min(texts) >= iso(anchor - (SPAN_DAYS + 2) * DAY_MS)
+    assert max(texts) >= iso(anchor - 7 * DAY_MS)  # recent activity exists

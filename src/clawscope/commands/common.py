@@ -105,5 +105,5 @@ def demo_state(settings: Settings) -> Path:
     path = settings.home / "demo-state"
     if not is_demo_dir(path):
         click.echo(f"no OpenClaw state found; generating a demo state in {path} …", err=True)
-        generate(path, sessions=DEMO_SESSIONS, agents=3, era="sqlite", seed=1)
+        generate(path, sessions=DEMO_SESSIONS, agents=3, era="sqlite", seed=1, end_ms=now_ms())
     return path

@@ -31,7 +31,9 @@ MAX_SESSIONS = 5_000_000
 _OWNED = frozenset({"agents", "cron", "subagents", "openclaw.json", TOTALS_FILE})
 
 
-def generate(out_dir: Path, *, sessions: int, agents: int, era: str, seed: int) -> DemoTotals:
+def generate(
+    out_dir: Path, *, sessions: int, agents: int, era: str, seed: int, end_ms: int | None = None
+) -> DemoTotals:
     """Write the demo state dir into `out_dir`; return the generator's own totals.
 
     The totals are also written to `out_dir/demo-totals.json`. Raises `UsageError` for bad arguments or
@@ -39,7 +41,9 @@ def generate(out_dir: Path, *, sessions: int, agents: int, era: str, seed: int) 
     """
     _check_args(sessions, agents, era, seed)
     _prepare(out_dir)
-    anchor = anchor_ms(seed)
+    # the seed's fixed anchor keeps tests reproducible; `serve` passes the current hour so that
+    # a demo dashboard has a "today" and a "last 7 days"
+    anchor = anchor_ms(seed) if end_ms is None else end_ms - end_ms % 3_600_000
     totals = DemoTotals(seed=seed, era=era, agents=agents, anchor=iso(anchor))
     marker = out_dir / TOTALS_FILE
     marker.write_bytes(orjson.dumps({"generator": "clawscope demo", "complete": False}))
