@@ -6,7 +6,6 @@ dates and for no period at all), and from the raw rows otherwise: both give the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,6 +15,7 @@ from clawscope.store import Store
 from clawscope.store import queries as q
 from clawscope.store import rollup_queries as rq
 from clawscope.store.queries import Filters
+from clawscope.timeutil import iso_ms
 
 __all__ = [
     "Filters",
@@ -31,10 +31,7 @@ __all__ = [
 ]
 
 
-def iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+iso = iso_ms  # the one time format of every JSON output (timeutil)
 
 
 def stats(store: Store, f: Filters, by: str | None = None) -> dict[str, Any]:
