@@ -11,11 +11,18 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
+
+# Property tests are reproducible in CI (the same examples on every run, whatever the date or seed);
+# on a developer machine they stay random, to keep finding new cases.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+if IN_CI:
+    hypothesis.settings.load_profile("ci")
 
 
 def require(condition: bool, why: str) -> None:

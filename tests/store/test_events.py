@@ -1,4 +1,4 @@
-"""The event log (store/events.py) and migration 0004."""
+"""The event log (store/events.py) and migrations 0004 and 0006."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from clawscope.store.events import Event, EventFilter
 from clawscope.store.migrate import _config as migrate_config
 
 
-def test_migration_0004_creates_the_tables_of_schema_py(db_url: str) -> None:
+def test_migrations_0004_and_0006_create_the_tables_of_schema_py(db_url: str) -> None:
     engine = create_store_engine(db_url)
     try:
         new = {schema.events.name, schema.observations.name}
@@ -23,9 +23,11 @@ def test_migration_0004_creates_the_tables_of_schema_py(db_url: str) -> None:
             conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
             conn.execute(text("INSERT INTO alembic_version VALUES ('0003')"))
         cfg = migrate_config()
-        with write_tx(engine) as conn:  # to 0004 only: later revisions' tables already exist here
+        with write_tx(engine) as conn:  # to 0004 only: 0005's tables already exist here
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "0004")
+            command.stamp(cfg, "0005")
+            command.upgrade(cfg, "head")  # 0006 reshapes the events table
         insp = inspect(engine)
         for table in (schema.events, schema.observations):
             cols = {c["name"] for c in insp.get_columns(table.name)}

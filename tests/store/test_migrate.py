@@ -80,3 +80,41 @@ def test_the_head_constant_is_alembics_head() -> None:
     from clawscope.store.migrate import HEAD
 
     assert head_revision() == HEAD  # update HEAD in migrate.py when adding a revision
+
+
+def _events_at_0005(engine) -> None:  # type: ignore[no-untyped-def]
+    """Put the events table back in its revision-0005 shape (rowids reusable, no storing time)."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE events"))
+        conn.execute(
+            text(
+                "CREATE TABLE events (id "
+                + ("INTEGER" if engine.dialect.name == "sqlite" else "BIGSERIAL")
+                + " PRIMARY KEY, ts_ms BIGINT NOT NULL, type TEXT NOT NULL, agent TEXT, "
+                "session_id TEXT, kind TEXT, instance TEXT, payload TEXT NOT NULL)"
+            )
+        )
+        conn.execute(text("CREATE INDEX ix_events_ts_ms ON events (ts_ms)"))
+        for i in range(1, 6):
+            conn.execute(
+                text("INSERT INTO events (ts_ms, type, payload) VALUES (:ts, 'problem', '{}')"), {"ts": i}
+            )
+        conn.execute(text("DELETE FROM events WHERE id >= 4"))  # the newest were pruned
+        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+
+
+def test_0006_keeps_events_and_never_reuses_their_ids(db_url: str) -> None:
+    from clawscope.store import events as log
+    from clawscope.store.events import Event
+
+    engine = create_store_engine(db_url)
+    migrate(engine)
+    _events_at_0005(engine)
+    assert current_revision(engine) == "0005"
+    assert migrate(engine) == head_revision()
+    kept = log.read_after(engine, 0)
+    assert [(e.id, e.ts_ms) for e in kept] == [(1, 1), (2, 2), (3, 3)]
+    log.prune(engine, 10**15)  # everything goes, then new events still get new ids
+    new = log.append(engine, [Event("problem", {})], now_ms=1)
+    assert new > 3 and (engine.dialect.name != "postgresql" or new == 6)
+    engine.dispose()

@@ -13,7 +13,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from clawscope.ingest import ingest
+from clawscope.store import Store
 from tests.conftest import FIXTURES, ROOT
 from tests.web.conftest import free_port
 
@@ -130,3 +133,54 @@ def test_serve_on_a_machine_without_openclaw_serves_the_demo_on_loopback(tmp_pat
             assert "Demo data" in c.get("/sessions").text
     finally:
         _stop(proc)
+
+
+@pytest.mark.parametrize("chosen_by", ["flag", "env", "config"])
+def test_a_chosen_database_never_receives_demo_data(db_url: str, chosen_by: str, tmp_path: Path) -> None:
+    """No OpenClaw state on the machine, but a database chosen by flag, environment or config file:
+    it is served as it is (with a notice), never mixed with a generated demo."""
+    with Store(db_url) as store:
+        ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="user")
+    home = tmp_path / "user"
+    home.mkdir()
+    env = {"HOME": str(home), "OPENCLAW_STATE_DIR": "", "CLAWSCOPE_STATE_DIRS": "", "CLAWSCOPE_HOST": ""}
+    args: list[str] = ["--no-auth"]
+    if chosen_by == "flag":
+        args += ["--db", db_url]
+    elif chosen_by == "env":
+        env["CLAWSCOPE_DB"] = db_url
+    else:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[clawscope]\ndb = "{db_url}"\n')
+        env["CLAWSCOPE_CONFIG"] = str(config)
+    proc, base = _serve(tmp_path, *args, extra_env=env)
+    try:
+        out = _read_until(proc, r"dashboard: http")
+        assert "no OpenClaw state found: serving" in out and "DEMO" not in out, out
+        _wait_ok(f"{base}/api/v1/health")
+        assert httpx.get(f"{base}/api/v1/stats").json()["totals"]["sessions"] == 4
+        page = httpx.get(f"{base}/").text
+        assert 'id="no-state-banner"' in page and "Demo data" not in page
+    finally:
+        _stop(proc)
+    assert not (tmp_path / "home" / "demo-state").exists()
+    with Store(db_url) as store:
+        assert len(store.sessions_with_entries()) == 4  # nothing was added for good either
+
+
+def test_demo_flag_uses_the_demos_own_database(sqlite_url: str, tmp_path: Path) -> None:
+    with Store(sqlite_url) as store:
+        ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="user")
+    home = tmp_path / "user"
+    home.mkdir()
+    env = {"HOME": str(home), "OPENCLAW_STATE_DIR": "", "CLAWSCOPE_STATE_DIRS": "", "CLAWSCOPE_HOST": ""}
+    proc, base = _serve(tmp_path, "--no-auth", "--demo", "--db", sqlite_url, extra_env=env)
+    try:
+        out = _read_until(proc, r"dashboard: http", timeout=300)
+        assert "the demo has its own database" in out and "DEMO" in out, out
+        _wait_ok(f"{base}/api/v1/health")
+    finally:
+        _stop(proc)
+    assert (tmp_path / "home" / "demo.db").exists()
+    with Store(sqlite_url) as store:
+        assert len(store.sessions_with_entries()) == 4

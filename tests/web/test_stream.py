@@ -3,11 +3,14 @@ and delivery across server processes sharing one database."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,8 @@ from clawscope.store import Store
 from clawscope.store import events as log
 from clawscope.store.events import Event
 from clawscope.web import create_app
+from clawscope.web.bus import get_bus
+from clawscope.web.live_ingest import LiveIngest
 from clawscope.web.routes.hooks import sign
 from tests.conftest import FIXTURES, ROOT
 from tests.web.conftest import LiveServer, auth, free_port
@@ -42,11 +47,38 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     )
 
 
+YEAR_MS = 365 * 86_400_000
+
+
+class Clock:
+    """An injected clock (epoch ms) that follows the wall clock from an offset, and can be moved."""
+
+    def __init__(self, offset_ms: int = 0) -> None:
+        self.offset_ms = offset_ms
+
+    def __call__(self) -> int:
+        return int(time.time() * 1000) + self.offset_ms
+
+
+# Every test here runs with "now" as it is and with "now" a year ahead: the stream must not depend on
+# how old the data is (the fixtures are dated 2026-11-21) or on today's date.
+@pytest.fixture(params=[0, YEAR_MS], ids=["now", "a-year-ahead"])
+def clock(request: pytest.FixtureRequest) -> Clock:
+    return Clock(request.param)
+
+
+@pytest.fixture
+def store(settings: Settings, clock: Clock) -> Iterator[Store]:
+    with Store(settings.db_url, clock=clock) as s:
+        yield s
+
+
 def _append(store: Store, *specs: tuple[str, str, str]) -> list[int]:
     """Append events (type, agent, session); return their ids."""
     ids = []
     for type_, agent, session in specs:
-        top = log.append(store.engine, [Event(type_, {"n": len(ids)}, agent=agent, session_id=session)])
+        event = Event(type_, {"n": len(ids)}, agent=agent, session_id=session)
+        top = log.append(store.engine, [event], store.clock())
         ids.append(top)
     return ids
 
@@ -253,12 +285,75 @@ def test_two_apps_in_one_process_share_the_log(settings: Settings, make_key: Cal
             assert a.url != b.url
 
 
-def test_prune_removes_old_events(store: Store) -> None:
-    log.append(
-        store.engine, [Event("problem", {}, ts_ms=1_000), Event("problem", {}, ts_ms=10_000_000_000_000)]
-    )
-    assert log.prune(store.engine, 5_000) == 1
-    assert [e.ts_ms for e in log.read_after(store.engine, 0)] == [10_000_000_000_000]
+def test_prune_removes_events_by_when_they_were_stored(store: Store) -> None:
+    old_data = Event("problem", {}, ts_ms=1_000)  # the data's own time is far in the past
+    log.append(store.engine, [old_data], now_ms=4_000)
+    log.append(store.engine, [old_data, Event("problem", {}, ts_ms=10_000_000_000_000)], now_ms=6_000)
+    assert log.prune(store.engine, 5_000) == 1  # only the row stored before 5,000
+    assert [e.id for e in log.read_after(store.engine, 0)] == [2, 3]
+
+
+def test_importing_old_history_keeps_its_events(app: FastAPI, store: Store, clock: Clock) -> None:
+    """The cause of a red main: events of history older than the retention were pruned at once."""
+    ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="x")
+    stored = log.read_after(store.engine, 0)
+    assert len(stored) == 20
+    calls = [e for e in stored if e.type == "llm.call"]  # these carry the data's own time
+    assert calls and max(e.ts_ms for e in calls) < clock() - 7 * 86_400_000  # older than the retention
+    bus = get_bus(app.state.clawscope)
+    assert bus.prune() == 0
+    assert len(log.read_after(store.engine, 0)) == 20
+    clock.offset_ms += 8 * 86_400_000  # stored more than a week ago: now they go
+    assert bus.prune() == 20
+    assert log.read_after(store.engine, 0) == []
+
+
+def _append_line(state_dir: Path, line_id: str, clock: Clock) -> None:
+    """Append a user line with a current timestamp to the fixture's first transcript."""
+    path = sorted((state_dir / "agents" / "main" / "sessions").glob("*.jsonl"))[0]
+    last = json.loads(path.read_text().splitlines()[-1])
+    ts = datetime.fromtimestamp(clock() / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    rec = {
+        "type": "message",
+        "id": line_id,
+        "parentId": last.get("id"),
+        "timestamp": ts,
+        "message": {"role": "user", "content": [{"type": "text", "text": f"ping {line_id}"}], "timestamp": 0},
+    }
+    with path.open("a") as fh:
+        fh.write(json.dumps(rec) + "\n")
+
+
+def test_a_listening_client_gets_new_lines_after_a_prune(
+    app: FastAPI,
+    live_server: LiveServer,
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+    tmp_path: Path,
+    make_key: Callable[..., str],
+) -> None:
+    """Event ids only grow, also after a prune emptied the log (SQLite reused them before), so a
+    subscriber that saw id N still hears the line appended next."""
+    state_dir = tmp_path / "openclaw"
+    shutil.copytree(FIXTURES / "openclaw-2026.3.24-jsonl", state_dir)
+    state = app.state.clawscope
+    live = LiveIngest(state, [state_dir])
+    with SseReader(live_server.url + STREAM, auth(make_key("stats:read"))) as sse:
+        live.run_once()
+        first = sse.take(20)
+        top = first[-1].id
+        clock.offset_ms += 8 * 86_400_000
+        assert get_bus(state).prune() == 20  # the log is empty now
+        for n in range(3):
+            _append_line(state_dir, f"appended{n}", clock)
+            live.run_once()
+            got = sse.take(1)
+            assert [e.event for e in got] == ["session.updated"]
+            assert got[0].id > top  # never an id a subscriber has seen
+            assert got[0].data["data"]["new"]["entries"] == 1
+            top = got[0].id
+        assert sse.quiet(0.3) == []
 
 
 def test_the_bus_keeps_delivering_when_its_listen_connection_breaks(

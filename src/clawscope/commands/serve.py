@@ -65,8 +65,9 @@ def serve(
     keep ingesting the OpenClaw state dirs live.
 
     With auth on, a one-time login URL is printed (it sets the session cookie); `--no-auth` skips
-    sign-in (loopback only). Without any OpenClaw state (or with --demo) a demo state is generated and
-    served from its own database, and every page says so.
+    sign-in (loopback only). Without any OpenClaw state and without a chosen database (or with --demo)
+    a demo state is generated and served from its own database, and every page says so; a database
+    chosen by --db, CLAWSCOPE_DB or the config file never receives demo data.
 
     \b
     Example:
@@ -82,20 +83,27 @@ def serve(
     settings = settings_from(db=db, host=host, port=port, no_auth=no_auth, cors_origins=cors or None)
     check_bind(settings)
     dirs = [] if force_demo or no_live else state_dirs(state, settings)
-    demo = not dirs and not no_live
+    # A database the user chose (flag, environment or config file) never receives demo data: it is
+    # served as it is. The demo has a database of its own, used when none was chosen or with --demo.
+    chosen_db = bool(settings.db)
+    demo = force_demo or (not dirs and not no_live and not chosen_db)
+    no_state = not dirs and not no_live and not demo
     if demo:
         dirs = [demo_state(settings)]
-        if db is None and not os.environ.get("CLAWSCOPE_DB"):
-            settings = replace(settings, db=f"sqlite:///{settings.home / 'demo.db'}")
+        if chosen_db:
+            click.echo(f"--demo: the demo has its own database; {settings.db} is not used", err=True)
+        settings = replace(settings, db=f"sqlite:///{settings.home / 'demo.db'}")
     base = f"http://{settings.host}:{settings.port}"
     if demo:
         click.echo("serving a generated DEMO state (no OpenClaw state found, or --demo)", err=True)
+    elif no_state:
+        click.echo(f"no OpenClaw state found: serving {settings.db} as it is", err=True)
     elif dirs:
         click.echo(f"ingesting and following: {', '.join(str(d) for d in dirs)}", err=True)
     if workers == 1:
         app = create_app(settings)
         app_state: AppState = app.state.clawscope
-        app_state.extras.update(demo=demo, state_dirs=[str(d) for d in dirs])
+        app_state.extras.update(demo=demo, no_state=no_state, state_dirs=[str(d) for d in dirs])
         if dirs:
             live_ingest.start(app_state, dirs)
         if settings.no_auth:

@@ -170,7 +170,7 @@ def prepare(store: Store, p: SessionPayload, instance: str, *, trace_only: bool)
 
 def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> None:
     """Write prepared sessions in one transaction; their nonces first (a replay rolls all back)."""
-    writer = Writer(store.engine, pricing.estimate if estimate else None)
+    writer = Writer(store.engine, pricing.estimate if estimate else None, clock=store.clock)
     nonces = [x.nonce for x in items if x.nonce is not None]
     if nonces:
 

@@ -46,7 +46,9 @@ class Run:
         self.store = store
         self.instance = instance
         self.now = now
-        self.writer = Writer(store.engine, pricing.estimate if estimate else None, batch_entries)
+        self.writer = Writer(
+            store.engine, pricing.estimate if estimate else None, batch_entries, clock=store.clock
+        )
         self.thread = WriterThread(self.writer, on_commit=self._committed)
         self.report = IngestReport()
         self.has_entries = store.sessions_with_entries()

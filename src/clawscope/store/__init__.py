@@ -5,8 +5,7 @@ Ingest writes through `Writer` (bulk, transactional, with cursors); readers use 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
 from sqlalchemy import Engine, bindparam, select, text
@@ -17,6 +16,7 @@ from clawscope.store.entries import raw_entries
 from clawscope.store.migrate import migrate
 from clawscope.store.rollups import refresh_rollups
 from clawscope.store.writer import Writer
+from clawscope.timeutil import now_ms
 
 __all__ = ["Store", "Writer"]
 
@@ -24,8 +24,9 @@ __all__ = ["Store", "Writer"]
 class Store:
     """A migrated database and the small reads ingest needs."""
 
-    def __init__(self, url: str, *, auto_migrate: bool = True) -> None:
+    def __init__(self, url: str, *, auto_migrate: bool = True, clock: Callable[[], int] = now_ms) -> None:
         self.url = url
+        self.clock = clock  # epoch ms; injected by tests (what "now" is for storing times and retention)
         self.engine: Engine = create_store_engine(url)
         if auto_migrate:
             migrate(self.engine)
@@ -120,7 +121,7 @@ class Store:
             conn.execute(
                 schema.ingest_runs.insert().values(
                     started_ms=started_ms,
-                    finished_ms=int(time.time() * 1000),
+                    finished_ms=self.clock(),
                     status=status,
                     counts=msgspec.json.encode(counts).decode(),
                 )

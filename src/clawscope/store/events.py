@@ -1,5 +1,9 @@
 """The event log: append events, read them back by id, prune old ones, wake readers.
 
+Ids only grow, on both backends, even after a prune (SQLite AUTOINCREMENT): a subscriber that saw
+id N never misses a later event because it got a reused, smaller id. Retention prunes by the time a
+row was stored (`created_ms`), never by the data's own time.
+
 Events are notifications about data already stored (the data stays the truth): the writer, the event
 webhook and the OTLP receiver append them after their own transaction commits. Ids must become visible
 in order, or a reader that resumes "after id N" could skip a row that commits late. SQLite has one
@@ -11,7 +15,6 @@ processes wake at once. Readers in this process are woken through `listeners` (n
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, delete, func, insert, select, text
 
+from clawscope import timeutil
 from clawscope.store import schema
 from clawscope.store.engine import write_tx
 
@@ -33,7 +37,7 @@ class Event:
 
     type: str
     payload: dict[str, Any]
-    ts_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    ts_ms: int = field(default_factory=timeutil.now_ms)
     agent: str | None = None
     session_id: str | None = None
     kind: str | None = None
@@ -88,13 +92,17 @@ def remove_listener(fn: Callable[[int], None]) -> None:
             _listeners.remove(fn)
 
 
-def append(engine: Engine, events: Sequence[Event]) -> int:
-    """Store events (in one short transaction, ids in commit order); return the highest new id."""
+def append(engine: Engine, events: Sequence[Event], now_ms: int | None = None) -> int:
+    """Store events (in one short transaction, ids in commit order); return the highest new id.
+
+    `now_ms` is the storing time the retention prunes by (default: the wall clock)."""
     if not events:
         return 0
+    created = timeutil.now_ms() if now_ms is None else now_ms
     rows = [
         {
             "ts_ms": e.ts_ms,
+            "created_ms": created,
             "type": e.type,
             "agent": e.agent,
             "session_id": e.session_id,
@@ -142,10 +150,12 @@ def read_after(engine: Engine, after: int, flt: EventFilter | None = None, limit
     return [_event(r._mapping) for r in rows]
 
 
-def prune(engine: Engine, older_than_ms: int) -> int:
-    """Delete events older than `older_than_ms` (epoch ms); return how many."""
+def prune(engine: Engine, stored_before_ms: int) -> int:
+    """Delete events stored before `stored_before_ms` (epoch ms; by storing time, not the data's own
+    time, so importing old history does not delete its events at once); return how many."""
+    t = schema.events
     with write_tx(engine) as conn:
-        return int(conn.execute(delete(schema.events).where(schema.events.c.ts_ms < older_than_ms)).rowcount)
+        return int(conn.execute(delete(t).where(t.c.created_ms < stored_before_ms)).rowcount)
 
 
 def _event(m: Any) -> Event:

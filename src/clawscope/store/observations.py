@@ -9,13 +9,13 @@ never added to the transcript statistics).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine, bindparam, select, text
 
+from clawscope import timeutil
 from clawscope.sources.observation import Observation
 from clawscope.store import bulk, schema
 from clawscope.store import events as log
@@ -32,11 +32,14 @@ _EVENT_TYPE = {
 }
 
 
-def record(engine: Engine, found: Sequence[Observation]) -> tuple[int, list[Event]]:
-    """Store new observations; return how many were new and the events appended for them."""
+def record(
+    engine: Engine, found: Sequence[Observation], now_ms: int | None = None
+) -> tuple[int, list[Event]]:
+    """Store new observations; return how many were new and the events appended for them.
+    `now_ms` is the receiving time (default: the wall clock)."""
     if not found:
         return 0, []
-    now = int(time.time() * 1000)
+    now = timeutil.now_ms() if now_ms is None else now_ms
     unique: dict[str, Observation] = {}
     for o in found:
         unique.setdefault(o.dedupe, o)
@@ -55,7 +58,7 @@ def record(engine: Engine, found: Sequence[Observation]) -> tuple[int, list[Even
             cur.executemany(sql, [_row(o, now) for o in new])
         kinds = _session_kinds(conn, {o.session_id for o in new if o.session_id})
     events = [e for o in new if (e := to_event(o, kinds)) is not None]
-    log.append(engine, events)
+    log.append(engine, events, now)
     return len(new), events
 
 

@@ -425,18 +425,22 @@ webhook_nonces = Table(
 # The event log behind the SSE stream: one row per thing a subscriber may want to hear about
 # (`session.updated`, `llm.call`, `tool.call`, `problem`, …), written when data arrives. Readers
 # resume by id (`Last-Event-ID`); old rows are pruned after the retention period.
+# Ids are never reused (SQLite AUTOINCREMENT, revision 0006): they are the `Last-Event-ID` contract.
+# `ts_ms` is the data's own time; `created_ms`, when the row was stored, is what retention prunes by.
 events = Table(
     "events",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("ts_ms", Ms, nullable=False),
+    Column("created_ms", Ms, nullable=False),
     Column("type", Text, nullable=False),
     Column("agent", Text),
     Column("session_id", Text),
     Column("kind", Text),
     Column("instance", Text),
     Column("payload", Text, nullable=False),  # JSON object
-    Index(None, "ts_ms"),
+    Index(None, "created_ms"),
+    sqlite_autoincrement=True,
 )
 
 # What OpenClaw reports live, apart from its transcripts: plugin-hook and outbound-webhook events and

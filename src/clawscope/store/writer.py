@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -38,6 +37,7 @@ from clawscope.store import events as event_log
 from clawscope.store.engine import placeholder
 from clawscope.store.ingest_events import Probe
 from clawscope.store.rollups import refresh_rollups
+from clawscope.timeutil import now_ms
 
 FLUSH_ENTRIES = 10_000  # a unit in flight, one queued and one filling: memory stays flat
 FLUSH_BYTES = 8 << 20
@@ -73,9 +73,14 @@ class Writer:
     """Buffers one ingest's writes and commits them unit by unit."""
 
     def __init__(
-        self, engine: Engine, estimate: Estimator | None = None, flush_entries: int = FLUSH_ENTRIES
+        self,
+        engine: Engine,
+        estimate: Estimator | None = None,
+        flush_entries: int = FLUSH_ENTRIES,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.engine = engine
+        self.clock = clock
         self.estimate = estimate
         self.emit_events = True  # append session.updated / llm.call / … for what a unit newly stored
         self.flush_entries = flush_entries
@@ -160,7 +165,7 @@ class Writer:
             self._entries(conn, cur, by_sid)
             self._facts(cur, by_sid)
             self._registry(cur, unit)
-            now = int(time.time() * 1000)
+            now = self.clock()
             if unit.problems:
                 cur.executemany(self._sql["problem"], [rows.problem_row(p, now) for p in unit.problems])
             if unit.cursors:
@@ -168,7 +173,7 @@ class Writer:
             refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
             found = probe.collect(conn) if probe is not None else []
         if found:  # after the commit: events announce stored data (see store/events.py)
-            event_log.append(self.engine, found)
+            event_log.append(self.engine, found, self.clock())
         self.written["sessions"] += len(unit.sessions())
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:

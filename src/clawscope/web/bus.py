@@ -8,8 +8,9 @@ fans every new event out to the subscribers' asyncio queues on the app's event l
   connection), or
 * the poll interval passed (SQLite: a cheap `max(id)` every 100 ms; PostgreSQL: a fallback
   every few seconds in case a notification was lost).
-The same thread prunes events older than the retention period. A subscriber that falls too far
-behind is closed (its client resumes with `Last-Event-ID`), so one slow reader never grows memory.
+The same thread prunes events stored longer ago than the retention period (by storing time, on the
+store's clock). A subscriber that falls too far behind is closed (its client resumes with
+`Last-Event-ID`), so one slow reader never grows memory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ from sqlalchemy import Engine
 
 from clawscope.store import events as log
 from clawscope.store.events import Event, EventFilter
+from clawscope.timeutil import now_ms
 from clawscope.web.state import AppState
 
 QUEUE_MAX = 10_000
@@ -42,10 +45,18 @@ class Subscription:
 
 
 class EventBus:
-    def __init__(self, engine: Engine, *, poll_s: float = 0.1, retention_ms: int = 7 * 86_400_000) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        poll_s: float = 0.1,
+        retention_ms: int = 7 * 86_400_000,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self.engine = engine
         self.poll_s = poll_s
         self.retention_ms = retention_ms
+        self.clock = clock  # epoch ms: retention counts from the events' storing time on this clock
         self.last_id = 0
         self._subs: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,7 +168,11 @@ class EventBus:
         if now < self._next_prune:
             return
         self._next_prune = now + _PRUNE_EVERY_S
-        log.prune(self.engine, int(time.time() * 1000) - self.retention_ms)
+        self.prune()
+
+    def prune(self) -> int:
+        """Delete the events stored longer ago than the retention period; return how many."""
+        return log.prune(self.engine, self.clock() - self.retention_ms)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -183,6 +198,7 @@ def get_bus(state: AppState) -> EventBus:
             state.store.engine,
             poll_s=s.stream_poll_ms / 1000,
             retention_ms=s.events_retention_days * 86_400_000,
+            clock=state.store.clock,
         )
         state.extras.setdefault("on_shutdown", []).append(bus.stop)
     assert isinstance(bus, EventBus)

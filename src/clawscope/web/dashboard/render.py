@@ -75,6 +75,7 @@ def page(request: Request, state: AppState, name: str, period: Period, **ctx: An
         "ranges": RANGES,
         "period": period,
         "demo": bool(state.extras.get("demo")),
+        "no_state": bool(state.extras.get("no_state")),
         "state_dirs": state.extras.get("state_dirs", []),
         "live": live_mode(request),
         "stream": STREAM_PATH,

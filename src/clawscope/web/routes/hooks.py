@@ -60,7 +60,7 @@ async def receive_event(request: Request, state: StateDep) -> dict[str, Any]:
         obs = decode_envelope(body, received_ms=int(time.time() * 1000), instance=state.settings.instance)
     except EnvelopeError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
-    new, events = await asyncio.to_thread(observations.record, state.store.engine, [obs])
+    new, events = await asyncio.to_thread(observations.record, state.store.engine, [obs], state.store.clock())
     return {
         "accepted": True,
         "duplicate": new == 0,

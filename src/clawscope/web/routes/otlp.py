@@ -46,7 +46,7 @@ async def _export(request: Request, state: StateDep, decode: Decoder, response: 
         found = await asyncio.to_thread(decode, body, is_json, state.settings.instance)
     except otlp.OtlpError as exc:
         raise ApiError(400, str(exc)) from None
-    await asyncio.to_thread(observations.record, state.store.engine, found)
+    await asyncio.to_thread(observations.record, state.store.engine, found, state.store.clock())
     if is_json:
         return Response(json_format.MessageToJson(response), media_type="application/json")
     return Response(response.SerializeToString(), media_type="application/x-protobuf")
