@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from clawscope.model import ProblemCode, Severity, ToolStatus, Trigger
@@ -96,6 +97,33 @@ def test_injected_and_mirrored_rows_are_entries_but_not_model_calls(msg: dict[st
     b = decode(assistant("a1", **msg))
     assert b.llm_calls == []
     assert [e.entry_id for e in b.entries] == ["a1"]
+
+
+def test_the_reply_copy_after_an_embedded_run_is_not_a_model_call() -> None:
+    """2026.7.35 under load: after the turn's two real calls OpenClaw appended its final text again
+    (`api:"cli"`, usage summed over the run); counting it counted the turn twice."""
+    summed = {"input": 200, "output": 20, "cacheRead": 10, "cacheWrite": 2, "totalTokens": 232}
+    b = decode(
+        user("u1", "delegate this"),
+        assistant("a1", stopReason="toolUse"),
+        assistant("a2"),
+        assistant("a3", api="cli", usage=summed),
+        user("u2", "next"),
+        assistant("a4", api="cli", usage=summed),  # a CLI backend's turn: its only row is the call
+    )
+    assert [c.entry_id for c in b.llm_calls] == ["a1", "a2", "a4"]
+    assert [e.entry_id for e in b.entries] == ["u1", "a1", "a2", "a3", "u2", "a4"]
+
+
+def test_a_gap_fill_read_in_a_later_run_still_knows_its_turn() -> None:
+    d = TranscriptDecoder("s1", "jsonl", "/x.jsonl")
+    d.feed(user("u1", "go"), 0, "line 1")
+    d.feed(assistant("a1"), 1, "line 2")
+    d.take()
+    state = msgspec.json.decode(msgspec.json.encode(d.state), type=type(d.state))  # saved with the cursor
+    d2 = TranscriptDecoder("s1", "jsonl", "/x.jsonl", state=state)
+    d2.feed(assistant("a2", api="cli"), 2, "line 3")
+    assert d2.take().llm_calls == []
 
 
 def test_error_turns_count_as_calls_with_stop_reason_error() -> None:

@@ -32,6 +32,15 @@ def is_model_call(msg: WMessage) -> bool:
     return not (msg.provider is None and msg.model is None and msg.usage is None)
 
 
+def is_gap_fill(msg: WMessage, turn_model_calls: int) -> bool:
+    """True for the reply copy OpenClaw appends after an embedded run when the transcript's last
+    assistant text differs from the run's final text ("embedded assistant gap fill", 2026.7.x:
+    `persistCliTurnTranscript`): `api:"cli"`, written after the turn's real model calls, with the
+    *run's summed* usage. Counting it would count the turn twice. A real CLI-backend turn
+    (`claude-cli` and the like) writes the same shape but is the turn's only assistant row."""
+    return msg.api == "cli" and turn_model_calls > 0
+
+
 def classify_turn(text: str) -> Trigger | None:
     """The trigger of a turn, from the user message that starts it (None: the session's own)."""
     body = text.lstrip()

@@ -75,6 +75,7 @@ class DecoderState(msgspec.Struct, omit_defaults=True):
     """What the decoder carries from one record to the next; saved with the source cursor."""
 
     turn_trigger: Trigger | None = None
+    turn_model_calls: int = 0  # model calls (by a model API, not `cli`) since the turn's user message
     header_seen: bool = False
     first_user_seen: bool = False
     inferred_kind: SessionKind | None = None  # what the first user message says the session is
@@ -165,6 +166,9 @@ class TranscriptDecoder:
         if entry_id in self.seen:  # a copy (checkpoint, backup, archive, doctor import): counted once
             if role == "user" and msg is not None:
                 self.state.turn_trigger = rules.classify_turn(rules.text_of(msg.content, USER_TEXT))
+                self.state.turn_model_calls = 0
+            elif role == "assistant" and msg is not None:
+                self._count_turn_call(msg)
             return entry_id
         self.seen.add(entry_id)
         stamp = rec.timestamp
@@ -254,6 +258,7 @@ class TranscriptDecoder:
         body = rules.text_of(msg.content, USER_TEXT)
         state = self.state
         state.turn_trigger = rules.classify_turn(body)
+        state.turn_model_calls = 0
         if not state.first_user_seen:
             state.first_user_seen = True
             state.inferred_kind = rules.infer_kind(body, state.turn_trigger)
@@ -265,8 +270,9 @@ class TranscriptDecoder:
         oc = msg.openclaw
         run_id = oc.runId if oc is not None else None
         run_trigger = rules.run_trigger(run_id)
-        if not rules.is_model_call(msg):
+        if not rules.is_model_call(msg) or rules.is_gap_fill(msg, self.state.turn_model_calls):
             return run_trigger
+        self._count_turn_call(msg)
         u = msg.usage
         if u is None:
             usage, cost = None, None
@@ -308,6 +314,10 @@ class TranscriptDecoder:
                 if block.type in {"toolCall", "tool_use"}:
                     self._tool_call(block, index, entry_id, ts)
         return run_trigger
+
+    def _count_turn_call(self, msg: WMessage) -> None:
+        if msg.api != "cli" and rules.is_model_call(msg):
+            self.state.turn_model_calls += 1
 
     def _call_key(self, call_id: str, entry_id: str) -> str:
         keys = self.state.call_keys
