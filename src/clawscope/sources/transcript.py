@@ -164,11 +164,7 @@ class TranscriptDecoder:
         msg = rec.message
         role = msg.role if msg is not None else None
         if entry_id in self.seen:  # a copy (checkpoint, backup, archive, doctor import): counted once
-            if role == "user" and msg is not None:
-                self.state.turn_trigger = rules.classify_turn(rules.text_of(msg.content, USER_TEXT))
-                self.state.turn_model_calls = 0
-            elif role == "assistant" and msg is not None:
-                self._count_turn_call(msg)
+            self._follow_turn(role, msg)
             return entry_id
         self.seen.add(entry_id)
         stamp = rec.timestamp
@@ -314,6 +310,16 @@ class TranscriptDecoder:
                 if block.type in {"toolCall", "tool_use"}:
                     self._tool_call(block, index, entry_id, ts)
         return run_trigger
+
+    def _follow_turn(self, role: str | None, msg: WMessage | None) -> None:
+        """Keep the turn state right across an entry stored before (its copy is not decoded)."""
+        if msg is None:
+            return
+        if role == "user":
+            self.state.turn_trigger = rules.classify_turn(rules.text_of(msg.content, USER_TEXT))
+            self.state.turn_model_calls = 0
+        elif role == "assistant":
+            self._count_turn_call(msg)
 
     def _count_turn_call(self, msg: WMessage) -> None:
         if msg.api != "cli" and rules.is_model_call(msg):
