@@ -13,7 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clawscope.canonical import (
+from clawscope.audit.canonical import (
     MAX_SAFE_INTEGER,
     CanonicalError,
     _emit,

@@ -9,8 +9,8 @@ import pytest
 from clawscope import analytics
 from clawscope.demo import generate
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 
 FIELDS = [
     "sessions",

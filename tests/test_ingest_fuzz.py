@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from clawscope import analytics
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 
 SID = "fuzz0000-0000-0000-0000-000000000000"
 MODELS = ["claude-sonnet-4-5", "gpt-5", "gemini-2.5-flash"]

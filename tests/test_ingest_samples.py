@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from clawscope import analytics
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from tests.oracle import count_state_dir
 
 JSONL = "openclaw-2026.3.24-jsonl"

@@ -16,8 +16,8 @@ import zstandard
 
 from clawscope import analytics
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from tests.builders import assistant, header, jsonl, state_dir, tool_call, tool_result, user, write_session
 from tests.conftest import FIXTURES
 from tests.oracle import count_state_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clawscope.model import SessionKind, Trigger
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import pytest
 from joserfc import jws as jose_jws
 from joserfc.jwk import OKPKey
 
-from clawscope.canonical import b64u_decode, b64u_encode, stringify
-from clawscope.signing import (
+from clawscope.audit.canonical import b64u_decode, b64u_encode, stringify
+from clawscope.audit.jws import (
     _L,
     _MIXED_ORDER,
     _TORSION,

@@ -20,8 +20,8 @@ from clawscope import analytics
 from clawscope.cli import cli
 from clawscope.commands.sync import post
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from tests.web.conftest import LiveServer, app, auth, client, live_server, make_key, settings, store  # noqa: F401 (fixtures)
 from tests.web.remote_util import register, rounded
 

@@ -33,8 +33,8 @@ from clawscope.commands.common import settings_from as _settings
 from clawscope.commands.common import state_dirs as _state_dirs
 from clawscope.config import Settings
 from clawscope.errors import UsageError
+from clawscope.model import DIMENSIONS, Filters
 from clawscope.store import Store
-from clawscope.store.queries import DIMENSIONS, Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 _ops = Lazy("clawscope.audit.operations")
 _backfill = Lazy("clawscope.audit.backfill")
-_signing = Lazy("clawscope.signing")
+_signing = Lazy("clawscope.audit.jws")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

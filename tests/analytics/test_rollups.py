@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import text
 
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.store import queries as q
 from clawscope.store import rollup_queries as rq
 from clawscope.store.migrate import head_revision, migrate
-from clawscope.store.queries import Filters
 
 SAMPLES = ("openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from clawscope.audit.canonical import loads
 from clawscope.audit.errors import AuditError
 from clawscope.audit.events import (
     ORIGIN_EXTENSION,
@@ -19,7 +20,6 @@ from clawscope.audit.events import (
     js_truthy,
     map_adapter_event,
 )
-from clawscope.canonical import loads
 from tests.audit.helpers import VECTORS, expected_json
 
 

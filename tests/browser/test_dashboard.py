@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from clawscope import analytics
+from clawscope.model import Filters
 from clawscope.store.apikeys import create_key
-from clawscope.store.queries import Filters
 from clawscope.web.dashboard.login import one_time_token
 from clawscope.web.dashboard.render import num, usd
 from tests.browser.conftest import Served

@@ -20,7 +20,7 @@ from typing import Any
 import zstandard
 
 from clawscope.model import KIND_TRIGGER, SessionKind
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # The session keys a demo may write (format doc §3).

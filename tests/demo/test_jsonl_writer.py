@@ -11,7 +11,7 @@ from demo_oracle import KEY, UUID
 from clawscope.demo import DemoTotals
 from clawscope.demo.jsonfmt import pretty
 from clawscope.model import SessionKind
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "openclaw-2026.3.24-jsonl"
 RESET = re.compile(rf"^({UUID})(-topic-\d+)?\.jsonl\.reset\.\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{{3}}Z$")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clawscope.audit.canonical import loads
 from clawscope.audit.events import AdapterConfig
+from clawscope.audit.jws import load_signing_key
 from clawscope.audit.receipts import Issuer
 from clawscope.audit.recorder import Recorder
-from clawscope.canonical import loads
-from clawscope.signing import load_signing_key
 from tests.audit.helpers import NOW_MS, VECTORS
 
 R1 = "r_889b8a680561cdcdb0f1e42692888168"

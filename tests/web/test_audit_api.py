@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from clawscope.audit.canonical import b64u_decode, b64u_encode, loads
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.layout import Layout
 from clawscope.audit.merklelog import check_consistency_proof, check_inclusion_proof
 from clawscope.audit.note import open_note
-from clawscope.canonical import b64u_decode, b64u_encode, loads
 from clawscope.config import Settings
-from clawscope.signing import KeySet, SigningKey
 from clawscope.store import Store
 from clawscope.web import create_app
 from tests.audit.helpers import VECTORS

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from clawscope.audit.jws import KeySet
 from clawscope.audit.layout import Layout
 from clawscope.audit.merklelog import check_consistency_proof, check_inclusion_proof
 from clawscope.client import Client, ClientError, parse_retry_after
 from clawscope.config import Settings
-from clawscope.signing import KeySet
 from tests.audit.helpers import VECTORS
 from tests.web.auditdir import ALICE, JWKS, R1, build_audit_dir
 from tests.web.conftest import LiveServer, free_port

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from clawscope import analytics
 from clawscope.config import Settings
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.store import rollup_queries as rq
-from clawscope.store.queries import Filters
 from clawscope.web import create_app
 from clawscope.web.dashboard import charts
 from clawscope.web.dashboard.login import one_time_token

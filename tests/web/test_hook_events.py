@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 
 from clawscope.config import Settings
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.store import events as log
-from clawscope.store.queries import Filters, totals
+from clawscope.store.queries import totals
 from clawscope.web import create_app
 from clawscope.web.routes.hooks import sign
 from tests.conftest import FIXTURES

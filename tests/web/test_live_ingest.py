@@ -10,8 +10,8 @@ from pathlib import Path
 
 from clawscope import analytics
 from clawscope.config import Settings
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from clawscope.web.live_ingest import LiveIngest, sqlite_fingerprint
 from clawscope.web.state import AppState
 from tests.conftest import FIXTURES

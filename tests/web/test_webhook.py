@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from clawscope import analytics
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from tests.web.conftest import LiveServer
 from tests.web.remote_util import WEBHOOK, register, rounded, session_body, signed_headers
 

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from clawscope import analytics
 from clawscope.ingest.group import GroupCommit
 from clawscope.ingest.remote import Prepared, prepare, read_payload
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from tests.web.remote_util import session_body
 
 DUPLICATES = (

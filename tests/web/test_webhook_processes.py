@@ -99,6 +99,6 @@ def test_a_nonce_is_accepted_once_by_any_process_and_after_a_restart(db_url: str
         assert r.status_code == 409, r.text
     with Store(db_url) as store:
         from clawscope import analytics
-        from clawscope.store.queries import Filters
+        from clawscope.model import Filters
 
         assert analytics.stats(store, Filters())["totals"]["sessions"] == 2

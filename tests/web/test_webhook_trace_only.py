@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from clawscope import analytics
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.store.entries import raw_entries
-from clawscope.store.queries import Filters
 from tests.web.remote_util import WEBHOOK, register, session_body, signed_headers
 
 SECRET = "zebra-platypus-4471"

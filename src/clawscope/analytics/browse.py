@@ -12,9 +12,9 @@ import orjson
 from clawscope.analytics.core import iso, session_json
 from clawscope.analytics.metrics import roll_up
 from clawscope.errors import NotFoundError, UsageError
+from clawscope.model import SessionQuery
 from clawscope.store import Store
 from clawscope.store import session_queries as sq
-from clawscope.store.session_queries import SessionQuery
 
 __all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
 

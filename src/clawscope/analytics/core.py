@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from clawscope.analytics.metrics import cache_hit_rate, tokens_per_dollar
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.store import queries as q
 from clawscope.store import rollup_queries as rq
-from clawscope.store.queries import Filters
 from clawscope.timeutil import iso_ms
 
 __all__ = [

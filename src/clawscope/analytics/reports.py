@@ -12,10 +12,10 @@ import msgspec
 from clawscope import pricing
 from clawscope.analytics.core import derived, grouped, iso, session_json, totals
 from clawscope.analytics.metrics import compare, cost_stats, forecast, percentile
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.store import queries as q
 from clawscope.store import report_queries as rq
-from clawscope.store.queries import Filters
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

@@ -17,8 +17,8 @@ import click
 
 from clawscope.config import Settings, load_settings
 from clawscope.errors import ClawscopeError, UsageError
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from clawscope.timeutil import now_ms, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])

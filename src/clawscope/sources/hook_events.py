@@ -19,7 +19,8 @@ from typing import Any
 
 import msgspec
 
-from clawscope.sources.observation import Observation, as_float, as_int, as_str, preview
+from clawscope.model import Observation
+from clawscope.sources.coerce import as_float, as_int, as_str, preview
 
 
 class EnvelopeError(ValueError):

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Engine, bindparam, select, text
 
 from clawscope import timeutil
-from clawscope.sources.observation import Observation
+from clawscope.model import Observation
 from clawscope.store import bulk, schema
 from clawscope.store import events as log
 from clawscope.store.engine import placeholder, write_tx

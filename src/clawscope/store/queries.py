@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, text
 
-DIMENSIONS = ("model", "provider", "agent", "kind", "trigger", "channel", "tool", "day", "hour", "month")
+from clawscope.model import Filters
 
 _LLM_METRICS = """
   count(*) AS llm_calls,
@@ -31,17 +30,6 @@ _LLM_METRICS = """
                     THEN l.ts_ms - l.started_ms END), 0) AS latency_sum,
   count(CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms THEN 1 END) AS latency_n
 """
-
-
-class Filters(msgspec.Struct, frozen=True):
-    """What to count. Times are ms since the epoch; `until_ms` is exclusive."""
-
-    since_ms: int | None = None
-    until_ms: int | None = None
-    agent: str | None = None
-    kind: str | None = None
-    channel: str | None = None
-    instance: str | None = None
 
 
 def _where(f: Filters, ts: str, params: dict[str, Any]) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from clawscope.store.queries import SESSION_COLUMNS, Filters, _where
+from clawscope.model import Filters
+from clawscope.store.queries import SESSION_COLUMNS, _where
 
 
 def _session_where(f: Filters, p: dict[str, Any]) -> str:

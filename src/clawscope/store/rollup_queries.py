@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from clawscope.store.queries import Filters, _bucket, _empty, _fill_llm
+from clawscope.model import Filters
+from clawscope.store.queries import _bucket, _empty, _fill_llm
 
 HOUR_MS = 3_600_000
 _TIME_DIMS = ("hour", "day", "month")

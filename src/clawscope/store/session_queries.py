@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, bindparam, text
 
+from clawscope.model import SessionQuery
 from clawscope.store.analytics_rollups import hours_of, refresh_hours
 from clawscope.store.entries import _block
 from clawscope.store.queries import SESSION_COLUMNS
@@ -24,20 +24,6 @@ SORTS: dict[str, tuple[str, bool]] = {
     "cost": ("s.cost_usd", True),
     "calls": ("s.n_llm_calls", True),
 }
-
-
-class SessionQuery(msgspec.Struct, frozen=True):
-    """Filters of `GET /sessions`; times in ms, `until_ms` exclusive."""
-
-    agent: str | None = None
-    kind: str | None = None
-    channel: str | None = None
-    model: str | None = None
-    since_ms: int | None = None
-    until_ms: int | None = None
-    min_cost: float | None = None
-    has_errors: bool | None = None
-    sort: str = "recent"
 
 
 def session_page(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
-from clawscope.store.queries import Filters
+from clawscope.model import Filters
 
 RANGES = (("all", "All time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"))
 DAY_MS = 86_400_000

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from clawscope.model import CATEGORIES
 from clawscope.sources.hook_events import EnvelopeError, decode_envelope
-from clawscope.sources.observation import CATEGORIES
 from clawscope.store import observations
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import decode_body, read_raw

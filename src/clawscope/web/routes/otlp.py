@@ -21,8 +21,8 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from clawscope.model import Observation
 from clawscope.sources import otlp
-from clawscope.sources.observation import Observation
 from clawscope.store import observations
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import read_body

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from clawscope.analytics import reports
 from clawscope.errors import UsageError
-from clawscope.store.queries import Filters
+from clawscope.model import Filters
 from clawscope.timeutil import now_ms, parse_when
 from clawscope.web import api_models as m
 from clawscope.web.auth import Principal, require

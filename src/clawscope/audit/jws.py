@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from clawscope.canonical import CanonicalError, b64u_decode, b64u_encode, check_ijson, loads, stringify
+from clawscope.audit.canonical import CanonicalError, b64u_decode, b64u_encode, check_ijson, loads, stringify
 from clawscope.errors import ClawscopeError
 
 ALG = "EdDSA"
