@@ -34,6 +34,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from clawscope.config import Settings  # noqa: E402
+from clawscope.dburl import sqlite_url
 from clawscope.demo import generate  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.store import Store  # noqa: E402
@@ -179,7 +180,7 @@ def main() -> None:
         conn.execute(f"CREATE SCHEMA {schema}")
     results = {}
     try:
-        results["SQLite"] = bench_backend("sqlite", f"sqlite:///{db}", state, args.repeat)
+        results["SQLite"] = bench_backend("sqlite", sqlite_url(db), state, args.repeat)
         pg = f"{args.pg}?options=-csearch_path%3D{schema}"
         results["PostgreSQL"] = bench_backend("postgres", pg, state, args.repeat)
     finally:

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from clawscope.dburl import sqlite_url
 from clawscope.store import Store
 from clawscope.store import events as log
 from clawscope.store.apikeys import create_key
@@ -155,7 +156,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        db = args.db or f"sqlite:///{home / 'bench.db'}"
+        db = args.db or sqlite_url(home / "bench.db")
         with Store(db) as store:
             key, _ = create_key(store.engine, "bench", ("stats:read",), 1_000_000)
         proc, url = start_server(db, home)

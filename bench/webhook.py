@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from clawscope.dburl import sqlite_url
 from clawscope.store import Store  # noqa: E402
 from clawscope.store.apikeys import create_key  # noqa: E402
 from clawscope.store.remote import Remote  # noqa: E402
@@ -234,7 +235,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="clawscope-webhook-bench-"))
-    db = args.db or f"sqlite:///{tmp / 'bench.db'}"
+    db = args.db or sqlite_url(tmp / "bench.db")
     schema = None
     if db.startswith("postgres"):  # a fresh schema of its own, dropped afterwards
         import psycopg

@@ -32,6 +32,7 @@ from clawscope.commands.common import open_store as _open
 from clawscope.commands.common import settings_from as _settings
 from clawscope.commands.common import state_dirs as _state_dirs
 from clawscope.config import Settings
+from clawscope.dburl import sqlite_url
 from clawscope.errors import UsageError
 from clawscope.model import DIMENSIONS, Filters
 from clawscope.store import Store
@@ -271,7 +272,7 @@ def report(db: str | None, state: tuple[str, ...], force_demo: bool) -> None:
     if demo:
         dirs = [_demo_state(settings)]
         if db is None and not os.environ.get("CLAWSCOPE_DB"):
-            settings = _settings(db=f"sqlite:///{settings.home / 'demo.db'}")
+            settings = _settings(db=sqlite_url(settings.home / "demo.db"))
     with _open(settings) as store:
         run_ingest(store, dirs, instance=settings.instance, estimate=settings.price_estimates)
         by_trigger = analytics.stats(store, Filters(), "trigger")

@@ -9,6 +9,7 @@ from dataclasses import replace
 import click
 
 from clawscope.commands.common import db_option, demo_state, handle_errors, settings_from, state_dirs
+from clawscope.dburl import sqlite_url
 
 # Open SSE streams never finish by themselves: without a limit, a graceful shutdown would wait for them
 # forever. They are cut after this many seconds (EventSource clients resume with Last-Event-ID).
@@ -92,7 +93,7 @@ def serve(
         dirs = [demo_state(settings)]
         if chosen_db:
             click.echo(f"--demo: the demo has its own database; {settings.db} is not used", err=True)
-        settings = replace(settings, db=f"sqlite:///{settings.home / 'demo.db'}")
+        settings = replace(settings, db=sqlite_url(settings.home / "demo.db"))
     base = f"http://{settings.host}:{settings.port}"
     if demo:
         click.echo("serving a generated DEMO state (no OpenClaw state found, or --demo)", err=True)

@@ -12,7 +12,6 @@ whether it came by webhook, twice by webhook, or also by local ingest. A payload
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 import msgspec
@@ -26,6 +25,7 @@ from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.sources.wire import to_ms
 from clawscope.store import Store, Writer
 from clawscope.store.remote import record_nonce
+from clawscope.timeutil import parse_iso_ms
 
 MAX_TEXT = 512  # ids, names and keys in a payload
 
@@ -259,10 +259,8 @@ def _ms(v: str | int | float | None) -> int | None:
     if v is None:
         return None
     if isinstance(v, str):
-        from datetime import datetime
-
         try:
-            return int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp() * 1000)
+            return parse_iso_ms(v)
         except ValueError:
             raise PayloadError(f"not an ISO-8601 time: {v!r}") from None
     return to_ms(v)
@@ -323,7 +321,3 @@ def _event_batch(sid: str, events: list[Event], seen: set[str]) -> TranscriptBat
                 )
             )
     return batch
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

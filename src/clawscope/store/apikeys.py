@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from clawscope.errors import NotFoundError, UsageError
 from clawscope.store import schema
 from clawscope.store.engine import write_tx
+from clawscope.timeutil import now_ms
 
 SCOPES = (
     "stats:read",
@@ -88,7 +88,7 @@ def create_key(
         raise UsageError("--rate-limit must be at least 1 request per minute")
     key_id = secrets.token_hex(6)
     plain = f"{_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    now = int(time.time() * 1000)
+    now = now_ms()
     with write_tx(engine) as conn:
         conn.execute(
             insert(schema.api_keys).values(
@@ -131,7 +131,7 @@ def revoke_key(engine: Engine, ref: str) -> ApiKey:
         conn.execute(
             update(schema.api_keys)
             .where(schema.api_keys.c.key_id == key.key_id, schema.api_keys.c.revoked_ms.is_(None))
-            .values(revoked_ms=int(time.time() * 1000))
+            .values(revoked_ms=now_ms())
         )
     return get_key(engine, key.key_id)
 
@@ -172,7 +172,7 @@ def server_secret(engine: Engine, name: str) -> str:
     candidate = secrets.token_urlsafe(48)
     try:
         with write_tx(engine) as conn:
-            conn.execute(insert(t).values(name=name, value=candidate, created_ms=int(time.time() * 1000)))
+            conn.execute(insert(t).values(name=name, value=candidate, created_ms=now_ms()))
     except IntegrityError:  # another process created it first: use theirs
         pass
     with engine.connect() as conn:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from clawscope.dburl import normalize
 from clawscope.errors import StoreError
 
 # Why each SQLite pragma:
@@ -28,19 +29,8 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def normalize_url(url: str) -> str:
-    """Accept the URLs users type (`postgres://…`, a bare file path) and pick our drivers."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    if "://" not in url:
-        url = "sqlite:///" + str(Path(url).expanduser().resolve())
-    return url
-
-
 def create_store_engine(url: str) -> Engine:
-    url = normalize_url(url)
+    url = normalize(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -55,7 +45,7 @@ def create_store_engine(url: str) -> Engine:
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         try:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder of {database}: {exc.strerror}") from None
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from clawscope.errors import NotFoundError, UsageError
 from clawscope.store import schema
 from clawscope.store.apikeys import server_secret
 from clawscope.store.engine import write_tx
+from clawscope.timeutil import now_ms
 
 MODES = ("full", "trace_only")
 _SIGNER_SQL = (
@@ -214,7 +214,7 @@ def record_nonce(conn: Connection, nonce: str, now_ms: int) -> None:
 
 
 def _now() -> int:
-    return int(time.time() * 1000)
+    return now_ms()
 
 
 def _instance(m: dict[str, Any]) -> Instance:

@@ -7,7 +7,6 @@ clawscope only and records its id in `deleted_sessions`, which ingest skips from
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -16,6 +15,7 @@ from clawscope.model import SessionQuery
 from clawscope.store.analytics_rollups import hours_of, refresh_hours
 from clawscope.store.entries import _block
 from clawscope.store.queries import SESSION_COLUMNS
+from clawscope.timeutil import now_ms
 
 # sort name -> (SQL value, descending?)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -178,6 +178,6 @@ def delete_session(conn: Connection, session_id: str) -> bool:
     conn.execute(text("DELETE FROM deleted_sessions WHERE session_id = :id"), {"id": session_id})
     conn.execute(
         text("INSERT INTO deleted_sessions (session_id, deleted_ms) VALUES (:id, :now)"),
-        {"id": session_id, "now": int(time.time() * 1000)},
+        {"id": session_id, "now": now_ms()},
     )
     return True

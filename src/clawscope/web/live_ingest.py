@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from clawscope.ingest import ingest
+from clawscope.timeutil import now_ms
 from clawscope.web.state import AppState
 
 log = logging.getLogger("clawscope.live")
@@ -92,7 +92,7 @@ class LiveIngest:
             self.state.extras["last_ingest_error"] = str(exc)
             return
         self.passes += 1
-        self.state.extras["last_ingest_ms"] = int(time.time() * 1000)
+        self.state.extras["last_ingest_ms"] = now_ms()
         self.state.extras.pop("last_ingest_error", None)
         hooks: list[Callable[[Any], None]] = self.state.extras.get("after_ingest", [])
         for hook in list(hooks):

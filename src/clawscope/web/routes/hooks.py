@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +20,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from clawscope.model import CATEGORIES
 from clawscope.sources.hook_events import EnvelopeError, decode_envelope
 from clawscope.store import observations
+from clawscope.timeutil import now_ms
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import decode_body, read_raw
 from clawscope.web.errors import ApiError, error_responses
@@ -57,7 +57,7 @@ async def receive_event(request: Request, state: StateDep) -> dict[str, Any]:
     check_signature(state.settings.events_secret, raw, request.headers.get(SIGNATURE_HEADER))
     body = decode_body(request, raw, limit)
     try:
-        obs = decode_envelope(body, received_ms=int(time.time() * 1000), instance=state.settings.instance)
+        obs = decode_envelope(body, received_ms=now_ms(), instance=state.settings.instance)
     except EnvelopeError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
     new, events = await asyncio.to_thread(observations.record, state.store.engine, [obs], state.store.clock())
