@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from clawscope.config import Settings  # noqa: E402
-from clawscope.dburl import sqlite_url
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.demo import generate  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.store import Store  # noqa: E402

@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from clawscope.dburl import sqlite_url
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.store import Store  # noqa: E402
 from clawscope.store.apikeys import create_key  # noqa: E402
 from clawscope.store.remote import Remote  # noqa: E402
