@@ -20,7 +20,6 @@ from sqlalchemy import text
 from clawscope.cli import cli
 from clawscope.config import Settings
 from clawscope.store import Store
-from clawscope.store.apikeys import verify_key
 from clawscope.web import create_app
 from clawscope.web.app import is_loopback
 from tests.conftest import ROOT
@@ -55,7 +54,7 @@ def test_create_prints_the_key_once_and_stores_it_hashed(runner: CliRunner, db_u
     assert plain.startswith("cs_") and "\n" not in plain
     assert "not shown again" in err and plain not in err
     with Store(db_url) as store:
-        key = verify_key(store.engine, plain)
+        key = store.keys.verify(plain)
         assert key is not None
         assert (key.label, key.scopes, key.rate_limit) == ("grafana", ("stats:read", "audit:read"), 100)
         with store.engine.connect() as conn:
@@ -113,7 +112,7 @@ def test_revoke_stops_the_key_and_its_tokens(runner: CliRunner, db_url: str, tmp
         token = client.post("/api/v1/auth/token", json={"api_key": plain}).json()["access_token"]
         out, _ = invoke(runner, "api-key", "revoke", key_id, "--db", db_url)
         assert out.strip() == f"revoked cs_{key_id}_********"
-        assert verify_key(store.engine, plain) is None
+        assert store.keys.verify(plain) is None
         for bearer in (plain, token):
             response = client.get("/api/v1/receipts/keys", headers={"Authorization": f"Bearer {bearer}"})
             assert response.status_code == 401
@@ -134,8 +133,8 @@ def test_rotate_replaces_the_key(runner: CliRunner, db_url: str) -> None:
     assert new.startswith("cs_") and new != old
     assert old not in err and f"key cs_{old_id}_******** revoked" in err  # the secret is never echoed
     with Store(db_url) as store:
-        assert verify_key(store.engine, old) is None
-        successor = verify_key(store.engine, new)
+        assert store.keys.verify(old) is None
+        successor = store.keys.verify(new)
     assert successor is not None
     assert (successor.label, successor.scopes, successor.rate_limit) == ("bot", ("stats:read",), 9)
     rows = {r["keyId"]: r for r in keys_json(runner, db_url)}

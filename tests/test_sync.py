@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from clawscope import analytics
 from clawscope.cli import cli
-from clawscope.commands.sync import post
+from clawscope.cli.sync import post
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store import queries as q
-from clawscope.store import rollup_queries as rq
+from clawscope.store import rollup_totals as rq
+from clawscope.store import row_totals as q
 from clawscope.store.migrate import head_revision, migrate
 
 SAMPLES = ("openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite")

@@ -43,7 +43,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with Store(settings.db_url) as store:
         app = create_app(settings, store=store)
         state: AppState = app.state.clawscope
-        state.extras["state_dirs"] = [str(state_dir)]
+        state.serving.state_dirs = [str(state_dir)]
         live = live_ingest.LiveIngest(state, [state_dir])
         live.run_once()  # the first pass before the first page, so the numbers are there
         live.start()

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from clawscope.config import Settings
 from clawscope.store import Store
-from clawscope.store.apikeys import create_key
 from clawscope.web import create_app
 
 
@@ -47,7 +46,7 @@ def make_key(store: Store) -> Callable[..., str]:
     """`make_key("stats:read", rate_limit=5)` -> a plain API key."""
 
     def make(*scopes: str, rate_limit: int = 1000, label: str = "test") -> str:
-        plain, _ = create_key(store.engine, label, scopes or ("admin",), rate_limit)
+        plain, _ = store.keys.create(label, scopes or ("admin",), rate_limit)
         return plain
 
     return make

@@ -15,7 +15,7 @@ from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store import rollup_queries as rq
+from clawscope.store import rollup_totals as rq
 from clawscope.web import create_app
 from clawscope.web.dashboard import charts
 from clawscope.web.dashboard.login import one_time_token
@@ -144,7 +144,7 @@ def test_charts_mark_spikes_and_escape_labels() -> None:
 
 def test_demo_banner_on_every_page(settings: Settings, filled: Store, tmp_path: Path) -> None:
     app = create_app(replace(settings, no_auth=True), store=filled)
-    app.state.clawscope.extras["demo"] = True
+    app.state.clawscope.serving.demo = True
     with TestClient(app, base_url=LOCAL) as c:
         for path in PAGES:
             assert 'id="demo-banner"' in c.get(path).text, path
@@ -156,10 +156,8 @@ def _sign_in_with_key(c: TestClient, key: str) -> None:
 
 
 def test_transcript_pages_need_sessions_read(settings: Settings, filled: Store) -> None:
-    from clawscope.store.apikeys import create_key
-
     app = create_app(settings, store=filled)
-    stats_only, _ = create_key(filled.engine, "stats only", ("stats:read",))
+    stats_only, _ = filled.keys.create("stats only", ("stats:read",))
     sid = analytics.sessions(filled, Filters(), limit=1)[0]["sessionId"]
     with TestClient(app) as c:
         _sign_in_with_key(c, stats_only)
@@ -171,10 +169,8 @@ def test_transcript_pages_need_sessions_read(settings: Settings, filled: Store) 
 
 
 def test_the_cookie_of_an_admin_key_reads_only_and_never_writes(settings: Settings, filled: Store) -> None:
-    from clawscope.store.apikeys import create_key
-
     app = create_app(settings, store=filled)
-    admin, _ = create_key(filled.engine, "admin", ("admin",))
+    admin, _ = filled.keys.create("admin", ("admin",))
     sid = analytics.sessions(filled, Filters(), limit=1)[0]["sessionId"]
     with TestClient(app) as c:
         _sign_in_with_key(c, admin)

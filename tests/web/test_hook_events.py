@@ -11,19 +11,22 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from clawscope import webhooks
 from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store import events as log
-from clawscope.store.queries import totals
+from clawscope.store.row_totals import totals
 from clawscope.web import create_app
-from clawscope.web.routes.hooks import sign
 from tests.conftest import FIXTURES
 from tests.web.conftest import auth
 
 SECRET = "s3cret-for-events"
 URL = "/api/v1/openclaw/events"
+
+
+def signature(secret: str, body: bytes) -> str:
+    return webhooks.signature(secret.encode(), body)
 
 
 @pytest.fixture
@@ -33,7 +36,11 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 def post(client: TestClient, envelope: Any, secret: str = SECRET, **headers: str) -> Any:
     body = envelope if isinstance(envelope, bytes) else json.dumps(envelope).encode()
-    h = {"Content-Type": "application/json", "X-OpenClaw-Signature": sign(secret, body), **headers}
+    h = {
+        "Content-Type": "application/json",
+        "X-OpenClaw-Signature": signature(secret, body),
+        **headers,
+    }
     return client.post(URL, content=body, headers=h)
 
 
@@ -77,7 +84,7 @@ def test_after_tool_call_is_stored_and_published(client: TestClient, store: Stor
         "category": "tool",
         "published": ["tool.call"],
     }
-    [ev] = log.read_after(store.engine, 0)
+    [ev] = store.events.read_after(0)
     assert (ev.type, ev.agent, ev.session_id, ev.ts_ms) == ("tool.call", "main", "sess-1", 1795238960015)
     assert ev.payload["name"] == "exec" and ev.payload["status"] == "ok" and ev.payload["source"] == "hook"
     assert ev.payload["callId"] == "call_1" and ev.payload["durationMs"] == 41
@@ -97,7 +104,7 @@ def test_a_resend_is_stored_once(client: TestClient, store: Store) -> None:
     assert post(client, AFTER_TOOL).json()["duplicate"] is False
     again = post(client, AFTER_TOOL).json()
     assert again["duplicate"] is True and again["published"] == []
-    assert log.max_id(store.engine) == 1
+    assert store.events.max_id() == 1
 
 
 def test_hook_events_never_count_in_the_transcript_statistics(client: TestClient, store: Store) -> None:
@@ -169,7 +176,7 @@ def test_every_event_kind(
     assert r.json()["category"] == category
     assert r.json()["published"] == ([published] if published else [])
     if published == "llm.call":
-        [ev] = log.read_after(store.engine, 0)
+        [ev] = store.events.read_after(0)
         assert (ev.payload["tokensIn"], ev.payload["tokensOut"], ev.payload["model"]) == (3, 4, "m")
 
 
@@ -199,7 +206,10 @@ def test_gzip_body(client: TestClient) -> None:
 def test_rejections(
     client: TestClient, body: bytes, headers: dict[str, str] | None, status: int, code: str
 ) -> None:
-    h = {"Content-Type": "application/json", "X-OpenClaw-Signature": sign(SECRET, body)}
+    h = {
+        "Content-Type": "application/json",
+        "X-OpenClaw-Signature": signature(SECRET, body),
+    }
     h.update(headers or {})
     r = client.post(URL, content=body, headers=h)
     assert r.status_code == status, r.text
@@ -212,7 +222,7 @@ def test_wrong_secret_and_no_secret(client: TestClient, settings: Settings, stor
         r = post(off, SEED_003)
         assert r.status_code == 401
         assert "events_secret" in r.json()["error"]["message"]
-    assert log.max_id(store.engine) == 0
+    assert store.events.max_id() == 0
 
 
 def test_too_large(settings: Settings, store: Store) -> None:

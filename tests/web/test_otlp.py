@@ -24,7 +24,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from clawscope.store import Store
-from clawscope.store import events as log
 from tests.web.conftest import LiveServer, auth
 
 RESOURCE = Resource.create({"service.name": "openclaw", "host.name": "gw-1"})
@@ -71,9 +70,7 @@ def key(make_key: Callable[..., str]) -> str:
 
 
 def observations(store: Store) -> list[dict[str, Any]]:
-    from clawscope.store.observations import query
-
-    return sorted(query(store.engine, source="otlp"), key=lambda o: o["id"])
+    return sorted(store.observations.query(source="otlp"), key=lambda o: o["id"])
 
 
 def check_spans(store: Store) -> None:
@@ -104,7 +101,7 @@ def check_spans(store: Store) -> None:
     )
     assert found["openclaw.run"]["category"] == "run"
     assert found["openclaw.run"]["duration_ms"] >= 0
-    types = {e.type: e for e in log.read_after(store.engine, 0)}
+    types = {e.type: e for e in store.events.read_after(0)}
     assert set(types) == {"llm.call", "tool.call"}
     assert types["tool.call"].payload == {
         "source": "otlp",
@@ -139,7 +136,7 @@ def test_resent_spans_are_stored_once(live_server: LiveServer, store: Store, key
     assert exporter.export(spans) == SpanExportResult.SUCCESS
     exporter.shutdown()
     assert len(observations(store)) == 3
-    assert log.max_id(store.engine) == 2
+    assert store.events.max_id() == 2
 
 
 def recorded_spans() -> list[ReadableSpan]:
@@ -210,7 +207,7 @@ def test_metrics_from_the_sdk_exporter(meter: tuple[MeterProvider, Any], store: 
     assert found[("openclaw.cost.usd", None)]["cost_usd"] == pytest.approx(0.0123)
     hist = found[("openclaw.run.duration_ms", None)]
     assert (hist["category"], hist["value"], hist["payload"]["count"]) == ("metric", 2100.0, 1)
-    assert log.max_id(store.engine) == 0  # metric points are not live events
+    assert store.events.max_id() == 0  # metric points are not live events
 
 
 def test_session_state_metric(meter: tuple[MeterProvider, Any], store: Store) -> None:
@@ -226,7 +223,7 @@ def test_session_state_metric(meter: tuple[MeterProvider, Any], store: Store) ->
         "ops",
         "idle",
     )
-    [ev] = log.read_after(store.engine, 0)
+    [ev] = store.events.read_after(0)
     assert (ev.type, ev.session_id, ev.payload["change"]) == (
         "session.updated",
         "sess-3",

@@ -120,7 +120,7 @@ def test_history_is_in_order_with_tool_calls_joined(samples: Store, client: Test
     assert body["total"] == with_tools["entries"] == len(body["entries"])
     positions = [e["pos"] for e in body["entries"]]
     assert positions == sorted(positions)
-    assert next(raw for _, raw in samples.session_records(sid)).startswith(b"{")
+    assert next(raw for _, raw in samples.transcripts.records(sid)).startswith(b"{")
     assert [e["record"]["id"] for e in body["entries"] if e["record"] and "id" in e["record"]][:1]
     calls = [t for e in body["entries"] for t in e["toolCalls"]]
     assert len(calls) == with_tools["toolCalls"]
@@ -193,11 +193,11 @@ def test_large_pages_read_the_session_in_one_pass_with_the_same_result(
     samples: Store, client: TestClient, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from clawscope.analytics import browse
-    from clawscope.store import session_queries
+    from clawscope.store import transcripts
 
     ids = [s["sessionId"] for s in all_pages(client, key, "", 500)]
     small = [browse.history(samples, i, 5000, 0) for i in ids]
-    monkeypatch.setattr(session_queries, "_IN_LIST", 0)
+    monkeypatch.setattr(transcripts, "_IN_LIST", 0)
     assert [browse.history(samples, i, 5000, 0) for i in ids] == small
 
 

@@ -18,21 +18,24 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from clawscope import webhooks
 from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.store import Store
 from clawscope.store import events as log
 from clawscope.store.events import Event
 from clawscope.web import create_app
-from clawscope.web.bus import get_bus
 from clawscope.web.live_ingest import LiveIngest
-from clawscope.web.routes.hooks import sign
 from tests.conftest import FIXTURES, ROOT
 from tests.web.conftest import LiveServer, auth, free_port
 from tests.web.sse import SseReader
 
 SECRET = "test-events-secret"
 STREAM = "/api/v1/openclaw/stream"
+
+
+def signature(secret: str, body: bytes) -> str:
+    return webhooks.signature(secret.encode(), body)
 
 
 @pytest.fixture
@@ -78,7 +81,7 @@ def _append(store: Store, *specs: tuple[str, str, str]) -> list[int]:
     ids = []
     for type_, agent, session in specs:
         event = Event(type_, {"n": len(ids)}, agent=agent, session_id=session)
-        top = log.append(store.engine, [event], store.clock())
+        top = store.events.append([event], store.clock())
         ids.append(top)
     return ids
 
@@ -92,7 +95,7 @@ def test_ingest_events_arrive_live(
         got = sse.take(20)
         got += sse.quiet(0.5)
     types = [e.event for e in got]
-    stored = log.read_after(store.engine, 0)
+    stored = store.events.read_after(0)
     assert [e.id for e in got] == [e.id for e in stored]  # every stored event, in order, once
     assert types.count("session.updated") == 4
     assert types.count("llm.call") == 13
@@ -105,9 +108,9 @@ def test_ingest_events_arrive_live(
 
 def test_reingest_emits_nothing(store: Store) -> None:
     ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="x")
-    top = log.max_id(store.engine)
+    top = store.events.max_id()
     ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="x")
-    assert log.max_id(store.engine) == top
+    assert store.events.max_id() == top
 
 
 def test_big_units_get_summaries_only(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,7 +118,7 @@ def test_big_units_get_summaries_only(store: Store, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(ingest_events, "DETAIL_LIMIT", 2)
     ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="x")
-    types = log.by_type(log.read_after(store.engine, 0))
+    types = log.by_type(store.events.read_after(0))
     assert types == {"session.updated": 4}
 
 
@@ -241,7 +244,10 @@ def _post_event(url: str, envelope: dict[str, Any]) -> httpx.Response:
     import json
 
     body = json.dumps(envelope).encode()
-    headers = {"Content-Type": "application/json", "X-OpenClaw-Signature": sign(SECRET, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-OpenClaw-Signature": signature(SECRET, body),
+    }
     return httpx.post(url + "/api/v1/openclaw/events", content=body, headers=headers, timeout=10)
 
 
@@ -287,25 +293,25 @@ def test_two_apps_in_one_process_share_the_log(settings: Settings, make_key: Cal
 
 def test_prune_removes_events_by_when_they_were_stored(store: Store) -> None:
     old_data = Event("problem", {}, ts_ms=1_000)  # the data's own time is far in the past
-    log.append(store.engine, [old_data], now_ms=4_000)
-    log.append(store.engine, [old_data, Event("problem", {}, ts_ms=10_000_000_000_000)], now_ms=6_000)
-    assert log.prune(store.engine, 5_000) == 1  # only the row stored before 5,000
-    assert [e.id for e in log.read_after(store.engine, 0)] == [2, 3]
+    store.events.append([old_data], now_ms=4_000)
+    store.events.append([old_data, Event("problem", {}, ts_ms=10_000_000_000_000)], now_ms=6_000)
+    assert store.events.prune(5_000) == 1  # only the row stored before 5,000
+    assert [e.id for e in store.events.read_after(0)] == [2, 3]
 
 
 def test_importing_old_history_keeps_its_events(app: FastAPI, store: Store, clock: Clock) -> None:
     """The cause of a red main: events of history older than the retention were pruned at once."""
     ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="x")
-    stored = log.read_after(store.engine, 0)
+    stored = store.events.read_after(0)
     assert len(stored) == 20
     calls = [e for e in stored if e.type == "llm.call"]  # these carry the data's own time
     assert calls and max(e.ts_ms for e in calls) < clock() - 7 * 86_400_000  # older than the retention
-    bus = get_bus(app.state.clawscope)
+    bus = app.state.clawscope.bus
     assert bus.prune() == 0
-    assert len(log.read_after(store.engine, 0)) == 20
+    assert len(store.events.read_after(0)) == 20
     clock.offset_ms += 8 * 86_400_000  # stored more than a week ago: now they go
     assert bus.prune() == 20
-    assert log.read_after(store.engine, 0) == []
+    assert store.events.read_after(0) == []
 
 
 def _append_line(state_dir: Path, line_id: str, clock: Clock) -> None:
@@ -344,7 +350,7 @@ def test_a_listening_client_gets_new_lines_after_a_prune(
         first = sse.take(20)
         top = first[-1].id
         clock.offset_ms += 8 * 86_400_000
-        assert get_bus(state).prune() == 20  # the log is empty now
+        assert state.bus.prune() == 20  # the log is empty now
         for n in range(3):
             _append_line(state_dir, f"appended{n}", clock)
             live.run_once()
@@ -360,10 +366,11 @@ def test_the_bus_keeps_delivering_when_its_listen_connection_breaks(
     app: FastAPI, live_server: LiveServer, store: Store, make_key: Callable[..., str]
 ) -> None:
     with SseReader(live_server.url + STREAM, auth(make_key("stats:read"))) as sse:
-        bus = app.state.clawscope.extras["event_bus"]
-        if bus._pg is not None:  # PostgreSQL: kill the LISTEN connection under the bus
+        bus = app.state.clawscope.bus
+        if bus._notifications is not None:  # PostgreSQL: kill the LISTEN connection under the bus
+            pid = bus._notifications._pg.info.backend_pid
             with store.engine.connect() as conn:
-                conn.exec_driver_sql(f"SELECT pg_terminate_backend({bus._pg.info.backend_pid})")
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
         ids = _append(store, ("tool.call", "a", "after-break"))
         assert [e.id for e in sse.take(1)] == ids
         more = _append(store, ("tool.call", "a", "later"))

@@ -243,3 +243,41 @@ def test_a_session_deleted_in_clawscope_is_not_stored_again(client: TestClient, 
     r = client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
     assert r.status_code == 200 and r.json()["new_entries"] == 0
     assert totals(store)["sessions"] == 0
+
+
+def test_a_deeply_nested_body_is_a_clean_422_read_before_the_secret(
+    client: TestClient, store: Store, agent
+) -> None:
+    """The fields that find the secret are read with a depth limit: a deep body never reaches a
+    recursive decoder (a 500 before), whether signed or not, and nothing is stored."""
+    key, instance_id, secret = agent
+    head = b'{"agent_name": "main", "instance_id": "' + instance_id.encode() + b'", "x": '
+    for depth in (65, 1000, 100_000):
+        deep = head + b"[" * depth + b"]" * depth + b"}"
+        for headers in (signed_headers(key, secret, deep), signed_headers(key, "whsec_wrong", deep)):
+            r = client.post(WEBHOOK, content=deep, headers=headers)
+            assert _error(r) == (422, "invalid_request"), (depth, r.text)
+            assert "nested deeper than 64 levels" in r.json()["error"]["message"]
+    # a record nesting as deep as the limit allows is stored
+    rec = {"type": "custom", "id": "deep-1", "data": {}}
+    inner: object = []
+    for _ in range(64 - 6):  # the payload, parts, part, entries, record and data levels above it
+        inner = [inner]
+    rec["data"] = {"x": inner}
+    body = json.dumps({"session_id": "deep-ok", "agent_name": "main", "entries": [rec]}).encode()
+    r = client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
+    assert r.status_code == 200, r.text
+    assert totals(store)["sessions"] == 1
+
+
+def test_a_huge_field_or_body_is_a_clean_4xx(client: TestClient, store: Store, agent) -> None:
+    key, instance_id, secret = agent
+    # a megabyte agent name is refused by the bounded head decode (422), not looked up (401)
+    big = json.dumps({"session_id": "s", "agent_name": "a" * 1_000_000, "instance_id": instance_id}).encode()
+    r = client.post(WEBHOOK, content=big, headers=signed_headers(key, secret, big))
+    assert _error(r) == (422, "invalid_request") and r.json()["error"]["param"] == "agent_name"
+    # a body over webhook_max_bytes (8 MiB by default) is refused while reading
+    huge = session_body(instance_id, text="x" * (9 << 20))
+    r = client.post(WEBHOOK, content=huge, headers=signed_headers(key, secret, huge))
+    assert _error(r) == (413, "payload_too_large")
+    assert totals(store)["sessions"] == 0

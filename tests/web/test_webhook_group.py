@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from clawscope import analytics
+from clawscope.errors import ReplayedNonceError, WriteConflictError
 from clawscope.ingest.group import GroupCommit
 from clawscope.ingest.remote import Prepared, prepare, read_payload
 from clawscope.model import Filters
@@ -41,8 +41,10 @@ def test_a_group_with_a_replay_and_a_duplicate_session_gives_each_its_own_answer
         try:
             group.write(items[i])
             outcomes[i] = "ok"
-        except IntegrityError as exc:
-            outcomes[i] = "replay" if "webhook_nonces" in str(exc) else "other"
+        except ReplayedNonceError:
+            outcomes[i] = "replay"
+        except WriteConflictError:
+            outcomes[i] = "other"
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(items))]
     for t in threads:
@@ -66,7 +68,7 @@ def test_an_error_reaches_its_own_request(store: Store) -> None:
     good = _item(store, str(uuid.uuid4()), "only-once")
     group.write(good)
     again = _item(store, str(uuid.uuid4()), "only-once")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ReplayedNonceError):
         group.write(again)
     group.close()
     assert analytics.stats(store, Filters())["totals"]["sessions"] == 1

@@ -13,8 +13,6 @@ from pathlib import Path
 import httpx
 
 from clawscope.store import Store
-from clawscope.store.apikeys import create_key
-from clawscope.store.remote import Remote
 from tests.conftest import ROOT
 from tests.web.conftest import free_port
 from tests.web.remote_util import WEBHOOK, session_body, signed_headers
@@ -67,8 +65,8 @@ def serve(db_url: str, home: Path) -> Iterator[str]:
 
 def test_a_nonce_is_accepted_once_by_any_process_and_after_a_restart(db_url: str, tmp_path: Path) -> None:
     with Store(db_url) as store:
-        key, _ = create_key(store.engine, "sync", ("ingest:write",), 1000)
-        reg = Remote(store.engine)
+        key, _ = store.keys.create("sync", ("ingest:write",), 1000)
+        reg = store.remote
         inst = reg.add_instance("box", "http://127.0.0.1:18789", None)
         reg.add_agent(inst.instance_id, "main", None, None)
         _, secret = reg.rotate_secret(reg.agents()[0].agent_id)

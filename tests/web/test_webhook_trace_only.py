@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from clawscope import analytics
 from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.entries import raw_entries
+from clawscope.store.transcripts import raw_entries
 from tests.web.remote_util import WEBHOOK, register, session_body, signed_headers
 
 SECRET = "zebra-platypus-4471"
@@ -102,9 +102,7 @@ def test_trace_only_and_full_agree_on_every_metric(settings, make_key, tmp_path)
     for mode in ("full", "trace_only"):
         s = replace(settings, db=f"sqlite:///{tmp_path / (mode + '.db')}")
         with Store(s.db_url) as st, TestClient(create_app(s, store=st)) as c:
-            from clawscope.store.apikeys import create_key
-
-            plain, _ = create_key(st.engine, "t", ("ingest:write",), 1000)
+            plain, _ = st.keys.create("t", ("ingest:write",), 1000)
             _send(c, plain, mode)
             got.append(_metrics(st))
     assert got[0] == got[1]

@@ -6,12 +6,12 @@ are configured once, on connect, here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -81,3 +81,29 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction (on SQLite it takes the write lock up front; see `_on_begin`)."""
     with engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
         yield conn
+
+
+class Part:
+    """One part of the store's public API (`Store.totals`, `Store.keys`, `Store.events`, …): the reads and
+    writes of one concern over the store's engine and clock. Nothing above the store sees either."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], int]) -> None:
+        self._engine = engine
+        self._clock = clock  # epoch ms: "now" for every time this part stores
+
+    def _read(self) -> Connection:
+        """A connection for reading (use as a context manager)."""
+        return self._engine.connect()
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rows of one read query, as dicts."""
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A write transaction (see `write_tx`)."""
+        return write_tx(self._engine)
+
+    @property
+    def _postgres(self) -> bool:
+        return self._engine.dialect.name == "postgresql"

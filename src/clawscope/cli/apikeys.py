@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from clawscope.commands.common import (
+from clawscope.cli.common import (
     db_option,
     echo_json,
     handle_errors,
@@ -12,7 +12,7 @@ from clawscope.commands.common import (
     open_store,
     settings_from,
 )
-from clawscope.store.apikeys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, parse_scopes
+from clawscope.store import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, parse_scopes
 from clawscope.timeutil import iso_ms
 
 
@@ -64,11 +64,9 @@ def create(db: str | None, label: str, scopes: str, rate_limit: int, as_json: bo
     Example:
       clawscope api-key create --label ci --scopes stats:read --rate-limit 60
     """
-    from clawscope.store.apikeys import create_key
-
     parsed = parse_scopes(scopes)
     with open_store(settings_from(db=db)) as store:
-        plain, key = create_key(store.engine, label, parsed, rate_limit)
+        plain, key = store.keys.create(label, parsed, rate_limit)
     if as_json:
         echo_json({**_record(key), "key": plain})
         return
@@ -91,10 +89,8 @@ def list_(db: str | None, as_json: bool) -> None:
     Example:
       clawscope api-key list --json
     """
-    from clawscope.store.apikeys import list_keys
-
     with open_store(settings_from(db=db)) as store:
-        keys = list_keys(store.engine)
+        keys = store.keys.all()
     if as_json:
         echo_json([_record(k) for k in keys])
         return
@@ -114,10 +110,8 @@ def revoke(key_id: str, db: str | None) -> None:
     Example:
       clawscope api-key revoke 3f9a0c12d4e5
     """
-    from clawscope.store.apikeys import revoke_key
-
     with open_store(settings_from(db=db)) as store:
-        key = revoke_key(store.engine, key_id)
+        key = store.keys.revoke(key_id)
     click.echo(f"revoked {key.masked}")
 
 
@@ -132,12 +126,13 @@ def rotate(key_id: str, db: str | None) -> None:
     Example:
       clawscope api-key rotate 3f9a0c12d4e5
     """
-    from clawscope.store.apikeys import get_key, rotate_key
-
     with open_store(settings_from(db=db)) as store:
-        old = get_key(store.engine, key_id)  # named by its masked form below: KEY_ID may be the secret
-        plain, key = rotate_key(store.engine, key_id)
+        old = store.keys.get(key_id)  # named by its masked form below: KEY_ID may be the secret
+        plain, key = store.keys.rotate(key_id)
     click.echo(plain)
     click.echo(
         f"key {old.masked} revoked; new key {key.key_id}. Store it now: it is not shown again.", err=True
     )
+
+
+COMMANDS = (api_key,)

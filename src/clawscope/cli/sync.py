@@ -10,86 +10,61 @@ entry once), `--force` resends everything. 429 and 5xx are retried with backoff,
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
-import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 import msgspec
 
-from clawscope.commands.common import handle_errors, settings_from, state_dirs
+from clawscope import webhooks
+from clawscope.cli.common import handle_errors, settings_from, state_dirs
 from clawscope.errors import UsageError
+from clawscope.retry import Retrying, RetryPolicy
+from clawscope.sources import session_webhook as wire
 from clawscope.sources.export import OutSession, sessions
+from clawscope.timeutil import now_ms
 
 RETRIES = 6
 WEBHOOK_PATH = "/api/v1/openclaw/webhook"
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def _meta_json(m: Any) -> dict[str, Any]:
-    d: dict[str, Any] = msgspec.to_builtins(m)
-    d.pop("session_id", None)
-    d.pop("instance", None)
-    return {k: v for k, v in d.items() if v is not None}
+# 429 and any 5xx are retried, and any transport error (each attempt is signed anew, and the server keeps
+# each entry once); Retry-After is honoured up to two minutes.
+_STATUSES = frozenset({429, *range(500, 600)})
 
 
 def bodies(s: OutSession, agent_key: str, instance_id: str | None, max_bytes: int) -> list[bytes]:
     """The webhook bodies of a session: one, or several chunks each under `max_bytes`."""
-    head: dict[str, Any] = {
-        "session_id": s.session_id,
-        "agent_name": agent_key,
-        "status": "completed",
-        "message_count": s.entries(),
-        "metas": [_meta_json(m) for m in s.metas],
-    }
-    if instance_id:
-        head["instance_id"] = instance_id
-    base = len(json.dumps(head)) + 200
-    chunks: list[list[dict[str, Any]]] = [[]]
+    head = wire.SessionPayload(
+        session_id=s.session_id,
+        agent_name=agent_key,
+        instance_id=instance_id,
+        status="completed",
+        message_count=s.entries(),
+        metas=[wire.meta_fields(m) for m in s.metas],
+    )
+    base = len(wire.encode(head)) + 200
+    chunks: list[list[wire.Part]] = [[]]
     size, filled = base, 0
     for part in s.parts:
-        cur: dict[str, Any] | None = None
+        cur: wire.Part | None = None
         for i, raw in enumerate(part.records):
-            rec = _record(raw)
+            rec = wire.record_json(raw)
             if filled and size + len(rec) + 16 > max_bytes:
                 chunks.append([])
                 size, filled, cur = base, 0, None
             if cur is None:
-                cur = {"source": part.source, "path": part.path, "start": i, "records": []}
+                cur = wire.Part(entries=[], path=part.path, source=part.source, positions=[], start=i)
                 chunks[-1].append(cur)
-            cur["records"].append((rec, part.positions[i]))
+            cur.entries.append(msgspec.Raw(rec))
+            assert cur.positions is not None
+            cur.positions.append(part.positions[i])
             size += len(rec) + 16
             filled += 1
-    out = []
-    for parts in chunks:
-        prefix = json.dumps(head)[:-1].encode()
-        items = []
-        for p in parts:
-            entries = b"[" + b",".join(r for r, _ in p["records"]) + b"]"
-            positions = json.dumps([pos for _, pos in p["records"]]).encode()
-            meta = json.dumps({"source": p["source"], "path": p["path"], "start": p["start"]})[:-1].encode()
-            items.append(meta + b', "positions": ' + positions + b', "entries": ' + entries + b"}")
-        out.append(prefix + b', "parts": [' + b",".join(items) + b"]}")
-    return out
-
-
-def _record(raw: bytes) -> bytes:
-    """A record as JSON: itself when it is valid UTF-8 JSON, else its text as a JSON string."""
-    try:
-        msgspec.json.decode(raw)
-        raw.decode("utf-8")
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return json.dumps(raw.decode("utf-8", "replace")).encode()
-    return raw
+    return [wire.encode(msgspec.structs.replace(head, parts=parts)) for parts in chunks]
 
 
 def post(
@@ -98,36 +73,31 @@ def post(
     api_key: str,
     secret: str,
     body: bytes,
-    sleep: Any = time.sleep,
+    sleep: Callable[[float], None] = time.sleep,
     retries: int = RETRIES,
 ) -> Any:
     """POST one signed body; retry 429/5xx/connection errors with backoff (Retry-After honoured)."""
     import httpx
 
-    delay = 0.5
-    for attempt in range(retries + 1):
-        stamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Clawscope-API-Key": api_key,
-            "X-Clawscope-Timestamp": stamp,
-            "X-Clawscope-Nonce": secrets.token_urlsafe(16),
-            "X-Clawscope-Signature": sign(secret, stamp, body),
-        }
-        try:
-            resp = client.post(url, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            if attempt == retries:
-                raise UsageError(f"cannot reach {url}: {exc}") from None
-            sleep(delay)
-            delay = min(delay * 2, 30.0)
-            continue
-        if (resp.status_code != 429 and resp.status_code < 500) or attempt == retries:
-            return resp
-        after = resp.headers.get("Retry-After", "")
-        sleep(min(float(after), 120.0) if after.replace(".", "", 1).isdigit() else delay)
-        delay = min(delay * 2, 30.0)
-    raise AssertionError("unreachable")
+    policy = RetryPolicy(
+        attempts=retries + 1,
+        backoff_s=0.5,
+        max_delay_s=30.0,
+        statuses=_STATUSES,
+        transport_errors=(httpx.TransportError,),
+        retry_after_cap_s=120.0,
+        sleep=sleep,
+    )
+
+    def send() -> Any:
+        headers = {"Content-Type": "application/json", webhooks.API_KEY_HEADER: api_key}
+        headers.update(webhooks.signed_headers(secret.encode(), body, now_ms() / 1000))
+        return client.post(url, content=body, headers=headers)
+
+    try:
+        return Retrying(policy).send(send)
+    except httpx.TransportError as exc:
+        raise UsageError(f"cannot reach {url}: {exc}") from None
 
 
 def load_state(path: Path) -> dict[str, str]:
@@ -211,7 +181,7 @@ def sync(
     sent = {} if force else load_state(state_path)
     url = to.rstrip("/") + WEBHOOK_PATH
     failed = 0
-    now = time.time()
+    now = now_ms() / 1000
     with httpx.Client(timeout=60.0) as client:
         for state_dir in dirs:
             for s in sessions(state_dir, now, settle):
@@ -252,3 +222,6 @@ def _error_message(resp: Any) -> str:
         return str(resp.json()["error"]["message"])
     except (ValueError, KeyError, TypeError):
         return str(resp.text)[:200].replace("\n", " ")
+
+
+COMMANDS = (sync,)

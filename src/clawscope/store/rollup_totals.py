@@ -2,8 +2,9 @@
 
 Over a million model calls a GROUP BY over `llm_calls` takes seconds; the roll-ups hold one row per
 session × hour × trigger × model and give the same numbers (they are recomputed from the rows, see
-rollups.py) as long as the period starts and ends on whole UTC hours, which `covers` checks. The
-definitions are those of queries.py; its raw-row functions remain the reference and the fallback.
+rollup_hours.py) as long as the period starts and ends on whole UTC hours, which `covers` checks. The
+measures are those of measures.py; the raw-row totals (row_totals.py) remain the reference and the
+fallback.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
-from clawscope.store.queries import _bucket, _empty, _fill_llm
+from clawscope.store.measures import MODEL_KEY_SEP, empty, fill_llm, period_totals, shape_groups
+from clawscope.store.sql_filters import ROLLUP_ATTRS, bucket, where
 
 HOUR_MS = 3_600_000
-_TIME_DIMS = ("hour", "day", "month")
 _CALL_METRICS = """
   COALESCE(sum(r.llm_calls), 0) AS llm_calls, COALESCE(sum(r.errors), 0) AS errors,
   COALESCE(sum(r.tokens_in), 0) AS tokens_in, COALESCE(sum(r.tokens_out), 0) AS tokens_out,
@@ -36,30 +37,12 @@ def covers(f: Filters, by: str | None = None) -> bool:
 
 
 def _where(f: Filters, p: dict[str, Any]) -> str:
-    parts = ["1=1"]
-    if f.since_ms is not None or f.until_ms is not None:
-        parts.append("r.hour_ms >= 0")
-    if f.since_ms is not None:
-        parts.append("r.hour_ms >= :since")
-        p["since"] = f.since_ms
-    if f.until_ms is not None:
-        parts.append("r.hour_ms < :until")
-        p["until"] = f.until_ms
-    for col, value in (
-        ("agent", f.agent),
-        ("kind", f.kind),
-        ("channel", f.channel),
-        ("instance", f.instance),
-    ):
-        if value is not None:
-            parts.append(f"r.{col} = :{col}")
-            p[col] = value
-    return " AND ".join(parts)
+    return where(f, "r.hour_ms", p, ROLLUP_ATTRS, dated="r.hour_ms >= 0")
 
 
 def _key(conn: Connection, by: str) -> str:
     keys = {
-        "model": "r.provider || '\x1f' || r.model",
+        "model": f"r.provider || '{MODEL_KEY_SEP}' || r.model",
         "provider": "CASE WHEN r.provider = '' THEN 'unknown' ELSE r.provider END",
         "agent": "CASE WHEN r.agent = '' THEN 'unknown' ELSE r.agent END",
         "kind": "r.kind",
@@ -70,7 +53,7 @@ def _key(conn: Connection, by: str) -> str:
         return keys[by]
     if by in _UNIT_MS:  # an integer bucket, formatted in Python: no date function per row
         return f"CASE WHEN r.hour_ms < 0 THEN -1 ELSE r.hour_ms / {_UNIT_MS[by]} END"
-    return f"CASE WHEN r.hour_ms < 0 THEN NULL ELSE {_bucket(conn, 'r.hour_ms', by)} END"
+    return f"CASE WHEN r.hour_ms < 0 THEN NULL ELSE {bucket(conn, 'r.hour_ms', by)} END"
 
 
 _UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
@@ -86,59 +69,45 @@ def _label(by: str, k: Any) -> str:
 
 
 def totals(conn: Connection, f: Filters) -> dict[str, Any]:
-    out = _empty()
-    p: dict[str, Any] = {}
-    row = conn.execute(text(f"SELECT {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)}"), p).one()
-    _fill_llm(out, row)
-    out["toolCalls"], out["toolErrors"] = int(row.tool_calls), int(row.tool_errors)
-    p = {}
-    ent = conn.execute(
-        text(
+    """Like `row_totals.totals`, from the roll-ups (the hourly rows carry the tool counts too)."""
+    calls: dict[str, Any] = {}
+    entries: dict[str, Any] = {}
+    return period_totals(
+        conn,
+        (f"SELECT {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, calls)}", calls),
+        None,
+        (
             "SELECT count(DISTINCT r.sid), COALESCE(sum(r.messages), 0) "
-            f"FROM rollup_entries r WHERE {_where(f, p)}"
+            f"FROM rollup_entries r WHERE {_where(f, entries)}",
+            entries,
         ),
-        p,
-    ).one()
-    out["sessions"], out["messages"] = int(ent[0]), int(ent[1])
-    return out
+    )
 
 
 def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
-    """Like `queries.groups` (same keys, same order), from the roll-ups."""
+    """Like `row_totals.groups` (same keys, same order), from the roll-ups."""
     out: dict[str, dict[str, Any]] = {}
     p: dict[str, Any] = {}
     key = _key(conn, by)
     sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)} GROUP BY {key}"
     for row in conn.execute(text(sql), p):
-        d = out.setdefault(_label(by, row.k), _empty())
+        d = out.setdefault(_label(by, row.k), empty())
         if row.llm_calls:
-            _fill_llm(d, row)
+            fill_llm(d, row)
         d["toolCalls"], d["toolErrors"] = int(row.tool_calls), int(row.tool_errors)
     p = {}
     for label, sessions, messages in _session_counts(conn, f, by, key, p):
         if by in ("model", "provider"):
             out[label]["sessions"] = sessions
         else:
-            d = out.setdefault(label, _empty())
+            d = out.setdefault(label, empty())
             d["sessions"], d["messages"] = sessions, messages
-    if by in ("model", "provider"):
-        for d in out.values():
-            d["messages"] = d["llmCalls"]
-    result = []
-    for k, d in out.items():
-        if by == "model":
-            provider, _, model = k.partition("\x1f")
-            result.append({"key": model, "provider": provider or None, **d})
-        else:
-            result.append({"key": k, **d})
-    time_dim = by in _TIME_DIMS
-    result.sort(key=lambda g: g["key"] if time_dim else (-g["costUSD"], -g["llmCalls"], g["key"]))
-    return result
+    return shape_groups(out, by)
 
 
 # The raw columns each dimension's key is made of, and how a raw value reads (as `_key` spells it).
 _RAW: dict[str, tuple[tuple[str, ...], Any]] = {
-    "model": (("provider", "model"), lambda v: f"{v[0]}\x1f{v[1]}"),
+    "model": (("provider", "model"), lambda v: f"{v[0]}{MODEL_KEY_SEP}{v[1]}"),
     "provider": (("provider",), lambda v: v[0] or "unknown"),
     "agent": (("agent",), lambda v: v[0] or "unknown"),
     "kind": (("kind",), lambda v: v[0]),

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import click
 
-from clawscope.commands.common import db_option, demo_state, handle_errors, settings_from, state_dirs
+from clawscope.cli.common import db_option, demo_state, handle_errors, settings_from, state_dirs
 from clawscope.dburl import sqlite_url
 
 # Open SSE streams never finish by themselves: without a limit, a graceful shutdown would wait for them
@@ -76,10 +76,10 @@ def serve(
     """
     import uvicorn
 
-    from clawscope.web import live_ingest
     from clawscope.web.app import check_bind, create_app
     from clawscope.web.dashboard.login import one_time_token
-    from clawscope.web.state import AppState
+    from clawscope.web.live_ingest import LiveIngest
+    from clawscope.web.state import AppState, Serving
 
     settings = settings_from(db=db, host=host, port=port, no_auth=no_auth, cors_origins=cors or None)
     check_bind(settings)
@@ -104,9 +104,9 @@ def serve(
     if workers == 1:
         app = create_app(settings)
         app_state: AppState = app.state.clawscope
-        app_state.extras.update(demo=demo, no_state=no_state, state_dirs=[str(d) for d in dirs])
+        app_state.serving = Serving(demo=demo, no_state=no_state, state_dirs=[str(d) for d in dirs])
         if dirs:
-            live_ingest.start(app_state, dirs)
+            LiveIngest(app_state, dirs)  # started by the app's lifespan
         if settings.no_auth:
             click.echo(f"clawscope dashboard: {base}/   (API: {base}/api/v1)", err=True)
         else:
@@ -126,7 +126,7 @@ def serve(
     if dirs:  # one follower, in this (supervisor) process; the workers read what it writes
         from clawscope.store import Store
 
-        live_ingest.start(AppState(settings=settings, store=Store(settings.db_url)), dirs)
+        LiveIngest(AppState.build(settings, Store(settings.db_url)), dirs).start()
     click.echo(f"clawscope dashboard: {base}/login (sign in with an API key)   API: {base}/api/v1", err=True)
     os.environ.update(
         {
@@ -145,3 +145,6 @@ def serve(
         log_level=log_level,
         timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
     )
+
+
+COMMANDS = (serve,)

@@ -1,6 +1,7 @@
-"""What every command shares: error translation, the common options, settings and state-dir lookup.
+"""What every command shares: error translation, the common options, settings, state-dir lookup and
+the example every `--help` ends with.
 
-Command modules (`cli.py` and `commands/*`) import from here, never from each other.
+Command modules (`cli/*`) import from here, never from each other.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def handle_errors(fn: F) -> F:
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def example(*lines: str) -> str:
+    """An epilog, so that every --help ends with an example (click prints it after the options)."""
+    return "\b\nExample:\n  " + " \\\n    ".join(lines)
 
 
 db_option = click.option(

@@ -2,7 +2,7 @@
 
 Recomputing keeps them exact and idempotent (a re-read, a crash, a deletion cannot skew them); the
 statements touch only the sessions a write changed. The same pass rebuilds the analytics roll-up tables
-for those sessions (see analytics_rollups.py), which stats read instead of millions of rows.
+for those sessions (see rollup_hours.py), which stats read instead of millions of rows.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
 
-from clawscope.store.analytics_rollups import refresh_analytics
+from clawscope.store.rollup_hours import refresh_analytics
 
 # Roll-ups: reset, then one grouped pass per table (UPDATE … FROM: SQLite ≥ 3.33 and PostgreSQL).
 _ROLLUPS = [
