@@ -8,7 +8,7 @@ import re
 from clawscope.cli import cli
 from clawscope.config import Settings
 from clawscope.model import ProblemCode
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 README = (ROOT / "README.md").read_text()
 

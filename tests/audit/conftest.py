@@ -13,7 +13,7 @@ from clawscope.audit.events import AdapterConfig
 from clawscope.audit.jws import KeySet, SigningKey, load_signing_key
 from clawscope.audit.receipts import Issuer
 from clawscope.audit.recorder import Recorder
-from tests.audit.helpers import NOW_MS, VECTORS
+from tests.support.vectors import NOW_MS, VECTORS
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.merklelog import check_consistency_proof, check_inclusion_proof
 from clawscope.audit.recorder import Recorder
 from clawscope.errors import NotFoundError
-from tests.audit.helpers import NOW_S, VECTORS
+from tests.support.vectors import NOW_S, VECTORS
 
 R1 = "r_889b8a680561cdcdb0f1e42692888168"
 

@@ -18,7 +18,7 @@ from clawscope.audit.errors import AuditError
 from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.ziparchive import read_zip, safe_name, write_zip
 from clawscope.cli import cli
-from tests.audit.helpers import NOW_MS, NOW_S, VECTORS, expected_json
+from tests.support.vectors import NOW_MS, NOW_S, VECTORS, expected_json
 
 BUNDLE = VECTORS / "wire02" / "evidence.peacbundle"
 SPEC = BundleSpec(

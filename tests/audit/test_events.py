@@ -20,7 +20,7 @@ from clawscope.audit.events import (
     js_truthy,
     map_adapter_event,
 )
-from tests.audit.helpers import VECTORS, expected_json
+from tests.support.vectors import VECTORS, expected_json
 
 
 def test_mapping_reproduces_upstream_stage1_actions(events: list[Any], config: AdapterConfig) -> None:

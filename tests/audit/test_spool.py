@@ -24,7 +24,7 @@ from clawscope.audit.spool import (
     payload_digest,
     rid_of,
 )
-from tests.audit.helpers import VECTORS, expected_json
+from tests.support.vectors import VECTORS, expected_json
 
 
 def vector_entries() -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.spool import entry_digest
 from clawscope.audit.verify import Options, verify_paths
 from clawscope.cli import cli
-from tests.audit.helpers import NOW_MS, NOW_S, VECTORS
+from tests.support.vectors import NOW_MS, NOW_S, VECTORS
 
 R1, R2, R3 = (
     "r_889b8a680561cdcdb0f1e42692888168",

@@ -15,7 +15,7 @@ from clawscope import analytics
 from clawscope.model import Filters
 from clawscope.web.dashboard.login import one_time_token
 from clawscope.web.dashboard.render import num, usd
-from tests.browser.conftest import Served
+from tests.support.browser import Served
 
 pytestmark = pytest.mark.browser
 

@@ -50,7 +50,7 @@ def _answers(url: str, headers: dict[str, str] | None = None) -> bool:
 def main(out: Path, version: str) -> None:
     sys.path.insert(0, str(REPO / "src"))
     from clawscope.store import Store
-    from tests.web.sse import SseReader
+    from tests.support.sse import SseReader
 
     isolate()
     rel = release(version)

@@ -15,7 +15,7 @@ from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import create_app
 from clawscope.web.auth import Principal, require
-from tests.web.conftest import auth
+from tests.support.server import auth
 
 
 def _envelope(resp: object, status: int, code: str) -> dict[str, object]:

@@ -14,7 +14,7 @@ from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.web.live_ingest import LiveIngest, sqlite_fingerprint
 from clawscope.web.state import AppState
-from tests.conftest import FIXTURES
+from tests.support.env import FIXTURES
 
 
 def _wait(cond, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]

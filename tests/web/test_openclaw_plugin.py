@@ -13,9 +13,9 @@ import pytest
 
 from clawscope.config import Settings
 from clawscope.store import Store
-from tests.conftest import ROOT
-from tests.web.conftest import LiveServer, auth
-from tests.web.sse import SseReader
+from tests.support.env import ROOT
+from tests.support.server import LiveServer, auth
+from tests.support.sse import SseReader
 
 PLUGIN = ROOT / "integrations" / "openclaw-plugin"
 SECRET = "plugin-secret"
