@@ -41,18 +41,8 @@ HEARTBEAT_PROMPT = (
     "tasks from prior chats. If nothing needs attention, reply HEARTBEAT_OK."
 )
 ERROR_STATUS = {"error", "failed"}
-FIELDS = (
-    "messages",
-    "llmCalls",
-    "errors",
-    "toolCalls",
-    "toolErrors",
-    "tokensIn",
-    "tokensOut",
-    "cacheRead",
-    "cacheWrite",
-    "costUSD",
-)
+FIELDS = ("messages", "llmCalls", "errors", "toolCalls", "toolErrors", "tokensIn", "tokensOut")
+FIELDS += ("cacheRead", "cacheWrite", "costUSD")
 
 
 @dataclass
