@@ -34,10 +34,10 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from clawscope.config import Settings  # noqa: E402
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.demo import generate  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.store import Store  # noqa: E402
-from clawscope.store.apikeys import create_key  # noqa: E402
 from clawscope.web import create_app  # noqa: E402
 from results import write_section  # noqa: E402
 
@@ -127,7 +127,7 @@ def bench_backend(
             text("SELECT session_id, n_entries FROM sessions ORDER BY n_entries DESC LIMIT 1")
         ).one()
         first, last = conn.execute(text("SELECT min(ts_ms), max(ts_ms) FROM llm_calls")).one()
-    plain, _ = create_key(store.engine, "bench", ("admin",), 1_000_000)
+    plain, _ = store.keys.create("bench", ("admin",), 1_000_000)
     headers = {"Authorization": f"Bearer {plain}"}
     mid = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((first + last) / 2000))
     month = mid[:7] + "-01"
@@ -179,7 +179,7 @@ def main() -> None:
         conn.execute(f"CREATE SCHEMA {schema}")
     results = {}
     try:
-        results["SQLite"] = bench_backend("sqlite", f"sqlite:///{db}", state, args.repeat)
+        results["SQLite"] = bench_backend("sqlite", sqlite_url(db), state, args.repeat)
         pg = f"{args.pg}?options=-csearch_path%3D{schema}"
         results["PostgreSQL"] = bench_backend("postgres", pg, state, args.repeat)
     finally:

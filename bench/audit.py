@@ -25,12 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from clawscope.audit.canonical import jcs
 from clawscope.audit.claims import check_receipt
 from clawscope.audit.events import AdapterConfig, map_adapter_event
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.receipts import Issuer, sign_entry
 from clawscope.audit.recorder import Recorder
-from clawscope.canonical import jcs
-from clawscope.signing import KeySet, SigningKey
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 ISSUER = "https://agent.example.com"

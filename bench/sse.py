@@ -29,11 +29,9 @@ from typing import Any
 
 import httpx
 
-from clawscope.store import Store
-from clawscope.store import events as log
-from clawscope.store.apikeys import create_key
-from clawscope.store.events import Event
-from clawscope.web.routes.hooks import sign
+from clawscope import webhooks
+from clawscope.dburl import sqlite_url
+from clawscope.store import Event, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -121,7 +119,7 @@ async def run_case(
                 tag = f"{mode[:5]}-{i}-{time.time_ns()}"
                 sent[tag] = time.monotonic()
                 if store is not None:
-                    await asyncio.to_thread(log.append, store.engine, [Event("tool.call", {"tag": tag})])
+                    await asyncio.to_thread(store.events.append, [Event("tool.call", {"tag": tag})])
                 else:
                     await post_event(client, url, tag)
                 await asyncio.sleep(1 / rate)
@@ -135,7 +133,10 @@ async def run_case(
 async def post_event(client: httpx.AsyncClient, url: str, tag: str) -> None:
     env = {"event": "after_tool_call", "data": {"toolName": "exec", "toolCallId": tag, "durationMs": 3}}
     body = json.dumps(env).encode()
-    headers = {"Content-Type": "application/json", "X-OpenClaw-Signature": sign(SECRET, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-OpenClaw-Signature": webhooks.signature(SECRET.encode(), body),
+    }
     r = await client.post(url + "/api/v1/openclaw/events", content=body, headers=headers)
     r.raise_for_status()
 
@@ -155,9 +156,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        db = args.db or f"sqlite:///{home / 'bench.db'}"
+        db = args.db or sqlite_url(home / "bench.db")
         with Store(db) as store:
-            key, _ = create_key(store.engine, "bench", ("stats:read",), 1_000_000)
+            key, _ = store.keys.create("bench", ("stats:read",), 1_000_000)
         proc, url = start_server(db, home)
         rows = []
         try:

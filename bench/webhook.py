@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -36,9 +34,9 @@ sys.path.insert(0, str(HERE))
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from clawscope import webhooks  # noqa: E402
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.store import Store  # noqa: E402
-from clawscope.store.apikeys import create_key  # noqa: E402
-from clawscope.store.remote import Remote  # noqa: E402
 from results import write_section  # noqa: E402
 
 ROUNDS = 5  # × (user, assistant+toolCall, toolResult, assistant) = 20 messages
@@ -152,7 +150,7 @@ async def load(
                 sid = str(uuid.uuid4())
                 b = body.replace(SID.encode(), sid.encode())
                 stamp = str(int(time.time()))
-                sig = "sha256=" + hmac.new(secret, stamp.encode() + b"." + b, hashlib.sha256).hexdigest()
+                sig = webhooks.signature(secret, b, timestamp=stamp)
                 headers = {
                     "Content-Type": "application/json",
                     "X-Clawscope-API-Key": key,
@@ -234,7 +232,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="clawscope-webhook-bench-"))
-    db = args.db or f"sqlite:///{tmp / 'bench.db'}"
+    db = args.db or sqlite_url(tmp / "bench.db")
     schema = None
     if db.startswith("postgres"):  # a fresh schema of its own, dropped afterwards
         import psycopg
@@ -254,8 +252,8 @@ def main() -> None:
 
 def run(args: argparse.Namespace, db: str) -> None:
     with Store(db) as store:
-        key, _ = create_key(store.engine, "bench", ("ingest:write",), 10_000_000)
-        reg = Remote(store.engine)
+        key, _ = store.keys.create("bench", ("ingest:write",), 10_000_000)
+        reg = store.remote
         inst = reg.add_instance(f"bench-{uuid.uuid4().hex[:6]}", "http://127.0.0.1:18789", None)
         _, secret = reg.add_agent(inst.instance_id, "bench", None, None)
     body = template().replace(

@@ -1,37 +1,33 @@
-"""Shared test fixtures and the tier rules.
-
-Tiers that need a real service (PostgreSQL, Chromium, the real OpenClaw) must run under `CI=true`:
-`require()` fails the test there when the service is missing, and only skips on a developer machine.
+"""Shared test fixtures: both database backends (a real SQLite file, a fresh schema of the real
+PostgreSQL), fixture copies, an app over a real database and a real server on loopback; property tests
+reproducible in CI. The tier rule is `support.env.require`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import hypothesis
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from clawscope.config import Settings
+from clawscope.store import Store
+from clawscope.web import create_app
+from tests.support.env import FIXTURES, IN_CI, require
+from tests.support.server import LiveServer
 
 # Property tests are reproducible in CI (the same examples on every run, whatever the date or seed);
 # on a developer machine they stay random, to keep finding new cases.
 hypothesis.settings.register_profile("ci", derandomize=True, database=None)
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 if IN_CI:
     hypothesis.settings.load_profile("ci")
-
-
-def require(condition: bool, why: str) -> None:
-    """Skip locally, fail in CI: a tier that CI must run can never silently skip there."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required under CI=true: {why}")
-    pytest.skip(why)
 
 
 PG_URL = os.environ.get("CLAWSCOPE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -94,3 +90,50 @@ def fixture_copy(tmp_path: Path):
         return dst
 
     return copy
+
+
+# -- an app over a real database (both backends), and a real server on loopback --------------------
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(db=db_url, home=tmp_path / "home", instance="test-host")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    with Store(settings.db_url) as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store) -> FastAPI:
+    return create_app(settings, store=store)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def make_key(store: Store) -> Callable[..., str]:
+    """`make_key("stats:read", rate_limit=5)` -> a plain API key."""
+
+    def make(*scopes: str, rate_limit: int = 1000, label: str = "test") -> str:
+        plain, _ = store.keys.create(label, scopes or ("admin",), rate_limit)
+        return plain
+
+    return make
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def no_auth_settings(settings: Settings) -> Settings:
+    return replace(settings, no_auth=True)

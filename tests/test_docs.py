@@ -8,7 +8,7 @@ import re
 from clawscope.cli import cli
 from clawscope.config import Settings
 from clawscope.model import ProblemCode
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 README = (ROOT / "README.md").read_text()
 
@@ -33,3 +33,41 @@ def test_the_two_commands_come_first() -> None:
     assert first_block is not None
     lines = [ln.split("#")[0].strip() for ln in first_block.group(1).splitlines() if ln.strip()]
     assert lines == ["make run", "make test"]
+
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text()
+SRC = ROOT / "src" / "clawscope"
+
+
+def test_every_package_and_top_level_module_is_in_the_architecture() -> None:
+    packages = sorted(p.parent.relative_to(SRC).as_posix() for p in SRC.rglob("__init__.py"))
+    packages = [p for p in packages if p != "."]
+    assert "store" in packages and "web/routes" in packages  # the walk does find them
+    for package in packages:
+        assert f"`{package}/`" in ARCHITECTURE, package
+    for module in sorted(SRC.glob("*.py")):
+        if module.name != "__init__.py":
+            assert f"`{module.name}`" in ARCHITECTURE, module.name
+
+
+def test_the_next_packages_have_their_rooms() -> None:
+    for room, contents in (
+        ("detect", ("Detector", "one module per family", "runner", "findings")),
+        ("alerts", ("rules", "evaluation", "channels", "outbox")),
+        ("exports", ("Prometheus", "Grafana", "OTLP export", "MCP server", "file exports")),
+    ):
+        paragraph = " ".join(ARCHITECTURE.split(f"- `{room}/`", 1)[1].split("\n- ", 1)[0].split())
+        for word in contents:
+            assert word in paragraph, (room, word)
+        assert f"({room})" in (ROOT / "pyproject.toml").read_text()  # its layer is reserved
+
+
+def test_where_new_things_go_is_documented() -> None:
+    where = ARCHITECTURE.split("## Where new things go", 1)[1]
+    for thing in (
+        "CLI command group",
+        "API route module",
+        "store query module",
+        "service in the typed app state",
+    ):
+        assert f"- A new {thing}: " in where, thing

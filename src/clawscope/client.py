@@ -2,9 +2,10 @@
 
 `Client(base_url, api_key)` sends the key as a Bearer token (or, after `exchange_token()`, a short-lived
 JWT made from it). Requests answered 429 or 5xx, and connections refused, are retried a bounded number
-of times: after the server's `Retry-After` when it gives one, otherwise after an exponential backoff
-with full jitter, so many clients hitting one limit do not retry in lockstep. Every error response
-becomes a `ClientError` carrying the API's error envelope (status, code, message, param, type).
+of times (`clawscope.retry`): after the server's `Retry-After` when it gives one, otherwise after an
+exponential backoff with full jitter, so many clients hitting one limit do not retry in lockstep.
+Every error response becomes a `ClientError` carrying the API's error envelope (status, code, message,
+param, type).
 
 This module talks HTTP only: it imports nothing of the server (store, web, ingest), so it can be
 vendored or used against a remote clawscope.
@@ -12,7 +13,6 @@ vendored or used against a remote clawscope.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,10 +20,12 @@ from typing import Any, TypedDict
 
 import httpx
 
-__all__ = ["Client", "ClientError", "Json"]
+from clawscope.retry import RETRY_STATUSES, Retrying, RetryPolicy
+from clawscope.retry import retry_after_s as parse_retry_after
+
+__all__ = ["RETRY_STATUSES", "Client", "ClientError", "Json", "parse_retry_after"]
 
 Json = dict[str, Any]
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ClientError(Exception):
@@ -59,22 +61,6 @@ class Token(TypedDict):
     token_type: str
     expires_in: int
     scopes: list[str]
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date); None if absent/bad."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _error_from(response: httpx.Response, attempts: int) -> ClientError:
@@ -131,12 +117,10 @@ class Client:
         root = base_url.rstrip("/")
         self.base_url = root if root.endswith("/api/v1") else root + "/api/v1"
         self.api_key = api_key
-        self.max_attempts = max_attempts
-        self.backoff_s = backoff_s
-        self.max_delay_s = max_delay_s
+        self.retry = RetryPolicy(
+            attempts=max_attempts, backoff_s=backoff_s, max_delay_s=max_delay_s, jitter=jitter, sleep=sleep
+        )
         self._bearer = api_key
-        self._sleep = sleep
-        self._jitter = jitter
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, transport=transport)
 
     def __enter__(self) -> Client:
@@ -171,41 +155,19 @@ class Client:
         headers = {"Accept": "application/json"}
         if self._bearer:
             headers["Authorization"] = f"Bearer {self._bearer}"
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = self._http.request(method, url, params=params, json=json, headers=headers)
-            except httpx.TransportError as exc:
-                # only failures where the request surely did not reach the server are retried
-                retryable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if not retryable or attempt == self.max_attempts:
-                    raise ClientError(
-                        0, "connection_error", str(exc) or type(exc).__name__, attempts=attempt
-                    ) from exc
-                self._sleep(self._backoff(attempt))
-                continue
-            if response.is_success:
-                return response.json() if response.content else None
-            error = _error_from(response, attempt)
-            delay = self._delay(response.status_code, error, attempt)
-            if delay is None:
-                raise error
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int) -> float:
-        cap = min(self.max_delay_s, self.backoff_s * 2.0 ** (attempt - 1))
-        return cap * self._jitter()  # full jitter
-
-    def _delay(self, status: int, error: ClientError, attempt: int) -> float | None:
-        """How long to wait before retrying, or None to give up now."""
-        if status not in RETRY_STATUSES or attempt >= self.max_attempts:
-            return None
-        retry_after = error.retry_after_s
-        if retry_after is None:
-            return self._backoff(attempt)
-        if retry_after > self.max_delay_s:
-            return None  # the server asks for longer than we may wait: report it instead
-        return retry_after + min(1.0, self.backoff_s) * self._jitter()
+        # only transport failures where the request surely did not reach the server are retried
+        retrying = Retrying(self.retry)
+        try:
+            response = retrying.send(
+                lambda: self._http.request(method, url, params=params, json=json, headers=headers)
+            )
+        except httpx.TransportError as exc:
+            raise ClientError(
+                0, "connection_error", str(exc) or type(exc).__name__, attempts=retrying.attempts
+            ) from exc
+        if response.is_success:
+            return response.json() if response.content else None
+        raise _error_from(response, retrying.attempts)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=_params(**params))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from clawscope.dburl import sqlite_url
 from clawscope.errors import ConfigError
 
 
@@ -55,7 +56,7 @@ class Settings:
 
     @property
     def db_url(self) -> str:
-        return self.db or f"sqlite:///{self.home / 'clawscope.db'}"
+        return self.db or sqlite_url(self.home / "clawscope.db")
 
 
 _ENV_PREFIX = "CLAWSCOPE_"

@@ -36,3 +36,21 @@ class NotFoundError(ClawscopeError):
     """A requested object does not exist."""
 
     code = "not_found"
+
+
+class ReplayedNonceError(StoreError):
+    """A webhook nonce was used before, by any server process on the database (the write rolled back)."""
+
+    code = "replayed_nonce"
+
+
+class WriteConflictError(StoreError):
+    """Another process wrote the same rows at the same moment (a unique key, a deadlock): worth a retry."""
+
+    code = "write_conflict"
+
+
+class UnstorableValueError(StoreError):
+    """A value the database cannot hold (PostgreSQL text cannot contain NUL); nothing was written."""
+
+    code = "unstorable_value"

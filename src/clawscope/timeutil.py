@@ -1,17 +1,39 @@
-"""Parsing the times users type: ISO dates and datetimes, or "7d"/"12h"/"30m" ago.
+"""Time in one place: the wall clock in epoch milliseconds, the one ISO-8601 parser, the one ISO formatter,
+and the times users type ("7d", "2026-11-01").
 
-Shared by the CLI flags (`--since`, `--until`) and the API query parameters (`from`, `to`).
+Every module that needs "now" in milliseconds calls `now_ms()` (or a clock injected as `Callable[[], int]`
+whose default is `now_ms`); every module that reads ISO text calls `parse_iso_ms()`. `scripts/check`
+keeps it so.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime
 
 from clawscope.errors import UsageError
 
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def now_ms() -> int:
+    """The wall clock, in milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+def parse_iso_ms(text: str) -> int:
+    """Milliseconds since the epoch of an ISO-8601 date (its UTC midnight) or datetime (`Z` or an offset;
+    a datetime without one is UTC). Raises `ValueError` when the text is not one."""
+    text = text.strip()
+    if len(text) == 10:
+        d = date.fromisoformat(text)
+        return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
 
 
 def parse_when(value: str, now_ms: int, name: str = "time") -> int:
@@ -22,21 +44,11 @@ def parse_when(value: str, now_ms: int, name: str = "time") -> int:
     if m:
         return now_ms - int(m.group(1)) * _UNIT_MS[m.group(2)]
     try:
-        if len(text) == 10:
-            d = date.fromisoformat(text)
-            return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso_ms(text)
     except ValueError:
         raise UsageError(
             f"invalid {name} {value!r}: use an ISO date (2026-11-01), datetime (2026-11-01T08:00Z) or 7d"
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
-
-
-def now_ms() -> int:
-    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 def iso_ms(ms: int | None) -> str | None:

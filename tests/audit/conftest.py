@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from clawscope.audit.canonical import loads
 from clawscope.audit.events import AdapterConfig
+from clawscope.audit.jws import KeySet, SigningKey, load_signing_key
 from clawscope.audit.receipts import Issuer
 from clawscope.audit.recorder import Recorder
-from clawscope.canonical import loads
-from clawscope.signing import KeySet, SigningKey, load_signing_key
-from tests.audit.helpers import NOW_MS, VECTORS
+from tests.support.vectors import NOW_MS, VECTORS
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,13 @@ import orjson
 import pytest
 
 from clawscope.audit import api
+from clawscope.audit.canonical import b64u_decode, b64u_encode
 from clawscope.audit.errors import AuditError
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.merklelog import check_consistency_proof, check_inclusion_proof
 from clawscope.audit.recorder import Recorder
-from clawscope.canonical import b64u_decode, b64u_encode
 from clawscope.errors import NotFoundError
-from clawscope.signing import KeySet, SigningKey
-from tests.audit.helpers import NOW_S, VECTORS
+from tests.support.vectors import NOW_S, VECTORS
 
 R1 = "r_889b8a680561cdcdb0f1e42692888168"
 

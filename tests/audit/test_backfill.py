@@ -15,14 +15,14 @@ from clawscope.audit.backfill import (
     items_from_transcript,
     to_adapter_event,
 )
+from clawscope.audit.canonical import jcs, loads
 from clawscope.audit.events import ORIGIN_EXTENSION, AdapterConfig
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.receipts import Issuer
 from clawscope.audit.recorder import Recorder
 from clawscope.audit.spool import SPOOL_FILE
 from clawscope.audit.verify import Options, verify_paths
-from clawscope.canonical import jcs, loads
 from clawscope.model import ToolCall, ToolResult, ToolStatus
-from clawscope.signing import KeySet, SigningKey
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 JSONL_ERA = FIXTURES / "openclaw-2026.3.24-jsonl"

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from clawscope.audit.bundle import BundleSpec, create_bundle, new_ulid, sha256_ref, verify_bundle
+from clawscope.audit.canonical import b64u_encode, jcs, loads, stringify
 from clawscope.audit.errors import AuditError
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.ziparchive import read_zip, safe_name, write_zip
-from clawscope.canonical import b64u_encode, jcs, loads, stringify
 from clawscope.cli import cli
-from clawscope.signing import KeySet, SigningKey
-from tests.audit.helpers import NOW_MS, NOW_S, VECTORS, expected_json
+from tests.support.vectors import NOW_MS, NOW_S, VECTORS, expected_json
 
 BUNDLE = VECTORS / "wire02" / "evidence.peacbundle"
 SPEC = BundleSpec(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from clawscope.audit.canonical import loads
 from clawscope.audit.errors import AuditError
 from clawscope.audit.events import (
     ORIGIN_EXTENSION,
@@ -19,8 +20,7 @@ from clawscope.audit.events import (
     js_truthy,
     map_adapter_event,
 )
-from clawscope.canonical import loads
-from tests.audit.helpers import VECTORS, expected_json
+from tests.support.vectors import VECTORS, expected_json
 
 
 def test_mapping_reproduces_upstream_stage1_actions(events: list[Any], config: AdapterConfig) -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clawscope.audit.errors import AuditError
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.merklelog import (
     MerkleLog,
     ReadOnlyLeafStore,
@@ -25,8 +26,7 @@ from clawscope.audit.merklelog import (
     verify_inclusion,
 )
 from clawscope.audit.note import open_note, sign_note, verifier_key
-from clawscope.signing import KeySet, SigningKey
-from tests.audit.helpers import expected_json
+from tests.support.vectors import expected_json
 
 # RFC 6962 reference vectors (the Certificate Transparency test data): leaves and the roots of each prefix.
 CT_LEAVES = [

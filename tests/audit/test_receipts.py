@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from clawscope.audit.canonical import b64u_decode, loads
 from clawscope.audit.evidence import to_evidence, validate_evidence
+from clawscope.audit.jws import SigningKey
 from clawscope.audit.layout import Layout
 from clawscope.audit.receipts import Issuer, peac_json, sign_entry, write_receipt
-from clawscope.canonical import b64u_decode, loads
-from clawscope.signing import SigningKey
-from tests.audit.helpers import NOW_S, VECTORS, expected_json
+from tests.support.vectors import NOW_S, VECTORS, expected_json
 
 
 def spool_entries() -> list[dict[str, Any]]:

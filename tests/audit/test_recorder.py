@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from clawscope.audit.events import AdapterConfig
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.layout import workflow_of
 from clawscope.audit.receipts import Issuer
 from clawscope.audit.recorder import Recorder
 from clawscope.audit.verify import Options, verify_paths
-from clawscope.signing import KeySet, SigningKey
-from tests.audit.helpers import NOW_MS, NOW_S, VECTORS
+from tests.support.vectors import NOW_MS, NOW_S, VECTORS
 
 
 def event(i: int, session: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from clawscope.audit.canonical import jcs, loads, stringify
 from clawscope.audit.dedupe import DedupeIndex
 from clawscope.audit.errors import AuditError
 from clawscope.audit.events import AdapterConfig, map_adapter_event
@@ -23,8 +24,7 @@ from clawscope.audit.spool import (
     payload_digest,
     rid_of,
 )
-from clawscope.canonical import jcs, loads, stringify
-from tests.audit.helpers import VECTORS, expected_json
+from tests.support.vectors import VECTORS, expected_json
 
 
 def vector_entries() -> list[dict[str, Any]]:

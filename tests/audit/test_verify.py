@@ -19,12 +19,12 @@ from click.testing import CliRunner
 
 from clawscope.audit.anchor import CHECKPOINT_FILE, sign_checkpoint
 from clawscope.audit.bundle import BundleSpec, create_bundle
+from clawscope.audit.canonical import b64u_decode, b64u_encode, loads, stringify
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.spool import entry_digest
 from clawscope.audit.verify import Options, verify_paths
-from clawscope.canonical import b64u_decode, b64u_encode, loads, stringify
 from clawscope.cli import cli
-from clawscope.signing import KeySet, SigningKey
-from tests.audit.helpers import NOW_MS, NOW_S, VECTORS
+from tests.support.vectors import NOW_MS, NOW_S, VECTORS
 
 R1, R2, R3 = (
     "r_889b8a680561cdcdb0f1e42692888168",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,12 @@ from clawscope.config import Settings
 from clawscope.store import Store
 from clawscope.web import create_app, live_ingest
 from clawscope.web.state import AppState
-from tests.conftest import FIXTURES, ROOT, require
-from tests.web.conftest import LiveServer
+from tests.support.browser import Served
+from tests.support.env import FIXTURES, ROOT, require
+from tests.support.server import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
-
-
-@dataclass
-class Served:
-    url: str
-    state: AppState
-    state_dir: Path
-    live: live_ingest.LiveIngest
-    routes: frozenset[str]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with Store(settings.db_url) as store:
         app = create_app(settings, store=store)
         state: AppState = app.state.clawscope
-        state.extras["state_dirs"] = [str(state_dir)]
+        state.serving.state_dirs = [str(state_dir)]
         live = live_ingest.LiveIngest(state, [state_dir])
         live.run_once()  # the first pass before the first page, so the numbers are there
         live.start()

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 
 from clawscope import analytics
-from clawscope.store.apikeys import create_key
-from clawscope.store.queries import Filters
+from clawscope.model import Filters
 from clawscope.web.dashboard.login import one_time_token
 from clawscope.web.dashboard.render import num, usd
-from tests.browser.conftest import Served
+from tests.support.browser import Served
 
 pytestmark = pytest.mark.browser
 
@@ -138,7 +137,7 @@ def test_an_appended_transcript_line_updates_the_page_without_reload(page: Any, 
 
 
 def test_signing_in_with_an_api_key_sets_a_strict_httponly_cookie(browser: Any, served: Served) -> None:
-    plain, _ = create_key(served.state.store.engine, "browser", ("stats:read",), 1000)
+    plain, _ = served.state.store.keys.create("browser", ("stats:read",), 1000)
     context = browser.new_context(base_url=served.url)
     page = context.new_page()
     page.goto("/models")
@@ -168,10 +167,10 @@ def test_a_login_link_works_once(browser: Any, served: Served) -> None:
 
 
 def test_a_demo_state_says_so_on_every_page(page: Any, served: Served) -> None:
-    served.state.extras["demo"] = True
+    served.state.serving.demo = True
     try:
         for path in PAGES:
             page.goto(path)
             assert "Demo data" in page.locator("#demo-banner").inner_text(), path
     finally:
-        served.state.extras["demo"] = False
+        served.state.serving.demo = False

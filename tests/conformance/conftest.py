@@ -23,7 +23,7 @@ from tests.conformance import clawscope_cli as cs
 from tests.conformance import netns
 from tests.conformance.releases import RELEASES, installed
 from tests.conformance.runs import ReleaseRun, RunSet
-from tests.conftest import ROOT, require
+from tests.support.env import ROOT, require
 
 ARTIFACTS = ROOT / "artifacts" / "conformance"
 _RUN_SETS: list[RunSet] = []  # for the end-of-session summary of retried runs

@@ -50,9 +50,7 @@ def _answers(url: str, headers: dict[str, str] | None = None) -> bool:
 def main(out: Path, version: str) -> None:
     sys.path.insert(0, str(REPO / "src"))
     from clawscope.store import Store
-    from clawscope.store.apikeys import create_key
-    from clawscope.store.observations import query
-    from tests.web.sse import SseReader
+    from tests.support.sse import SseReader
 
     isolate()
     rel = release(version)
@@ -65,7 +63,7 @@ def main(out: Path, version: str) -> None:
     procs: list[subprocess.Popen[bytes]] = []
     db = f"sqlite:///{out / 'clawscope.db'}"
     with Store(db) as store:
-        key, _ = create_key(store.engine, "conformance", ("stats:read",), 100_000)
+        key, _ = store.keys.create("conformance", ("stats:read",), 100_000)
     try:
         py_env = dict(os.environ, PYTHONPATH=f"{REPO / 'src'}{os.pathsep}{REPO}")
         fake = [sys.executable, "-m", "tests.conformance.fakellm", "--port", str(LLM_PORT)]
@@ -127,7 +125,7 @@ def main(out: Path, version: str) -> None:
             {"id": e.id, "type": e.event, "at": round(e.received - t0, 2), "data": e.data} for e in events
         ]
         with Store(db) as store:
-            result["observations"] = query(store.engine, source="hook", limit=1000)
+            result["observations"] = store.observations.query(source="hook", limit=1000)
     finally:
         for p in reversed(procs):
             p.terminate()

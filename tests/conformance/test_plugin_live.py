@@ -12,7 +12,7 @@ import pytest
 
 from tests.conformance import netns
 from tests.conformance.releases import installed, release
-from tests.conftest import ROOT, require
+from tests.support.env import ROOT, require
 
 pytestmark = pytest.mark.conformance
 VERSION = "2026.9.6"

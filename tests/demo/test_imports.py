@@ -7,7 +7,7 @@ from pathlib import Path
 
 import clawscope.demo
 
-ALLOWED = {"clawscope.model", "clawscope.sessionkeys", "clawscope.errors"}
+ALLOWED = {"clawscope.model", "clawscope.sources.session_keys", "clawscope.errors"}
 
 
 def test_demo_imports_only_the_model_layer() -> None:

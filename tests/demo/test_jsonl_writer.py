@@ -6,12 +6,11 @@ import json
 import re
 from pathlib import Path
 
-from demo_oracle import KEY, UUID
-
 from clawscope.demo import DemoTotals
 from clawscope.demo.jsonfmt import pretty
 from clawscope.model import SessionKind
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
+from tests.oracle import KEY, UUID
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "openclaw-2026.3.24-jsonl"
 RESET = re.compile(rf"^({UUID})(-topic-\d+)?\.jsonl\.reset\.\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{{3}}Z$")

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_oracle import transcripts
 
 from clawscope.demo import DemoTotals
+from tests.oracle import transcripts
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 HEX8 = re.compile(r"^[0-9a-f]{8}$")

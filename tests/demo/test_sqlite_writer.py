@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import zstandard
-from demo_oracle import KEY
 
 from clawscope.demo import DemoTotals
 from clawscope.demo.sqlite_writer import agent_schema, connect_writable, navigation
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
+from tests.oracle import KEY
 
 FIXTURE_DB = (
     Path(__file__).resolve().parents[1]

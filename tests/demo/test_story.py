@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_oracle import HEARTBEAT_PROMPT, transcripts
 
 from clawscope.demo import generate
+from tests.oracle import HEARTBEAT_PROMPT, transcripts
 
 
 def features(root: Path, era: str) -> Counter[str]:

@@ -7,10 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from demo_oracle import recount
-
 from clawscope.demo import DemoTotals
 from clawscope.demo.totals import Tally
+from tests.oracle import recount
 
 META = {"generator", "version", "complete", "seed", "era", "agents", "anchor"}
 GROUP_KEYS = {

@@ -9,7 +9,7 @@ import pytest
 from clawscope.ingest import ingest
 from clawscope.sources.state_db import read_state_db
 from clawscope.store import Store
-from tests.conftest import FIXTURES
+from tests.support.env import FIXTURES
 
 
 @pytest.mark.parametrize(

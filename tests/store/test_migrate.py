@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from clawscope.errors import StoreError
 from clawscope.store import Store
-from clawscope.store.engine import create_store_engine, normalize_url
+from clawscope.store.engine import create_store_engine
 from clawscope.store.migrate import current_revision, head_revision, migrate
 from clawscope.store.schema import metadata
 
@@ -53,22 +53,6 @@ def test_a_foreign_database_is_not_touched(sqlite_url: str) -> None:
     with pytest.raises(StoreError, match="no schema version"):
         migrate(engine)
     engine.dispose()
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
-        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
-        ("sqlite:///x.db", "sqlite:///x.db"),
-    ],
-)
-def test_urls_users_type(url: str, expected: str) -> None:
-    assert normalize_url(url) == expected
-
-
-def test_a_bare_path_is_a_sqlite_file(tmp_path) -> None:
-    assert normalize_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
 
 
 def test_unreachable_postgres_is_a_clean_store_error() -> None:

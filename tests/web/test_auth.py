@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 from clawscope.config import Settings
 from clawscope.errors import UsageError
 from clawscope.store import Store
-from clawscope.store.apikeys import list_keys, revoke_key, rotate_key
 from clawscope.web import create_app
 from clawscope.web.auth import Principal, require
-from tests.web.conftest import auth
+from tests.support.server import auth
 
 
 def _envelope(resp: object, status: int, code: str) -> dict[str, object]:
@@ -66,10 +65,10 @@ def test_missing_scope_is_403(guarded: TestClient, make_key: Callable[..., str])
 
 def test_revoked_and_rotated_keys(guarded: TestClient, store: Store, make_key: Callable[..., str]) -> None:
     key = make_key("stats:read")
-    new_plain, _ = rotate_key(store.engine, key)
+    new_plain, _ = store.keys.rotate(key)
     _envelope(guarded.get("/api/v1/_probe", headers=auth(key)), 401, "invalid_api_key")
     assert guarded.get("/api/v1/_probe", headers=auth(new_plain)).status_code == 200
-    revoke_key(store.engine, new_plain)
+    store.keys.revoke(new_plain)
     _envelope(guarded.get("/api/v1/_probe", headers=auth(new_plain)), 401, "invalid_api_key")
 
 
@@ -81,7 +80,7 @@ def test_only_a_hash_of_the_key_is_stored(store: Store, make_key: Callable[..., 
     assert (prefix, len(secret)) == ("cs", 43)
     assert key not in dump and secret not in dump
     assert key_id in dump  # the key id is stored in clear (it finds the hash)
-    assert [k.masked.endswith("********") for k in list_keys(store.engine)] == [True]
+    assert [k.masked.endswith("********") for k in store.keys.all()] == [True]
 
 
 def test_token_exchange(guarded: TestClient, make_key: Callable[..., str], store: Store) -> None:
@@ -99,7 +98,7 @@ def test_token_exchange(guarded: TestClient, make_key: Callable[..., str], store
         algorithm="HS256",
     )
     _envelope(guarded.get("/api/v1/_probe", headers=auth(forged)), 401, "invalid_api_key")
-    revoke_key(store.engine, key)  # the token dies with its key
+    store.keys.revoke(key)  # the token dies with its key
     _envelope(guarded.get("/api/v1/_probe", headers=auth(body["access_token"])), 401, "invalid_api_key")
 
 

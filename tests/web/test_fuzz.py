@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
 from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.store import Store
-from tests.conftest import FIXTURES
-from tests.web.auditdir import JWKS, build_audit_dir
-from tests.web.conftest import auth
+from tests.support.auditdir import JWKS, build_audit_dir
+from tests.support.env import FIXTURES
+from tests.support.server import auth
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 SAMPLES = [FIXTURES / "openclaw-2026.3.24-jsonl", FIXTURES / "openclaw-2026.9.6-sqlite"]

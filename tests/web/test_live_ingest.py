@@ -10,11 +10,11 @@ from pathlib import Path
 
 from clawscope import analytics
 from clawscope.config import Settings
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.queries import Filters
 from clawscope.web.live_ingest import LiveIngest, sqlite_fingerprint
 from clawscope.web.state import AppState
-from tests.conftest import FIXTURES
+from tests.support.env import FIXTURES
 
 
 def _wait(cond, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
@@ -40,14 +40,14 @@ def test_follows_appends_and_stops(db_url: str, tmp_path: Path) -> None:
     state_dir = tmp_path / "openclaw"
     shutil.copytree(FIXTURES / "openclaw-2026.3.24-jsonl", state_dir)
     with Store(db_url) as store:
-        state = AppState(settings=Settings(db=db_url, home=tmp_path, instance="t"), store=store)
+        state = AppState.build(Settings(db=db_url, home=tmp_path, instance="t"), store)
         seen: list[object] = []
-        state.extras["after_ingest"] = [seen.append]
+        state.ingest.after = [seen.append]
         live = LiveIngest(state, [state_dir]).start()
         try:
             assert _wait(lambda: live.passes >= 1)
             calls = analytics.stats(store, Filters())["totals"]["llmCalls"]
-            assert isinstance(state.extras["last_ingest_ms"], int)
+            assert isinstance(state.ingest.last_ms, int)
             _append(state_dir)
             assert _wait(lambda: analytics.stats(store, Filters())["totals"]["llmCalls"] == calls + 1)
             assert _wait(lambda: live.passes >= 2)  # a pass ends a moment after its commit
@@ -62,17 +62,17 @@ def test_a_failing_pass_is_recorded_not_fatal(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "openclaw-2026.3.24-jsonl", state_dir)
     db = tmp_path / "clawscope.db"
     with Store(f"sqlite:///{db}") as store:
-        state = AppState(settings=Settings(home=tmp_path, instance="t"), store=store)
-        state.extras["after_ingest"] = [lambda _report: 1 / 0]  # a broken hook is logged, not fatal
+        state = AppState.build(Settings(home=tmp_path, instance="t"), store)
+        state.ingest.after = [lambda _report: 1 / 0]  # a broken hook is logged, not fatal
         live = LiveIngest(state, [state_dir])
         live.run_once()
         assert live.passes == 1
-        assert "last_ingest_error" not in state.extras
+        assert state.ingest.last_error is None
         store.engine.dispose()
         db.write_bytes(b"this is not a database" * 100)
         live.run_once()  # logged and recorded; the loop would retry on the next change
         assert live.passes == 1
-        assert state.extras["last_ingest_error"]
+        assert state.ingest.last_error
 
 
 def test_sqlite_fingerprint_changes_when_the_store_is_written(tmp_path: Path) -> None:

@@ -13,10 +13,9 @@ import pytest
 
 from clawscope.config import Settings
 from clawscope.store import Store
-from clawscope.store.observations import query
-from tests.conftest import ROOT
-from tests.web.conftest import LiveServer, auth
-from tests.web.sse import SseReader
+from tests.support.env import ROOT
+from tests.support.server import LiveServer, auth
+from tests.support.sse import SseReader
 
 PLUGIN = ROOT / "integrations" / "openclaw-plugin"
 SECRET = "plugin-secret"
@@ -88,9 +87,9 @@ def test_the_plugin_forwards_hooks(
     assert by_type["tool.call"]["data"]["callId"] == "call_p"
     assert by_type["tool.call"]["sessionId"] == "sess-p" and by_type["tool.call"]["agent"] == "main"
     assert by_type["llm.call"]["data"]["tokensIn"] == 10
-    names = sorted(o["name"] for o in query(store.engine, source="hook"))
+    names = sorted(o["name"] for o in store.observations.query(source="hook"))
     assert names == ["after_tool_call", "agent_end", "llm_output"]
-    [end] = query(store.engine, source="hook", category="run")
+    [end] = store.observations.query(source="hook", category="run")
     assert "messages" not in end["payload"]  # the transcript has them; the plugin does not resend them
     assert end["payload"]["context"] == {
         "agentId": "main",
@@ -106,4 +105,4 @@ def test_a_wrong_secret_is_refused_and_reported_once(
     result = run_driver(tmp_path, live_server.url, "wrong")
     warnings = result["warnings"]
     assert isinstance(warnings, list) and len(warnings) == 1 and "HTTP 401" in warnings[0]
-    assert query(store.engine, source="hook") == []
+    assert store.observations.query(source="hook") == []

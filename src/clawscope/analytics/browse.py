@@ -12,9 +12,8 @@ import orjson
 from clawscope.analytics.core import iso, session_json
 from clawscope.analytics.metrics import roll_up
 from clawscope.errors import NotFoundError, UsageError
+from clawscope.model import SessionQuery
 from clawscope.store import Store
-from clawscope.store import session_queries as sq
-from clawscope.store.session_queries import SessionQuery
 
 __all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
 
@@ -44,8 +43,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[float, int]:
 
 def page(store: Store, query: SessionQuery, limit: int, cursor: str | None) -> dict[str, Any]:
     after = decode_cursor(cursor, query.sort) if cursor else None
-    with store.engine.connect() as conn:
-        rows = sq.session_page(conn, query, limit + 1, after)
+    rows = store.sessions.page(query, limit + 1, after)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(query.sort, rows[-1]["sort_value"], rows[-1]["sid"]) if more else None
@@ -53,8 +51,7 @@ def page(store: Store, query: SessionQuery, limit: int, cursor: str | None) -> d
 
 
 def _row(store: Store, session_id: str) -> dict[str, Any]:
-    with store.engine.connect() as conn:
-        row = sq.session_row(conn, session_id)
+    row = store.sessions.one(session_id)
     if row is None:
         raise NotFoundError(f"no session {session_id!r}")
     return row
@@ -103,11 +100,10 @@ def _history_parts(
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:
     row = _row(store, session_id)
     sid = row["sid"]
-    with store.engine.connect() as conn:
-        entries = sq.history_rows(conn, sid, limit, offset)
-        ids = [e["entry_id"] for e in entries]
-        llm = sq.llm_rows(conn, sid, ids) if ids else {}
-        tool_list = sq.tool_rows(conn, sid, ids) if ids else []
+    entries = store.transcripts.history(sid, limit, offset)
+    ids = [e["entry_id"] for e in entries]
+    llm = store.transcripts.model_calls(sid, ids) if ids else {}
+    tool_list = store.transcripts.tool_calls(sid, ids) if ids else []
     by_entry: dict[str, list[dict[str, Any]]] = {}
     for t in tool_list:
         by_entry.setdefault(t["call_entry_id"], []).append(_tool_json(t))
@@ -169,12 +165,10 @@ def history_json(store: Store, session_id: str, limit: int, offset: int) -> byte
 def tree(store: Store, session_id: str) -> dict[str, Any]:
     """The session and every session it spawned, nested, each with `total` rolled up over its subtree."""
     row = _row(store, session_id)
-    with store.engine.connect() as conn:
-        rows = sq.subtree_rows(conn, row["sid"])
+    rows = store.sessions.subtree(row["sid"])
     return roll_up([session_json(r) for r in rows], session_id)
 
 
 def delete(store: Store, session_id: str) -> None:
-    with store.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
-        if not sq.delete_session(conn, session_id):
-            raise NotFoundError(f"no session {session_id!r}")
+    if not store.sessions.delete(session_id):
+        raise NotFoundError(f"no session {session_id!r}")

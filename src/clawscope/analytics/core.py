@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
-from clawscope.analytics.metrics import cache_hit_rate, tokens_per_dollar
+from clawscope.analytics.metrics import cache_hit_rate, percentile, tokens_per_dollar
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store import queries as q
-from clawscope.store import rollup_queries as rq
-from clawscope.store.queries import Filters
 from clawscope.timeutil import iso_ms
 
 __all__ = [
@@ -27,6 +23,7 @@ __all__ = [
     "session_turns",
     "sessions",
     "stats",
+    "tool_groups",
     "totals",
 ]
 
@@ -36,9 +33,8 @@ iso = iso_ms  # the one time format of every JSON output (timeutil)
 
 def stats(store: Store, f: Filters, by: str | None = None) -> dict[str, Any]:
     """`{"period", "totals", "by", "groups"}` (see README: `clawscope stats --json`)."""
-    with store.engine.connect() as conn:
-        result = totals(conn, f)
-        found = grouped(conn, f, by) if by else []
+    result = totals(store, f)
+    found = grouped(store, f, by) if by else []
     return {
         "period": {"from": iso(f.since_ms), "to": iso(f.until_ms)},
         "totals": result,
@@ -47,16 +43,28 @@ def stats(store: Store, f: Filters, by: str | None = None) -> dict[str, Any]:
     }
 
 
-def totals(conn: Connection, f: Filters) -> dict[str, Any]:
-    """The period's totals (roll-ups when they cover the filters), with the cache hit rate."""
-    out = rq.totals(conn, f) if rq.covers(f) else q.totals(conn, f)
-    return derived(out)
+def totals(store: Store, f: Filters) -> dict[str, Any]:
+    """The period's totals, with the cache hit rate and tokens per dollar."""
+    return derived(store.totals.period(f))
 
 
-def grouped(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
-    """Totals per value of a dimension (see `queries.DIMENSIONS`)."""
-    found = rq.groups(conn, f, by) if rq.covers(f, by) else q.groups(conn, f, by)
-    return [derived(g) for g in found]
+def grouped(store: Store, f: Filters, by: str) -> list[dict[str, Any]]:
+    """Totals per value of a dimension (see `model.DIMENSIONS`); per tool: calls, errors and the
+    p50/p95 duration."""
+    if by == "tool":
+        return tool_groups(store, f)
+    return [derived(g) for g in store.totals.groups(f, by)]
+
+
+def tool_groups(store: Store, f: Filters) -> list[dict[str, Any]]:
+    """Per real tool name: calls, errors and p50/p95 duration, most called first."""
+    out = []
+    for g in store.tools.per_tool(f):
+        durations = g.pop("durationsMs")
+        out.append(
+            {**g, "p50DurationMs": percentile(durations, 50), "p95DurationMs": percentile(durations, 95)}
+        )
+    return out
 
 
 def derived(d: dict[str, Any]) -> dict[str, Any]:
@@ -109,13 +117,10 @@ def session_json(r: dict[str, Any]) -> dict[str, Any]:
 def sessions(
     store: Store, f: Filters, limit: int | None = None, order: str = "recent"
 ) -> list[dict[str, Any]]:
-    with store.engine.connect() as conn:
-        return [session_json(r) for r in q.session_rows(conn, f, limit, order)]
+    return [session_json(r) for r in store.sessions.active(f, limit, order)]
 
 
 def problems(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
-    with store.engine.connect() as conn:
-        rows = q.problem_rows(conn, limit)
     return [
         {
             "id": r["problem_id"],
@@ -128,7 +133,7 @@ def problems(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
             "excerpt": r["excerpt"],
             "firstSeenAt": iso(r["first_seen_ms"]),
         }
-        for r in rows
+        for r in store.problems.all(limit)
     ]
 
 
@@ -137,8 +142,6 @@ def problems(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
 
 def failed_tool_calls(store: Store, f: Filters, limit: int = 50) -> list[dict[str, Any]]:
     """Recent failing tool calls with their error text (the Tools page)."""
-    with store.engine.connect() as conn:
-        rows = q.failed_tool_rows(conn, f, limit)
     return [
         {
             "tool": r["name"],
@@ -149,14 +152,12 @@ def failed_tool_calls(store: Store, f: Filters, limit: int = 50) -> list[dict[st
             "sessionId": r["session_id"],
             "agent": r["agent_id"],
         }
-        for r in rows
+        for r in store.tools.latest_failures(f, limit)
     ]
 
 
 def session_turns(store: Store, session_id: str) -> dict[str, dict[str, Any]]:
     """Tokens and cost of each model call of a session, by transcript entry id (session replay)."""
-    with store.engine.connect() as conn:
-        rows = q.session_llm_rows(conn, session_id)
     return {
         str(r["entry_id"]): {
             "model": r["model"],
@@ -169,5 +170,5 @@ def session_turns(store: Store, session_id: str) -> dict[str, dict[str, Any]]:
             "estimatedCostUSD": float(r["est_cost"] or 0.0),
             "error": r["error_message"] if r["is_error"] else None,
         }
-        for r in rows
+        for r in store.transcripts.turns(session_id)
     }

@@ -4,10 +4,8 @@ forecast and the spawn-tree roll-up. No I/O, so every number here is unit-tested
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-
-from clawscope.store.queries import percentile
 
 __all__ = [
     "cache_hit_rate",
@@ -18,6 +16,16 @@ __all__ = [
     "roll_up",
     "tokens_per_dollar",
 ]
+
+
+def percentile(sorted_values: Sequence[float], pct: float) -> float | None:
+    """Linear-interpolation percentile (the same rule as numpy's default and PostgreSQL's percentile_cont)."""
+    if not sorted_values:
+        return None
+    k = (len(sorted_values) - 1) * pct / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo))
 
 
 def cache_hit_rate(tokens_in: int, cache_read: int) -> float | None:

@@ -10,12 +10,10 @@ from typing import Any
 import msgspec
 
 from clawscope import pricing
-from clawscope.analytics.core import derived, grouped, iso, session_json, totals
+from clawscope.analytics.core import derived, grouped, iso, session_json, tool_groups, totals
 from clawscope.analytics.metrics import compare, cost_stats, forecast, percentile
+from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store import queries as q
-from clawscope.store import report_queries as rq
-from clawscope.store.queries import Filters
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -27,20 +25,17 @@ def period(f: Filters) -> dict[str, str | None]:
 
 def overview(store: Store, f: Filters) -> dict[str, Any]:
     """`GET /stats`: the period's totals and its days."""
-    with store.engine.connect() as conn:
-        return {"period": period(f), "totals": totals(conn, f), "byDay": grouped(conn, f, "day")}
+    return {"period": period(f), "totals": totals(store, f), "byDay": grouped(store, f, "day")}
 
 
 def by_dimension(store: Store, f: Filters, by: str) -> dict[str, Any]:
-    with store.engine.connect() as conn:
-        return {"period": period(f), "by": by, "groups": grouped(conn, f, by)}
+    return {"period": period(f), "by": by, "groups": grouped(store, f, by)}
 
 
 def tools(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
     """Per tool: calls, errors, error rate, p50/p95 duration; and the most frequent failures."""
-    with store.engine.connect() as conn:
-        found = q.tool_groups(conn, f)
-        failing = rq.failing_tools(conn, f, top)
+    found = tool_groups(store, f)
+    failing = store.tools.top_failures(f, top)
     for g in found:
         g["errorRate"] = g["toolErrors"] / g["toolCalls"] if g["toolCalls"] else None
     return {
@@ -60,11 +55,10 @@ def tools(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
 
 def sessions_report(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
     """Per-session cost statistics, the costliest sessions, compactions and prompt sizes."""
-    with store.engine.connect() as conn:
-        costs = rq.session_costs(conn, f)
-        top_rows = rq.top_sessions(conn, f, top)
-        comp = rq.compaction_summary(conn, f)
-        prompts = rq.prompt_sizes(conn, f)
+    costs = store.sessions.costs(f)
+    top_rows = store.sessions.active(f, top, order="total_cost")
+    comp = store.context.compactions(f)
+    prompts = store.context.prompt_sizes(f)
     return {
         "period": period(f),
         "costStats": cost_stats(costs),
@@ -91,8 +85,7 @@ def compare_periods(store: Store, f: Filters) -> dict[str, Any]:
     assert f.until_ms is not None
     since, until = previous_period(f.since_ms, f.until_ms)
     prev_f = msgspec.structs.replace(f, since_ms=since, until_ms=until)
-    with store.engine.connect() as conn:
-        cur, prev = totals(conn, f), totals(conn, prev_f)
+    cur, prev = totals(store, f), totals(store, prev_f)
     return {
         "current": {"period": period(f), "totals": cur},
         "previous": {"period": period(prev_f), "totals": prev},
@@ -110,9 +103,8 @@ def month_forecast(store: Store, f: Filters, at_ms: int) -> dict[str, Any]:
     today_ms = start_ms + (at_ms - start_ms) // DAY_MS * DAY_MS
     hour_ms = at_ms // HOUR_MS * HOUR_MS  # roll-ups answer whole hours
     mtd_f = msgspec.structs.replace(f, since_ms=start_ms, until_ms=hour_ms)
-    with store.engine.connect() as conn:
-        days = {g["key"]: g for g in grouped(conn, mtd_f, "day")} if hour_ms > start_ms else {}
-        mtd = totals(conn, mtd_f) if hour_ms > start_ms else derived(q._empty())
+    days = {g["key"]: g for g in grouped(store, mtd_f, "day")} if hour_ms > start_ms else {}
+    mtd = totals(store, mtd_f) if hour_ms > start_ms else derived(store.totals.empty())
     complete = (today_ms - start_ms) // DAY_MS
     daily = []
     for i in range(complete):
@@ -148,8 +140,7 @@ def _reprice(rates: pricing.Rates, n: int, i: int, o: int, r: int, w: int) -> fl
 
 def reconciliation(store: Store, f: Filters) -> dict[str, Any]:
     """Reported vs re-priced cost per model, so drift between OpenClaw and the price table shows."""
-    with store.engine.connect() as conn:
-        rows = rq.reported_by_model_day(conn, f)
+    rows = store.priced_calls.by_model_day(f)
     models: dict[tuple[str | None, str | None], dict[str, Any]] = {}
     for r in rows:
         key = (r["provider"], r["model"])

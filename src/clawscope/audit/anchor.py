@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
-from clawscope.audit.spool import ChainProblem
-from clawscope.signing import (
+from clawscope.audit.jws import (
     ALG,
     KeySet,
     SigningError,
@@ -25,6 +24,7 @@ from clawscope.signing import (
     sign_compact,
     verify_compact,
 )
+from clawscope.audit.spool import ChainProblem
 
 TYP_CHECKPOINT = "clawscope-spool-checkpoint/0.1"
 CHECKPOINT_FILE = "spool.checkpoint.jws"

@@ -16,15 +16,15 @@ from typing import Any
 import msgspec
 
 from clawscope.audit.anchor import CHECKPOINT_FILE, check_against, read_checkpoint
+from clawscope.audit.canonical import CanonicalError, loads
 from clawscope.audit.errors import AuditError, Code
+from clawscope.audit.jws import KeySet
 from clawscope.audit.layout import WORKFLOW_FILE, Layout, workflow_of
 from clawscope.audit.merklelog import MerkleLog, ReadOnlyLeafStore
 from clawscope.audit.note import open_note
 from clawscope.audit.spool import SPOOL_FILE, check_chain, parse_lines, rid_of
 from clawscope.audit.verify import Options, verify_paths, verify_token
-from clawscope.canonical import CanonicalError, loads
 from clawscope.errors import NotFoundError
-from clawscope.signing import KeySet
 
 
 def session_receipts(root: Path, session: str, keys: KeySet | None = None) -> dict[str, Any]:

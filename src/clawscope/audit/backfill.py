@@ -23,10 +23,10 @@ from typing import Any
 
 import msgspec
 
+from clawscope.audit.canonical import CanonicalError, loads
 from clawscope.audit.errors import WarningCode
 from clawscope.audit.events import ORIGIN_EXTENSION, iso_ms
 from clawscope.audit.recorder import Recorder
-from clawscope.canonical import CanonicalError, loads
 from clawscope.model import ToolCall, ToolResult, ToolStatus
 from clawscope.sources.transcript import TranscriptDecoder
 

@@ -19,13 +19,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from clawscope.audit.canonical import CanonicalError, jcs, loads, stringify
 from clawscope.audit.claims import check_receipt
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
 from clawscope.audit.events import instant, iso_ms
+from clawscope.audit.jws import KeySet, SigningError, SigningKey, decode_compact, sign_compact, verify_compact
 from clawscope.audit.receipts import TYP_WIRE01, header
 from clawscope.audit.ziparchive import read_zip, write_zip
-from clawscope.canonical import CanonicalError, jcs, loads, stringify
-from clawscope.signing import KeySet, SigningError, SigningKey, decode_compact, sign_compact, verify_compact
 
 BUNDLE_VERSION = "peac-bundle/0.1"
 REPORT_VERSION = "peac-verification-report/0.1"

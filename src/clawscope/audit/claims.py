@@ -1,7 +1,7 @@
 """Strict verification of ONE receipt token: signature, then structure, then evidence.
 
 Order matters for honest error codes: the JWS is parsed and checked structurally first
-(`clawscope.signing`), then the signature (so an edited payload is reported as
+(`clawscope.audit.jws`), then the signature (so an edited payload is reported as
 `E_SIGNATURE_INVALID`, exactly what `peac verify` says), then the claims of its wire version, then
 the InteractionEvidence inside, then time. Upstream's adapter tool reported tampered receipts as
 valid because it ignored the signature result; here every step raises.
@@ -20,6 +20,7 @@ from typing import Any
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
 from clawscope.audit.events import instant
 from clawscope.audit.evidence import validate_evidence
+from clawscope.audit.jws import KeySet, SigningError, decode_compact, verify_compact
 from clawscope.audit.receipts import (
     EXT_WIRE01,
     EXT_WIRE02,
@@ -27,7 +28,6 @@ from clawscope.audit.receipts import (
     TYP_WIRE01,
     WIRE02_TYPE,
 )
-from clawscope.signing import KeySet, SigningError, decode_compact, verify_compact
 
 IAT_SKEW_S = 300
 _RID = re.compile(r"r_[0-9a-f]{32}")

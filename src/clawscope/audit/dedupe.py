@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
+from clawscope.audit.canonical import CanonicalError, loads, stringify
 from clawscope.audit.errors import Notice, WarningCode
-from clawscope.canonical import CanonicalError, loads, stringify
 
 DEDUPE_FILE = "dedupe.idx"
 

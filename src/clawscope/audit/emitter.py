@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from clawscope.audit.anchor import CHECKPOINT_FILE, sign_checkpoint
+from clawscope.audit.canonical import loads
 from clawscope.audit.dedupe import DedupeIndex
 from clawscope.audit.errors import Code
 from clawscope.audit.layout import Layout, atomic_write, sync_dirs
 from clawscope.audit.merklelog import MerkleLog
 from clawscope.audit.receipts import TYP_WIRE01, TYP_WIRE02, Issuer, sign_entry, write_receipt
 from clawscope.audit.spool import Spool
-from clawscope.canonical import loads
 
 Item = dict[str, Any] | bytes  # a spool entry, or the spool line holding it
 

@@ -31,7 +31,7 @@ class Code(StrEnum):
     EMITTER_CLOSED = "E_EMITTER_CLOSED"
     SPOOL_FULL = "E_SPOOL_FULL"
     LOCKFILE = "E_LOCKFILE"
-    # JWS and keys (raised by clawscope.signing, listed here for documentation)
+    # JWS and keys (raised by clawscope.audit.jws, listed here for documentation)
     JWS_MALFORMED = "E_JWS_MALFORMED"
     JWS_TOO_LARGE = "E_JWS_TOO_LARGE"
     JWS_ALG = "E_JWS_ALG"

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from clawscope.audit.canonical import CanonicalError, b64u_encode, jcs
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
-from clawscope.canonical import CanonicalError, b64u_encode, jcs
 
 STATUSES = ("ok", "error", "timeout", "canceled")
 REQUIRED = ("tool_call_id", "run_id", "tool_name", "started_at", "status")

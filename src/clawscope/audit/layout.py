@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from clawscope.canonical import b64u_encode
+from clawscope.audit.canonical import b64u_encode
 
 WORKFLOW_FILE = "workflow.txt"
 

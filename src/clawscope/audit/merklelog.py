@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from clawscope.audit.canonical import CanonicalError, loads, stringify
 from clawscope.audit.errors import AuditError, Code
+from clawscope.audit.jws import KeySet, SigningKey
 from clawscope.audit.layout import atomic_write
 from clawscope.audit.note import Checkpoint, open_note, sign_note
-from clawscope.canonical import CanonicalError, loads, stringify
-from clawscope.signing import KeySet, SigningKey
 
 LEAVES_FILE = "leaves.jsonl"
 _REF = re.compile(r"sha256:[0-9a-f]{64}")

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from clawscope.audit.errors import AuditError, Code
-from clawscope.signing import KeySet, PublicKey, SigningKey
+from clawscope.audit.jws import KeySet, PublicKey, SigningKey
 
 DASH = "\u2014"
 _NAME = re.compile(r"[^\s+]+")

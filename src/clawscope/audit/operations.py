@@ -15,8 +15,10 @@ import msgspec
 
 from clawscope.audit.backfill import BackfillItem, BackfillReport, backfill
 from clawscope.audit.bundle import BundleReport, BundleSpec, create_bundle, new_ulid, verify_bundle
+from clawscope.audit.canonical import CanonicalError, loads, stringify
 from clawscope.audit.errors import AuditError, Code
 from clawscope.audit.events import AdapterConfig, iso_ms
+from clawscope.audit.jws import KeySet, SigningKey, decode_compact, load_signing_key, save_signing_key
 from clawscope.audit.layout import Layout, atomic_write
 from clawscope.audit.merklelog import (
     MerkleLog,
@@ -28,9 +30,7 @@ from clawscope.audit.note import open_note
 from clawscope.audit.receipts import Issuer
 from clawscope.audit.recorder import Recorder, default_origin, wall_clock_ms
 from clawscope.audit.verify import Options, Verdict, verify_paths
-from clawscope.canonical import CanonicalError, loads, stringify
 from clawscope.errors import UsageError
-from clawscope.signing import KeySet, SigningKey, decode_compact, load_signing_key, save_signing_key
 
 
 def _json_file(path: Path, what: str) -> Any:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clawscope.audit.canonical import stringify
 from clawscope.audit.evidence import to_evidence
+from clawscope.audit.jws import ALG, SigningKey, sign_compact
 from clawscope.audit.layout import Layout, atomic_write
 from clawscope.audit.spool import rid_of
-from clawscope.canonical import stringify
-from clawscope.signing import ALG, SigningKey, sign_compact
 
 TYP_WIRE01 = "peac-receipt/0.1"
 TYP_WIRE02 = "interaction-record+jwt"

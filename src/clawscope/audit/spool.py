@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from clawscope.audit.canonical import CanonicalError, jcs, jcs_and_stringify, loads
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
-from clawscope.canonical import CanonicalError, jcs, jcs_and_stringify, loads
 
 GENESIS = "0" * 64
 SPOOL_FILE = "spool.jsonl"

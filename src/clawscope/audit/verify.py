@@ -20,14 +20,14 @@ import msgspec
 
 from clawscope.audit.anchor import CHECKPOINT_FILE, check_against, read_checkpoint
 from clawscope.audit.bundle import verify_bundle
+from clawscope.audit.canonical import CanonicalError, jcs, loads
 from clawscope.audit.claims import ReceiptInfo, check_receipt
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
 from clawscope.audit.evidence import to_evidence
+from clawscope.audit.jws import KeySet
 from clawscope.audit.layout import workflow_of
 from clawscope.audit.merklelog import LEAVES_FILE, check_log
 from clawscope.audit.spool import SPOOL_FILE, check_chain, parse_lines, rid_of
-from clawscope.canonical import CanonicalError, jcs, loads
-from clawscope.signing import KeySet
 
 
 class Verdict(msgspec.Struct, omit_defaults=True):

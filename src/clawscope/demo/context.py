@@ -17,7 +17,7 @@ from clawscope.demo.scenario import AgentPlan
 from clawscope.demo.session import SessionWriter
 from clawscope.demo.sink import Node, Sink, Window
 from clawscope.demo.totals import DemoTotals
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
 
 _CREATED_VIA = {"subagent": "spawn", "cron": "cron", "channel": "channel"}
 

@@ -23,8 +23,7 @@ from clawscope.ingest.run import IngestReport, ProgressFn, Run
 from clawscope.ingest.sqlite import ingest_sqlite_agent
 from clawscope.model import Agent
 from clawscope.sources.layout import agent_dirs
-from clawscope.store import Store
-from clawscope.store.writer import FLUSH_ENTRIES
+from clawscope.store import FLUSH_ENTRIES, Store
 
 __all__ = ["IngestReport", "ProgressFn", "ingest"]
 

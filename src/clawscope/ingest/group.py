@@ -17,8 +17,7 @@ import threading
 import time
 from concurrent.futures import Future
 
-from sqlalchemy.exc import IntegrityError, OperationalError
-
+from clawscope.errors import WriteConflictError
 from clawscope.ingest.remote import Prepared, commit
 from clawscope.store import Store
 
@@ -33,15 +32,21 @@ class GroupCommit:
         self.max_group = max_group
         self._queue: queue.Queue[tuple[Prepared, Future[None]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="clawscope-webhook-commit", daemon=True)
-        self._thread.start()
+        self._start_lock = threading.Lock()
 
     def write(self, item: Prepared) -> None:
         """Commit one session (with whatever else is waiting); raises what its own write raised."""
+        with self._start_lock:  # the committer starts with the first session
+            if not self._thread.is_alive() and self._thread.ident is None:
+                self._thread.start()
         done: Future[None] = Future()
         self._queue.put((item, done))
         done.result()
 
     def close(self) -> None:
+        with self._start_lock:
+            if self._thread.ident is None:
+                return
         self._queue.put(None)
         self._thread.join(timeout=30)
 
@@ -79,12 +84,13 @@ class GroupCommit:
 
     def _commit_one(self, item: Prepared) -> None:
         """Write one session; a conflict with another server process's concurrent write (a unique
-        key or a deadlock, not a replayed nonce) is retried a few times before it is an error."""
+        key or a deadlock; a replayed nonce is `ReplayedNonceError`, never retried) is retried a few times
+        before it is an error."""
         for attempt in range(RETRIES + 1):
             try:
                 commit(self.store, [item], estimate=self.estimate)
                 return
-            except (IntegrityError, OperationalError) as exc:
-                if "webhook_nonces" in str(exc) or attempt == RETRIES:
+            except WriteConflictError:
+                if attempt == RETRIES:
                     raise
                 time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)

@@ -1,10 +1,9 @@
 """Sessions pushed by a signed webhook, decoded and written exactly as local ingest does.
 
-The payload is seed 000's session schema (`session_id`, `agent_name`, `events`, …) extended with the
-session's raw transcript records (`parts`: one per transcript file or store, each a list of records
-with their positions) and its metadata (`metas`, the same fields `sessions.json` or the SQLite store
-give local ingest). Records go through the same `TranscriptDecoder` and `Writer`, with the session's
-stored entry ids as the decoder's seen set, so an entry counts once per (session id, entry id)
+The payload's wire format (seed 000's session schema extended with raw transcript parts and metadata)
+is `sources/session_webhook.py`, shared with the sender. Records go through the same
+`TranscriptDecoder` and `Writer` as local ingest, with the session's stored entry ids as the decoder's
+seen set, so an entry counts once per (session id, entry id)
 whether it came by webhook, twice by webhook, or also by local ingest. A payload with `events` only
 (seed 000's shape) keeps each event as an entry and its tool calls and results as tool calls.
 """
@@ -12,102 +11,30 @@ whether it came by webhook, twice by webhook, or also by local ingest. A payload
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, text
 
 from clawscope import pricing
 from clawscope.ingest.redact import redact_batch
 from clawscope.model import Entry as EntryRow
 from clawscope.model import SessionMeta, SourceKind, ToolCall, ToolResult, ToolStatus, TranscriptBatch
+from clawscope.sources.session_webhook import (
+    Event,
+    Part,
+    PayloadError,
+    SessionPayload,
+    check_text,
+    read_head,
+    read_payload,
+    record_bytes,
+)
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.sources.wire import to_ms
-from clawscope.store import Store, Writer
-from clawscope.store.remote import record_nonce
+from clawscope.store import Store
+from clawscope.timeutil import parse_iso_ms
 
-MAX_TEXT = 512  # ids, names and keys in a payload
-
-
-class PayloadError(ValueError):
-    """The payload cannot be used (→ 422); `param` names the offending field."""
-
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.param = param
-
-
-class Event(msgspec.Struct):
-    type: str
-    timestamp: str | int | float | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-class Part(msgspec.Struct):
-    """Records of one transcript file (or SQLite store) of the session, in order."""
-
-    entries: list[msgspec.Raw]
-    path: str = ""
-    source: str = "jsonl"
-    positions: list[int] | None = None
-    start: int = 0  # position of the first record; > 0 continues the part's previous chunk
-
-
-class SessionPayload(msgspec.Struct):
-    session_id: str
-    agent_name: str
-    instance_id: str | None = None
-    started_at: str | int | float | None = None
-    finished_at: str | int | float | None = None
-    status: str | None = None
-    message_count: int | None = None
-    events: list[Event] = msgspec.field(default_factory=list)
-    elevated_mode: bool | None = None
-    sandbox_enabled: bool | None = None
-    entries: list[msgspec.Raw] = msgspec.field(default_factory=list)  # one part, for simple clients
-    parts: list[Part] = msgspec.field(default_factory=list)
-    metas: list[dict[str, Any]] = msgspec.field(default_factory=list)
-
-
-class Head(msgspec.Struct):
-    """What is read before the signature is checked: who claims to have sent the body."""
-
-    agent_name: str
-    instance_id: str | None = None
-
-
-def check_text(value: str | None, param: str) -> None:
-    """Reject what PostgreSQL cannot store or a log line should never carry (NUL, control chars)."""
-    if value is None:
-        return
-    if not value or len(value) > MAX_TEXT:
-        raise PayloadError(f"{param} must be 1 to {MAX_TEXT} characters", param)
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise PayloadError(f"{param} holds control characters", param)
-
-
-def read_head(body: bytes) -> Head:
-    try:
-        head = msgspec.json.decode(body, type=Head)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise PayloadError(f"invalid payload: {exc}") from None
-    check_text(head.agent_name, "agent_name")
-    check_text(head.instance_id, "instance_id")
-    return head
-
-
-def read_payload(body: bytes) -> SessionPayload:
-    try:
-        p = msgspec.json.decode(body, type=SessionPayload)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise PayloadError(f"invalid payload: {exc}") from None
-    check_text(p.session_id, "session_id")
-    for i, part in enumerate(p.parts):
-        if part.positions is not None and len(part.positions) != len(part.entries):
-            raise PayloadError("positions must match entries one to one", f"parts[{i}].positions")
-        check_text(part.path or None, f"parts[{i}].path")
-    return p
+__all__ = ["Accepted", "PayloadError", "Prepared", "commit", "prepare", "read_head", "read_payload"]
 
 
 class Accepted(msgspec.Struct):
@@ -141,14 +68,18 @@ class Prepared(msgspec.Struct):
         )
 
 
-def prepare(store: Store, p: SessionPayload, instance: str, *, trace_only: bool) -> Prepared:
-    """Decode one pushed session against what is stored (entries already stored are skipped)."""
+def prepare(
+    store: Store, p: SessionPayload, instance: str, *, trace_only: bool, may_hold_nul: bool = True
+) -> Prepared:
+    """Decode one pushed session against what is stored (entries already stored are skipped).
+
+    `may_hold_nul=False` (the body has no `\\u0000` escape, the only way JSON spells NUL) skips the
+    search for NUL in what was decoded."""
     sid = p.session_id
     out = Prepared(sid)
-    with store.engine.connect() as conn:
-        if conn.execute(_DELETED, {"sid": sid}).first() is not None:
-            return out  # removed by a user: never stored again, as with local ingest
-        seen = {r[0] for r in conn.execute(_ENTRY_IDS, {"sid": sid})}  # stored already: skipped
+    if store.is_deleted(sid):
+        return out  # removed by a user: never stored again, as with local ingest
+    seen = store.entry_ids(sid)  # stored already: skipped
     out.metas = [_meta(m, sid, instance) for m in p.metas]
     out.metas.append(_payload_meta(p, instance))
     parts = list(p.parts)
@@ -157,7 +88,8 @@ def prepare(store: Store, p: SessionPayload, instance: str, *, trace_only: bool)
     for part in parts:
         batch, state, meta = _decode_part(store, sid, instance, part, seen)
         out.entries += len(part.entries)
-        _storable(batch)
+        if may_hold_nul:
+            _storable(batch)
         out.metas.append(meta)
         out.batches.append(redact_batch(batch) if trace_only else batch)
         out.cursors[_cursor_key(sid, part)] = {"state": msgspec.to_builtins(state)}
@@ -169,16 +101,10 @@ def prepare(store: Store, p: SessionPayload, instance: str, *, trace_only: bool)
 
 
 def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> None:
-    """Write prepared sessions in one transaction; their nonces first (a replay rolls all back)."""
-    writer = Writer(store.engine, pricing.estimate if estimate else None, clock=store.clock)
-    nonces = [x.nonce for x in items if x.nonce is not None]
-    if nonces:
-
-        def in_tx(conn: Connection) -> None:
-            for key, ms in nonces:
-                record_nonce(conn, key, ms)
-
-        writer.in_tx = in_tx
+    """Write prepared sessions in one transaction; their nonces first (a replay rolls all back: the
+    store raises `ReplayedNonceError`; a concurrent conflicting write, `WriteConflictError`)."""
+    writer = store.writer(pricing.estimate if estimate else None)
+    writer.nonces = [x.nonce for x in items if x.nonce is not None]
     for x in items:
         for batch in x.batches:
             writer.add_batch(batch)
@@ -188,14 +114,6 @@ def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> Non
     writer.flush()
     if any(m.parent_key for x in items for m in x.metas):
         store.link_sessions()
-
-
-_ENTRY_IDS = text(
-    "SELECT e.entry_id FROM entries e JOIN sessions s ON s.sid = e.sid WHERE s.session_id = :sid"
-)
-
-
-_DELETED = text("SELECT 1 FROM deleted_sessions WHERE session_id = :sid")
 
 
 def _storable(batch: TranscriptBatch) -> None:
@@ -225,10 +143,7 @@ def _decode_part(
     dec = TranscriptDecoder(sid, "webhook", where, state, seen)
     for i, raw in enumerate(part.entries):
         pos = part.positions[i] if part.positions is not None else part.start + i
-        data = bytes(raw)
-        if data[:1] == b'"':  # a record that was not JSON, sent as its text
-            data = msgspec.json.decode(data, type=str).encode("utf-8", "surrogatepass")
-        dec.feed(data, pos, f"entry {pos}")
+        dec.feed(record_bytes(raw), pos, f"entry {pos}")
     h = dec.header
     meta = SessionMeta(
         session_id=sid,
@@ -259,10 +174,8 @@ def _ms(v: str | int | float | None) -> int | None:
     if v is None:
         return None
     if isinstance(v, str):
-        from datetime import datetime
-
         try:
-            return int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp() * 1000)
+            return parse_iso_ms(v)
         except ValueError:
             raise PayloadError(f"not an ISO-8601 time: {v!r}") from None
     return to_ms(v)
@@ -323,7 +236,3 @@ def _event_batch(sid: str, events: list[Event], seen: set[str]) -> TranscriptBat
                 )
             )
     return batch
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

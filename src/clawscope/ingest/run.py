@@ -8,8 +8,7 @@ import msgspec
 
 from clawscope import pricing
 from clawscope.sources.layout import AgentDir, TranscriptFile, transcript_files
-from clawscope.store import Store, Writer
-from clawscope.store.writer import Unit, WriterThread
+from clawscope.store import Store, Unit, WriterThread
 
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -46,9 +45,7 @@ class Run:
         self.store = store
         self.instance = instance
         self.now = now
-        self.writer = Writer(
-            store.engine, pricing.estimate if estimate else None, batch_entries, clock=store.clock
-        )
+        self.writer = store.writer(pricing.estimate if estimate else None, batch_entries)
         self.thread = WriterThread(self.writer, on_commit=self._committed)
         self.report = IngestReport()
         self.has_entries = store.sessions_with_entries()

@@ -14,12 +14,13 @@ kept as capped previews only.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from clawscope.sources.observation import Observation, as_float, as_int, as_str, preview
+from clawscope.model import Observation
+from clawscope.sources.coerce import as_float, as_int, as_str, preview
+from clawscope.timeutil import parse_iso_ms
 
 
 class EnvelopeError(ValueError):
@@ -65,7 +66,7 @@ def parse_timestamp(value: Any) -> int | None:
         return int(value * 1000) if value < 10_000_000_000 else int(value)
     if isinstance(value, str) and value:
         try:
-            return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+            return parse_iso_ms(value)
         except ValueError:
             return None
     return None

@@ -25,8 +25,8 @@ import msgspec
 import zstandard
 
 from clawscope.model import ProblemCode, SessionMeta, Severity, SourceKind
-from clawscope.sessionkeys import parse_session_key
 from clawscope.sources.registries import meta_from_entry
+from clawscope.sources.session_keys import parse_session_key
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.sources.wire import to_ms
 

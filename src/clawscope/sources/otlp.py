@@ -29,7 +29,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from clawscope.sources.observation import Observation, as_float, as_int, as_str, preview
+from clawscope.model import Observation
+from clawscope.sources.coerce import as_float, as_int, as_str, preview
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 _LLM_SPANS = ("openclaw.model.usage", "openclaw.model.call")

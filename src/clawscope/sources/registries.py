@@ -29,7 +29,7 @@ from clawscope.model import (
     SourceKind,
     SubagentRun,
 )
-from clawscope.sessionkeys import parse_session_key
+from clawscope.sources.session_keys import parse_session_key
 
 _JSON = msgspec.json.Decoder()
 # When two keys name one transcript (a cron job's base key and its run key), the more specific wins.

@@ -1,6 +1,25 @@
-"""The store: the only place that speaks SQL. `Store` opens (and migrates) a database by URL.
+"""The store: the only place that speaks SQL, and the only door to the database.
 
-Ingest writes through `Writer` (bulk, transactional, with cursors); readers use the query modules.
+`Store(url)` opens (and migrates) a database by URL. Everything above the store reads and writes through
+it: its own methods for what ingest needs (cursors, what is already stored, linking sessions) and its
+parts, each a module named by what it answers:
+
+    store.totals        totals.py        cost, tokens, calls of a period; per model, agent, day, …
+    store.tools         tools.py         per-tool calls and durations; failures
+    store.sessions      sessions.py      sessions of a period, pages, one session, spawn trees, deletion
+    store.transcripts   transcripts.py   raw entries, history pages, per-turn tokens and cost
+    store.context       context_use.py   compactions and prompt sizes
+    store.priced_calls  priced_calls.py  what OpenClaw priced, per model and day (reconciliation)
+    store.problems      problems.py      input that could not be used as is
+    store.keys          api_keys.py      API keys and server secrets
+    store.remote        remote.py        registered instances and agents, webhook nonces
+    store.events        events.py        the event log (SSE)
+    store.observations  observations.py  hook events and OTLP data
+
+Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
+are public: an import-linter contract keeps every other module of the package private to it, and
+another keeps SQLAlchemy inside it. Failures are typed (`clawscope.errors`: `StoreError`,
+`ReplayedNonceError`, `WriteConflictError`, `UnstorableValueError`), never matched by their text.
 """
 
 from __future__ import annotations
@@ -8,28 +27,78 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import msgspec
-from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from clawscope.errors import StoreError
 from clawscope.store import schema
+from clawscope.store.api_keys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, ApiKeys, parse_scopes
+from clawscope.store.context_use import ContextUse
 from clawscope.store.engine import create_store_engine
-from clawscope.store.entries import raw_entries
+from clawscope.store.events import TYPES as EVENT_TYPES
+from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.migrate import migrate
-from clawscope.store.rollups import refresh_rollups
-from clawscope.store.writer import Writer
+from clawscope.store.observations import Observations
+from clawscope.store.priced_calls import PricedCalls
+from clawscope.store.problems import Problems
+from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
+from clawscope.store.rollup_sessions import refresh_rollups
+from clawscope.store.sessions import Sessions
+from clawscope.store.tools import ToolCalls
+from clawscope.store.totals import Totals
+from clawscope.store.transcripts import Transcripts
+from clawscope.store.writer import FLUSH_ENTRIES, Estimator, Unit, Writer, WriterThread
 from clawscope.timeutil import now_ms
 
-__all__ = ["Store", "Writer"]
+__all__ = [
+    "DEFAULT_RATE_LIMIT",
+    "EVENT_TYPES",
+    "FLUSH_ENTRIES",
+    "MODES",
+    "SCOPES",
+    "AgentReg",
+    "ApiKey",
+    "Estimator",
+    "Event",
+    "EventFilter",
+    "EventLog",
+    "Instance",
+    "Notifications",
+    "Remote",
+    "Signer",
+    "Store",
+    "Unit",
+    "Writer",
+    "WriterThread",
+    "parse_scopes",
+]
 
 
 class Store:
-    """A migrated database and the small reads ingest needs."""
+    """A migrated database: the small reads and writes ingest needs, and the parts listed above.
+
+    `clock` (epoch ms) is "now" for every time the store records and for retention; tests inject it.
+    `engine` is for the store's own modules and for tests; nothing above the store touches it.
+    """
 
     def __init__(self, url: str, *, auto_migrate: bool = True, clock: Callable[[], int] = now_ms) -> None:
         self.url = url
-        self.clock = clock  # epoch ms; injected by tests (what "now" is for storing times and retention)
+        self.clock = clock
         self.engine: Engine = create_store_engine(url)
         if auto_migrate:
             migrate(self.engine)
+        e, c = self.engine, clock
+        self.totals = Totals(e, c)
+        self.tools = ToolCalls(e, c)
+        self.sessions = Sessions(e, c)
+        self.transcripts = Transcripts(e, c)
+        self.context = ContextUse(e, c)
+        self.priced_calls = PricedCalls(e, c)
+        self.problems = Problems(e, c)
+        self.keys = ApiKeys(e, c)
+        self.remote = Remote(e, c)
+        self.events = EventLog(e, c)
+        self.observations = Observations(e, c)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -39,6 +108,15 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def backend(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    def writer(self, estimate: Estimator | None = None, flush_entries: int = FLUSH_ENTRIES) -> Writer:
+        """A writer for one ingest (or one group of webhook sessions), on this store's clock."""
+        return Writer(self.engine, estimate, flush_entries, clock=self.clock)
 
     # -- cursors --------------------------------------------------------------------------------
 
@@ -76,26 +154,13 @@ class Store:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(select(schema.deleted_sessions.c.session_id))}
 
-    def session_records(self, session_id: str) -> list[tuple[int, bytes]]:
-        """The raw transcript records of a session, in order (as they were read from OpenClaw)."""
+    def is_deleted(self, session_id: str) -> bool:
+        """Whether a user removed this session (it is never stored again)."""
+        t = schema.deleted_sessions
         with self.engine.connect() as conn:
-            sid = conn.execute(
-                select(schema.sessions.c.sid).where(schema.sessions.c.session_id == session_id)
-            ).scalar()
-            return [] if sid is None else [(pos, raw) for pos, _, raw in raw_entries(conn, sid)]
-
-    def sessions_with_tool_calls(
-        self, session_id: str | None = None
-    ) -> list[tuple[str, str | None, str | None]]:
-        """(session id, key, agent id) of the sessions that have tool calls (or of one session)."""
-        s = schema.sessions.c
-        stmt = select(s.session_id, s.key, s.agent_id).order_by(s.first_ms, s.sid)
-        stmt = stmt.where(s.session_id == session_id) if session_id else stmt.where(s.n_tool_calls > 0)
-        with self.engine.connect() as conn:
-            return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
-
-    def problem_count(self) -> int:
-        return self.row_counts()["problems"]
+            return (
+                conn.execute(select(t.c.session_id).where(t.c.session_id == session_id)).first() is not None
+            )
 
     def row_counts(self) -> dict[str, int]:
         """Rows of the tables whose growth an ingest reports (what is new is the difference)."""
@@ -107,6 +172,16 @@ class Store:
                 )
             ).one()
         return {"problems": int(row[0]), "cron_runs": int(row[1]), "subagent_runs": int(row[2])}
+
+    def last_run_ms(self) -> int | None:
+        """When the last recorded ingest finished (None: never); `StoreError` when the database is
+        unreachable."""
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(select(func.max(schema.ingest_runs.c.finished_ms))).scalar()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the database is unavailable: {exc.__class__.__name__}") from None
+        return None if value is None else int(value)
 
     # -- after ingest ---------------------------------------------------------------------------
 

@@ -6,15 +6,16 @@ are configured once, on connect, here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from clawscope.dburl import normalize
 from clawscope.errors import StoreError
 
 # Why each SQLite pragma:
@@ -28,19 +29,8 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def normalize_url(url: str) -> str:
-    """Accept the URLs users type (`postgres://…`, a bare file path) and pick our drivers."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    if "://" not in url:
-        url = "sqlite:///" + str(Path(url).expanduser().resolve())
-    return url
-
-
 def create_store_engine(url: str) -> Engine:
-    url = normalize_url(url)
+    url = normalize(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -55,7 +45,7 @@ def create_store_engine(url: str) -> Engine:
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         try:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder of {database}: {exc.strerror}") from None
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -91,3 +81,29 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction (on SQLite it takes the write lock up front; see `_on_begin`)."""
     with engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
         yield conn
+
+
+class Part:
+    """One part of the store's public API (`Store.totals`, `Store.keys`, `Store.events`, …): the reads and
+    writes of one concern over the store's engine and clock. Nothing above the store sees either."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], int]) -> None:
+        self._engine = engine
+        self._clock = clock  # epoch ms: "now" for every time this part stores
+
+    def _read(self) -> Connection:
+        """A connection for reading (use as a context manager)."""
+        return self._engine.connect()
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rows of one read query, as dicts."""
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A write transaction (see `write_tx`)."""
+        return write_tx(self._engine)
+
+    @property
+    def _postgres(self) -> bool:
+        return self._engine.dialect.name == "postgresql"

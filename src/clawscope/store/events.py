@@ -1,4 +1,4 @@
-"""The event log: append events, read them back by id, prune old ones, wake readers.
+"""`Store.events`: the event log: append events, read them back by id, prune old ones, wake readers.
 
 Ids only grow, on both backends, even after a prune (SQLite AUTOINCREMENT): a subscriber that saw
 id N never misses a later event because it got a reused, smaller id. Retention prunes by the time a
@@ -14,6 +14,7 @@ processes wake at once. Readers in this process are woken through `listeners` (n
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text
 
 from clawscope import timeutil
 from clawscope.store import schema
-from clawscope.store.engine import write_tx
+from clawscope.store.engine import Part, write_tx
 
 CHANNEL = "clawscope_events"
 _APPEND_LOCK = 0x636C6165  # "clae": PostgreSQL advisory lock held while appending events
@@ -176,3 +177,52 @@ def by_type(events: Iterable[Event]) -> dict[str, int]:
     for e in events:
         out[e.type] = out.get(e.type, 0) + 1
     return out
+
+
+class Notifications:
+    """PostgreSQL only: a dedicated connection (outside the pool) LISTENing on `clawscope_events`, so a
+    reader in this process wakes as soon as any process appends events."""
+
+    def __init__(self, engine: Engine) -> None:
+        raw = engine.raw_connection()
+        pg = raw.driver_connection
+        assert pg is not None
+        raw.detach()  # a dedicated connection: it stays LISTENing, outside the pool
+        pg.autocommit = True
+        pg.execute(f"LISTEN {CHANNEL}")
+        self._pg: Any = pg
+
+    def wait(self, timeout_s: float) -> None:
+        """Return on the next notification or after `timeout_s`; raises when the connection broke."""
+        for _ in self._pg.notifies(timeout=timeout_s, stop_after=1):
+            break
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._pg.close()
+
+
+class EventLog(Part):
+    """`Store.events`: the event log of this database (see the module's docstring)."""
+
+    def append(self, events: Sequence[Event], now_ms: int | None = None) -> int:
+        """Store events; return the highest new id. `now_ms`: the storing time (default: the clock)."""
+        return append(self._engine, events, self._clock() if now_ms is None else now_ms)
+
+    def max_id(self) -> int:
+        return max_id(self._engine)
+
+    def read_after(self, after: int, flt: EventFilter | None = None, limit: int = 1000) -> list[Event]:
+        """Events with id > `after`, oldest first, matching `flt`."""
+        return read_after(self._engine, after, flt, limit)
+
+    def prune(self, stored_before_ms: int) -> int:
+        """Delete events stored before `stored_before_ms`; return how many."""
+        return prune(self._engine, stored_before_ms)
+
+    def notifications(self) -> Notifications | None:
+        """A listener for appends by other processes (PostgreSQL); None where there is none (SQLite)."""
+        return Notifications(self._engine) if self._postgres else None
+
+    add_listener = staticmethod(add_listener)
+    remove_listener = staticmethod(remove_listener)

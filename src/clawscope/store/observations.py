@@ -1,4 +1,5 @@
-"""Observations (hook events, OTLP spans/points/logs): stored once each, announced on the event log.
+"""`Store.observations`: hook events and OTLP spans/points/logs, stored once each and announced on the
+event log.
 
 `record()` inserts what is new (by `dedupe`), then appends one event per new observation that a live
 view cares about: `tool.call` (tool), `llm.call` (llm), `session.updated` (session, message) and
@@ -13,13 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy import bindparam, select, text
 
-from clawscope import timeutil
-from clawscope.sources.observation import Observation
+from clawscope.model import Observation
 from clawscope.store import bulk, schema
 from clawscope.store import events as log
-from clawscope.store.engine import placeholder, write_tx
+from clawscope.store.engine import Part, placeholder
 from clawscope.store.events import Event
 
 _COLS = [c.name for c in schema.observations.columns if c.name != "id"]
@@ -32,34 +32,53 @@ _EVENT_TYPE = {
 }
 
 
-def record(
-    engine: Engine, found: Sequence[Observation], now_ms: int | None = None
-) -> tuple[int, list[Event]]:
-    """Store new observations; return how many were new and the events appended for them.
-    `now_ms` is the receiving time (default: the wall clock)."""
-    if not found:
-        return 0, []
-    now = timeutil.now_ms() if now_ms is None else now_ms
-    unique: dict[str, Observation] = {}
-    for o in found:
-        unique.setdefault(o.dedupe, o)
-    sql = bulk.insert_ignore(schema.observations, _COLS, placeholder(engine))
-    keys = sorted(unique)
-    with write_tx(engine) as conn:
-        old: set[str] = set()
-        stmt = text("SELECT dedupe FROM observations WHERE dedupe IN :k").bindparams(
-            bindparam("k", expanding=True)
-        )
-        for i in range(0, len(keys), 500):
-            old.update(r[0] for r in conn.execute(stmt, {"k": keys[i : i + 500]}))
-        new = [o for k, o in unique.items() if k not in old]
-        if new:
-            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cur.executemany(sql, [_row(o, now) for o in new])
-        kinds = _session_kinds(conn, {o.session_id for o in new if o.session_id})
-    events = [e for o in new if (e := to_event(o, kinds)) is not None]
-    log.append(engine, events, now)
-    return len(new), events
+class Observations(Part):
+    def record(self, found: Sequence[Observation], now_ms: int | None = None) -> tuple[int, list[Event]]:
+        """Store new observations; return how many were new and the events appended for them.
+        `now_ms` is the receiving time (default: the store's clock)."""
+        if not found:
+            return 0, []
+        now = self._clock() if now_ms is None else now_ms
+        unique: dict[str, Observation] = {}
+        for o in found:
+            unique.setdefault(o.dedupe, o)
+        sql = bulk.insert_ignore(schema.observations, _COLS, placeholder(self._engine))
+        keys = sorted(unique)
+        with self._write() as conn:
+            old: set[str] = set()
+            stmt = text("SELECT dedupe FROM observations WHERE dedupe IN :k").bindparams(
+                bindparam("k", expanding=True)
+            )
+            for i in range(0, len(keys), 500):
+                old.update(r[0] for r in conn.execute(stmt, {"k": keys[i : i + 500]}))
+            new = [o for k, o in unique.items() if k not in old]
+            if new:
+                cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                cur.executemany(sql, [_row(o, now) for o in new])
+            kinds = _session_kinds(conn, {o.session_id for o in new if o.session_id})
+        events = [e for o in new if (e := to_event(o, kinds)) is not None]
+        log.append(self._engine, events, now)
+        return len(new), events
+
+    def query(
+        self,
+        *,
+        source: str | None = None,
+        category: str | None = None,
+        session_id: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """What arrived, newest first, each with its decoded `payload`."""
+        t = schema.observations
+        stmt = select(t).order_by(t.c.id.desc()).limit(limit)
+        for col, value in ((t.c.source, source), (t.c.category, category), (t.c.session_id, session_id)):
+            if value is not None:
+                stmt = stmt.where(col == value)
+        with self._read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        for r in rows:
+            r["payload"] = orjson.loads(r.pop("payload"))
+        return rows
 
 
 def _row(o: Observation, now: int) -> tuple[Any, ...]:
@@ -126,23 +145,3 @@ def to_event(o: Observation, kinds: dict[str, tuple[str | None, str | None]]) ->
         kind=kind,
         instance=o.instance,
     )
-
-
-def query(
-    engine: Engine,
-    *,
-    source: str | None = None,
-    category: str | None = None,
-    session_id: str | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
-    t = schema.observations
-    stmt = select(t).order_by(t.c.id.desc()).limit(limit)
-    for col, value in ((t.c.source, source), (t.c.category, category), (t.c.session_id, session_id)):
-        if value is not None:
-            stmt = stmt.where(col == value)
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    for r in rows:
-        r["payload"] = orjson.loads(r.pop("payload"))
-    return rows

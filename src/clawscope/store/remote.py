@@ -1,4 +1,4 @@
-"""Registered OpenClaw instances and agents, their encrypted secrets, and webhook nonces.
+"""`Store.remote`: registered OpenClaw instances and agents, their encrypted secrets, and webhook nonces.
 
 Secrets that must be read back (an agent's webhook secret verifies every HMAC) are encrypted with
 Fernet under a key derived from a `server_secrets` row, so every server process on one database can
@@ -14,8 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +23,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from clawscope.errors import NotFoundError, UsageError
+from clawscope.errors import NotFoundError, ReplayedNonceError, UsageError
 from clawscope.store import schema
-from clawscope.store.apikeys import server_secret
-from clawscope.store.engine import write_tx
+from clawscope.store.engine import Part
+from clawscope.store.server_secrets import server_secret
 
 MODES = ("full", "trace_only")
 _SIGNER_SQL = (
@@ -72,17 +72,17 @@ class Signer:
     instance: Instance
 
 
-class Remote:
-    """Registration and lookups over one engine (the Fernet key is read once per process)."""
+class Remote(Part):
+    """Registration and lookups (the Fernet key is read once per process)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, clock: Callable[[], int]) -> None:
+        super().__init__(engine, clock)
         self._fernet: Fernet | None = None
 
     @property
     def fernet(self) -> Fernet:
         if self._fernet is None:
-            seed = server_secret(self.engine, _KEY_NAME).encode()
+            seed = server_secret(self._engine, _KEY_NAME, self._clock()).encode()
             self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(seed).digest()))
         return self._fernet
 
@@ -116,10 +116,10 @@ class Remote:
             "otel_endpoint": otel_endpoint,
             "otel_enabled": otel_enabled,
             "ingestion_mode": ingestion_mode,
-            "created_ms": _now(),
+            "created_ms": self._clock(),
         }
         try:
-            with write_tx(self.engine) as conn:
+            with self._write() as conn:
                 conn.execute(insert(schema.openclaw_instances).values(**row))
         except IntegrityError:
             raise UsageError(f"an instance named {name!r} is already registered") from None
@@ -127,13 +127,13 @@ class Remote:
 
     def instances(self) -> list[Instance]:
         t = schema.openclaw_instances
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(t).order_by(t.c.created_ms, t.c.name)).all()
         return [_instance(dict(r._mapping)) for r in rows]
 
     def instance(self, instance_id: str) -> Instance:
         t = schema.openclaw_instances
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t).where(t.c.instance_id == instance_id)).first()
         if row is None:
             raise NotFoundError(f"no instance {instance_id!r}")
@@ -154,11 +154,11 @@ class Remote:
             "agent_name": agent_name,
             "model": model,
             "secret_enc": self._seal(plain),
-            "created_ms": _now(),
+            "created_ms": self._clock(),
             "rotated_ms": None,
         }
         try:
-            with write_tx(self.engine) as conn:
+            with self._write() as conn:
                 conn.execute(insert(schema.openclaw_agents).values(**row))
         except IntegrityError:
             raise UsageError(f"agent {agent_key!r} is already registered on this instance") from None
@@ -169,16 +169,16 @@ class Remote:
         stmt = select(t).order_by(t.c.created_ms, t.c.agent_key)
         if instance_id is not None:
             stmt = stmt.where(t.c.instance_id == instance_id)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [_agent(dict(r._mapping)) for r in conn.execute(stmt)]
 
     def rotate_secret(self, agent_id: str) -> tuple[AgentReg, str]:
         t = schema.openclaw_agents
         plain = "whsec_" + secrets.token_urlsafe(32)
         sealed = self._seal(plain)  # (its first use creates the key: never inside our transaction)
-        with write_tx(self.engine) as conn:
+        with self._write() as conn:
             done = conn.execute(
-                update(t).where(t.c.agent_id == agent_id).values(secret_enc=sealed, rotated_ms=_now())
+                update(t).where(t.c.agent_id == agent_id).values(secret_enc=sealed, rotated_ms=self._clock())
             )
             if done.rowcount != 1:
                 raise NotFoundError(f"no agent {agent_id!r}")
@@ -188,7 +188,7 @@ class Remote:
     def signer(self, instance_id: str | None, agent_key: str) -> Signer | None:
         """The registered agent a webhook names (by instance id and agent key), or None."""
         sql = _SIGNER if instance_id is None else _SIGNER_IN
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sql, {"key": agent_key, "inst": instance_id}).all()
         if len(rows) != 1:  # unknown, or ambiguous without an instance id
             return None
@@ -200,21 +200,21 @@ class Remote:
 
     def prune_nonces(self, older_than_ms: int) -> int:
         t = schema.webhook_nonces
-        with write_tx(self.engine) as conn:
+        with self._write() as conn:
             return int(conn.execute(delete(t).where(t.c.seen_ms < older_than_ms)).rowcount or 0)
 
 
 _NONCE = text("INSERT INTO webhook_nonces (nonce, seen_ms) VALUES (:nonce, :ms)")
 
 
-def record_nonce(conn: Connection, nonce: str, now_ms: int) -> None:
-    """Inside the caller's write transaction: raises IntegrityError when the nonce was used (the
-    whole transaction then rolls back, so a nonce is spent only with the session it carried)."""
-    conn.execute(_NONCE, {"nonce": nonce, "ms": now_ms})
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
+def record_nonces(conn: Connection, nonces: list[tuple[str, int]]) -> None:
+    """Inside the caller's write transaction (the writer's, first): `ReplayedNonceError` when one was used
+    before. The whole transaction then rolls back, so a nonce is spent only with the session it carried."""
+    for nonce, seen_ms in nonces:
+        try:
+            conn.execute(_NONCE, {"nonce": nonce, "ms": seen_ms})
+        except IntegrityError:
+            raise ReplayedNonceError("nonce already used") from None
 
 
 def _instance(m: dict[str, Any]) -> Instance:

@@ -483,7 +483,7 @@ observations = Table(
 # -- analytics roll-ups (revision 0005) ---------------------------------------------------------------
 
 # Exact pre-aggregates that let stats over millions of model calls answer in milliseconds, rebuilt
-# from the rows (store/analytics_rollups.py), never incremented. Per session × UTC hour: the rows of
+# from the rows (store/rollup_hours.py), never incremented. Per session × UTC hour: the rows of
 # every session a write touches; per hour × attributes × model (`rollup_hourly`): every hour those
 # rows had or have. Text keys are '' for none (`agent`, `channel`, `provider`); `model` is 'unknown'
 # when unnamed; `trigger` is resolved (the turn's own, else the session's); `hour_ms` is -1 for rows

@@ -20,7 +20,9 @@ from typing import Any
 import msgspec
 import zstandard
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from clawscope.errors import UnstorableValueError, WriteConflictError
 from clawscope.model import (
     Agent,
     CronJob,
@@ -34,9 +36,10 @@ from clawscope.model import (
 )
 from clawscope.store import bulk, rows, schema
 from clawscope.store import events as event_log
-from clawscope.store.engine import placeholder
+from clawscope.store.engine import placeholder, write_tx
 from clawscope.store.ingest_events import Probe
-from clawscope.store.rollups import refresh_rollups
+from clawscope.store.remote import record_nonces
+from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.timeutil import now_ms
 
 FLUSH_ENTRIES = 10_000  # a unit in flight, one queued and one filling: memory stays flat
@@ -105,9 +108,7 @@ class Writer:
         }
         self._cctx = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
         self.unit = Unit()
-        self.in_tx: Callable[[Connection], None] | None = (
-            None  # first statement of each write (webhook nonces)
-        )
+        self.nonces: list[tuple[str, int]] = []  # webhook (nonce, ms): recorded first in the next write
         self.written = {"entries": 0, "llm_calls": 0, "tool_calls": 0, "sessions": 0}
 
     # -- buffering ------------------------------------------------------------------------------
@@ -150,12 +151,29 @@ class Writer:
     # -- writing --------------------------------------------------------------------------------
 
     def write(self, unit: Unit) -> None:
-        """Commit a unit: one statement per table for all its sessions, then roll-ups and cursors."""
+        """Commit a unit: one statement per table for all its sessions, then roll-ups and cursors.
+
+        Raises the typed store errors: `ReplayedNonceError` (a webhook nonce was spent: nothing is
+        written), `WriteConflictError` (another process wrote the same rows at once: worth a retry),
+        `UnstorableValueError` (text the database cannot hold)."""
         if unit.empty():
             return
-        with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
-            if self.in_tx is not None:
-                self.in_tx(conn)
+        nonces, self.nonces = self.nonces, []
+        dbapi: Any = self.engine.dialect.dbapi  # the bulk statements run on the driver's own cursor
+        try:
+            found = self._write(unit, nonces)
+        except (IntegrityError, OperationalError, dbapi.IntegrityError, dbapi.OperationalError) as exc:
+            raise WriteConflictError(f"a concurrent write conflicted: {exc}") from exc
+        except (DataError, dbapi.DataError) as exc:  # PostgreSQL: text with NUL
+            raise UnstorableValueError(f"a value the database cannot store: {exc}") from exc
+        if found:  # after the commit: events announce stored data (see store/events.py)
+            event_log.append(self.engine, found, self.clock())
+        self.written["sessions"] += len(unit.sessions())
+
+    def _write(self, unit: Unit, nonces: list[tuple[str, int]]) -> list[event_log.Event]:
+        with write_tx(self.engine) as conn:
+            if nonces:
+                record_nonces(conn, nonces)
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             sids = self._sessions(conn, cur, unit)
             by_sid: dict[int, list[TranscriptBatch]] = {}
@@ -171,10 +189,7 @@ class Writer:
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
             refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
-            found = probe.collect(conn) if probe is not None else []
-        if found:  # after the commit: events announce stored data (see store/events.py)
-            event_log.append(self.engine, found, self.clock())
-        self.written["sessions"] += len(unit.sessions())
+            return probe.collect(conn) if probe is not None else []
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
         """Upsert session metadata; make sure every session of a batch has a row; return sids."""

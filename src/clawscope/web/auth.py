@@ -17,9 +17,9 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from clawscope.store.apikeys import SCOPES, ApiKey, server_secret, verify_key
+from clawscope.errors import NotFoundError
+from clawscope.store import SCOPES, ApiKey
 from clawscope.web.errors import ApiError
-from clawscope.web.ratelimit import RateLimiter
 from clawscope.web.state import AppState, app_state
 
 TOKEN_TTL_S = 900
@@ -42,10 +42,7 @@ ANONYMOUS = Principal("", SCOPES, None)
 
 
 def _jwt_secret(state: AppState) -> str:
-    secret = state.extras.get("jwt_secret")
-    if secret is None:
-        secret = state.extras["jwt_secret"] = server_secret(state.store.engine, "jwt")
-    return str(secret)
+    return state.store.keys.server_secret("jwt")
 
 
 def issue_token(
@@ -63,11 +60,8 @@ def _from_jwt(state: AppState, token: str) -> Principal | None:
         claims = jwt.decode(token, _jwt_secret(state), algorithms=[_ALG], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
         return None
-    from clawscope.errors import NotFoundError
-    from clawscope.store.apikeys import get_key
-
     try:  # a revoked key's tokens die with it
-        key = get_key(state.store.engine, str(claims["sub"]))
+        key = state.store.keys.get(str(claims["sub"]))
     except NotFoundError:
         return None
     if key.revoked_ms is not None:
@@ -78,17 +72,9 @@ def _from_jwt(state: AppState, token: str) -> Principal | None:
 
 def authenticate(state: AppState, token: str) -> Principal | None:
     if token.startswith("cs_"):
-        key = verify_key(state.store.engine, token)
+        key = state.store.keys.verify(token)
         return Principal(key.key_id, key.scopes, key.rate_limit) if key else None
     return _from_jwt(state, token)
-
-
-def _limiter(state: AppState) -> RateLimiter:
-    limiter = state.extras.get("rate_limiter")
-    if limiter is None:
-        limiter = state.extras["rate_limiter"] = RateLimiter()
-    assert isinstance(limiter, RateLimiter)
-    return limiter
 
 
 def current_principal(
@@ -115,7 +101,7 @@ def current_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     if principal.rate_limit is not None:
-        decision = _limiter(state).hit(principal.key_id, principal.rate_limit)
+        decision = state.limiter.hit(principal.key_id, principal.rate_limit)
         request.state.rate_headers = decision.headers()
         if not decision.allowed:
             raise ApiError(

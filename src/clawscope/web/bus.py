@@ -22,14 +22,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Engine
-
-from clawscope.store import events as log
-from clawscope.store.events import Event, EventFilter
+from clawscope.store import Event, EventFilter, EventLog, Notifications
 from clawscope.timeutil import now_ms
-from clawscope.web.state import AppState
 
 QUEUE_MAX = 10_000
 _PG_FALLBACK_S = 1.0
@@ -47,13 +42,13 @@ class Subscription:
 class EventBus:
     def __init__(
         self,
-        engine: Engine,
+        log: EventLog,
         *,
         poll_s: float = 0.1,
         retention_ms: int = 7 * 86_400_000,
         clock: Callable[[], int] = now_ms,
     ) -> None:
-        self.engine = engine
+        self.log = log
         self.poll_s = poll_s
         self.retention_ms = retention_ms
         self.clock = clock  # epoch ms: retention counts from the events' storing time on this clock
@@ -64,7 +59,7 @@ class EventBus:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._pg: Any = None
+        self._notifications: Notifications | None = None
         self._next_prune = 0.0
 
     # -- subscribers (on the event loop) --------------------------------------------------------
@@ -101,40 +96,28 @@ class EventBus:
             if self._thread is not None:
                 return
             self._loop = loop
-            self.last_id = log.max_id(self.engine)
-            log.add_listener(self._on_append)
-            if self.engine.dialect.name == "postgresql":
-                self._listen()
+            self.last_id = self.log.max_id()
+            self.log.add_listener(self._on_append)
+            self._notifications = self.log.notifications()  # PostgreSQL: NOTIFY from any process
             self._thread = threading.Thread(target=self._run, name="clawscope-bus", daemon=True)
             self._thread.start()
 
     def _on_append(self, _top: int) -> None:
         self._wake.set()
 
-    def _listen(self) -> None:
-        raw = self.engine.raw_connection()
-        pg = raw.driver_connection
-        assert pg is not None
-        raw.detach()  # a dedicated connection: it stays LISTENing, outside the pool
-        pg.autocommit = True
-        pg.execute(f"LISTEN {log.CHANNEL}")
-        self._pg = pg
-
     def _wait(self) -> None:
-        if self._pg is None:
+        if self._notifications is None:
             self._wake.wait(self.poll_s)
         elif not self._wake.is_set():
             # Woken by a NOTIFY from any process, or by the timeout (then checked anyway).
             try:
-                for _ in self._pg.notifies(timeout=_PG_FALLBACK_S, stop_after=1):
-                    break
+                self._notifications.wait(_PG_FALLBACK_S)
             except Exception as exc:  # the LISTEN connection broke: keep following by polling
                 _log.warning(
                     "event bus: LISTEN lost (%s); polling every %.2f s", exc.__class__.__name__, self.poll_s
                 )
-                with contextlib.suppress(Exception):
-                    self._pg.close()
-                self._pg = None
+                self._notifications.close()
+                self._notifications = None
         self._wake.clear()
 
     def _run(self) -> None:
@@ -150,10 +133,10 @@ class EventBus:
                 time.sleep(self.poll_s)
 
     def _poll(self) -> None:
-        if log.max_id(self.engine) <= self.last_id:
+        if self.log.max_id() <= self.last_id:
             return
         while True:
-            found = log.read_after(self.engine, self.last_id, limit=1000)
+            found = self.log.read_after(self.last_id, limit=1000)
             if not found:
                 return
             self.last_id = found[-1].id
@@ -172,34 +155,17 @@ class EventBus:
 
     def prune(self) -> int:
         """Delete the events stored longer ago than the retention period; return how many."""
-        return log.prune(self.engine, self.clock() - self.retention_ms)
+        return self.log.prune(self.clock() - self.retention_ms)
 
     async def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        log.remove_listener(self._on_append)
+        self.log.remove_listener(self._on_append)
         for sub in list(self._subs):
             sub.queue.put_nowait(None)
         self._subs.clear()
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 10)
 
-        if self._pg is not None:
-            with contextlib.suppress(Exception):
-                self._pg.close()
-
-
-def get_bus(state: AppState) -> EventBus:
-    """The app's bus, made on first use; stopped with the app."""
-    bus = state.extras.get("event_bus")
-    if bus is None:
-        s = state.settings
-        bus = state.extras["event_bus"] = EventBus(
-            state.store.engine,
-            poll_s=s.stream_poll_ms / 1000,
-            retention_ms=s.events_retention_days * 86_400_000,
-            clock=state.store.clock,
-        )
-        state.extras.setdefault("on_shutdown", []).append(bus.stop)
-    assert isinstance(bus, EventBus)
-    return bus
+        if self._notifications is not None:
+            self._notifications.close()

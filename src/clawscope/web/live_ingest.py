@@ -5,20 +5,21 @@ Changes come from file-system events (watchfiles: inotify/FSEvents, no polling) 
 JSONL transcripts, `sessions.json`, and the SQLite era's `openclaw-agent.sqlite` and its `-wal`. As a
 safety net for file systems without events, every `check_s` the size and mtime of the SQLite files are
 compared (a few `stat` calls). Each pass is `clawscope.ingest.ingest`, which is incremental and
-idempotent; its end time goes to `state.extras["last_ingest_ms"]` (health reports it) and the
-callables in `state.extras["after_ingest"]` are called with the report (the event stream hooks in there).
+idempotent; its end time goes to `state.ingest.last_ms` (health reports it) and the callables in
+`state.ingest.after` are called with the report. The app's lifespan starts and stops it
+(`state.live`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from clawscope.ingest import ingest
+from clawscope.timeutil import now_ms
 from clawscope.web.state import AppState
 
 log = logging.getLogger("clawscope.live")
@@ -62,22 +63,20 @@ class LiveIngest:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="clawscope-live-ingest", daemon=True)
         self._fingerprint: tuple[tuple[str, int, int], ...] = ()
-        state.extras["live_ingest"] = self
-        state.extras.setdefault("on_shutdown", []).append(self._astop)
+        self._start_lock = threading.Lock()
+        state.live = self  # started and stopped by the app's lifespan
 
     def start(self) -> LiveIngest:
-        self._thread.start()
+        """Start following (once; later calls do nothing)."""
+        with self._start_lock:
+            if self._thread.ident is None:
+                self._thread.start()
         return self
 
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-
-    async def _astop(self) -> None:
-        from starlette.concurrency import run_in_threadpool
-
-        await run_in_threadpool(self.stop)
 
     def run_once(self) -> None:
         """One incremental pass; errors are logged and recorded, never fatal to the loop."""
@@ -89,13 +88,12 @@ class LiveIngest:
             )
         except Exception as exc:  # a bad pass must not stop live updates; the next change retries
             log.warning("live ingest failed: %s", exc)
-            self.state.extras["last_ingest_error"] = str(exc)
+            self.state.ingest.last_error = str(exc)
             return
         self.passes += 1
-        self.state.extras["last_ingest_ms"] = int(time.time() * 1000)
-        self.state.extras.pop("last_ingest_error", None)
-        hooks: list[Callable[[Any], None]] = self.state.extras.get("after_ingest", [])
-        for hook in list(hooks):
+        self.state.ingest.last_ms = now_ms()
+        self.state.ingest.last_error = None
+        for hook in list(self.state.ingest.after):
             try:
                 hook(report)
             except Exception as exc:
@@ -122,7 +120,3 @@ class LiveIngest:
                 return
             if changes or sqlite_fingerprint(self.dirs) != self._fingerprint:
                 self.run_once()
-
-
-def start(state: AppState, dirs: Sequence[Path]) -> LiveIngest:
-    return LiveIngest(state, dirs).start()

@@ -1,23 +1,86 @@
-"""What a running app holds (settings, store, start time) and the request-scoped accessors for it."""
+"""What a running app holds, typed: its settings, its store and the services routes share, built once
+by `create_app` (`AppState.build`) and started and stopped by the app's lifespan; and the
+request-scoped accessor routes declare (`state: StateDep`).
+
+A new service is a field here, built in `build()`, started in `start()` when something must run from
+the start (otherwise on first use), and stopped in `stop()`. Routes read it as `state.<field>`.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from clawscope.config import Settings
+from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
+from clawscope.web.bus import EventBus
+from clawscope.web.login_tokens import LoginTokens
+from clawscope.web.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from clawscope.web.live_ingest import LiveIngest
+
+DAY_MS = 86_400_000
+
+
+@dataclass
+class Serving:
+    """What `clawscope serve` shows, said on every page: a generated demo, no OpenClaw state found (the
+    database as it is), the state dirs it follows."""
+
+    demo: bool = False
+    no_state: bool = False
+    state_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestStatus:
+    """Live ingest's last pass (health reports it) and who hears of each pass's report."""
+
+    last_ms: int | None = None
+    last_error: str | None = None
+    after: list[Callable[[Any], None]] = field(default_factory=list)
 
 
 @dataclass
 class AppState:
     settings: Settings
     store: Store
+    bus: EventBus  # the SSE fan-out; follows the event log from its first subscriber
+    webhooks: GroupCommit  # group commit of pushed sessions; its thread starts on the first write
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # per API key, this process
+    logins: LoginTokens = field(default_factory=LoginTokens)  # one-time dashboard login links
+    serving: Serving = field(default_factory=Serving)
+    ingest: IngestStatus = field(default_factory=IngestStatus)
+    live: LiveIngest | None = None  # `serve`'s live ingest of the state dirs, when it follows any
+    nonces_pruned_s: float = 0.0  # when webhook nonces were last pruned (at most once a minute)
     started: float = field(default_factory=time.monotonic)
-    extras: dict[str, Any] = field(default_factory=dict)  # per-feature singletons (limiter, bus, …)
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store) -> AppState:
+        bus = EventBus(
+            store.events,
+            poll_s=settings.stream_poll_ms / 1000,
+            retention_ms=settings.events_retention_days * DAY_MS,
+            clock=store.clock,
+        )
+        return cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+
+    async def start(self) -> None:
+        if self.live is not None:
+            self.live.start()
+
+    async def stop(self) -> None:
+        if self.live is not None:
+            await run_in_threadpool(self.live.stop)
+        await self.bus.stop()
+        await run_in_threadpool(self.webhooks.close)
 
 
 def app_state(request: Request) -> AppState:

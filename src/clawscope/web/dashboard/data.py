@@ -11,6 +11,7 @@ from typing import Any
 
 from clawscope import analytics
 from clawscope.store import Store
+from clawscope.timeutil import parse_iso_ms
 from clawscope.web.dashboard.period import DAY_MS, Period, month_bounds, parse_period
 
 SESSION_SORTS = {
@@ -74,13 +75,9 @@ def tools(store: Store, period: Period) -> dict[str, Any]:
 
 
 def _duration_s(s: dict[str, Any]) -> float:
-    from datetime import datetime
-
     if not s["firstAt"] or not s["lastAt"]:
         return 0.0
-    a = datetime.fromisoformat(s["firstAt"].replace("Z", "+00:00"))
-    b = datetime.fromisoformat(s["lastAt"].replace("Z", "+00:00"))
-    return (b - a).total_seconds()
+    return (parse_iso_ms(s["lastAt"]) - parse_iso_ms(s["firstAt"])) / 1000
 
 
 def sessions(

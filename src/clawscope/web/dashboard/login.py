@@ -7,14 +7,12 @@ scopes only), created once and reused; its one-time tokens live in memory and di
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from clawscope.store.apikeys import ApiKey, create_key, list_keys
+from clawscope.store import ApiKey
 from clawscope.web.auth import SESSION_COOKIE, Principal, authenticate, issue_token
 from clawscope.web.state import AppState
 
@@ -24,35 +22,21 @@ SESSION_TTL_S = 12 * 3600
 
 
 def dashboard_key(state: AppState) -> ApiKey:
-    for key in list_keys(state.store.engine):
+    for key in state.store.keys.all():
         if key.label == DASHBOARD_KEY_LABEL and key.revoked_ms is None:
             return key
-    _, key = create_key(state.store.engine, DASHBOARD_KEY_LABEL, DASHBOARD_SCOPES, rate_limit=100_000)
+    _, key = state.store.keys.create(DASHBOARD_KEY_LABEL, DASHBOARD_SCOPES, rate_limit=100_000)
     return key
 
 
 def one_time_token(state: AppState) -> str:
     """A fresh single-use login token (kept in memory) for the URL `serve` prints."""
-    token = secrets.token_urlsafe(32)
-    tokens: list[str] = state.extras.setdefault("login_tokens", [])
-    tokens.append(token)
-    return token
+    return state.logins.issue()
 
 
 def redeem(state: AppState, token: str) -> bool:
     """Consume a one-time token (constant-time comparison); True when it was valid."""
-    tokens: list[str] = state.extras.get("login_tokens", [])
-    found = None
-    for t in tokens:
-        if hmac.compare_digest(t.encode(), token.encode()):
-            found = t
-    if found is None:
-        return False
-    try:  # two requests redeeming the same token at once: only one removes it
-        tokens.remove(found)
-    except ValueError:
-        return False
-    return True
+    return state.logins.redeem(token)
 
 
 def signed_in(request: Request, state: AppState) -> Principal | None:

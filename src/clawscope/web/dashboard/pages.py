@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
-from clawscope.store.apikeys import verify_key
 from clawscope.timeutil import now_ms
 from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.body import read_raw
@@ -149,7 +148,7 @@ def session(request: Request, state: StateDep, session_id: str) -> Response:
     rows = {n["session"]["sessionId"]: n for n in _walk(tree)}
     node = rows[session_id]
     turns = analytics.session_turns(state.store, session_id)
-    items = replay.timeline(state.store.session_records(session_id), turns)
+    items = replay.timeline(state.store.transcripts.records(session_id), turns)
     return page(request, state, "session.html", period, s=node["session"], node=node, tree=tree, items=items)
 
 
@@ -208,7 +207,7 @@ async def login_submit(request: Request, state: StateDep) -> Response:
     form = parse_qs((await read_raw(request, LOGIN_MAX_BYTES)).decode("utf-8", "replace"))
     key_text = (form.get("api_key") or [""])[0].strip()
     target = login.safe_next((form.get("next") or ["/"])[0])
-    key = await run_in_threadpool(verify_key, state.store.engine, key_text) if key_text else None
+    key = await run_in_threadpool(state.store.keys.verify, key_text) if key_text else None
     if key is None or not ("admin" in key.scopes or "stats:read" in key.scopes):
         return page(
             request,

@@ -7,10 +7,11 @@ functions take (the same ones the JSON API uses), so a page and `/api/v1/stats?f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from clawscope.store.queries import Filters
+from clawscope.model import Filters
+from clawscope.timeutil import parse_iso_ms
 
 RANGES = (("all", "All time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"))
 DAY_MS = 86_400_000
@@ -49,11 +50,13 @@ def today_start_ms(now_ms: int) -> int:
 
 
 def _day_ms(text: str) -> int | None:
+    """UTC midnight of an ISO date (the custom range's date fields), or None."""
+    if ":" in text:  # a time of day: these fields take dates only
+        return None
     try:
-        d = date.fromisoformat(text.strip())
+        return parse_iso_ms(text)
     except ValueError:
         return None
-    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def parse_period(key: str | None, start: str | None, end: str | None, now_ms: int) -> Period:

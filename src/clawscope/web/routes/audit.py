@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 
 from clawscope.audit import api
 from clawscope.audit.errors import AuditError
+from clawscope.audit.jws import KeySet
 from clawscope.errors import ClawscopeError
-from clawscope.signing import KeySet
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import AppState, StateDep

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from clawscope.store.apikeys import verify_key
 from clawscope.web.auth import issue_token
 from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import StateDep
@@ -33,7 +32,7 @@ class TokenResponse(BaseModel):
     summary="Exchange an API key for a JWT",
 )
 def token(body: TokenRequest, state: StateDep) -> dict[str, Any]:
-    key = verify_key(state.store.engine, body.api_key)
+    key = state.store.keys.verify(body.api_key)
     if key is None:
         raise ApiError(401, "invalid or revoked API key", code="invalid_api_key", param="api_key")
     access, ttl = issue_token(state, key)

@@ -6,11 +6,9 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from clawscope import __version__
-from clawscope.store import schema
+from clawscope.errors import StoreError
 from clawscope.timeutil import iso_ms
 from clawscope.web.state import StateDep
 
@@ -21,13 +19,12 @@ router = APIRouter(tags=["health"])
 def health(state: StateDep) -> dict[str, Any]:
     last_ms: int | None = None
     try:
-        with state.store.engine.connect() as conn:
-            last_ms = conn.execute(select(func.max(schema.ingest_runs.c.finished_ms))).scalar()
+        last_ms = state.store.last_run_ms()
         db = "ok"
-    except SQLAlchemyError:
+    except StoreError:
         db = "unavailable"
-    live_ms = state.extras.get("last_ingest_ms")  # set by live ingest in `serve`
-    if isinstance(live_ms, int) and (last_ms is None or live_ms > last_ms):
+    live_ms = state.ingest.last_ms  # set by live ingest in `serve`
+    if live_ms is not None and (last_ms is None or live_ms > last_ms):
         last_ms = live_ms
     lag = None if last_ms is None else round(max(0.0, time.time() - last_ms / 1000), 3)
     return {

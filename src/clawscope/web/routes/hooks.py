@@ -11,27 +11,21 @@ it every call is refused. Errors: 401 bad or missing signature, 413 too large, 4
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from clawscope import webhooks
+from clawscope.model import CATEGORIES
 from clawscope.sources.hook_events import EnvelopeError, decode_envelope
-from clawscope.sources.observation import CATEGORIES
-from clawscope.store import observations
+from clawscope.timeutil import now_ms
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import decode_body, read_raw
 from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["openclaw events"])
-SIGNATURE_HEADER = "X-OpenClaw-Signature"
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+SIGNATURE_HEADER = webhooks.OPENCLAW_SIGNATURE_HEADER
 
 
 def check_signature(secret: str, body: bytes, header: str | None) -> None:
@@ -41,7 +35,7 @@ def check_signature(secret: str, body: bytes, header: str | None) -> None:
         )
     if not header:
         raise ApiError(401, f"missing {SIGNATURE_HEADER} header", code="invalid_signature")
-    if not hmac.compare_digest(sign(secret, body).encode(), header.strip().encode()):
+    if not webhooks.verify(secret.encode(), body, header):
         raise ApiError(401, f"{SIGNATURE_HEADER} does not match the body", code="invalid_signature")
 
 
@@ -57,10 +51,10 @@ async def receive_event(request: Request, state: StateDep) -> dict[str, Any]:
     check_signature(state.settings.events_secret, raw, request.headers.get(SIGNATURE_HEADER))
     body = decode_body(request, raw, limit)
     try:
-        obs = decode_envelope(body, received_ms=int(time.time() * 1000), instance=state.settings.instance)
+        obs = decode_envelope(body, received_ms=now_ms(), instance=state.settings.instance)
     except EnvelopeError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
-    new, events = await asyncio.to_thread(observations.record, state.store.engine, [obs], state.store.clock())
+    new, events = await asyncio.to_thread(state.store.observations.record, [obs])
     return {
         "accepted": True,
         "duplicate": new == 0,
@@ -79,7 +73,5 @@ def list_observations(
     session: Annotated[str | None, Query(description="a session id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    rows = observations.query(
-        state.store.engine, source=source, category=category, session_id=session, limit=limit
-    )
+    rows = state.store.observations.query(source=source, category=category, session_id=session, limit=limit)
     return {"observations": rows, "count": len(rows)}

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from pydantic import AfterValidator, BaseModel, Field
 
 from clawscope.errors import UsageError
-from clawscope.store.remote import AgentReg, Instance, Remote
+from clawscope.store import AgentReg, Instance, Remote
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError, error_responses
 from clawscope.web.state import AppState, StateDep
@@ -58,11 +58,7 @@ class AgentIn(BaseModel):
 
 
 def remote(state: AppState) -> Remote:
-    reg = state.extras.get("remote")
-    if reg is None:
-        reg = state.extras["remote"] = Remote(state.store.engine)
-    assert isinstance(reg, Remote)
-    return reg
+    return state.store.remote
 
 
 def instance_json(i: Instance) -> dict[str, Any]:

@@ -21,9 +21,8 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from clawscope.model import Observation
 from clawscope.sources import otlp
-from clawscope.sources.observation import Observation
-from clawscope.store import observations
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import read_body
 from clawscope.web.errors import ApiError
@@ -46,7 +45,7 @@ async def _export(request: Request, state: StateDep, decode: Decoder, response: 
         found = await asyncio.to_thread(decode, body, is_json, state.settings.instance)
     except otlp.OtlpError as exc:
         raise ApiError(400, str(exc)) from None
-    await asyncio.to_thread(observations.record, state.store.engine, found, state.store.clock())
+    await asyncio.to_thread(state.store.observations.record, found)
     if is_json:
         return Response(json_format.MessageToJson(response), media_type="application/json")
     return Response(response.SerializeToString(), media_type="application/x-protobuf")

@@ -10,10 +10,12 @@ from fastapi.responses import Response
 
 from clawscope.analytics import browse
 from clawscope.errors import UsageError
+from clawscope.model import SessionQuery
 from clawscope.web import api_models as m
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError
-from clawscope.web.routes.stats import WHEN, when
+from clawscope.web.params import TEXT as _TEXT
+from clawscope.web.params import WHEN, when
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["sessions"])
@@ -22,7 +24,6 @@ Deleter = Annotated[Principal, Depends(require("sessions:delete"))]
 SessionId = Annotated[
     str, Path(min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="OpenClaw's session id")
 ]
-_TEXT: dict[str, Any] = {"max_length": 200, "pattern": r"^[^\x00]*$"}  # PostgreSQL text has no NUL
 
 
 @router.get("/sessions", response_model=m.SessionPage, responses=m.error_responses(), summary="List sessions")
@@ -47,7 +48,7 @@ def list_sessions(
         str | None, Query(max_length=500, description="nextCursor of the previous page")
     ] = None,
 ) -> dict[str, Any]:
-    query = browse.SessionQuery(
+    query = SessionQuery(
         agent=agent,
         kind=kind,
         channel=channel,

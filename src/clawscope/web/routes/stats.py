@@ -10,33 +10,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from clawscope.analytics import reports
-from clawscope.errors import UsageError
-from clawscope.store.queries import Filters
-from clawscope.timeutil import now_ms, parse_when
+from clawscope.model import Filters
+from clawscope.timeutil import now_ms
 from clawscope.web import api_models as m
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError
+from clawscope.web.params import TEXT as _TEXT
+from clawscope.web.params import WHEN, when
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["stats"])
 Reader = Annotated[Principal, Depends(require("stats:read"))]
 _ERRORS = m.error_responses()
-_TEXT: dict[str, Any] = {"max_length": 200, "pattern": r"^[^\x00]*$"}  # PostgreSQL text has no NUL
-WHEN = "ISO date (2026-11-01), datetime (2026-11-01T08:00Z) or a relative age (7d)"
 HOUR_MS = 3_600_000
 WEEK_MS = 7 * 86_400_000
-
-
-def when(value: str | None, name: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        ms = parse_when(value, now_ms(), name)
-    except UsageError as exc:
-        raise ApiError(422, str(exc), param=name) from None
-    if not -62_135_596_800_000 <= ms <= 253_402_300_799_000:  # years 1..9999
-        raise ApiError(422, f"{name} is out of range", param=name)
-    return ms
 
 
 def filters(

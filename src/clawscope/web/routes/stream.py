@@ -17,10 +17,9 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import StreamingResponse
 
-from clawscope.store import events as log
-from clawscope.store.events import Event, EventFilter
+from clawscope.store import Event, EventFilter
 from clawscope.web.auth import Principal, current_principal
-from clawscope.web.bus import Subscription, get_bus
+from clawscope.web.bus import Subscription
 from clawscope.web.errors import ApiError
 from clawscope.web.state import AppState, StateDep
 
@@ -74,8 +73,7 @@ async def stream(
             raise ApiError(
                 422, "Last-Event-ID must be an event id (an integer)", param="lastEventId"
             ) from None
-    bus = get_bus(state)
-    sub = bus.subscribe(flt)
+    sub = state.bus.subscribe(flt)
     return StreamingResponse(
         _events(state, sub, flt, last),
         media_type="text/event-stream",
@@ -87,17 +85,17 @@ async def stream(
 async def _events(
     state: AppState, sub: Subscription, flt: EventFilter, last: int | None
 ) -> AsyncIterator[bytes]:
-    bus = get_bus(state)
-    engine = state.store.engine
+    bus = state.bus
+    events = state.store.events
     heartbeat = state.settings.stream_heartbeat_s
     try:
         if last is None:  # the starting point is fixed before the client hears it is connected
-            last = await asyncio.to_thread(log.max_id, engine)
+            last = await asyncio.to_thread(events.max_id)
             yield b"retry: 2000\n: connected\n\n"
         else:
             yield b"retry: 2000\n: connected\n\n"
             while True:  # the missed events, from the log, page by page
-                page = await asyncio.to_thread(log.read_after, engine, last, flt, 1000)
+                page = await asyncio.to_thread(events.read_after, last, flt, 1000)
                 for e in page:
                     yield format_event(e)
                     last = e.id

@@ -5,42 +5,37 @@ with `ingest:write`; `Authorization: Bearer` also works), `X-Clawscope-Timestamp
 `X-Clawscope-Signature` (`sha256=` + hex HMAC-SHA256 of `"{timestamp}.{raw body}"` under the agent's
 webhook secret) and `X-Clawscope-Nonce` (optional; a nonce is accepted once, by any server process
 on the database). The body is read up to `webhook_max_bytes` and no further.
+
+Untrusted bytes are authenticated before they are parsed: the API key first (before a byte of the
+body is read), then a bounded decode of only the fields that name the signer (`instance_id`,
+`agent_name`), the signature checked over the raw bytes, and only then one full decode
+(`sources/session_webhook.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import threading
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from clawscope.ingest.group import GroupCommit
+from clawscope import webhooks
+from clawscope.errors import ReplayedNonceError, UnstorableValueError
 from clawscope.ingest.remote import PayloadError, prepare, read_head, read_payload
-from clawscope.store.remote import Remote
+from clawscope.timeutil import now_ms
 from clawscope.web.auth import current_principal
 from clawscope.web.body import read_raw as read_body
 from clawscope.web.errors import ApiError, error_responses
-from clawscope.web.routes.openclaw import remote
 from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
 PRUNE_EVERY_S = 60.0
-_GROUP_LOCK = threading.Lock()
 
 
 def header(request: Request, name: str) -> str | None:
     """`X-Clawscope-<name>`, or the seed's `X-Pisama-<name>`."""
     return request.headers.get(f"x-clawscope-{name}") or request.headers.get(f"x-pisama-{name}")
-
-
-def signature(secret: bytes, timestamp: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def _authorize(request: Request) -> None:
@@ -55,28 +50,12 @@ def _authorize(request: Request) -> None:
         raise ApiError(403, "this key lacks the scope 'ingest:write'", code="insufficient_scope")
 
 
-def _maybe_prune(state: AppState, reg: Remote, now: float) -> None:
-    last = state.extras.get("nonce_pruned", 0.0)
-    if now - last < PRUNE_EVERY_S:
+def _maybe_prune(state: AppState, now_s: float) -> None:
+    if now_s - state.nonces_pruned_s < PRUNE_EVERY_S:
         return
-    state.extras["nonce_pruned"] = now
+    state.nonces_pruned_s = now_s
     keep_s = max(2 * state.settings.webhook_window_s, 60)
-    reg.prune_nonces(int((now - keep_s) * 1000))
-
-
-def _group(state: AppState) -> GroupCommit:
-    group = state.extras.get("webhook_group")
-    if group is None:
-        group = state.extras["webhook_group"] = GroupCommit(
-            state.store, estimate=state.settings.price_estimates
-        )
-
-        async def stop() -> None:
-            group.close()
-
-        state.extras.setdefault("on_shutdown", []).append(stop)
-    assert isinstance(group, GroupCommit)
-    return group
+    state.store.remote.prune_nonces(int((now_s - keep_s) * 1000))
 
 
 def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
@@ -84,24 +63,23 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
         head = read_head(body)
     except PayloadError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
-    reg = remote(state)
-    signer = reg.signer(head.instance_id, head.agent_name)
+    signer = state.store.remote.signer(head.instance_id, head.agent_name)
     sig = header(request, "signature") or ""
     stamp = header(request, "timestamp") or ""
     if signer is None or not signer.secret:
         raise ApiError(
             401, "unknown agent (instance_id, agent_name)", code="unknown_agent", param="agent_name"
         )
-    now = time.time()
-    if not stamp.isdigit() or abs(now - int(stamp)) > state.settings.webhook_window_s:
+    now = now_ms()
+    if not webhooks.fresh(stamp, now / 1000, state.settings.webhook_window_s):
         raise ApiError(401, "timestamp missing or outside the accepted window", code="stale_timestamp")
-    if not hmac.compare_digest(signature(signer.secret, stamp, body).encode(), sig.encode()):
+    if not webhooks.verify(signer.secret, body, sig, timestamp=stamp):
         raise ApiError(401, "bad signature", code="invalid_signature")
     nonce = header(request, "nonce")
     if nonce is not None:
         if not 8 <= len(nonce) <= 200 or not nonce.isprintable():
-            raise ApiError(422, "nonce must be 8 to 200 printable characters", param="X-Clawscope-Nonce")
-        _maybe_prune(state, reg, now)
+            raise ApiError(422, "nonce must be 8 to 200 printable characters", param=webhooks.NONCE_HEADER)
+        _maybe_prune(state, now / 1000)
     try:
         payload = read_payload(body)
         if payload.instance_id is not None and payload.instance_id != signer.instance.instance_id:
@@ -111,17 +89,16 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
             payload,
             signer.instance.name,
             trace_only=signer.instance.ingestion_mode == "trace_only",
+            may_hold_nul=b"\\u0000" in body,
         )
         if nonce is not None:
-            item.nonce = (f"{signer.agent.agent_id}:{nonce}", int(now * 1000))
-        _group(state).write(item)
-    except IntegrityError as exc:
-        if "webhook_nonces" not in str(exc):
-            raise
+            item.nonce = (f"{signer.agent.agent_id}:{nonce}", now)
+        state.webhooks.write(item)
+    except ReplayedNonceError:
         raise ApiError(409, "nonce already used", code="replayed_nonce") from None
     except PayloadError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
-    except ValueError as exc:  # text the database cannot hold (PostgreSQL: NUL)
+    except (UnstorableValueError, ValueError) as exc:  # text the database cannot hold (PostgreSQL: NUL)
         raise ApiError(422, f"payload holds text the database cannot store: {exc}") from None
     done = item.accepted()
     return {

@@ -12,7 +12,7 @@ depends_on = None
 def upgrade() -> None:
     # The tables are defined once, in schema.py (revision 0005 section); created here as defined.
     from clawscope.store import schema
-    from clawscope.store.rollups import refresh_rollups
+    from clawscope.store.rollup_sessions import refresh_rollups
 
     conn = op.get_bind()
     for table in (schema.rollup_calls, schema.rollup_entries, schema.rollup_hourly):

@@ -7,10 +7,10 @@ stored, is what the retention applies to: `ts_ms` is the data's own time, which 
 history may be months old.
 """
 
-import time
-
 import sqlalchemy as sa
 from alembic import op
+
+from clawscope.timeutil import now_ms
 
 revision = "0006"
 down_revision = "0005"
@@ -22,7 +22,7 @@ _COLS = "id, ts_ms, type, agent, session_id, kind, instance, payload"
 
 def upgrade() -> None:
     conn = op.get_bind()
-    now = int(time.time() * 1000)
+    now = now_ms()
     if conn.dialect.name == "sqlite":
         conn.execute(sa.text("DROP INDEX IF EXISTS ix_events_ts_ms"))
         conn.execute(sa.text("ALTER TABLE events RENAME TO events_0005"))

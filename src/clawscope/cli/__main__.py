@@ -1,0 +1,5 @@
+"""`python -m clawscope.cli …`: the same command line as the `clawscope` script."""
+
+from clawscope.cli import main
+
+main()

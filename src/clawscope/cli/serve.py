@@ -1,0 +1,150 @@
+"""`clawscope serve`: the dashboard, the REST API and live ingest of this machine's OpenClaw state in
+one process (or a generated demo state, said so on every page, when none is found or `--demo`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import click
+
+from clawscope.cli.common import db_option, demo_state, handle_errors, settings_from, state_dirs
+from clawscope.dburl import sqlite_url
+
+# Open SSE streams never finish by themselves: without a limit, a graceful shutdown would wait for them
+# forever. They are cut after this many seconds (EventSource clients resume with Last-Event-ID).
+SHUTDOWN_TIMEOUT_S = 3
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1; env CLAWSCOPE_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8765; env CLAWSCOPE_PORT).")
+@db_option
+@click.option(
+    "--no-auth",
+    "no_auth",
+    is_flag=True,
+    default=None,
+    help="Serve without authentication (refused unless bound to a loopback address).",
+)
+@click.option(
+    "--state",
+    "state",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="OpenClaw state dir to ingest and follow (repeatable; default: discovered).",
+)
+@click.option(
+    "--demo", "force_demo", is_flag=True, help="Serve a generated demo state even if OpenClaw is found."
+)
+@click.option(
+    "--no-live", "no_live", is_flag=True, help="Do not ingest the state dirs (serve the database as is)."
+)
+@click.option("--cors-origin", "cors", multiple=True, help="Allowed CORS origin (repeatable).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (settings pass to them through CLAWSCOPE_* variables).",
+)
+@click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
+@handle_errors
+def serve(
+    host: str | None,
+    port: int | None,
+    db: str | None,
+    no_auth: bool | None,
+    state: tuple[str, ...],
+    force_demo: bool,
+    no_live: bool,
+    cors: tuple[str, ...],
+    workers: int,
+    log_level: str,
+) -> None:
+    """Serve the dashboard at / and the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json), and
+    keep ingesting the OpenClaw state dirs live.
+
+    With auth on, a one-time login URL is printed (it sets the session cookie); `--no-auth` skips
+    sign-in (loopback only). Without any OpenClaw state and without a chosen database (or with --demo)
+    a demo state is generated and served from its own database, and every page says so; a database
+    chosen by --db, CLAWSCOPE_DB or the config file never receives demo data.
+
+    \b
+    Example:
+      clawscope serve --state ~/.openclaw --port 8765
+    """
+    import uvicorn
+
+    from clawscope.web.app import check_bind, create_app
+    from clawscope.web.dashboard.login import one_time_token
+    from clawscope.web.live_ingest import LiveIngest
+    from clawscope.web.state import AppState, Serving
+
+    settings = settings_from(db=db, host=host, port=port, no_auth=no_auth, cors_origins=cors or None)
+    check_bind(settings)
+    dirs = [] if force_demo or no_live else state_dirs(state, settings)
+    # A database the user chose (flag, environment or config file) never receives demo data: it is
+    # served as it is. The demo has a database of its own, used when none was chosen or with --demo.
+    chosen_db = bool(settings.db)
+    demo = force_demo or (not dirs and not no_live and not chosen_db)
+    no_state = not dirs and not no_live and not demo
+    if demo:
+        dirs = [demo_state(settings)]
+        if chosen_db:
+            click.echo(f"--demo: the demo has its own database; {settings.db} is not used", err=True)
+        settings = replace(settings, db=sqlite_url(settings.home / "demo.db"))
+    base = f"http://{settings.host}:{settings.port}"
+    if demo:
+        click.echo("serving a generated DEMO state (no OpenClaw state found, or --demo)", err=True)
+    elif no_state:
+        click.echo(f"no OpenClaw state found: serving {settings.db} as it is", err=True)
+    elif dirs:
+        click.echo(f"ingesting and following: {', '.join(str(d) for d in dirs)}", err=True)
+    if workers == 1:
+        app = create_app(settings)
+        app_state: AppState = app.state.clawscope
+        app_state.serving = Serving(demo=demo, no_state=no_state, state_dirs=[str(d) for d in dirs])
+        if dirs:
+            LiveIngest(app_state, dirs)  # started by the app's lifespan
+        if settings.no_auth:
+            click.echo(f"clawscope dashboard: {base}/   (API: {base}/api/v1)", err=True)
+        else:
+            click.echo(
+                f"clawscope dashboard (one-time login link): {base}/login?token={one_time_token(app_state)}",
+                err=True,
+            )
+            click.echo(f"  or sign in with an API key at {base}/login   (API: {base}/api/v1)", err=True)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
+        )
+        return
+    if dirs:  # one follower, in this (supervisor) process; the workers read what it writes
+        from clawscope.store import Store
+
+        LiveIngest(AppState.build(settings, Store(settings.db_url)), dirs).start()
+    click.echo(f"clawscope dashboard: {base}/login (sign in with an API key)   API: {base}/api/v1", err=True)
+    os.environ.update(
+        {
+            "CLAWSCOPE_DB": settings.db_url,
+            "CLAWSCOPE_HOST": settings.host,
+            "CLAWSCOPE_NO_AUTH": "1" if settings.no_auth else "0",
+            "CLAWSCOPE_CORS_ORIGINS": ",".join(settings.cors_origins),
+        }
+    )
+    uvicorn.run(
+        "clawscope.web.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
+    )
+
+
+COMMANDS = (serve,)

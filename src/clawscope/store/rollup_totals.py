@@ -1,0 +1,146 @@
+"""Stats answered from the roll-up tables (`rollup_calls`, `rollup_entries`) instead of raw rows.
+
+Over a million model calls a GROUP BY over `llm_calls` takes seconds; the roll-ups hold one row per
+session × hour × trigger × model and give the same numbers (they are recomputed from the rows, see
+rollup_hours.py) as long as the period starts and ends on whole UTC hours, which `covers` checks. The
+measures are those of measures.py; the raw-row totals (row_totals.py) remain the reference and the
+fallback.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from clawscope.model import Filters
+from clawscope.store.measures import MODEL_KEY_SEP, empty, fill_llm, period_totals, shape_groups
+from clawscope.store.sql_filters import ROLLUP_ATTRS, bucket, where
+
+HOUR_MS = 3_600_000
+_CALL_METRICS = """
+  COALESCE(sum(r.llm_calls), 0) AS llm_calls, COALESCE(sum(r.errors), 0) AS errors,
+  COALESCE(sum(r.tokens_in), 0) AS tokens_in, COALESCE(sum(r.tokens_out), 0) AS tokens_out,
+  COALESCE(sum(r.cache_read), 0) AS cache_read, COALESCE(sum(r.cache_write), 0) AS cache_write,
+  COALESCE(sum(r.total_tokens), 0) AS total_tokens, COALESCE(sum(r.cost), 0) AS cost,
+  COALESCE(sum(r.est_cost), 0) AS est_cost, COALESCE(sum(r.tool_calls), 0) AS tool_calls,
+  COALESCE(sum(r.tool_errors), 0) AS tool_errors,
+  COALESCE(sum(r.latency_sum), 0) AS latency_sum, COALESCE(sum(r.latency_n), 0) AS latency_n
+"""
+
+
+def covers(f: Filters, by: str | None = None) -> bool:
+    """Whether the roll-ups can answer these filters (and this grouping) exactly."""
+    aligned = all(t is None or t % HOUR_MS == 0 for t in (f.since_ms, f.until_ms))
+    return aligned and by != "tool"
+
+
+def _where(f: Filters, p: dict[str, Any]) -> str:
+    return where(f, "r.hour_ms", p, ROLLUP_ATTRS, dated="r.hour_ms >= 0")
+
+
+def _key(conn: Connection, by: str) -> str:
+    keys = {
+        "model": f"r.provider || '{MODEL_KEY_SEP}' || r.model",
+        "provider": "CASE WHEN r.provider = '' THEN 'unknown' ELSE r.provider END",
+        "agent": "CASE WHEN r.agent = '' THEN 'unknown' ELSE r.agent END",
+        "kind": "r.kind",
+        "trigger": "r.trigger",
+        "channel": "CASE WHEN r.channel = '' THEN 'none' ELSE r.channel END",
+    }
+    if by in keys:
+        return keys[by]
+    if by in _UNIT_MS:  # an integer bucket, formatted in Python: no date function per row
+        return f"CASE WHEN r.hour_ms < 0 THEN -1 ELSE r.hour_ms / {_UNIT_MS[by]} END"
+    return f"CASE WHEN r.hour_ms < 0 THEN NULL ELSE {bucket(conn, 'r.hour_ms', by)} END"
+
+
+_UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
+_UNIT_FMT = {"hour": "%Y-%m-%dT%H:00", "day": "%Y-%m-%d"}
+
+
+def _label(by: str, k: Any) -> str:
+    if by not in _UNIT_MS:
+        return str(k)
+    if k is None or int(k) < 0:
+        return "None"
+    return datetime.fromtimestamp(int(k) * _UNIT_MS[by] / 1000, UTC).strftime(_UNIT_FMT[by])
+
+
+def totals(conn: Connection, f: Filters) -> dict[str, Any]:
+    """Like `row_totals.totals`, from the roll-ups (the hourly rows carry the tool counts too)."""
+    calls: dict[str, Any] = {}
+    entries: dict[str, Any] = {}
+    return period_totals(
+        conn,
+        (f"SELECT {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, calls)}", calls),
+        None,
+        (
+            "SELECT count(DISTINCT r.sid), COALESCE(sum(r.messages), 0) "
+            f"FROM rollup_entries r WHERE {_where(f, entries)}",
+            entries,
+        ),
+    )
+
+
+def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
+    """Like `row_totals.groups` (same keys, same order), from the roll-ups."""
+    out: dict[str, dict[str, Any]] = {}
+    p: dict[str, Any] = {}
+    key = _key(conn, by)
+    sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)} GROUP BY {key}"
+    for row in conn.execute(text(sql), p):
+        d = out.setdefault(_label(by, row.k), empty())
+        if row.llm_calls:
+            fill_llm(d, row)
+        d["toolCalls"], d["toolErrors"] = int(row.tool_calls), int(row.tool_errors)
+    p = {}
+    for label, sessions, messages in _session_counts(conn, f, by, key, p):
+        if by in ("model", "provider"):
+            out[label]["sessions"] = sessions
+        else:
+            d = out.setdefault(label, empty())
+            d["sessions"], d["messages"] = sessions, messages
+    return shape_groups(out, by)
+
+
+# The raw columns each dimension's key is made of, and how a raw value reads (as `_key` spells it).
+_RAW: dict[str, tuple[tuple[str, ...], Any]] = {
+    "model": (("provider", "model"), lambda v: f"{v[0]}{MODEL_KEY_SEP}{v[1]}"),
+    "provider": (("provider",), lambda v: v[0] or "unknown"),
+    "agent": (("agent",), lambda v: v[0] or "unknown"),
+    "kind": (("kind",), lambda v: v[0]),
+    "trigger": (("trigger",), lambda v: v[0]),
+    "channel": (("channel",), lambda v: v[0] or "none"),
+}
+
+
+def _session_counts(
+    conn: Connection, f: Filters, by: str, key: str, p: dict[str, Any]
+) -> list[tuple[str, int, int]]:
+    """(label, distinct sessions, messages) per group. Grouping by the raw columns lets the covering
+    indexes answer without touching the table (5x faster than grouping by the `_key` expression);
+    the expression is used when two raw values would read the same (e.g. '' and 'unknown')."""
+    calls = by in ("model", "provider")
+    table = "rollup_calls" if calls else "rollup_entries"
+    extra = "r.llm_calls > 0 AND " if calls else ""
+    messages = "0" if calls else "COALESCE(sum(r.messages), 0)"
+    where = _where(f, p)
+    if by in _RAW:
+        cols, read = _RAW[by]
+        group = ", ".join(f"r.{c}" for c in cols)
+        sql = (
+            f"SELECT {group}, count(DISTINCT r.sid), {messages} FROM {table} r "
+            f"WHERE {extra}{where} GROUP BY {group}"
+        )
+        rows = [
+            (read(tuple(row[: len(cols)])), int(row[-2]), int(row[-1])) for row in conn.execute(text(sql), p)
+        ]
+        if len({label for label, _, _ in rows}) == len(rows):
+            return rows
+    sql = (
+        f"SELECT {key} AS k, count(DISTINCT r.sid), {messages} FROM {table} r "
+        f"WHERE {extra}{where} GROUP BY {key}"
+    )
+    return [(_label(by, row[0]), int(row[1]), int(row[2])) for row in conn.execute(text(sql), p)]

@@ -1,0 +1,132 @@
+"""`Store.sessions`: transcript sessions as rows: those active in a period (most recent or costliest
+first), filtered keyset pages, one session, its spawn subtree, per-session costs, those with tool calls;
+and deleting one from clawscope.
+
+Pages use keyset pagination (the sort value and the sid of the last row), so a page costs the same
+at any depth and rows written meanwhile do not shift it. A session counts in a period when it was
+active in it (`sql_filters.session_where`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+
+from clawscope.model import Filters, SessionQuery
+from clawscope.store import deletion, schema
+from clawscope.store.engine import Part
+from clawscope.store.sql_filters import session_where
+
+SESSION_COLUMNS = """
+  s.sid, s.session_id, s.key, s.kind, s.trigger, s.agent_id, s.instance, s.channel, s.parent_key,
+  p.session_id AS parent_session_id, s.spawn_depth, s.job_id, s.label, s.display_name, s.status, s.first_ms,
+  s.last_ms, s.n_llm_calls, s.n_tool_calls, s.n_tool_errors, s.n_errors, s.tokens_in, s.tokens_out,
+  s.cache_read, s.cache_write, s.cost_usd, s.est_cost_usd, s.n_entries, s.n_messages, s.n_compactions,
+  s.source, s.model_provider, s.model, s.cwd, s.header_version
+"""
+_FROM = "FROM sessions s LEFT JOIN sessions p ON p.sid = s.parent_sid"
+ORDERS = {
+    "recent": "s.last_ms DESC, s.sid DESC",
+    "cost": "s.cost_usd DESC, s.sid DESC",
+    "total_cost": "s.cost_usd + s.est_cost_usd DESC, s.sid DESC",
+}
+# sort name of a page -> (SQL value, descending?)
+SORTS: dict[str, tuple[str, bool]] = {
+    "recent": ("COALESCE(s.last_ms, 0)", True),
+    "oldest": ("COALESCE(s.first_ms, 0)", False),
+    "cost": ("s.cost_usd", True),
+    "calls": ("s.n_llm_calls", True),
+}
+
+
+class Sessions(Part):
+    def active(self, f: Filters, limit: int | None = None, order: str = "recent") -> list[dict[str, Any]]:
+        """Sessions (with entries) active in the period, most recent first (or `cost`: reported cost,
+        `total_cost`: reported plus estimated)."""
+        p: dict[str, Any] = {}
+        sql = f"SELECT {SESSION_COLUMNS} {_FROM} WHERE {session_where(f, p)} ORDER BY {ORDERS[order]}"
+        if limit is not None:
+            sql += " LIMIT :limit"
+            p["limit"] = limit
+        return self._rows(sql, p)
+
+    def costs(self, f: Filters) -> list[float]:
+        """Reported plus estimated cost of every session active in the period."""
+        p: dict[str, Any] = {}
+        sql = f"SELECT s.cost_usd + s.est_cost_usd FROM sessions s WHERE {session_where(f, p)}"
+        with self._read() as conn:
+            return [float(r[0]) for r in conn.execute(text(sql), p)]
+
+    def page(self, q: SessionQuery, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
+        """Up to `limit` sessions (with entries) matching `q`, after the keyset position `after`; each row
+        carries its `sort_value`."""
+        value, desc = SORTS[q.sort]
+        parts = ["s.n_entries > 0"]
+        p: dict[str, Any] = {"limit": limit}
+        for col, v in (("agent_id", q.agent), ("kind", q.kind), ("channel", q.channel)):
+            if v is not None:
+                parts.append(f"s.{col} = :{col}")
+                p[col] = v
+        if q.model is not None:
+            parts.append(
+                "(s.model = :model OR EXISTS "
+                "(SELECT 1 FROM rollup_calls r WHERE r.sid = s.sid AND r.model = :model))"
+            )
+            p["model"] = q.model
+        if q.since_ms is not None:
+            parts.append("s.last_ms >= :since")
+            p["since"] = q.since_ms
+        if q.until_ms is not None:
+            parts.append("s.first_ms < :until")
+            p["until"] = q.until_ms
+        if q.min_cost is not None:
+            parts.append("s.cost_usd + s.est_cost_usd >= :min_cost")
+            p["min_cost"] = q.min_cost
+        if q.has_errors is not None:
+            parts.append("s.n_errors + s.n_tool_errors " + ("> 0" if q.has_errors else "= 0"))
+        if after is not None:
+            op = "<" if desc else ">"
+            parts.append(f"({value} {op} :after_v OR ({value} = :after_v AND s.sid {op} :after_sid))")
+            p["after_v"], p["after_sid"] = after
+        direction = "DESC" if desc else "ASC"
+        sql = (
+            f"SELECT {SESSION_COLUMNS}, {value} AS sort_value {_FROM} WHERE {' AND '.join(parts)} "
+            f"ORDER BY {value} {direction}, s.sid {direction} LIMIT :limit"
+        )
+        return self._rows(sql, p)
+
+    def one(self, session_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                text(f"SELECT {SESSION_COLUMNS} {_FROM} WHERE s.session_id = :id"), {"id": session_id}
+            ).first()
+        return None if row is None else dict(row._mapping)
+
+    def subtree(self, sid: int, max_depth: int = 64) -> list[dict[str, Any]]:
+        """A session and all its spawned descendants (each once, depth-limited against cycles)."""
+        sql = text(f"""
+WITH RECURSIVE tree(sid, depth) AS (
+  SELECT sid, 0 FROM sessions WHERE sid = :sid
+  UNION
+  SELECT c.sid, tree.depth + 1 FROM sessions c JOIN tree ON c.parent_sid = tree.sid
+  WHERE tree.depth < :max_depth AND c.sid <> :sid
+)
+SELECT DISTINCT {SESSION_COLUMNS}, s.parent_sid AS parent_sid_raw
+FROM tree JOIN sessions s ON s.sid = tree.sid LEFT JOIN sessions p ON p.sid = s.parent_sid""")
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(sql, {"sid": sid, "max_depth": max_depth})]
+
+    def with_tool_calls(self, session_id: str | None = None) -> list[tuple[str, str | None, str | None]]:
+        """(session id, key, agent id) of the sessions that have tool calls (or of one session)."""
+        s = schema.sessions.c
+        stmt = select(s.session_id, s.key, s.agent_id).order_by(s.first_ms, s.sid)
+        stmt = stmt.where(s.session_id == session_id) if session_id else stmt.where(s.n_tool_calls > 0)
+        with self._read() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(stmt)]
+
+    def delete(self, session_id: str) -> bool:
+        """Remove a session from clawscope (never from OpenClaw); False when there is none. Ingest skips
+        its id from then on (see deletion.py)."""
+        with self._write() as conn:
+            return deletion.delete_session(conn, session_id, self._clock())

@@ -1,0 +1,63 @@
+"""`Store.tools`: tool calls of a period per tool (counts and every duration), the most frequent
+failures (tool and error text), and the latest failing calls with their error text.
+
+Only calls the model issued count (`call_entry_id` set: a result whose call was never seen is not a
+call). Percentiles of the durations are arithmetic, done by `analytics`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from clawscope.model import Filters
+from clawscope.store.engine import Part
+from clawscope.store.sql_filters import where
+
+_CALLS = "FROM tool_calls t JOIN sessions s ON s.sid = t.sid WHERE t.call_entry_id IS NOT NULL"
+
+
+class ToolCalls(Part):
+    def per_tool(self, f: Filters) -> list[dict[str, Any]]:
+        """Per real tool name: `key`, `toolCalls`, `toolErrors` and `durationsMs` (sorted, known ones only),
+        most called first."""
+        p: dict[str, Any] = {}
+        sql = (
+            f"SELECT t.name, t.status, COALESCE(t.duration_ms, t.result_ts_ms - t.ts_ms) AS d {_CALLS} "
+            f"AND {where(f, 't.ts_ms', p)}"
+        )
+        stats: dict[str, tuple[list[int], list[int]]] = {}
+        with self._read() as conn:
+            for name, status, dur in conn.execute(text(sql), p):
+                counts, durations = stats.setdefault(name, ([0, 0], []))
+                counts[0] += 1
+                counts[1] += status == "error"
+                if dur is not None and dur >= 0:
+                    durations.append(int(dur))
+        ranked = sorted(stats.items(), key=lambda item: (-item[1][0][0], item[0]))
+        return [
+            {"key": name, "toolCalls": c[0], "toolErrors": c[1], "durationsMs": sorted(d)}
+            for name, (c, d) in ranked
+        ]
+
+    def top_failures(self, f: Filters, limit: int) -> list[dict[str, Any]]:
+        """The most frequent (tool, error text) pairs of failed calls: `tool`, `error_text`, `n` and
+        `last_ms`."""
+        p: dict[str, Any] = {"limit": limit}
+        sql = (
+            "SELECT t.name AS tool, COALESCE(t.error_text, '') AS error_text, count(*) AS n, "
+            f"max(t.ts_ms) AS last_ms {_CALLS} AND t.status = 'error' AND {where(f, 't.ts_ms', p)} "
+            "GROUP BY t.name, COALESCE(t.error_text, '') ORDER BY count(*) DESC, t.name LIMIT :limit"
+        )
+        return self._rows(sql, p)
+
+    def latest_failures(self, f: Filters, limit: int = 50) -> list[dict[str, Any]]:
+        """The most recent failing calls of the period, with their error text and session."""
+        p: dict[str, Any] = {"limit": limit}
+        sql = (
+            "SELECT t.name, t.ts_ms, t.error_text, t.exit_code, t.duration_ms, s.session_id, s.agent_id "
+            f"{_CALLS} AND t.status = 'error' AND {where(f, 't.ts_ms', p)} "
+            "ORDER BY t.ts_ms DESC LIMIT :limit"
+        )
+        return self._rows(sql, p)
