@@ -39,9 +39,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         live.run_once()  # the first pass before the first page, so the numbers are there
         live.start()
         with LiveServer(app) as server:
-            yield Served(
-                server.url, state, state_dir, live, frozenset(getattr(r, "path", "") for r in app.routes)
-            )
+            yield Served(server.url, state, state_dir, live)
 
 
 @pytest.fixture(scope="module")

@@ -77,9 +77,8 @@ def test_overview_numbers_equal_the_api(page: Any, served: Served) -> None:
     ):
         assert _metric(page, key) == num(totals[key]), key
     assert _metric(page, "costUSD") == usd(totals["costUSD"])
-    if "/api/v1/stats" in served.routes:  # the JSON API's twin of this page
-        api = page.request.get("/api/v1/stats").json()
-        assert api["totals"]["llmCalls"] == totals["llmCalls"]
+    api = page.request.get("/api/v1/stats").json()  # the JSON API's twin of this page
+    assert api["totals"]["llmCalls"] == totals["llmCalls"]
     assert page.errors == []
 
 
@@ -121,8 +120,7 @@ def _append_assistant_line(state_dir: Path) -> None:
 def test_an_appended_transcript_line_updates_the_page_without_reload(page: Any, served: Served) -> None:
     page.goto("/")
     page.wait_for_selector('#live[data-state="live"]', timeout=10_000)
-    mode = "sse" if "/api/v1/openclaw/stream" in served.routes else "poll"  # SSE whenever it is served
-    assert page.get_attribute("body", "data-live") == mode
+    assert page.get_attribute("body", "data-live") == "sse"  # the app serves the stream: it is used
     before = _metric(page, "llmCalls")
     page.evaluate("window.__sameDocument = true")
     _append_assistant_line(served.state_dir)

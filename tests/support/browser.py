@@ -15,4 +15,3 @@ class Served:
     state: AppState
     state_dir: Path
     live: live_ingest.LiveIngest
-    routes: frozenset[str]

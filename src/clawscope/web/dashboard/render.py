@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
+from starlette.routing import NoMatchFound
 
 from clawscope import __version__
 from clawscope.web.dashboard import HERE
@@ -63,8 +64,13 @@ templates.env.filters.update(usd=usd, num=num, pct=pct, ms=ms, secs=secs)
 
 def live_mode(request: Request) -> str:
     """SSE when the event stream is served by this app, else polling of /api/v1/health."""
-    paths = {getattr(r, "path", "") for r in request.app.routes}
-    return "sse" if STREAM_PATH in paths else "poll"
+    # By route name, not by listing `app.routes`: routers included with a prefix are not listed there
+    # by path (FastAPI ≥ 0.165), which silently turned every dashboard into a poller.
+    try:
+        request.app.url_path_for("stream")
+    except NoMatchFound:
+        return "poll"
+    return "sse"
 
 
 def page(request: Request, state: AppState, name: str, period: Period, **ctx: Any) -> Response:
