@@ -40,6 +40,17 @@ TOKEN_TYPES = (
     ("cache_write", "cache_write"),
 )
 
+# The ingestion endpoints and outcomes whose requests are counted (web/request_counts.py); every pair is
+# exposed, 0 until it happens, so rates and dashboards have their series from the start.
+REQUEST_ENDPOINTS = {
+    "/api/v1/openclaw/webhook": "webhook",
+    "/api/v1/openclaw/events": "events",
+    "/v1/traces": "otlp_traces",
+    "/v1/metrics": "otlp_metrics",
+    "/v1/logs": "otlp_logs",
+}
+REQUEST_OUTCOMES = ("accepted", "unauthorized", "replayed", "too_large", "rate_limited", "invalid", "error")
+
 # Families other packages own (findings, alerts): see the module docstring.
 SOURCES: list[Source] = []
 
@@ -258,7 +269,8 @@ def _ingest_families(store: Store, cap: int) -> list[MetricFamily]:
 
 
 def _requests(store: Store) -> MetricFamily:
-    points = {(r["endpoint"], r["outcome"]): float(r["n"]) for r in store.metrics.requests()}
+    points = {(e, o): 0.0 for e in REQUEST_ENDPOINTS.values() for o in REQUEST_OUTCOMES}
+    points.update({(r["endpoint"], r["outcome"]): float(r["n"]) for r in store.metrics.requests()})
     return _counter(
         "clawscope_received_requests",
         "Requests received on the ingestion endpoints (session webhook, event webhooks, OTLP), by outcome.",

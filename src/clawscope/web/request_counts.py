@@ -14,16 +14,10 @@ from collections import Counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clawscope.exports.metrics import REQUEST_ENDPOINTS
 from clawscope.store import Store
 
-ENDPOINTS = {
-    "/api/v1/openclaw/webhook": "webhook",
-    "/api/v1/openclaw/events": "events",
-    "/v1/traces": "otlp_traces",
-    "/v1/metrics": "otlp_metrics",
-    "/v1/logs": "otlp_logs",
-}
-OUTCOMES = ("accepted", "unauthorized", "replayed", "too_large", "rate_limited", "invalid", "error")
+ENDPOINTS = REQUEST_ENDPOINTS
 
 
 def outcome(status: int) -> str:
