@@ -39,6 +39,7 @@ from clawscope.store.context_use import ContextUse
 from clawscope.store.engine import create_store_engine
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
+from clawscope.store.exports import Exports
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
@@ -105,6 +106,7 @@ class Store:
         self.events = EventLog(e, c)
         self.observations = Observations(e, c)
         self.metrics = Metrics(e, c)
+        self.exports = Exports(e, c)
 
     def close(self) -> None:
         self.engine.dispose()
