@@ -75,7 +75,8 @@ def main() -> None:
     body = (
         "`clawscope export calls --format csv|jsonl --out /dev/null` as a process of its own over a store "
         "filled directly (bench/corpus.py), SQLite; peak memory is the process's max RSS; baseline: the same "
-        f"command exporting nothing. CPython {platform.python_version()}, {os.cpu_count()} cores, load average "
+        f"command exporting nothing. CPython {platform.python_version()}, {os.cpu_count()} cores, "
+        "load average "
         f"{os.getloadavg()[0]:.1f} (a shared machine)\n\n"
         "| rows | format | seconds | rows/s | peak RSS MB | baseline RSS MB | peak / baseline |\n"
         "|---:|---|---:|---:|---:|---:|---:|\n" + "\n".join(lines) + f"\n\n- {verdicts} (target: flat)"

@@ -49,6 +49,11 @@ class Settings:
     # exports (issue 16)
     metrics_allow: tuple[str, ...] = ()  # addresses/networks that may scrape /metrics without a key
     metrics_max_values: int = 50  # named values per free-text metric label; the rest are `other`
+    otlp_endpoint: str = ""  # OTLP/HTTP base URL to export traces and metrics to; "" = no export
+    otlp_headers: str = ""  # `name=value,…` sent with every export request (e.g. an API key)
+    otlp_interval_s: float = 60.0  # how often `serve` exports what is new
+    otlp_batch_turns: int = 100  # turns (traces) per export request
+    otlp_settle_s: float = 300.0  # a session's last turn is sent once it had no new entry for this long
 
     @property
     def audit_root(self) -> Path:
@@ -123,6 +128,9 @@ def _coerce(s: Settings) -> Settings:
             stream_poll_ms=int(s.stream_poll_ms),
             metrics_allow=tuple(_networks(_seq(s.metrics_allow, ","))),
             metrics_max_values=_positive(s.metrics_max_values, "metrics_max_values"),
+            otlp_interval_s=float(s.otlp_interval_s),
+            otlp_batch_turns=_positive(s.otlp_batch_turns, "otlp_batch_turns"),
+            otlp_settle_s=float(s.otlp_settle_s),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid setting: {exc}") from None

@@ -67,7 +67,9 @@ def api_history(client: TestClient, key: str, sessions: list[dict]) -> tuple[lis
     calls, tools = [], []
     for s in sessions:
         where = {k: s[k] for k in ("sessionId", "agent", "instance", "channel", "kind")}
-        h = client.get(f"/api/v1/sessions/{s['sessionId']}/history", params={"limit": 5000}, headers=auth(key)).json()
+        h = client.get(
+            f"/api/v1/sessions/{s['sessionId']}/history", params={"limit": 5000}, headers=auth(key)
+        ).json()
         for e in h["entries"]:
             if e["llmCall"] is not None:
                 calls.append({**where, "entryId": e["id"], "at": e["at"], **e["llmCall"]})
@@ -77,7 +79,9 @@ def api_history(client: TestClient, key: str, sessions: list[dict]) -> tuple[lis
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_exports_read_back_equal_the_api(samples: Store, client: TestClient, make_key, tmp_path: Path, fmt: str) -> None:
+def test_exports_read_back_equal_the_api(
+    samples: Store, client: TestClient, make_key, tmp_path: Path, fmt: str
+) -> None:
     key = make_key("sessions:read")
     sessions = api_sessions(client, key)
     calls, tools = api_history(client, key, sessions)
@@ -107,7 +111,9 @@ def test_export_to_stdout_and_filters(samples: Store, client: TestClient, make_k
     key = make_key("sessions:read")
     everything = api_sessions(client, key)
     since = sorted(s["lastAt"] for s in everything)[len(everything) // 2]
-    want = client.get("/api/v1/sessions", params={"from": since, "limit": 500}, headers=auth(key)).json()["sessions"]
+    want = client.get("/api/v1/sessions", params={"from": since, "limit": 500}, headers=auth(key)).json()[
+        "sessions"
+    ]
     out, _ = run("export", "sessions", "--db", samples.url, "--since", since)
     got = [json.loads(line) for line in out.splitlines()]
     assert sorted(r["sessionId"] for r in got) == sorted(s["sessionId"] for s in want)

@@ -98,3 +98,19 @@ def test_registered_sources_are_exposed(store: Store) -> None:
         assert 'clawscope_findings_total{family="loop"} 3.0' in body.decode()
     finally:
         metrics.SOURCES.remove(findings)
+
+
+def test_the_fast_encoder_writes_what_prometheus_client_writes(many_tools: Store) -> None:
+    from clawscope.exports.prometheus import encode, reference
+
+    families = metrics.collect(many_tools, 60)
+    families.append(
+        MetricFamily(
+            "clawscope_odd", "gauge", 'a "help"\\ with\nlines', ("v",), [Sample(('a"b\\c\nd',), 0.1 + 0.2)]
+        )
+    )
+    for openmetrics in (False, True):
+        want = reference(families, openmetrics).decode()
+        if openmetrics:
+            want = want.removesuffix("# EOF\n")
+        assert encode(families, openmetrics) == want

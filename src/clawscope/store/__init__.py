@@ -16,7 +16,8 @@ parts, each a module named by what it answers:
     store.events        events.py        the event log (SSE)
     store.observations  observations.py  hook events and OTLP data
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
-    store.exports       exports.py       rows streamed for file exports; the OTLP export's turns and cursor
+    store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
+    store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -43,6 +44,7 @@ from clawscope.store.exports import Exports
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
+from clawscope.store.otlp_export import OtlpExport
 from clawscope.store.priced_calls import PricedCalls
 from clawscope.store.problems import Problems
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
@@ -107,6 +109,7 @@ class Store:
         self.observations = Observations(e, c)
         self.metrics = Metrics(e, c)
         self.exports = Exports(e, c)
+        self.otlp = OtlpExport(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -38,16 +38,16 @@ class Metrics(Part):
         `cost`, `est_cost`, `dur_n`/`dur_sum` (ms, calls with a known latency), `b0…` (calls per latency
         bucket of `CALL_BOUNDS_MS`, the last one above all bounds) and `first_ms`. Agent, channel and
         provider are '' when unknown; model is 'unknown'."""
-        return [_numbers(r) for r in self._rows("SELECT * FROM metric_calls", {})]
+        return self._rows("SELECT * FROM metric_calls", {})  # plain columns: ints and floats as stored
 
     def tools(self) -> list[dict[str, Any]]:
         """One row per (instance, agent, trigger, channel, tool): `calls`, `errors`, `pending`, `dur_n`,
         `dur_sum`, `b0…` (per bucket of `TOOL_BOUNDS_MS`) and `first_ms`."""
-        return [_numbers(r) for r in self._rows("SELECT * FROM metric_tools", {})]
+        return self._rows("SELECT * FROM metric_tools", {})
 
     def requests(self) -> list[dict[str, Any]]:
         """Requests received per `endpoint` and `outcome` (`n`), added by every server process."""
-        return [_numbers(r) for r in self._rows("SELECT endpoint, outcome, n FROM request_counts", {})]
+        return self._rows("SELECT endpoint, outcome, n FROM request_counts", {})
 
     def count_requests(self, counts: Mapping[tuple[str, str], int]) -> None:
         """Add these counts (per (endpoint, outcome)) to the stored ones."""

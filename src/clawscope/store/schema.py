@@ -660,12 +660,14 @@ otlp_turns = Table(
     Column("sent_ms", Ms, nullable=False),
 )
 
-# Per session and target: how many entries the session had when its turns were last looked at, so a
-# pass skips every session that did not change.
+# Per session and target: how many entries the session had when its turns were last all sent, and from
+# when on (`from_ms`, NULL for all of its history), so a pass skips every session that did not change
+# and a back-fill reaching further back looks again.
 otlp_sessions = Table(
     "otlp_sessions",
     metadata,
     Column("target", Text, primary_key=True),
     Column("sid", Id, primary_key=True),
     Column("seen_entries", Integer, nullable=False),
+    Column("from_ms", Ms),
 )

@@ -28,6 +28,7 @@ from clawscope.web.ratelimit import RateLimiter
 from clawscope.web.request_counts import RequestCounter
 
 if TYPE_CHECKING:
+    from clawscope.exports.otlp import Background
     from clawscope.web.live_ingest import LiveIngest
 
 DAY_MS = 86_400_000
@@ -65,6 +66,7 @@ class AppState:
     serving: Serving = field(default_factory=Serving)
     ingest: IngestStatus = field(default_factory=IngestStatus)
     live: LiveIngest | None = None  # `serve`'s live ingest of the state dirs, when it follows any
+    otlp: Background | None = None  # `serve`'s OTLP export, when an endpoint is configured
     nonces_pruned_s: float = 0.0  # when webhook nonces were last pruned (at most once a minute)
     started: float = field(default_factory=time.monotonic)
     requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
@@ -83,6 +85,8 @@ class AppState:
     async def start(self) -> None:
         if self.live is not None:
             self.live.start()
+        if self.otlp is not None:
+            self.otlp.start()
         self.background.append(asyncio.create_task(self._flush_requests()))
 
     async def _flush_requests(self) -> None:
@@ -103,6 +107,8 @@ class AppState:
             await run_in_threadpool(self.requests.flush, self.store)
         if self.live is not None:
             await run_in_threadpool(self.live.stop)
+        if self.otlp is not None:
+            await run_in_threadpool(self.otlp.stop)
         await self.bus.stop()
         await run_in_threadpool(self.webhooks.close)
 
