@@ -100,17 +100,16 @@ def _help(text: str, openmetrics: bool) -> str:
     return text.replace('"', r"\"") if openmetrics else text
 
 
-def _lines(
-    out: list[str], name: str, labels: tuple[str, ...], values: Iterable[tuple[tuple[str, ...], float]]
-) -> None:
-    """Sample lines of one sample name: label pairs in name order (as the client sorts them)."""
-    order = sorted(range(len(labels)), key=lambda i: labels[i])
-    for label_values, value in values:
-        if labels:
-            pairs = ",".join(f'{labels[i]}="{_value(label_values[i])}"' for i in order)
-            out.append(f"{name}{{{pairs}}} {floatToGoString(value)}\n")
-        else:
-            out.append(f"{name} {floatToGoString(value)}\n")
+def _order(labels: tuple[str, ...]) -> list[int]:
+    """Label positions in name order (the client sorts the pairs by name)."""
+    return sorted(range(len(labels)), key=lambda i: labels[i])
+
+
+def _line(name: str, labels: tuple[str, ...], order: list[int], values: tuple[str, ...], value: float) -> str:
+    if not labels:
+        return f"{name} {floatToGoString(value)}\n"
+    pairs = ",".join(f'{labels[i]}="{_value(values[i])}"' for i in order)
+    return f"{name}{{{pairs}}} {floatToGoString(value)}\n"
 
 
 def encode(families: Iterable[MetricFamily], openmetrics: bool) -> str:
@@ -125,22 +124,22 @@ def encode(families: Iterable[MetricFamily], openmetrics: bool) -> str:
         out.append(f"# TYPE {family_name} {f.kind}\n")
         if openmetrics and f.unit:
             out.append(f"# UNIT {family_name} {f.unit}\n")
-        if f.kind == "counter":
-            _lines(out, f.name + "_total", f.labels, ((s.labels, s.value) for s in f.samples))
-        elif f.kind == "gauge":
-            _lines(out, f.name, f.labels, ((s.labels, s.value) for s in f.samples))
-        else:
-            les = [*(floatToGoString(b) for b in f.bounds), "+Inf"]
-            with_le = (*f.labels, "le")
-            for s in f.samples:
-                _lines(
-                    out,
-                    f.name + "_bucket",
-                    with_le,
-                    (((*s.labels, le), n) for le, n in zip(les, s.buckets, strict=True)),
-                )
-                _lines(out, f.name + "_count", f.labels, [(s.labels, s.buckets[-1])])
-                _lines(out, f.name + "_sum", f.labels, [(s.labels, s.sum)])
+        order = _order(f.labels)
+        if f.kind in ("counter", "gauge"):
+            name = f.name + "_total" if f.kind == "counter" else f.name
+            out.extend(_line(name, f.labels, order, s.labels, s.value) for s in f.samples)
+            continue
+        les = [*(floatToGoString(b) for b in f.bounds), "+Inf"]
+        with_le = (*f.labels, "le")
+        le_order = _order(with_le)
+        bucket, count, total = f.name + "_bucket", f.name + "_count", f.name + "_sum"
+        for s in f.samples:
+            out.extend(
+                _line(bucket, with_le, le_order, (*s.labels, le), n)
+                for le, n in zip(les, s.buckets, strict=True)
+            )
+            out.append(_line(count, f.labels, order, s.labels, s.buckets[-1]))
+            out.append(_line(total, f.labels, order, s.labels, s.sum))
     return "".join(out)
 
 

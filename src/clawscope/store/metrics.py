@@ -70,7 +70,12 @@ class Metrics(Part):
         """`sessions` (with entries), `last_run_ms` and `last_status` of the latest recorded ingest,
         and `problems`: counts per (source, code, severity)."""
         with self._read() as conn:
-            sessions = conn.execute(text("SELECT count(*) FROM sessions WHERE n_entries > 0")).scalar()
+            sessions = conn.execute(  # see schema.empty_sessions_index
+                text(
+                    "SELECT (SELECT count(*) FROM sessions) - "
+                    "(SELECT count(*) FROM sessions WHERE n_entries = 0)"
+                )
+            ).scalar()
             last = conn.execute(
                 text("SELECT finished_ms, status FROM ingest_runs ORDER BY run_id DESC LIMIT 1")
             ).first()

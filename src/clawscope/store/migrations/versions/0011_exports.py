@@ -25,5 +25,6 @@ def upgrade() -> None:
         schema.otlp_sessions,
     ):
         table.create(conn, checkfirst=True)
+    schema.empty_sessions_index.create(conn, checkfirst=True)
     # Fill the metrics roll-ups for the sessions already stored.
     metric_rollups.refresh(conn, [r[0] for r in conn.execute(sa.text("SELECT sid FROM sessions"))])
