@@ -89,9 +89,10 @@ def fault(rec: Recording) -> str | None:
 
 
 def record(
-    versions: list[str], work: Path, only: str = "", live: bool = False, jobs: int = 2
+    versions: list[str], work: Path, only: str = "", live: bool = False, jobs: int = 2, reuse: bool = False
 ) -> dict[str, Any]:
-    """Record the chosen scenarios with each release; returns {version: (result, labels)}."""
+    """Record the chosen scenarios with each release (`reuse`: label the last recordings in `work`
+    again instead); returns {version: (recording, driver result, labels)}."""
     rels = [release(v) for v in versions]
     missing = [r.version for r in rels if not installed(r)]
     if missing:
@@ -99,11 +100,14 @@ def record(
     why = netns.probe()
     if why:
         raise CorpusError(f"no loopback-only network namespace (OpenClaw never runs un-isolated): {why}")
-    running = [start(r, work / r.version, only, live, jobs) for r in rels]
+    if reuse:
+        running = [Recording(r, RunPaths(work / r.version), _finished(), time.monotonic()) for r in rels]
+    else:
+        running = [start(r, work / r.version, only, live, jobs) for r in rels]
     out: dict[str, Any] = {}
     for first in running:
         rec, result = first, wait(first)
-        if why := fault(first):
+        if not reuse and (why := fault(first)):
             print(
                 f"OpenClaw {first.rel.version}: known internal fault ({why}); recording again",
                 file=sys.stderr,
@@ -124,6 +128,13 @@ def record(
             raise CorpusError(f"OpenClaw {rec.rel.version}: {exc} (run folder {rec.paths.run_dir})") from exc
         out[rec.rel.version] = (rec, result, labels)
     return out
+
+
+def _finished() -> subprocess.Popen[bytes]:
+    """A process handle that has already exited (for recordings made earlier)."""
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()
+    return proc
 
 
 def write_fixture(out: Path, rec: Recording, labels: dict[str, Any]) -> Path:
@@ -206,10 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live", action="store_true", help="only the CI live subset")
     parser.add_argument("--jobs", type=int, default=2, help="scenarios recorded at once per release")
     parser.add_argument("--no-write", action="store_true", help="record and label, but write no fixtures")
+    parser.add_argument("--reuse", action="store_true", help="no recording: label the last ones in --work")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
     try:
-        done = record(args.release or list(CORPUS_RELEASES), args.work, args.only, args.live, args.jobs)
+        versions = args.release or list(CORPUS_RELEASES)
+        done = record(versions, args.work, args.only, args.live, args.jobs, args.reuse)
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.conformance
 WORK = ROOT / "artifacts" / "detect-corpus-live"
 # what differs between two recordings of the same entry: ids, random markers, times
 VOLATILE = re.compile(
+    r"[^\s'\"]*/home/\.openclaw|"  # the run folder
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16}\b|"
     r"\[\w{3} \d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? [A-Z]{2,5}\] ?|\d+(\.\d+)?\s?m?s\b"
 )
@@ -62,16 +63,15 @@ def signature(rec: Recorded, entry_id: str) -> tuple[str, ...]:
     return ("missing",)
 
 
-def by_session(labels: dict[str, Any], state: Path) -> dict[str, tuple[list[str], Counter[tuple[str, ...]]]]:
-    """Scenario session name → (families, the labelled entries' signatures)."""
+def by_session(labels: dict[str, Any], state: Path) -> dict[str, tuple[list[str], set[tuple[str, ...]]]]:
+    """Scenario session name → (families, the kinds of entries labelled: family + signature). A set: how
+    many times OpenClaw repeats an identical entry (a compaction, a retried reply) may vary by timing."""
     recorded = {r.session_id: r for r in read_state(state)}
-    out: dict[str, tuple[list[str], Counter[tuple[str, ...]]]] = {}
+    out: dict[str, tuple[list[str], set[tuple[str, ...]]]] = {}
     for sid, s in labels["sessions"].items():
-        sigs: Counter[tuple[str, ...]] = Counter()
-        for fam, ids in s["entries"].items():
-            sigs.update((fam, *signature(recorded[sid], i)) for i in ids)
-        fams, old = out.get(s["session"], ([], Counter()))
-        out[s["session"]] = (sorted(set(fams) | set(s["families"])), old + sigs)
+        sigs = {(fam, *signature(recorded[sid], i)) for fam, ids in s["entries"].items() for i in ids}
+        fams, old = out.get(s["session"], ([], set()))
+        out[s["session"]] = (sorted(set(fams) | set(s["families"])), old | sigs)
     return out
 
 
