@@ -4,11 +4,13 @@ Built on the conformance tier's openclaw.json (`occonfig.py`: the fake provider,
 loopback) with what the detection scenarios need:
 * agents `main` (workspace `~/.openclaw/workspace`, OpenClaw's default), `ops` (model B), `support`
   (a customer-support persona: IDENTITY.md and SOUL.md in its workspace, as OpenClaw's templates lay
-  them out) and `scribe` (model `fake-small`, a 16k-token context window, for context pressure); all
-  workspaces live inside the state dir, so a recorded state dir carries the persona files;
+  them out), `scribe` (model `fake-small`, a 32k-token context window, for context pressure) and
+  `intake` (may not run commands or write files: `tools.deny`); all workspaces live inside the state
+  dir, so a recorded state dir carries the persona files;
 * sub-agents may nest to depth 5 (2026.7.x defaults to 1) and an agent may spawn into another;
 * plain compaction (`mode: default`: the safeguard mode's summary audit would reject the fake summaries)
-  with a small reserve, so the small model compacts when it really fills up;
+  with a small reserve (2026.7.x reserves 16k tokens by default), so the small model compacts when it
+  really fills up;
 * `web_fetch` through a trusted env proxy: the fake web (`fakeweb.py`) answers for outside hosts.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tests.conformance.corpus.common import exec_, read, ws
 from tests.conformance.corpus.s_hallucination import scn
-from tests.conformance.corpus.s_risk import HOME_FILES
+from tests.conformance.corpus.s_risk import HOME_FILES, INSTALLER, INSTALLER_URL
 from tests.conformance.corpus.spec import Scenario, call, label, reply, result
 
 INJECTED = (
@@ -27,6 +27,7 @@ README_URL = "http://docs.example-tools.net/readme"
 
 def _pages() -> dict[str, dict[str, object]]:
     return {
+        INSTALLER_URL: {"type": "text/x-shellscript", "body": INSTALLER},
         ARTICLE: {
             "type": "text/html",
             "body": INJECTED.format(
