@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/sse.py --db postgresql://postgres@127.0.0.1:5432/test
 	$(BIN)/python bench/live.py
+	$(BIN)/python bench/baselines.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

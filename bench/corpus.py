@@ -1,119 +1,104 @@
-"""A big store filled directly (no transcripts to parse): N model calls in sessions of 10 calls and 4
-tool calls each, spread over 4 agents, 6 triggers, 3 channels, 8 models and 40 tools across 90 days,
-written through the store's own bulk writer (so every roll-up is what ingest would leave).
+"""The labelled corpora the detection benchmarks run on, read through clawscope's store.
 
-    from corpus import filled
-    url = filled(calls=1_000_000)   # cached under bench/out/, reused while the schema head is the same
+* the committed recordings of the real OpenClaw: `tests/fixtures/detect/openclaw-<version>/`
+  (`state/` + `labels.json`, format in tests/fixtures/detect/README.md);
+* a `clawscope demo` state dir, whose generator writes labels for the failures it plants
+  (`demo-totals.json` → `labels`; every other demo session is clean, a negative for every family).
 
-Used by bench/metrics.py and bench/exports.py until the performance issue's corpus builder exists.
+`ingest_corpus` ingests a corpus into a clawscope store (SQLite file by URL) with `clawscope.ingest`;
+`sessions` then yields each session's key, agent and transcript records through the store's public
+methods, which is all the baselines and the detectors' benchmark need.
 """
 
 from __future__ import annotations
 
-import random
-import sys
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+import orjson
 
-from clawscope.model import (  # noqa: E402
-    Cost,
-    Entry,
-    LlmCall,
-    SessionMeta,
-    ToolCall,
-    ToolResult,
-    ToolStatus,
-    TranscriptBatch,
-    Usage,
-)
-from clawscope.store import Store  # noqa: E402
-from clawscope.store.migrate import HEAD  # noqa: E402
+from clawscope.demo import generate
+from clawscope.ingest import ingest
+from clawscope.store import Store
 
-OUT = HERE / "out"
-CALLS_PER_SESSION = 10
-TOOLS_PER_SESSION = 4
-START_MS = 1_788_000_000_000
-DAYS = 90
-AGENTS = ("main", "ops", "research", "home")
-KINDS = (
-    ("main", "main"),
-    ("direct", "main"),
-    ("group", "channel"),
-    ("cron-run", "cron"),
-    ("subagent", "subagent"),
-    ("heartbeat", "heartbeat"),
-)
-CHANNELS = ("telegram", "discord", "whatsapp")
-MODELS = tuple(("anthropic" if i % 2 else "openai", f"model-{i}") for i in range(8))
-TOOLS = tuple(f"tool_{i}" for i in range(40))
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "detect"
+LABELS_FORMAT = "clawscope-detect-labels/1"
 
 
-def _session(rng: random.Random, n: int) -> tuple[SessionMeta, TranscriptBatch]:
-    sid = f"bench-{n:07d}"
-    agent = AGENTS[n % len(AGENTS)]
-    kind, _trigger = KINDS[n % len(KINDS)]
-    start = START_MS + rng.randrange(DAYS * 86_400_000)
-    meta = SessionMeta(
-        session_id=sid, instance="bench-host", agent_id=agent, key=f"agent:{agent}:{kind}:{n}", kind=kind,  # type: ignore[arg-type]
-        channel=CHANNELS[n % len(CHANNELS)], started_ms=start, source="jsonl",  # type: ignore[arg-type]
-    )  # fmt: skip
-    batch = TranscriptBatch(sid)
-    t = start
-    pos = 0
-    for i in range(CALLS_PER_SESSION):
-        provider, model = MODELS[rng.randrange(len(MODELS))]
-        eid = f"a{i}"
-        started = t
-        t += rng.randrange(300, 20_000)
-        inp, out = rng.randrange(500, 20_000), rng.randrange(10, 2_000)
-        batch.entries.append(Entry(sid, eid, pos, "message", "assistant", None, t, b'{"type":"message"}'))
-        pos += 1
-        batch.llm_calls.append(
-            LlmCall(
-                sid, eid, t, started, provider, model, "messages", "stop" if i % 25 else "error", None,
-                Usage(inp, out, 100, 0, inp + out + 100), Cost(total=(inp * 3 + out * 15) / 1e6),
+@dataclass
+class Corpus:
+    name: str
+    state_dirs: list[Path]
+    labels: dict[str, dict[str, set[str]]]  # session id → family → labelled entry ids
+    complete: bool = True  # False: sessions without a label are clean (the demo labels only failures)
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # session id → scenario, notes…
+
+
+@dataclass
+class SessionView:
+    session_id: str
+    key: str | None
+    agent: str | None
+    entries: list[dict[str, Any]]
+
+
+def load_labels(path: Path) -> tuple[dict[str, dict[str, set[str]]], dict[str, dict[str, Any]]]:
+    """(labels, per-session metadata) of a labels file; refuses another format."""
+    data = json.loads(path.read_text())
+    if data.get("format") != LABELS_FORMAT:
+        raise ValueError(f"{path}: not a {LABELS_FORMAT} file (format {data.get('format')!r})")
+    labels = {sid: {f: set(ids) for f, ids in s["entries"].items()} for sid, s in data["sessions"].items()}
+    for sid, s in data["sessions"].items():
+        for fam in s["families"]:
+            labels[sid].setdefault(fam, set())
+    return labels, dict(data["sessions"])
+
+
+def committed(root: Path = FIXTURES) -> list[Corpus]:
+    """Every committed recording under `root`, oldest release first."""
+    out = []
+    for folder in sorted(root.glob("openclaw-*")):
+        labels, meta = load_labels(folder / "labels.json")
+        out.append(Corpus(folder.name, [folder / "state"], labels, True, meta))
+    return out
+
+
+def demo(
+    out_dir: Path, *, sessions: int = 400, agents: int = 3, era: str = "sqlite", seed: int = 7
+) -> Corpus:
+    """Generate a demo state dir and read the labels its generator wrote."""
+    generate(out_dir, sessions=sessions, agents=agents, era=era, seed=seed)
+    data = json.loads((out_dir / "demo-totals.json").read_text())["labels"]
+    labels = {sid: {f: set(ids) for f, ids in s["entries"].items()} for sid, s in data["sessions"].items()}
+    return Corpus(f"demo-{era}-{sessions}", [out_dir], labels, False, dict(data["sessions"]))
+
+
+def ingest_corpus(corpus: Corpus, db_url: str) -> Store:
+    """Ingest the corpus into the store at `db_url`; for a corpus whose labels list only its failures,
+    every other ingested session becomes a labelled negative."""
+    store = Store(db_url)
+    ingest(store, corpus.state_dirs, instance=corpus.name, estimate=False)
+    stored = store.sessions_with_entries()
+    if corpus.complete:
+        missing = set(corpus.labels) - stored
+        if missing:
+            raise ValueError(
+                f"{corpus.name}: labelled sessions the store does not have: {sorted(missing)[:5]}"
             )
-        )  # fmt: skip
-        if i < TOOLS_PER_SESSION:
-            call = f"call-{i}"
-            name = TOOLS[rng.randrange(len(TOOLS))]
-            batch.tool_calls.append(ToolCall(sid, call, eid, t, name, b"{}"))
-            t += rng.randrange(5, 5_000)
-            rid = f"r{i}"
-            batch.entries.append(
-                Entry(sid, rid, pos, "message", "toolResult", None, t, b'{"type":"message"}')
-            )
-            pos += 1
-            status = ToolStatus.ERROR if rng.random() < 0.05 else ToolStatus.OK
-            batch.tool_results.append(
-                ToolResult(sid, call, rid, t, name, status, None, None, None, None, None, 10)
-            )
-    return meta, batch
+    else:
+        for sid in stored:
+            corpus.labels.setdefault(sid, {})
+    return store
 
 
-def filled(calls: int, seed: int = 1) -> str:
-    """The URL of a SQLite store holding `calls` model calls (built once, then reused)."""
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"corpus-{calls}-{seed}-{HEAD}.db"
-    if path.exists():
-        return f"sqlite:///{path}"
-    tmp = path.with_suffix(".partial")
-    for p in tmp.parent.glob(tmp.name + "*"):
-        p.unlink()
-    rng = random.Random(seed)
-    with Store(f"sqlite:///{tmp}") as store:
-        writer = store.writer(flush_entries=20_000)
-        writer.emit_events = False
-        for n in range(calls // CALLS_PER_SESSION):
-            meta, batch = _session(rng, n)
-            writer.add_meta([meta])
-            writer.add_batch(batch)
-            if writer.should_flush():
-                writer.flush()
-            if n % 10_000 == 0:
-                print(f"  corpus: {n * CALLS_PER_SESSION:,} of {calls:,} calls", flush=True)
-        writer.flush()
-    tmp.rename(path)
-    return f"sqlite:///{path}"
+def sessions(store: Store, session_ids: list[str]) -> Iterator[SessionView]:
+    """Each session's key, agent and transcript records (decoded), in the order given."""
+    for sid in session_ids:
+        rows = store.sessions_with_tool_calls(sid)
+        key, agent = (rows[0][1], rows[0][2]) if rows else (None, None)
+        entries = [orjson.loads(raw) for _, raw in store.session_records(sid)]
+        yield SessionView(sid, key, agent, [e for e in entries if isinstance(e, dict)])

@@ -4,7 +4,7 @@ nothing (`--since` after the data), in the same run. Target: memory flat (1M ≈
 
     .venv/bin/python bench/exports.py [--calls 100000 1000000]
 
-Stores are filled directly (bench/corpus.py). Writes its section of bench/RESULTS.md.
+Stores are filled directly (bench/bigstore.py). Writes its section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from corpus import filled  # noqa: E402
+from bigstore import filled  # noqa: E402
 from results import write_section  # noqa: E402
 
 
@@ -78,7 +78,7 @@ def main() -> None:
     verdicts = "; ".join(verdict(fmt, r) for fmt, r in flat.items())
     body = (
         "`clawscope export calls --format csv|jsonl --out /dev/null` as a process of its own over a store "
-        "filled directly (bench/corpus.py), SQLite; peak memory is the process's max RSS; baseline: the same "
+        "filled directly (bench/bigstore.py), SQLite; peak memory is the process's max RSS; baseline: the same "
         f"command exporting nothing. CPython {platform.python_version()}, {os.cpu_count()} cores, "
         "load average "
         f"{os.getloadavg()[0]:.1f} (a shared machine)\n\n"

@@ -4,7 +4,7 @@ run. Also the number of series a scrape holds. Target: p95 < 50 ms at 1M model c
 
     .venv/bin/python bench/metrics.py [--calls 1000000] [--repeat 50]
 
-The store is filled directly (bench/corpus.py). Writes its section of bench/RESULTS.md.
+The store is filled directly (bench/bigstore.py). Writes its section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from clawscope.config import Settings  # noqa: E402
 from clawscope.store import Store  # noqa: E402
 from clawscope.web import create_app  # noqa: E402
-from corpus import filled  # noqa: E402
+from bigstore import filled  # noqa: E402
 from results import write_section  # noqa: E402
 
 
@@ -73,7 +73,7 @@ def main() -> None:
     big = rows[-1]
     verdict = "met" if big[2] < 50 else "NOT met"
     body = (
-        f"Store filled directly (bench/corpus.py: sessions of 10 model calls and 4 tool calls, 4 agents, "
+        f"Store filled directly (bench/bigstore.py: sessions of 10 model calls and 4 tool calls, 4 agents, "
         f"6 triggers, 3 channels, 8 models, 40 tools, 90 days), SQLite; {args.repeat} timed scrapes each, "
         f"in-process ASGI with auth on; CPython {platform.python_version()}, {os.cpu_count()} cores, load "
         f"average {os.getloadavg()[0]:.1f} (a shared machine)\n\n"

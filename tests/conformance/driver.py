@@ -115,11 +115,16 @@ class Driver:
             str(ready),
             "--bodies",
             str(self.paths.run_dir / "fakellm-requests.jsonl"),
+            *self.extra_llm_args(),
         ]
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
         with self.paths.fake_out.open("wb") as out:
             self.procs.append(subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT))
         _wait_for(ready.exists, 20, "fake LLM did not start")
+
+    def extra_llm_args(self) -> list[str]:
+        """More fake-LLM options (the detection corpus adds its scripts folder)."""
+        return []
 
     def start_gateway(self) -> None:
         argv = self.openclaw(

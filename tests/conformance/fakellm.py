@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.conformance import scripted
 from tests.conformance.directives import (
     FAIL_500,
     Reply,
@@ -116,6 +117,10 @@ class Handler(BaseHTTPRequestHandler):
             "toolResults": turn.tool_results,
             "delayS": turn.delay_s,
         }
+        pos = scripted.position(messages) if self.server.scripts is not None else None
+        if pos is not None:
+            self._scripted(body, base, pos, offered)
+            return
         if FAIL_500 in turn.user_text:
             self.server.log.write({**base, "status": 500, "usage": None, "response": None})
             self._send_json(
@@ -126,6 +131,56 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(turn.delay_s)
         reply = plan_reply(turn, offered)
         usage = usage_for(messages, completion_tokens_of(reply))
+        response = {"text": reply.text, "toolCalls": reply.tool_calls, "reasoning": reply.reasoning}
+        self.server.log.write(
+            {**base, "status": 200, "usage": usage, "response": response, "unoffered": reply.unoffered}
+        )
+        cid = "chatcmpl-" + uuid.uuid4().hex[:20]
+        if body.get("stream"):
+            self._stream(cid, str(body.get("model")), reply, usage)
+        else:
+            self._send_json(200, _whole_completion(cid, str(body.get("model")), reply, usage))
+
+    def _scripted(
+        self, body: dict[str, Any], base: dict[str, Any], pos: scripted.Position, offered: set[str]
+    ) -> None:
+        """Answer the step of a `[[script:ID]]` turn (see `scripted.py`)."""
+        assert self.server.scripts is not None
+        base = {**base, "scenario": pos.script_id, "script": pos.script_id, "step": pos.index}
+        try:
+            step = scripted.step_at(scripted.load_script(self.server.scripts, pos.script_id), pos.index)
+        except (OSError, ValueError, TypeError, IndexError) as exc:
+            self.server.log.write({**base, "status": 500, "error": f"bad script: {exc!r}", "response": None})
+            self._send_json(500, {"error": {"message": f"fake LLM: bad script {pos.script_id}"}})
+            return
+        if step.delay_s:
+            time.sleep(step.delay_s)
+        if step.fail is not None:
+            self.server.log.write({**base, "status": step.fail, "usage": None, "response": None})
+            kind = "invalid_request_error" if step.fail < 500 else "server_error"
+            self._send_json(step.fail, {"error": {"message": step.error, "type": kind}})
+            return
+        reply = scripted.plan(step, offered)
+        messages = body.get("messages") or []
+        usage = usage_for(messages, completion_tokens_of(reply))
+        window = self.server.windows.get(str(body.get("model")))
+        if window is not None and usage["prompt_tokens"] > window:  # as a real provider does
+            message = (
+                f"This model's maximum context length is {window} tokens. However, your messages "
+                f"resulted in {usage['prompt_tokens']} tokens. Please reduce the length of the messages."
+            )
+            self.server.log.write({**base, "status": 400, "usage": None, "response": None, "error": message})
+            self._send_json(
+                400,
+                {
+                    "error": {
+                        "message": message,
+                        "type": "invalid_request_error",
+                        "code": "context_length_exceeded",
+                    }
+                },
+            )
+            return
         response = {"text": reply.text, "toolCalls": reply.tool_calls, "reasoning": reply.reasoning}
         self.server.log.write(
             {**base, "status": 200, "usage": usage, "response": response, "unoffered": reply.unoffered}
@@ -204,10 +259,18 @@ class FakeLLMServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, port: int, log_path: Path, models: tuple[str, ...], bodies: Path | None = None
+        self,
+        port: int,
+        log_path: Path,
+        models: tuple[str, ...],
+        bodies: Path | None = None,
+        scripts: Path | None = None,
+        windows: dict[str, int] | None = None,
     ) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.log = RequestLog(log_path)
+        self.scripts = scripts  # folder of `[[script:ID]]` step lists (scripted.py); None: no scripts
+        self.windows: dict[str, int] = dict(windows or {})  # model id → context window (scripted turns)
         self.bodies = RequestLog(bodies) if bodies else None  # whole requests, for debugging only
         self.models = models
 
@@ -226,8 +289,13 @@ def main() -> None:
     parser.add_argument("--models", default="fake-a,fake-b", help="ids listed by GET /v1/models")
     parser.add_argument("--ready-file", type=Path, help="written once the port is bound")
     parser.add_argument("--bodies", type=Path, help="also log every whole request (headers and body) here")
+    parser.add_argument("--scripts", type=Path, help="folder of scripted turns, `[[script:ID]]` → ID.json")
+    parser.add_argument("--window", action="append", default=[], help="MODEL=TOKENS: reject longer prompts")
     args = parser.parse_args()
-    server = FakeLLMServer(args.port, args.log, tuple(args.models.split(",")), args.bodies)
+    windows = {m: int(n) for m, _, n in (w.partition("=") for w in args.window)}
+    server = FakeLLMServer(
+        args.port, args.log, tuple(args.models.split(",")), args.bodies, args.scripts, windows
+    )
     if args.ready_file:
         args.ready_file.write_text(f"{server.server_address[1]}\n")
     server.serve_forever()

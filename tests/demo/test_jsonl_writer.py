@@ -60,9 +60,10 @@ def test_session_store_keys_and_entries(demo_jsonl: tuple[Path, DemoTotals]) -> 
             else:  # cron sessions carry no sessionFile (observed RUN-3.24)
                 assert ":cron:" in key
                 assert (folder / f"{sid}.jsonl").exists()
-            if ":subagent:" in key:
-                assert entry["spawnDepth"] == 1
+            if ":subagent:" in key:  # one deeper than its parent (the planted failures nest three deep)
                 assert entry["spawnedBy"] in store
+                parent_depth = store[str(entry["spawnedBy"])].get("spawnDepth", 0)
+                assert entry["spawnDepth"] == parent_depth + 1, key
         assert {SessionKind.MAIN, SessionKind.SUBAGENT, SessionKind.CRON, SessionKind.CRON_RUN} <= kinds
         for sid, keys in by_session.items():  # a cron run is named by its run key and (latest) its job key
             if len(keys) > 1:

@@ -69,9 +69,10 @@ class SubagentSpawner:
         summary = ctx.close_session(o)
         child.end_ms = ts
         child.tokens_in, child.tokens_out = w.run.input + w.run.cache_read + w.run.cache_write, w.run.output
-        self._registry(summary, child, parent_key)
+        self.registry(summary, child, parent_key)
 
-    def _registry(self, s: Summary, child: Child, parent_key: str) -> None:
+    def registry(self, s: Summary, child: Child, parent_key: str) -> None:
+        """The sub-agent run registry's record of a finished child."""
         started = child.start_ms
         self.ctx.sink.subagent_run(
             {

@@ -16,7 +16,7 @@ from clawscope.demo.ids import Rng
 from clawscope.demo.scenario import AgentPlan
 from clawscope.demo.session import SessionWriter
 from clawscope.demo.sink import Node, Sink, Window
-from clawscope.demo.totals import DemoTotals
+from clawscope.demo.totals import DemoTotals, session_label
 from clawscope.sources.session_keys import parse_session_key
 
 _CREATED_VIA = {"subagent": "spawn", "cron": "cron", "channel": "channel"}
@@ -41,6 +41,7 @@ class Opened:
     previous_session_id: str | None = None
     run_started_ms: int = 0
     last_run_id: str | None = None
+    spawn_depth: int = 1
 
 
 class AgentContext:
@@ -102,6 +103,8 @@ class AgentContext:
     ) -> Summary:
         """Finish a transcript: the sink gets its window and, unless it was rolled over, its store entry."""
         o.writer.tally.close()
+        if o.writer.labels:
+            self.totals.labels[o.writer.session_id] = session_label(o.key, o.writer.labels)
         summary = self._summary(o)
         self.sink.end(self._window(o, status=status, archived_ms=archived_ms, reason=reason))
         if write_node:
@@ -131,6 +134,7 @@ class AgentContext:
             peer=o.peer,
             chat_type=o.chat_type,
             elevated=o.elevated,
+            spawn_depth=o.spawn_depth,
         )
 
     def _window(self, o: Opened, *, status: str, archived_ms: int | None, reason: str | None) -> Window:

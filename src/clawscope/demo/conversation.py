@@ -176,6 +176,8 @@ def _tool_step(
     issuer = sw.model.ref
     ts = sw.call(ts, content, "toolUse", out)
     after = sw.parent or ""
+    if any(o.args.get("elevated") or o.args.get("host") == "gateway" for o, _ in planned):
+        sw.flag("elevated_risk", "exec with elevated: true or host: gateway", [after])
     children = []
     for order, ((outcome, spawned), (call_id, wrapped)) in enumerate(zip(planned, calls, strict=True)):
         ts = sw.tool_result(

@@ -46,6 +46,7 @@ class Summary:
     peer: str | None = None
     chat_type: str | None = None
     elevated: bool = False
+    spawn_depth: int = 1
 
 
 def store_entry(version: int, s: Summary) -> dict[str, Any]:
@@ -121,7 +122,7 @@ def _counters(version: int, s: Summary, e: dict[str, Any]) -> None:
 def _lineage(version: int, s: Summary, e: dict[str, Any]) -> None:
     if s.kind != "subagent":
         return
-    e.update({"spawnDepth": 1, "subagentRole": "leaf", "subagentControlScope": "none"})
+    e.update({"spawnDepth": s.spawn_depth, "subagentRole": "leaf", "subagentControlScope": "none"})
     if version >= 4:
         e.update(
             {

@@ -23,6 +23,7 @@ from clawscope.demo.totals import DemoTotals, Tally
 from clawscope.model import KIND_TRIGGER, SessionKind, Trigger
 
 CACHE_TTL_MS = 300_000
+NEAR_WINDOW = 0.8  # a prompt this close to the model's window is labelled context pressure
 _FROZEN_KEEP = 6
 
 
@@ -81,6 +82,13 @@ class SessionWriter:
         self.last_ms = 0
         self.last_user_id: str | None = None
         self._frozen: list[dict[str, str]] = []
+        # detector families this session shows, by construction: family → (sub-case, entry ids)
+        self.labels: dict[str, tuple[str, list[str]]] = {}
+
+    def flag(self, family: str, subcase: str, entry_ids: list[str]) -> None:
+        """Label this session with a detector family, citing the entries that show it."""
+        _, known = self.labels.get(family, (subcase, []))
+        self.labels[family] = (subcase, known + [e for e in entry_ids if e and e not in known])
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -204,8 +212,10 @@ class SessionWriter:
             response_id=response_id(self.rng, m.api),
             run_id=self.run_id,
         )
-        self._message(end, msg, m.ref)
+        eid = self._message(end, msg, m.ref)
         self.tally.call(m.ref, tokens, priced.total, False)
+        if tokens[0] + tokens[2] + tokens[3] >= NEAR_WINDOW * m.context_window:
+            self.flag("context_overflow", f"a prompt at ≥ {NEAR_WINDOW:.0%} of the model's window", [eid])
         self.context += out_tokens
         r = self.run
         r.input += tokens[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from clawscope.demo import phrases
+from clawscope.demo import failures, phrases
 from clawscope.demo.background import SubagentSpawner, run_cron_job
 from clawscope.demo.clock import envelope
 from clawscope.demo.context import AgentContext, Opened
@@ -62,8 +62,12 @@ def run_agent(ctx: AgentContext) -> None:
     jobs = [run_cron_job(ctx, job) for job in plan.jobs]
     if jobs:
         ctx.sink.cron_jobs(jobs)
-    for i, t in enumerate(plan.openai):
+    api_starts, failure_sets = failures.carve(ctx.rng("failure-plan"), plan.openai)
+    for i, t in api_starts:
         _api_session(ctx, i, t)
+    writer = failures.FailureWriter(ctx)
+    for starts in failure_sets:
+        writer.write_set(starts)
     ctx.sink.end_agent(ctx.agent_id)
 
 

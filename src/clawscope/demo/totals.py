@@ -22,6 +22,20 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 TOTALS_VERSION = 1
+LABELS_FORMAT = "clawscope-detect-labels/1"  # the detection corpus's labels format (tests/fixtures/detect)
+DETECTOR_FAMILIES = (
+    "loop",
+    "tool_abuse",
+    "elevated_risk",
+    "spawn_depth",
+    "channel_mismatch",
+    "sandbox_escape",
+    "coordination_failure",
+    "persona_drift",
+    "hallucination",
+    "context_overflow",
+    "prompt_injection",
+)
 
 # Cell layout: one list of sums per (agent, session kind, trigger, model) combination.
 _MESSAGES, _CALLS, _ERRORS, _TOOLS, _TOOL_ERRORS, _IN, _OUT, _CR, _CW, _COST = range(10)
@@ -89,6 +103,7 @@ class DemoTotals:
     byTool: dict[str, ToolTotals] = field(default_factory=dict)  # noqa: N815
     cells: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
     session_counts: dict[tuple[int, str], int] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # session id → its detector labels
 
     def cell(self, agent: str, kind: str, trigger: str, model: str) -> list[Any]:
         key = (agent, kind, trigger, model)
@@ -140,7 +155,23 @@ class DemoTotals:
             "zstdRows": self.zstdRows,
             **{dim: table(dim) for dim in ("byModel", "byAgent", "bySessionKind", "byTrigger")},
             "byTool": {k: {"calls": v.calls, "errors": v.errors} for k, v in sorted(self.byTool.items())},
+            "labels": {
+                "format": LABELS_FORMAT,
+                "families": list(DETECTOR_FAMILIES),
+                "complete": False,  # sessions not listed are clean: negatives for every family
+                "sessions": dict(sorted(self.labels.items())),
+            },
         }
+
+
+def session_label(key: str, labels: dict[str, tuple[str, list[str]]]) -> dict[str, Any]:
+    """A labelled session as the labels file lists it."""
+    return {
+        "sessionKey": key,
+        "families": sorted(labels),
+        "entries": {f: labels[f][1] for f in sorted(labels)},
+        "subcases": {f: labels[f][0] for f in sorted(labels)},
+    }
 
 
 def _add(t: Totals, c: list[Any]) -> None:
