@@ -2,7 +2,7 @@
 tool calls each, spread over 4 agents, 6 triggers, 3 channels, 8 models and 40 tools across 90 days,
 written through the store's own bulk writer (so every roll-up is what ingest would leave).
 
-    from corpus import filled
+    from bigstore import filled
     url = filled(calls=1_000_000)   # cached under bench/out/, reused while the schema head is the same
 
 Used by bench/metrics.py and bench/exports.py until the performance issue's corpus builder exists.

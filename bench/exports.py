@@ -78,8 +78,8 @@ def main() -> None:
     verdicts = "; ".join(verdict(fmt, r) for fmt, r in flat.items())
     body = (
         "`clawscope export calls --format csv|jsonl --out /dev/null` as a process of its own over a store "
-        "filled directly (bench/bigstore.py), SQLite; peak memory is the process's max RSS; baseline: the same "
-        f"command exporting nothing. CPython {platform.python_version()}, {os.cpu_count()} cores, "
+        "filled directly (bench/bigstore.py), SQLite; peak memory is the process's max RSS; baseline: "
+        f"the same command exporting nothing. CPython {platform.python_version()}, {os.cpu_count()} cores, "
         "load average "
         f"{os.getloadavg()[0]:.1f} (a shared machine)\n\n"
         "| rows | format | seconds | rows/s | peak RSS MB | baseline RSS MB | peak / baseline |\n"

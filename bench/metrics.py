@@ -23,10 +23,10 @@ sys.path.insert(0, str(HERE))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from bigstore import filled  # noqa: E402
 from clawscope.config import Settings  # noqa: E402
 from clawscope.store import Store  # noqa: E402
 from clawscope.web import create_app  # noqa: E402
-from bigstore import filled  # noqa: E402
 from results import write_section  # noqa: E402
 
 
