@@ -17,6 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.model import (  # noqa: E402
     Cost,
     Entry,
@@ -98,12 +99,12 @@ def filled(calls: int, seed: int = 1) -> str:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"corpus-{calls}-{seed}-{HEAD}.db"
     if path.exists():
-        return f"sqlite:///{path}"
+        return sqlite_url(path)
     tmp = path.with_suffix(".partial")
     for p in tmp.parent.glob(tmp.name + "*"):
         p.unlink()
     rng = random.Random(seed)
-    with Store(f"sqlite:///{tmp}") as store:
+    with Store(sqlite_url(tmp)) as store:
         writer = store.writer(flush_entries=20_000)
         writer.emit_events = False
         for n in range(calls // CALLS_PER_SESSION):
@@ -116,4 +117,4 @@ def filled(calls: int, seed: int = 1) -> str:
                 print(f"  corpus: {n * CALLS_PER_SESSION:,} of {calls:,} calls", flush=True)
         writer.flush()
     tmp.rename(path)
-    return f"sqlite:///{path}"
+    return sqlite_url(path)
