@@ -19,7 +19,7 @@ from sqlalchemy import text
 from clawscope import analytics
 from clawscope.demo import generate
 from clawscope.exports import otlp
-from clawscope.exports.otlp_spans import span_id, trace_id
+from clawscope.exports.otlp_spans import span_id, trace_id, turns
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
@@ -107,7 +107,16 @@ def test_a_second_run_sends_nothing_and_since_limits_a_backfill(demo: Store) -> 
         assert sink.headers[0]["x-api-key"] == "k=1"
         again = otlp.TraceExport(demo, to, batch_turns=BATCH, settle_s=0).run()
         assert (again.turns, again.batches, len(sink.batches)) == (0, 0, first.batches)
-    starts = sorted(s.start for s in reference(demo).values() if s.name.startswith("invoke_agent"))
+    # when each turn was opened (its first entry)
+    found = [
+        t for sid, _, _ in demo.otlp.pending("none", None, 0, 10_000) for t in turns(demo.otlp.session(sid))
+    ]
+    starts = sorted(t.opened_ms * 1_000_000 for t in found if t.opened_ms is not None)
+    assert (
+        len(starts)
+        == len(found)
+        == sum(1 for s in reference(demo).values() if s.name.startswith("invoke_agent"))
+    )
     since_ms = starts[len(starts) // 2] // 1_000_000
     with OtlpSink() as sink:
         to = otlp.target(sink.url)
@@ -228,3 +237,50 @@ def test_metrics_as_otlp(demo: Store) -> None:
         "gen_ai.request.model",
         "openclaw.outcome",
     }
+
+
+def _now_iso(offset_s: float = 0) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=offset_s)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_serve_exports_new_turns_and_the_metrics_when_configured(tmp_path: Path) -> None:
+    """`serve` with otlp_endpoint: history from before the export was enabled stays (a back-fill sends it);
+    a turn OpenClaw writes afterwards arrives as a trace, and the metrics come every round."""
+    from tests.support.builders import assistant, state_dir, tool_call, tool_result, user, write_session
+
+    state = tmp_path / "openclaw"
+    sessions = state_dir(state)
+    write_session(
+        sessions,
+        "old-session",
+        [user("hi", ts="2026-01-01T10:00:00.000Z"), assistant(ts="2026-01-01T10:00:02.000Z")],
+    )
+    db_url = f"sqlite:///{tmp_path / 'clawscope.db'}"
+    with OtlpSink() as sink:
+        env = {
+            "CLAWSCOPE_OTLP_ENDPOINT": sink.url,
+            "CLAWSCOPE_OTLP_INTERVAL_S": "0.3",
+            "CLAWSCOPE_OTLP_SETTLE_S": "0",
+        }
+        with Serve(tmp_path / "home", db_url, "--state", str(state), extra_env=env):
+            deadline = time.monotonic() + 60
+            while not sink.metrics:
+                assert time.monotonic() < deadline, "no metrics arrived"
+                time.sleep(0.1)
+            records = [  # written after the export began: a turn of its time
+                user("now", ts=_now_iso(0.1)),
+                assistant(ts=_now_iso(0.2), tools=[tool_call("c1", "exec", command="ls")]),
+                tool_result("c1", "exec", ts=_now_iso(0.3)),
+            ]
+            write_session(sessions, "new-session", records)
+            while not any(s.name.startswith("execute_tool") for s in sink.spans()):
+                assert time.monotonic() < deadline, "the new turn was not exported"
+                time.sleep(0.1)
+        sessions_sent = {s.attr()["openclaw.session.id"] for s in sink.spans()}
+    assert sessions_sent == {"new-session"}  # history stays for `clawscope otlp export --since`
+    names = {
+        m.name for rm in sink.metrics[-1].resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
+    assert "clawscope.model_calls" in names

@@ -17,12 +17,13 @@ from tests.support.server import free_port
 
 
 class Serve:
-    def __init__(self, home: Path, db_url: str, *args: str) -> None:
+    def __init__(self, home: Path, db_url: str, *args: str, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.target = f"127.0.0.1:{self.port}"
         env = {**os.environ, "CLAWSCOPE_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
         env.pop("CLAWSCOPE_DB", None)
+        env.update(extra_env or {})
         self.cmd = [
             sys.executable, "-c", "from clawscope.cli import main; main()", "serve",
             "--port", str(self.port), "--log-level", "warning", "--db", db_url, *(args or ("--no-live",)),

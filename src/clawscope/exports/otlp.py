@@ -154,7 +154,8 @@ class TraceExport:
             if i == len(found) - 1 and not self._settled(turn, now):
                 settled = False
                 continue
-            if since_ms is not None and (turn.start_ms is None or turn.start_ms < since_ms):
+            opened = turn.opened_ms if turn.opened_ms is not None else turn.start_ms
+            if since_ms is not None and (opened is None or opened < since_ms):
                 continue
             before = sent.get(turn.anchor)
             if before is not None and before >= turn.last_pos:

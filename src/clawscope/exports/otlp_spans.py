@@ -44,6 +44,7 @@ class Turn:
 
     anchor: str
     first_pos: int
+    opened_ms: int | None = None  # when the entry that opened the turn was written
     last_pos: int = 0
     start_ms: int | None = None
     end_ms: int | None = None
@@ -65,7 +66,7 @@ def turns(session: dict[str, Any]) -> list[Turn]:
     where: dict[str, Turn] = {}
     for e in session["entries"]:
         if not out or e["role"] == "user":
-            out.append(Turn(e["entry_id"], e["pos"]))
+            out.append(Turn(e["entry_id"], e["pos"], e["ts_ms"]))
         turn = out[-1]
         turn.last_pos = e["pos"]
         turn.entry_pos[e["entry_id"]] = e["pos"]
