@@ -145,3 +145,31 @@ def test_an_alert_fires_when_its_threshold_is_crossed(scraped: Scraped) -> None:
     assert scraped.prom.query(alert.expr) == []  # a server is scraped: does not fire
     low = rules.Alert("t", rules.ALERTS[0].measure, ">=", 0, "0m", "info", "")
     assert has_data(scraped.prom.query(low.expr))
+
+
+def _scrape(url: str, key: str) -> tuple[str, list[str]]:
+    """(the answering process's start time, its clawscope_ lines)."""
+    body = httpx.get(f"{url}/metrics", headers=auth(key), timeout=30).text
+    lines = body.splitlines()
+    started = next(line for line in lines if line.startswith("process_start_time_seconds"))
+    return started, [line for line in lines if line.startswith("clawscope_")]
+
+
+def test_every_server_process_and_a_restart_give_the_same_numbers(tmp_path: Path) -> None:
+    """Two `serve` processes on one database (replicas) scrape the same numbers, also right after requests
+    counted by one of them, and a restarted server gives them again."""
+    db_url = f"sqlite:///{tmp_path / 'clawscope.db'}"
+    generate(tmp_path / "demo", sessions=8, agents=2, era="jsonl", seed=9)
+    with Store(db_url) as store:
+        ingest(store, [tmp_path / "demo"], instance="demo-host", estimate=True)
+        key, _ = store.keys.create("prometheus", ("metrics:read",), 100_000)
+    with Serve(tmp_path / "a", db_url) as a, Serve(tmp_path / "b", db_url) as b:
+        for _ in range(3):  # counted by process a
+            assert httpx.post(f"{a.url}/api/v1/openclaw/events", json={}).status_code == 401
+        _, from_a = _scrape(a.url, key)  # a adds its counts to the store before it answers
+        _, from_b = _scrape(b.url, key)
+    with Serve(tmp_path / "c", db_url) as restarted:
+        _, after = _scrape(restarted.url, key)
+    assert len(from_a) > 50
+    assert 'clawscope_received_requests_total{endpoint="events",outcome="unauthorized"} 3.0' in from_b
+    assert from_a == from_b == after
