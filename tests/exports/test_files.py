@@ -153,3 +153,13 @@ def test_csv_cells() -> None:
     assert float(csvout.cell(0.1 + 0.2)) == 0.1 + 0.2  # floats read back exactly
     chunks = list(csvout.lines([{"a": 1, "b": "x\ny"}], ["a", "b"]))
     assert "".join(chunks) == 'a,b\n1,"x\ny"\n' and len(chunks) == 2
+
+
+def test_findings_export_is_registered_by_its_package(samples: Store, tmp_path: Path, monkeypatch) -> None:
+    """The extension point detection fills: an `Exporter` under "findings" in `EXPORTERS`."""
+    rows = [{"id": "f_1", "family": "loop", "sessionId": "s"}, {"id": "f_2", "family": "hallucination"}]
+    exporter = files.Exporter(("id", "family", "sessionId"), lambda _store, _f: iter(rows))
+    monkeypatch.setitem(files.EXPORTERS, "findings", exporter)
+    out = tmp_path / "findings.csv"
+    run("export", "findings", "--db", samples.url, "--format", "csv", "--out", str(out))
+    assert out.read_text() == "id,family,sessionId\nf_1,loop,s\nf_2,hallucination,\n"

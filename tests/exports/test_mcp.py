@@ -171,3 +171,30 @@ def test_stdio_lists_the_tools_and_answers(filled: Store, client: TestClient, ma
     names, got = anyio.run(main)
     assert names == TOOLS
     same(got, client.get("/api/v1/stats/agents", headers=auth(make_key("stats:read"))).json())
+
+
+def test_extra_tools_are_the_extension_point_for_findings_and_alerts(store: Store, monkeypatch) -> None:
+    """Until detection and alerting store findings and alerts, `list_findings`/`list_alerts` are absent;
+    a package adds a tool through `EXTRA_TOOLS`."""
+
+    def findings(server: Any, _store: Store) -> None:
+        @server.tool()
+        async def list_findings(limit: int = 10) -> dict[str, Any]:
+            """Findings."""
+            clawscope_mcp.require("sessions:read")
+            return {"findings": [], "limit": limit}
+
+    async def main(server: Any) -> tuple[set[str], Any]:
+        async with Client(server) as c:
+            names = {t.name for t in (await c.list_tools()).tools}
+            found = (
+                (await c.call_tool("list_findings", {"limit": 3})).structured_content
+                if "list_findings" in names
+                else None
+            )
+            return names, found
+
+    assert anyio.run(main, clawscope_mcp.build(store))[0] == TOOLS
+    monkeypatch.setattr(clawscope_mcp, "EXTRA_TOOLS", [findings])
+    names, found = anyio.run(main, clawscope_mcp.build(store))
+    assert names == TOOLS | {"list_findings"} and found == {"findings": [], "limit": 3}
