@@ -166,7 +166,7 @@ TOOLS_DASHBOARD = Dashboard(
         Panel(
             "Tool duration p95 by tool, all time",
             "bargauge",
-            (q(quantile(0.95, "clawscope_tool_duration_seconds", "tool"), "{{tool}}"),),
+            (q(quantile(0.95, "clawscope_tool_duration_seconds", "tool", per_agent=False), "{{tool}}"),),
             "s",
         ),
         Panel(

@@ -28,7 +28,7 @@ DEFAULT_MAX_VALUES = 50
 CALL_LABELS = ("openclaw_instance", "agent", "trigger", "channel", "provider", "model")
 TOOL_LABELS = ("openclaw_instance", "agent", "trigger", "channel", "tool")
 CALL_HISTOGRAM_LABELS = ("openclaw_instance", "agent", "provider", "model")
-TOOL_HISTOGRAM_LABELS = ("openclaw_instance", "agent", "tool")
+TOOL_HISTOGRAM_LABELS = ("openclaw_instance", "tool")  # a histogram costs ~15 series per label set
 # the store's column behind each label, and how an empty value reads (as the stats API spells it)
 _COLUMN = {"openclaw_instance": "instance"}
 _EMPTY = {"agent": "unknown", "provider": "unknown", "channel": "none", "openclaw_instance": "unknown"}
@@ -203,7 +203,8 @@ def _tool_families(rows: list[dict[str, Any]]) -> list[MetricFamily]:
     for key, (calls, errors, pending) in sums.items():
         outcomes[(*key, "ok")] = calls - errors - pending
         outcomes[(*key, "error")] = errors
-        outcomes[(*key, "pending")] = pending
+        if pending:  # rare: only where some call still waits for its result
+            outcomes[(*key, "pending")] = pending
     return [
         _counter(
             "clawscope_tool_calls",

@@ -9,6 +9,7 @@ are the variables `$openclaw_instance` and `$agent` (regexes, `.*` for all).
 from __future__ import annotations
 
 FILTER = 'openclaw_instance=~"$openclaw_instance", agent=~"$agent"'
+INSTANCE_FILTER = 'openclaw_instance=~"$openclaw_instance"'  # families without an agent label
 TARGET_LABELS = "instance, pod"
 
 
@@ -44,9 +45,9 @@ def ratio(numerator: str, denominator: str) -> str:
     return f"({numerator}) / clamp_min({denominator}, 1)"
 
 
-def quantile(q: float, histogram: str, by: str, window: str | None = None) -> str:
+def quantile(q: float, histogram: str, by: str, window: str | None = None, per_agent: bool = True) -> str:
     """A quantile of a histogram: all-time (cumulative buckets) or over `window`."""
-    buckets = sel(f"{histogram}_bucket")
+    buckets = sel(f"{histogram}_bucket") if per_agent else f"{histogram}_bucket{{{INSTANCE_FILTER}}}"
     inner = f"rate({buckets}[{window}])" if window else buckets
     return f"histogram_quantile({q}, sum by (le, {by}) ({one(inner)}))"
 
