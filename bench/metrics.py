@@ -47,7 +47,7 @@ def timed(client: TestClient, path: str, headers: dict[str, str], repeat: int) -
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--repeat", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=100)
     args = ap.parse_args()
     rows = []
     for calls in args.calls:
