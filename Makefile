@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/sse.py --db postgresql://postgres@127.0.0.1:5432/test
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/baselines.py
+	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/exports.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

@@ -7,6 +7,7 @@ environment itself; it receives a `Settings`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import tomllib
@@ -45,6 +46,14 @@ class Settings:
     stream_poll_ms: int = 100  # how often the event bus checks the event log for other processes' events
     audit_dir: str = ""  # receipts audit directory served by the API; "" = <home>/audit
     receipt_key: str = ""  # public JWK/JWKS that verifies it; "" = <home>/receipts.public.jwk
+    # exports (issue 16)
+    metrics_allow: tuple[str, ...] = ()  # addresses/networks that may scrape /metrics without a key
+    metrics_max_values: int = 50  # named values per free-text metric label; the rest are `other`
+    otlp_endpoint: str = ""  # OTLP/HTTP base URL to export traces and metrics to; "" = no export
+    otlp_headers: str = ""  # `name=value,…` sent with every export request (e.g. an API key)
+    otlp_interval_s: float = 60.0  # how often `serve` exports what is new
+    otlp_batch_turns: int = 100  # turns (traces) per export request
+    otlp_settle_s: float = 300.0  # a session's last turn is sent once it had no new entry for this long
 
     @property
     def audit_root(self) -> Path:
@@ -117,9 +126,28 @@ def _coerce(s: Settings) -> Settings:
             events_retention_days=int(s.events_retention_days),
             stream_heartbeat_s=float(s.stream_heartbeat_s),
             stream_poll_ms=int(s.stream_poll_ms),
+            metrics_allow=tuple(_networks(_seq(s.metrics_allow, ","))),
+            metrics_max_values=_positive(s.metrics_max_values, "metrics_max_values"),
+            otlp_interval_s=float(s.otlp_interval_s),
+            otlp_batch_turns=_positive(s.otlp_batch_turns, "otlp_batch_turns"),
+            otlp_settle_s=float(s.otlp_settle_s),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid setting: {exc}") from None
+
+
+def _networks(values: list[str]) -> list[str]:
+    """Addresses or CIDR networks, checked (an address is its own /32 or /128)."""
+    for v in values:
+        ipaddress.ip_network(v.strip(), strict=False)
+    return [v.strip() for v in values]
+
+
+def _positive(value: Any, name: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1")
+    return n
 
 
 def _seq(value: Any, sep: str) -> list[str]:

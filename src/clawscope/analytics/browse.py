@@ -61,7 +61,7 @@ def session(store: Store, session_id: str) -> dict[str, Any]:
     return session_json(_row(store, session_id))
 
 
-def _llm_json(r: dict[str, Any]) -> dict[str, Any]:
+def llm_json(r: dict[str, Any]) -> dict[str, Any]:
     started, ts = r["started_ms"], r["ts_ms"]
     return {
         "provider": r["provider"],
@@ -79,7 +79,7 @@ def _llm_json(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tool_json(r: dict[str, Any]) -> dict[str, Any]:
+def tool_json(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "callId": r["call_id"],
         "name": r["name"],
@@ -106,7 +106,7 @@ def _history_parts(
     tool_list = store.transcripts.tool_calls(sid, ids) if ids else []
     by_entry: dict[str, list[dict[str, Any]]] = {}
     for t in tool_list:
-        by_entry.setdefault(t["call_entry_id"], []).append(_tool_json(t))
+        by_entry.setdefault(t["call_entry_id"], []).append(tool_json(t))
     parts = []
     for e in entries:
         call = llm.get(e["entry_id"])
@@ -118,7 +118,7 @@ def _history_parts(
             "parentId": e["parent_id"],
             "at": iso(e["ts_ms"]),
             "turnTrigger": e["turn_trigger"],
-            "llmCall": None if call is None else _llm_json(call),
+            "llmCall": None if call is None else llm_json(call),
             "toolCalls": by_entry.get(e["entry_id"], []),
         }
         parts.append((entry, bytes(e["raw"])))

@@ -1,7 +1,9 @@
 """The `clawscope` command line: thin commands that each call one library function.
 
 One module per command group, each listing its commands in `COMMANDS`: `ingest` (ingest, report),
-`browse` (stats, sessions, problems), `receipts`, `serve`, `apikeys` (api-key), `sync` and `demo`; their
+`browse` (stats, sessions, problems), `receipts`, `serve`, `apikeys` (api-key), `sync`, `demo`,
+`grafana`, `exports` (export), `otlp`
+and `mcp`; their
 shared options and error translation are in `common`, their terminal tables in `render`. A new command
 group is a new module here with its `COMMANDS`, added to `GROUPS` below (a test checks that every
 module with commands is).
@@ -15,9 +17,9 @@ from __future__ import annotations
 import click
 
 from clawscope import __version__
-from clawscope.cli import apikeys, browse, demo, ingest, receipts, serve, sync
+from clawscope.cli import apikeys, browse, demo, exports, grafana, ingest, mcp, otlp, receipts, serve, sync
 
-GROUPS = (ingest, browse, receipts, serve, apikeys, sync, demo)
+GROUPS = (ingest, browse, receipts, serve, apikeys, sync, demo, grafana, exports, otlp, mcp)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -8,11 +8,14 @@ import click
 from clawscope import analytics
 from clawscope.cli.common import (
     db_option,
+    echo_csv,
     echo_json,
     filters_from,
+    format_option,
     handle_errors,
     json_option,
     open_store,
+    output_format,
     settings_from,
 )
 from clawscope.model import DIMENSIONS
@@ -26,6 +29,7 @@ from clawscope.model import DIMENSIONS
 @click.option("--by", type=click.Choice(DIMENSIONS), help="Break the totals down by this dimension.")
 @click.option("--agent", help="Only this agent.")
 @click.option("--kind", help="Only sessions of this kind (main, subagent, cron-run, …).")
+@format_option
 @handle_errors
 def stats(
     db: str | None,
@@ -35,6 +39,7 @@ def stats(
     by: str | None,
     agent: str | None,
     kind: str | None,
+    fmt: str | None,
 ) -> None:
     """Cost, tokens, model calls, tool calls and errors, in total or by a dimension.
 
@@ -45,8 +50,12 @@ def stats(
     settings = settings_from(db=db)
     with open_store(settings) as store:
         result = analytics.stats(store, filters_from(since, until, agent=agent, kind=kind), by)
-    if as_json:
+    out = output_format(as_json, fmt)
+    if out == "json":
         echo_json(result)
+        return
+    if out == "csv":  # the groups (or the totals, without --by), one per row
+        echo_csv(result["groups"] if by else [result["totals"]])
         return
     from clawscope.cli.render import print_stats
 
@@ -60,9 +69,16 @@ def stats(
 @click.option("--kind", help="Only sessions of this kind (main, subagent, cron-run, heartbeat, …).")
 @click.option("--since", metavar="ISO|7d", help="Only sessions active since then.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (most recent first).")
+@format_option
 @handle_errors
 def sessions(
-    db: str | None, as_json: bool, agent: str | None, kind: str | None, since: str | None, limit: int | None
+    db: str | None,
+    as_json: bool,
+    agent: str | None,
+    kind: str | None,
+    since: str | None,
+    limit: int | None,
+    fmt: str | None,
 ) -> None:
     """List transcript sessions with their cost, calls and errors.
 
@@ -73,8 +89,14 @@ def sessions(
     settings = settings_from(db=db)
     with open_store(settings) as store:
         rows = analytics.sessions(store, filters_from(since, None, agent=agent, kind=kind), limit)
-    if as_json:
+    out = output_format(as_json, fmt)
+    if out == "json":
         echo_json(rows)
+        return
+    if out == "csv":
+        from clawscope.exports.files import SESSION_COLUMNS
+
+        echo_csv(rows, list(SESSION_COLUMNS))
         return
     from clawscope.cli.render import print_sessions
 
@@ -85,8 +107,9 @@ def sessions(
 @db_option
 @json_option
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@format_option
 @handle_errors
-def problems(db: str | None, as_json: bool, limit: int | None) -> None:
+def problems(db: str | None, as_json: bool, limit: int | None, fmt: str | None) -> None:
     """Input that could not be used as is: where it was and why (nothing is dropped silently).
 
     \b
@@ -96,8 +119,13 @@ def problems(db: str | None, as_json: bool, limit: int | None) -> None:
     settings = settings_from(db=db)
     with open_store(settings) as store:
         rows = analytics.problems(store, limit)
-    if as_json:
+    out = output_format(as_json, fmt)
+    if out == "json":
         echo_json(rows)
+        return
+    if out == "csv":
+        columns = ["id", "source", "path", "location", "code", "severity", "reason", "excerpt", "firstSeenAt"]
+        echo_csv(rows, columns)
         return
     from clawscope.cli.render import print_problems
 

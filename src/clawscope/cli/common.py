@@ -64,6 +64,27 @@ db_option = click.option(
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (the shape is documented in the README)."
 )
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    help="table (default), json (as --json) or csv (one row per line, the JSON's fields as columns).",
+)
+
+
+def output_format(as_json: bool, fmt: str | None) -> str:
+    """The output asked for by `--json` / `--format`."""
+    if as_json and fmt not in (None, "json"):
+        raise UsageError("--json and --format csv|table contradict each other")
+    return "json" if as_json else (fmt or "table")
+
+
+def echo_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """Rows as CSV on stdout, through the one CSV writer (exports/csvout.py)."""
+    from clawscope.exports import csvout
+
+    cols = columns if columns is not None else (list(rows[0]) if rows else [])
+    csvout.write(rows, cols, sys.stdout)
 
 
 def settings_from(**flags: Any) -> Settings:

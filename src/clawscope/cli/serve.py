@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import Any
 
 import click
 
 from clawscope.cli.common import db_option, demo_state, handle_errors, settings_from, state_dirs
+from clawscope.config import Settings
 from clawscope.dburl import sqlite_url
 
 # Open SSE streams never finish by themselves: without a limit, a graceful shutdown would wait for them
@@ -107,6 +109,7 @@ def serve(
         app_state.serving = Serving(demo=demo, no_state=no_state, state_dirs=[str(d) for d in dirs])
         if dirs:
             LiveIngest(app_state, dirs)  # started by the app's lifespan
+        app_state.otlp = _otlp_background(app_state.store, settings)  # started by the lifespan
         if settings.no_auth:
             click.echo(f"clawscope dashboard: {base}/   (API: {base}/api/v1)", err=True)
         else:
@@ -123,10 +126,15 @@ def serve(
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
         )
         return
-    if dirs:  # one follower, in this (supervisor) process; the workers read what it writes
+    if dirs or settings.otlp_endpoint:  # one follower and one exporter, in this (supervisor) process
         from clawscope.store import Store
 
-        LiveIngest(AppState.build(settings, Store(settings.db_url)), dirs).start()
+        store = Store(settings.db_url)
+        if dirs:
+            LiveIngest(AppState.build(settings, store), dirs).start()
+        exporter = _otlp_background(store, settings)
+        if exporter is not None:
+            exporter.start()
     click.echo(f"clawscope dashboard: {base}/login (sign in with an API key)   API: {base}/api/v1", err=True)
     os.environ.update(
         {
@@ -144,6 +152,26 @@ def serve(
         workers=workers,
         log_level=log_level,
         timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
+    )
+
+
+def _otlp_background(store: Any, settings: Settings) -> Any:
+    """The OTLP export of new data, when an endpoint is configured (run by one process only)."""
+    if not settings.otlp_endpoint:
+        return None
+    from clawscope.exports import otlp
+
+    to = otlp.target(settings.otlp_endpoint, settings.otlp_headers)
+    click.echo(
+        f"exporting new turns and the metrics to {to.endpoint} every {settings.otlp_interval_s:g} s", err=True
+    )
+    return otlp.Background(
+        store,
+        to,
+        settings.otlp_interval_s,
+        settings.otlp_batch_turns,
+        settings.otlp_settle_s,
+        settings.metrics_max_values,
     )
 
 

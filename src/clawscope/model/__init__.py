@@ -16,6 +16,7 @@ names from `clawscope.model`.
 
 from __future__ import annotations
 
+from clawscope.model.metrics import MetricFamily, Sample
 from clawscope.model.observation import (
     CATEGORIES,
     Observation,
@@ -68,9 +69,11 @@ __all__ = [
     "ExecInfo",
     "Filters",
     "LlmCall",
+    "MetricFamily",
     "Observation",
     "Problem",
     "ProblemCode",
+    "Sample",
     "SessionKey",
     "SessionKind",
     "SessionMeta",

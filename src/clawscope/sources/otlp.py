@@ -144,7 +144,7 @@ def _span(span: Any, a: dict[str, Any], res: dict[str, Any], instance: str | Non
         category = "llm"
     elif name == "openclaw.tool.execution" or op == "execute_tool":
         category = "tool"
-    elif name in ("openclaw.run", "openclaw.harness.run"):
+    elif name in ("openclaw.run", "openclaw.harness.run") or op == "invoke_agent":
         category = "run"
     else:
         category = "span"

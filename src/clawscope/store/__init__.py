@@ -15,6 +15,9 @@ parts, each a module named by what it answers:
     store.remote        remote.py        registered instances and agents, webhook nonces
     store.events        events.py        the event log (SSE)
     store.observations  observations.py  hook events and OTLP data
+    store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
+    store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
+    store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -37,8 +40,11 @@ from clawscope.store.context_use import ContextUse
 from clawscope.store.engine import create_store_engine
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
+from clawscope.store.exports import Exports
+from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
+from clawscope.store.otlp_export import OtlpExport
 from clawscope.store.priced_calls import PricedCalls
 from clawscope.store.problems import Problems
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
@@ -51,11 +57,13 @@ from clawscope.store.writer import FLUSH_ENTRIES, Estimator, Unit, Writer, Write
 from clawscope.timeutil import now_ms
 
 __all__ = [
+    "CALL_BOUNDS_MS",
     "DEFAULT_RATE_LIMIT",
     "EVENT_TYPES",
     "FLUSH_ENTRIES",
     "MODES",
     "SCOPES",
+    "TOOL_BOUNDS_MS",
     "AgentReg",
     "ApiKey",
     "Estimator",
@@ -99,6 +107,9 @@ class Store:
         self.remote = Remote(e, c)
         self.events = EventLog(e, c)
         self.observations = Observations(e, c)
+        self.metrics = Metrics(e, c)
+        self.exports = Exports(e, c)
+        self.otlp = OtlpExport(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

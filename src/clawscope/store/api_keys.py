@@ -28,6 +28,7 @@ SCOPES = (
     "sessions:delete",
     "ingest:write",
     "audit:read",
+    "metrics:read",
     "admin",
 )
 DEFAULT_RATE_LIMIT = 100  # requests per minute, as in the OpenClaw API guide (seed 003)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from clawscope.store import metric_rollups
 from clawscope.store.rollup_hours import hours_of, refresh_hours
 
 _DELETE = [
@@ -19,6 +20,8 @@ _DELETE = [
         "changes",
         "rollup_calls",
         "rollup_entries",
+        "otlp_turns",
+        "otlp_sessions",
     )
 ]
 
@@ -32,6 +35,7 @@ def delete_session(conn: Connection, session_id: str, now_ms: int) -> bool:
     for stmt in _DELETE:
         conn.execute(text(stmt), {"sid": sid})
     refresh_hours(conn, hours)
+    metric_rollups.refresh(conn, [sid])  # its rows are gone: the metrics lose exactly what it added
     conn.execute(text("UPDATE sessions SET parent_sid = NULL WHERE parent_sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM sessions WHERE sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM observations WHERE session_id = :id"), {"id": session_id})

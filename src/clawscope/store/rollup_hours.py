@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
 
+from clawscope.store import metric_rollups
+
 _ROLLUP_LOCK = 0x636C6172  # "clar": PostgreSQL advisory lock of the roll-up rebuild
 _HOUR = "CASE WHEN {ts} IS NULL THEN -1 ELSE ({ts} / 3600000) * 3600000 END"
 _LATENCY = "CASE WHEN l.started_ms IS NOT NULL AND l.ts_ms >= l.started_ms THEN l.ts_ms - l.started_ms END"
@@ -87,6 +89,7 @@ def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
             conn.execute(stmt, {"sids": chunk})
         hours |= hours_of(conn, chunk)
     refresh_hours(conn, hours)
+    metric_rollups.refresh(conn, ordered)  # the metrics' label-set totals (revision 0011)
 
 
 def _serialise(conn: Connection) -> None:

@@ -556,3 +556,127 @@ rollup_hourly = Table(
     Column("model", Text, primary_key=True),
     *_metrics(),
 )
+
+# -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------
+
+# What `/metrics` and the OTLP metrics export read: all-time counters per label set, so a scrape over
+# millions of model calls reads a few hundred rows. Two levels, like the analytics roll-ups: per session
+# (`metric_*_sid`, rebuilt from the rows for every session a write touches, carrying the session's
+# attributes as they were then) and per label set (`metric_calls`, `metric_tools`), changed by exactly
+# the difference between a session's old and new rows in the same transaction (metric_rollups.py), so
+# they always equal the sum of the per-session rows (a test rebuilds them from scratch and compares).
+# Latency histograms keep one count per bucket (not cumulative): bucket i counts durations ≤ its upper
+# bound and above the previous one; the last counts the rest (+Inf). Bounds are in milliseconds.
+CALL_LATENCY_BOUNDS_MS = (250, 500, 1000, 2000, 5000, 10000, 20000, 30000, 60000, 120000, 300000)
+TOOL_DURATION_BOUNDS_MS = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000)
+CALL_MEASURES = (
+    "calls",
+    "errors",
+    "tokens_in",
+    "tokens_out",
+    "cache_read",
+    "cache_write",
+    "cost",
+    "est_cost",
+)
+TOOL_MEASURES = ("calls", "errors", "pending")
+CALL_KEYS = ("instance", "agent", "trigger", "channel", "provider", "model")
+TOOL_KEYS = ("instance", "agent", "trigger", "channel", "tool")
+
+
+def _measure_columns(measures: tuple[str, ...], buckets: int) -> list[Column]:  # type: ignore[type-arg]
+    return [
+        *(Column(m, Float if m in ("cost", "est_cost") else BigInteger, nullable=False) for m in measures),
+        Column("dur_n", BigInteger, nullable=False),  # calls whose duration is known
+        Column("dur_sum", BigInteger, nullable=False),  # ms
+        *(Column(f"b{i}", BigInteger, nullable=False) for i in range(buckets + 1)),
+        Column("first_ms", Ms),  # the earliest call (ranks label values for the cardinality caps)
+    ]
+
+
+def _label_columns(keys: tuple[str, ...], primary: bool) -> list[Column]:  # type: ignore[type-arg]
+    return [Column(k, Text, primary_key=primary, nullable=False) for k in keys]
+
+
+metric_calls_sid = Table(
+    "metric_calls_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("trigger", Text, primary_key=True, nullable=False),
+    Column("provider", Text, primary_key=True, nullable=False),
+    Column("model", Text, primary_key=True, nullable=False),
+    *_label_columns(("instance", "agent", "channel"), False),
+    *_measure_columns(CALL_MEASURES, len(CALL_LATENCY_BOUNDS_MS)),
+)
+
+metric_tools_sid = Table(
+    "metric_tools_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("trigger", Text, primary_key=True, nullable=False),
+    Column("tool", Text, primary_key=True, nullable=False),
+    *_label_columns(("instance", "agent", "channel"), False),
+    *_measure_columns(TOOL_MEASURES, len(TOOL_DURATION_BOUNDS_MS)),
+)
+
+metric_calls = Table(
+    "metric_calls",
+    metadata,
+    *_label_columns(CALL_KEYS, True),
+    *_measure_columns(CALL_MEASURES, len(CALL_LATENCY_BOUNDS_MS)),
+)
+
+metric_tools = Table(
+    "metric_tools",
+    metadata,
+    *_label_columns(TOOL_KEYS, True),
+    *_measure_columns(TOOL_MEASURES, len(TOOL_DURATION_BOUNDS_MS)),
+)
+
+# Sessions without entries (known from metadata only): few, so counting those with entries is a count
+# of the table (instant in SQLite) minus a count of this small partial index, not a scan of every row.
+empty_sessions_index = Index(
+    "ix_sessions_empty",
+    sessions.c.sid,
+    sqlite_where=sessions.c.n_entries == 0,
+    postgresql_where=sessions.c.n_entries == 0,
+)
+
+# Requests received on the ingestion endpoints (session webhook, event webhooks, OTLP), per endpoint and
+# outcome: every server process adds what it counted (a few seconds' worth at a time), so `/metrics`
+# shows the same totals in every process and after a restart.
+request_counts = Table(
+    "request_counts",
+    metadata,
+    Column("endpoint", Text, primary_key=True),
+    Column("outcome", Text, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("updated_ms", Ms, nullable=False),
+)
+
+# OTLP export: which turns were sent (and acknowledged) to which endpoint. A turn is one trace; its row
+# is written in the transaction that follows the receiver's acknowledgement of the batch that carried
+# it, so a crash resends at most the batch in flight (with the same ids: they derive from OpenClaw's).
+# `last_pos` is the turn's last transcript position sent (entries that arrive later are sent alone).
+otlp_turns = Table(
+    "otlp_turns",
+    metadata,
+    Column("target", Text, primary_key=True),  # a hash of the endpoint: two endpoints, two cursors
+    Column("sid", Id, primary_key=True),
+    Column("turn", Text, primary_key=True),  # entry id of the message that opened the turn
+    Column("last_pos", BigInteger, nullable=False),
+    Column("spans", Integer, nullable=False),
+    Column("sent_ms", Ms, nullable=False),
+)
+
+# Per session and target: how many entries the session had when its turns were last all sent, and from
+# when on (`from_ms`, NULL for all of its history), so a pass skips every session that did not change
+# and a back-fill reaching further back looks again.
+otlp_sessions = Table(
+    "otlp_sessions",
+    metadata,
+    Column("target", Text, primary_key=True),
+    Column("sid", Id, primary_key=True),
+    Column("seen_entries", Integer, nullable=False),
+    Column("from_ms", Ms),
+)

@@ -27,14 +27,28 @@ from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import errors
 from clawscope.web.auth import current_principal
+from clawscope.web.request_counts import CountRequests
 from clawscope.web.responses import JSONResponse
-from clawscope.web.routes import audit, auth, health, hooks, openclaw, otlp, sessions, stats, stream, webhook
+from clawscope.web.routes import (
+    audit,
+    auth,
+    health,
+    hooks,
+    metrics,
+    openclaw,
+    otlp,
+    sessions,
+    stats,
+    stream,
+    webhook,
+)
 from clawscope.web.state import AppState
 
 API_PREFIX = "/api/v1"
-# The API's resources, mounted under API_PREFIX; OTLP/HTTP keeps the paths its spec fixes (/v1/traces, …).
+# The API's resources, mounted under API_PREFIX; OTLP/HTTP keeps the paths its spec fixes (/v1/traces, …)
+# and Prometheus scrapes /metrics.
 ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks)
-SPEC_ROUTES = (otlp,)
+SPEC_ROUTES = (otlp, metrics)
 
 
 def is_loopback(host: str) -> bool:
@@ -134,6 +148,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     dashboard.install(app)
     app.add_middleware(RateHeaders)
+    app.add_middleware(CountRequests, counter=state.requests)
     app.add_middleware(DefaultBodyLimit)
     if settings.no_auth:
         # Without auth, only loopback names may reach the server: a web page that rebinds its own

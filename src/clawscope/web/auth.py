@@ -85,7 +85,12 @@ def current_principal(
         return ANONYMOUS
     # The dashboard's cookie only on safe methods: a cross-site form cannot make a browser delete.
     cookie = request.cookies.get(SESSION_COOKIE) if request.method in ("GET", "HEAD") else None
-    token = creds.credentials if creds else cookie
+    return principal_of(request, state, creds.credentials if creds else cookie)
+
+
+def principal_of(request: Request, state: AppState, token: str | None) -> Principal:
+    """The caller holding `token` (an API key or a JWT), rate-limited; 401 when there is none or it is
+    bad, 429 over the key's limit."""
     if not token:
         raise ApiError(
             401,

@@ -8,6 +8,9 @@ the start (otherwise on first use), and stopped in `stop()`. Routes read it as `
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,11 +25,15 @@ from clawscope.store import Store
 from clawscope.web.bus import EventBus
 from clawscope.web.login_tokens import LoginTokens
 from clawscope.web.ratelimit import RateLimiter
+from clawscope.web.request_counts import RequestCounter
 
 if TYPE_CHECKING:
+    from clawscope.exports.otlp import Background
     from clawscope.web.live_ingest import LiveIngest
 
 DAY_MS = 86_400_000
+REQUEST_FLUSH_S = 2.0  # how often this process adds its request counts to the store
+log = logging.getLogger("clawscope.web")
 
 
 @dataclass
@@ -59,8 +66,11 @@ class AppState:
     serving: Serving = field(default_factory=Serving)
     ingest: IngestStatus = field(default_factory=IngestStatus)
     live: LiveIngest | None = None  # `serve`'s live ingest of the state dirs, when it follows any
+    otlp: Background | None = None  # `serve`'s OTLP export, when an endpoint is configured
     nonces_pruned_s: float = 0.0  # when webhook nonces were last pruned (at most once a minute)
     started: float = field(default_factory=time.monotonic)
+    requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings, store: Store) -> AppState:
@@ -75,10 +85,30 @@ class AppState:
     async def start(self) -> None:
         if self.live is not None:
             self.live.start()
+        if self.otlp is not None:
+            self.otlp.start()
+        self.background.append(asyncio.create_task(self._flush_requests()))
+
+    async def _flush_requests(self) -> None:
+        while True:
+            await asyncio.sleep(REQUEST_FLUSH_S)
+            try:
+                await run_in_threadpool(self.requests.flush, self.store)
+            except Exception as exc:  # the database may be briefly unavailable: the counts wait
+                log.warning("could not store request counts: %s", exc.__class__.__name__)
 
     async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.background.clear()
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(self.requests.flush, self.store)
         if self.live is not None:
             await run_in_threadpool(self.live.stop)
+        if self.otlp is not None:
+            await run_in_threadpool(self.otlp.stop)
         await self.bus.stop()
         await run_in_threadpool(self.webhooks.close)
 

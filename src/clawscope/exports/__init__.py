@@ -1,0 +1,9 @@
+"""Exports: clawscope's data in the tools teams already run.
+
+`metrics` (the metric families, from the store; `prometheus` renders them as Prometheus text or
+OpenMetrics for `GET /metrics`), `grafana` (provisioning: datasource and dashboards built in code with
+grafana-foundation-sdk; Prometheus recording and alerting rules), `otlp` (traces per turn and the
+metrics, to an OTLP/HTTP endpoint, resumable from a cursor), `mcp` (an MCP server of read-only tools)
+and `files` (sessions, calls, tools and findings as CSV or JSON Lines, streamed; `csvout` is the one CSV
+writer). Everything reads the store through its public API.
+"""
