@@ -40,6 +40,7 @@ TEXT_LIMIT = 256 * 1024  # characters of one entry's joined text
 BATCH_SESSIONS = 200
 BATCH_ENTRIES = 20_000
 _DCTX = zstandard.ZstdDecompressor()
+_TEXT_BLOCKS = frozenset(("text", "output_text", "input_text"))
 _PEER_CHAT = {"direct": "direct", "group": "group", "channel": "channel", "room": "group"}
 
 _INFO_SQL = """
@@ -172,7 +173,9 @@ def _in(conn: Connection, sql: str, name: str, values: list[Any]) -> list[dict[s
     if not values:
         return []
     stmt = text(sql).bindparams(bindparam(name, expanding=True))
-    return [dict(r._mapping) for r in conn.execute(stmt, {name: values})]
+    result = conn.execute(stmt, {name: values})
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _info_rows(conn: Connection, column: str, values: list[Any]) -> dict[str, dict[str, Any]]:
@@ -249,34 +252,38 @@ def _known_keys(conn: Connection, instance: str) -> frozenset[str]:
 
 def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
     blocks: dict[int, bytes] = {}
-    for r in _in(conn, "SELECT block_id, codec, data FROM entry_blocks WHERE sid IN :sids", "sids", sids):
-        raw: Any = bytes(r["data"])
-        blocks[r["block_id"]] = (
-            _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if r["codec"] == "zstd" else raw
-        )
-    sql = (
+    stmt = text("SELECT block_id, codec, data FROM entry_blocks WHERE sid IN :sids").bindparams(
+        bindparam("sids", expanding=True)
+    )
+    for block_id, codec, data in conn.execute(stmt, {"sids": sids}).all():
+        raw: Any = bytes(data)
+        blocks[block_id] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+    stmt = text(
         "SELECT sid, pos, entry_id, type, role, ts_ms, block_id, block_off, block_len FROM entries "
         "WHERE sid IN :sids ORDER BY sid, pos"
-    )
+    ).bindparams(bindparam("sids", expanding=True))
     out: dict[int, list[EntryView]] = defaultdict(list)
-    for r in _in(conn, sql, "sids", sids):
-        data = blocks.get(r["block_id"], b"")
-        raw_entry = data[r["block_off"] : r["block_off"] + r["block_len"]]
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    for sid, pos, entry_id, type_, role, ts_ms, block_id, off, length in conn.execute(
+        stmt, {"sids": sids}
+    ).all():
         try:
-            record = orjson.loads(raw_entry)
-        except orjson.JSONDecodeError:
+            record = loads(blocks.get(block_id, b"")[off : off + length])
+        except decode_error:
             record = {}
-        record = record if isinstance(record, dict) else {}
-        out[r["sid"]].append(
+        if not isinstance(record, dict):
+            record = {}
+        run_id = record.get("runId")
+        out[sid].append(
             EntryView(
-                entry_id=r["entry_id"],
-                pos=int(r["pos"]),
-                type=r["type"],
-                role=r["role"],
-                ts_ms=r["ts_ms"],
+                entry_id=entry_id,
+                pos=int(pos),
+                type=type_,
+                role=role,
+                ts_ms=ts_ms,
                 text=entry_text(record)[:TEXT_LIMIT],
                 record=record,
-                run_id=_str(record.get("runId")),
+                run_id=run_id if isinstance(run_id, str) else None,
             )
         )
     return out
@@ -419,9 +426,11 @@ def _content_text(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "\n".join(
-            str(b.get("text", ""))
-            for b in content
-            if isinstance(b, dict) and b.get("type") in ("text", "output_text", "input_text")
+            [
+                t
+                for b in content
+                if type(b) is dict and b.get("type") in _TEXT_BLOCKS and type(t := b.get("text")) is str
+            ]
         )
     return ""
 
