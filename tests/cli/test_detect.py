@@ -1,4 +1,4 @@
-"""`clawscope detect`: the JSON contract, the human table, `--family`, `--since` and `--fail-on` exit codes."""
+"""`clawscope detect`: the JSON contract, the table, `--family`, `--since` and `--fail-on` exit codes."""
 
 from __future__ import annotations
 
