@@ -66,11 +66,12 @@ class StoredFinding:
 
 @dataclass(frozen=True)
 class FindingQuery:
-    """What a findings list asks for; None means any. `severity` is a minimum (warning = warning and
-    critical); the period keeps findings whose last time is in [since, until)."""
+    """What a findings list asks for; None means any. `min_severity` keeps that severity and higher ones
+    (warning: warning and critical); the period keeps findings whose last time is in [since, until)."""
 
     family: str | None = None
     severity: str | None = None
+    min_severity: str | None = None
     agent: str | None = None
     session_id: str | None = None
     instance: str | None = None
@@ -250,6 +251,7 @@ def _where(q: FindingQuery, p: dict[str, Any]) -> list[str]:
         ("family", q.family),
         ("agent", q.agent),
         ("session_id", q.session_id),
+        ("severity", q.severity),
         ("instance", q.instance),
         ("status", q.status),
     ):
@@ -260,8 +262,8 @@ def _where(q: FindingQuery, p: dict[str, Any]) -> list[str]:
         names = [f":fam{i}" for i in range(len(q.families))]
         parts.append(f"family IN ({', '.join(names)})")
         p.update({f"fam{i}": f for i, f in enumerate(q.families)})
-    if q.severity is not None:
-        allowed = _SEVERITIES[_SEVERITIES.index(q.severity) :]
+    if q.min_severity is not None:
+        allowed = _SEVERITIES[_SEVERITIES.index(q.min_severity) :]
         parts.append("severity IN (" + ", ".join(f":sev{i}" for i in range(len(allowed))) + ")")
         p.update({f"sev{i}": s for i, s in enumerate(allowed)})
     if q.since_ms is not None:
