@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -46,7 +47,8 @@ from corpus import Corpus, committed, demo, sessions  # noqa: E402
 from results import write_section  # noqa: E402
 from scoring import FAMILIES, Table, format_table, merge, score  # noqa: E402
 
-SAMPLES = HERE.parent.parent.parent / "shared" / "samples"  # /work/shared/samples beside the worktrees
+# the real sample state dirs (../shared/samples of the project's checkout; CLAWSCOPE_SAMPLES elsewhere)
+SAMPLES = Path(os.environ.get("CLAWSCOPE_SAMPLES") or HERE.parents[2] / "shared" / "samples")
 
 
 def open_ingested(corpus: Corpus, work: Path) -> Store:
@@ -101,6 +103,8 @@ def errors(corpus: Corpus, found: list[Finding], families: list[str]) -> list[st
 def sample_counts(work: Path, families: list[str], root: Path = SAMPLES) -> dict[str, dict[str, int]]:
     """Findings per family on each real sample state dir (all of its sessions are clean)."""
     out: dict[str, dict[str, int]] = {}
+    if not root.is_dir():
+        print(f"no real samples at {root} (set CLAWSCOPE_SAMPLES): not counted", file=sys.stderr)
     for state in sorted(p for p in root.glob("openclaw-*") if p.is_dir()):
         store = Store(sqlite_url(work / f"sample-{state.name}.db"))
         try:

@@ -105,6 +105,13 @@ def _lines(n: int) -> tuple[str, str]:
 
 
 def _listen(url: str, out: queue.Queue[tuple[float, dict[str, Any]]], ready: threading.Event) -> None:
+    try:
+        _read(url, out, ready)
+    except httpx.HTTPError:
+        return  # the server stopped at the end of the measurement
+
+
+def _read(url: str, out: queue.Queue[tuple[float, dict[str, Any]]], ready: threading.Event) -> None:
     params = {"type": "detection"}
     with (
         httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
