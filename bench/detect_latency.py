@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from clawscope.dburl import sqlite_url
+
 ROOT = Path(__file__).resolve().parents[1]
 SESSION = "0b5e55ed-0000-4000-8000-00000000beef"
 
@@ -135,7 +137,7 @@ def measure(work: Path, samples: int) -> dict[str, Any]:
         "CLAWSCOPE_CONFIG": str(work / "none"),
     }
     cmd = [sys.executable, "-m", "clawscope.cli", "serve", "--state", str(path.parents[3]), "--no-auth"]
-    cmd += ["--port", str(port), "--db", f"sqlite:///{work / 'latency.db'}"]
+    cmd += ["--port", str(port), "--db", sqlite_url(work / "latency.db")]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
