@@ -289,7 +289,9 @@ def classify(path: str, home: str | None) -> str:
     """ "sensitive" (keys, credentials, OpenClaw's own state), "system" (/etc, /usr, …) or "other"."""
     if home and (path + "/").startswith(home + "/"):
         rel = path[len(home) + 1 :]
-        if any(rel == s.rstrip("/") or rel.startswith(s) for s in SENSITIVE_HOME):
+        # OpenClaw's own state is sensitive; the agents' workspaces inside it are not
+        hit = any(rel == s.rstrip("/") or rel.startswith(s) for s in SENSITIVE_HOME)
+        if hit and not rel.startswith(".openclaw/workspace"):
             return "sensitive"
     if SENSITIVE_NAMES.search(path) or path.startswith(("/etc/shadow", "/etc/sudoers", "/root/")):
         return "sensitive"
