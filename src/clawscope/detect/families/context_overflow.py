@@ -47,7 +47,9 @@ ERROR_PATTERN = (
 
 def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, Any]) -> int | None:
     """The context window (tokens) of a call's model (or the session's), None when unknown."""
-    configured = {str(k).lower(): int(v) for k, v in (params.get("context_windows") or {}).items()}
+    known = getattr(view, "context_windows", None) or {}  # the instance's model catalog, when the view has it
+    given = {**known, **(params.get("context_windows") or {})}
+    configured = {str(k).lower(): int(v) for k, v in given.items()}
     model = ((call.model if call else None) or view.session.model or "").lower()
     provider = ((call.provider if call else None) or view.session.provider or "").lower()
     for key in (f"{provider}/{model}", model, model.rsplit("/", 1)[-1]):
@@ -81,6 +83,26 @@ class NearWindow:
         for c in view.compactions:
             if w0 and c.tokens_before and c.tokens_before >= ratio * w0:
                 near.append((c.entry_id, c.tokens_before, w0))
+        if not near and w0 is None:
+            # no known window: OpenClaw compacts when the prompt reaches its model's window, so an
+            # automatic compaction is itself the trace (one started by hand is not)
+            auto = [
+                c for c in view.compactions if (c.tokens_before or 0) > 0 and not _manual(view, c.entry_id)
+            ]
+            if auto:
+                top_c = max(auto, key=lambda c: c.tokens_before or 0)
+                return [
+                    finding(
+                        self,
+                        view,
+                        auto[0].entry_id,
+                        [c.entry_id for c in auto],
+                        f"the prompt reached the model's window: compacted at {top_c.tokens_before:,} tokens",
+                        {"promptTokens": top_c.tokens_before, "window": None, "compactions": len(auto)},
+                        FindingSeverity.INFO,
+                        0.6,
+                    )
+                ]
         if not near:
             return []
         top = max(near, key=lambda x: x[1] / x[2])
@@ -97,6 +119,15 @@ class NearWindow:
                 0.9,
             )
         ]
+
+
+def _manual(view: SessionView, compaction_id: str) -> bool:
+    """Whether a compaction followed a user's `/compact` (the user message just before it)."""
+    before = [e for e in view.entries if e.role == "user"]
+    pos = {e.entry_id: e.pos for e in view.entries}
+    at = pos.get(compaction_id, -1)
+    last = next((e for e in reversed(before) if e.pos < at), None)
+    return bool(last and last.text.strip().lower().startswith("/compact"))
 
 
 def _turn_peaks(view: SessionView) -> list[tuple[str, int]]:
