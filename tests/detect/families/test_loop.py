@@ -1,0 +1,71 @@
+"""`loop` on the labelled recordings of the real OpenClaw (both eras), the real samples and hand-built views."""
+
+from __future__ import annotations
+
+import pytest
+
+from clawscope.model.detection import EntryView, SessionInfo, SessionView, ToolUse
+from tests.detect.families.conftest import Corpus, by_scenario, check_positives, check_quiet, runner
+from tests.detect.families.realviews import RELEASES
+
+run = runner("loop")
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_fires_on_every_positive_citing_the_labelled_entries(
+    corpora: dict[str, Corpus], release: str
+) -> None:
+    found = check_positives(corpora[release], "loop", run)
+    exec5 = by_scenario(found, "loop/identical-exec")
+    assert exec5.detector == "loop.repeated-call"
+    assert exec5.evidence["pattern"] == "the same call repeated" and exec5.evidence["repeats"] == 5
+    assert exec5.evidence["repeated"] == [
+        {"tool": "exec", "arguments": {"command": "ls -la /tmp/clawscope-corpus/build-cache"}}
+    ]
+    assert len(exec5.entry_ids) == 10  # five calls and their five results
+    read4 = by_scenario(found, "loop/identical-failing-read")
+    assert (read4.evidence["repeats"], read4.evidence["failed"]) == (4, 4)
+    assert by_scenario(found, "loop/ab-alternation").evidence["pattern"] == "A-B alternation"
+    assert by_scenario(found, "loop/three-step-cycle").evidence["pattern"] == "a 3-step cycle"
+    reply = by_scenario(found, "loop/same-message-every-turn")
+    assert reply.detector == "loop.repeated-reply" and reply.evidence["turns"] == 4
+    ping = by_scenario(found, "loop/spawn-ping-pong")
+    assert ping.detector == "loop.spawn-repeat" and ping.evidence["spawns"] == 3
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_quiet_on_hard_negatives_and_every_other_session(corpora: dict[str, Corpus], release: str) -> None:
+    c = corpora[release]
+    check_quiet(c, "loop", run, c.hard_negatives("loop"))
+    check_quiet(c, "loop", run, c.negatives("loop"))
+
+
+def test_quiet_on_the_real_samples(sample_views: dict[str, SessionView]) -> None:
+    assert sample_views
+    assert [f.message for v in sample_views.values() for f in run(v)] == []
+
+
+def _view(*calls: tuple[str, dict[str, object], str]) -> SessionView:
+    entries = [EntryView("u", 0, "message", "user", 1, "go", {})]
+    tools = []
+    for i, (name, args, out) in enumerate(calls):
+        entries += [
+            EntryView(f"c{i}", 2 * i + 1, "message", "assistant", 2 + i, "", {}),
+            EntryView(f"r{i}", 2 * i + 2, "message", "toolResult", 2 + i, out, {}),
+        ]
+        tools.append(ToolUse(f"id{i}", f"c{i}", f"r{i}", 2 + i, name, dict(args), "ok", output_text=out))
+    return SessionView(SessionInfo("s", "i"), tuple(entries), tuple(tools))
+
+
+def test_argument_order_does_not_hide_a_repeat_but_a_write_in_between_is_progress() -> None:
+    a = {"command": "make test", "workdir": "app"}
+    b = {"workdir": "app", "command": " make test "}
+    assert len(run(_view(("exec", a, "FAIL"), ("exec", b, "FAIL"), ("exec", a, "FAIL")))) == 1
+    edit = ("write", {"path": "app/x.py", "content": "x"}, "ok")
+    assert run(_view(("exec", a, "FAIL"), ("exec", a, "FAIL"), edit, ("exec", a, "FAIL"))) == []
+
+
+def test_two_repeats_or_a_changing_answer_are_not_a_loop() -> None:
+    poll = {"command": "status"}
+    assert run(_view(("exec", poll, "pending"), ("exec", poll, "pending"))) == []
+    assert run(_view(("exec", poll, "pending 1"), ("exec", poll, "pending 2"), ("exec", poll, "ready"))) == []
