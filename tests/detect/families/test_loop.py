@@ -1,6 +1,8 @@
-"""`loop` on the labelled recordings of the real OpenClaw (both eras), the real samples and hand-built views."""
+"""`loop` on the labelled recordings of the real OpenClaw (both eras), the real samples, hand-built views."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -45,7 +47,7 @@ def test_quiet_on_the_real_samples(sample_views: dict[str, SessionView]) -> None
     assert [f.message for v in sample_views.values() for f in run(v)] == []
 
 
-def _view(*calls: tuple[str, dict[str, object], str]) -> SessionView:
+def _view(*calls: tuple[str, dict[str, Any], str]) -> SessionView:
     entries = [EntryView("u", 0, "message", "user", 1, "go", {})]
     tools = []
     for i, (name, args, out) in enumerate(calls):
