@@ -23,6 +23,7 @@ from clawscope.detect.common import (
     INTERPRETERS,
     call_entries,
     classify,
+    failed,
     finding,
     flags,
     home_of,
@@ -196,7 +197,7 @@ class RiskyCommand:
                     risks = ["cron file edit (persistence)"]
             if not risks:
                 continue
-            ran = not _refused(t) and t.status != "error"
+            ran = not _refused(t) and not failed(t)
             out.append(
                 finding(
                     self,
@@ -209,7 +210,7 @@ class RiskyCommand:
                         "command": t.exec_command,
                         "tool": t.name,
                         "exitCode": t.exit_code,
-                        "failed": t.status == "error",
+                        "failed": failed(t),
                     },
                     FindingSeverity.CRITICAL if ran else FindingSeverity.WARNING,
                     0.9,
