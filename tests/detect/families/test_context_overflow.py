@@ -1,0 +1,95 @@
+"""`context_overflow` on the labelled recordings (both eras), the real samples and hand-built views."""
+
+from __future__ import annotations
+
+import pytest
+
+from clawscope.model.detection import (
+    CompactionView,
+    EntryView,
+    FindingSeverity,
+    ModelCallView,
+    SessionInfo,
+    SessionView,
+)
+from tests.detect.families.conftest import Corpus, check_positives, check_quiet, runner
+from tests.detect.families.realviews import RELEASES
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_fires_on_every_positive_citing_the_labelled_entries(
+    corpora: dict[str, Corpus], release: str
+) -> None:
+    c = corpora[release]
+    # the model catalog's windows (what the view carries when the store knows the instance's config)
+    run = runner("context_overflow", {"context_windows": c.windows})
+    found = check_positives(c, "context_overflow", run)
+    detectors = {name: {f.detector for f in fs} for name, fs in found.items()}
+    assert "context_overflow.near-window" in detectors["context/near-window"]
+    assert "context_overflow.context-errors" in detectors["context/provider-context-error"]
+    assert "context_overflow.compaction-storm" in detectors["context/compaction-storm"]
+    near = next(f for f in found["context/near-window"] if f.detector == "context_overflow.near-window")
+    assert near.evidence["window"] == 32000 and near.evidence["share"] >= 0.75
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_without_the_catalog_the_traces_openclaw_leaves_still_show_it(
+    corpora: dict[str, Corpus], release: str
+) -> None:
+    c = corpora[release]
+    run = runner("context_overflow")
+    hit = [c.labels[s]["session"] for s in c.positives("context_overflow") if run(c.views[s])]
+    # 2026.7.35 leaves nothing but the prompt size for one prompt at 77 % of a 32k window (found once
+    # the view carries the catalog's windows)
+    allowed = {"openclaw-2026.7.35": {"context/near-window"}, "openclaw-2026.9.6": set()}[release]
+    assert {c.labels[s]["session"] for s in c.positives("context_overflow")} - set(hit) <= allowed
+    assert len(hit) >= 5
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_quiet_on_hard_negatives_and_every_other_session(corpora: dict[str, Corpus], release: str) -> None:
+    c = corpora[release]
+    run = runner("context_overflow", {"context_windows": c.windows})
+    # the same 65k-character log on a 128k model, a long healthy chat, many small calls, half a window
+    check_quiet(c, "context_overflow", run, c.hard_negatives("context_overflow"))
+    check_quiet(c, "context_overflow", run, c.negatives("context_overflow"))
+
+
+def test_quiet_on_the_real_samples(sample_views: dict[str, SessionView]) -> None:
+    run = runner("context_overflow")
+    assert [f.message for v in sample_views.values() for f in run(v)] == []
+
+
+def _view(prompts: list[int], model: str = "claude-sonnet-4", compactions: int = 0) -> SessionView:
+    entries, calls = [], []
+    for i, p in enumerate(prompts):
+        entries += [
+            EntryView(f"u{i}", 3 * i, "message", "user", i, "next part", {}),
+            EntryView(
+                f"a{i}", 3 * i + 1, "message", "assistant", i, "ok", {"message": {"stopReason": "stop"}}
+            ),
+        ]
+        calls.append(ModelCallView(f"a{i}", i, "anthropic", model, "stop", None, p, 0, 0, 10))
+        if i < compactions:
+            entries.append(EntryView(f"k{i}", 3 * i + 2, "compaction", None, i, "", {}))
+    comps = tuple(CompactionView(f"k{i}", i, 150_000) for i in range(compactions))
+    return SessionView(SessionInfo("s", "i", model=model), tuple(entries), (), tuple(calls), comps)
+
+
+def test_public_model_windows_by_default_and_growth() -> None:
+    run = runner("context_overflow")
+    near = run(_view([20_000, 160_000]))
+    assert [(f.detector, f.evidence["window"]) for f in near] == [("context_overflow.near-window", 200_000)]
+    grow = run(_view([40_000, 60_000, 80_000, 100_000, 125_000]))
+    assert [f.detector for f in grow] == ["context_overflow.growth"] and grow[0].evidence["turns"] == 5
+    assert run(_view([40_000, 60_000, 80_000, 100_000])) == []  # half the window: not yet
+
+
+def test_over_the_window_is_critical_and_storms_are_counted_within_turns() -> None:
+    run = runner("context_overflow", {"context_windows": {"tiny-model": 8_000}})
+    over = [
+        f for f in run(_view([9_000], model="tiny-model")) if f.detector == "context_overflow.near-window"
+    ]
+    assert over[0].severity == FindingSeverity.CRITICAL
+    storm = [f for f in run(_view([1_000] * 3, compactions=3)) if f.detector.endswith("storm")]
+    assert storm and storm[0].evidence["compactions"] == 3
