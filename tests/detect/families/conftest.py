@@ -17,7 +17,12 @@ from clawscope.detect.runner import detect_view, load_all, selected
 from clawscope.ingest import ingest
 from clawscope.model.detection import Finding, SessionView
 from clawscope.store import Store
-from tests.detect.families.realviews import CORPUS, RELEASES, SAMPLES
+from tests.support.env import FIXTURES
+
+CORPUS = FIXTURES / "detect"
+# the real samples (../shared/samples, committed as fixtures): clean sessions of both eras
+SAMPLES = (FIXTURES / "openclaw-2026.3.24-jsonl", FIXTURES / "openclaw-2026.9.6-sqlite")
+RELEASES = ("openclaw-2026.7.35", "openclaw-2026.9.6")
 
 
 @dataclass
@@ -65,8 +70,8 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
 
 @pytest.fixture(scope="session")
 def sample_views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SessionView]:
-    dirs = sorted(SAMPLES.glob("openclaw-*"))
-    assert dirs, f"the real samples are missing from {SAMPLES}"
+    dirs = [d for d in SAMPLES if d.is_dir()]
+    assert dirs == list(SAMPLES), "the real samples are missing from tests/fixtures"
     store = Store(sqlite_url(tmp_path_factory.mktemp("detect-samples") / "samples.db"))
     ingest(store, dirs, instance="samples", estimate=False)
     return _views(store)

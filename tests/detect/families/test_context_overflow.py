@@ -12,8 +12,7 @@ from clawscope.model.detection import (
     SessionInfo,
     SessionView,
 )
-from tests.detect.families.conftest import Corpus, check_positives, check_quiet, runner
-from tests.detect.families.realviews import RELEASES
+from tests.detect.families.conftest import RELEASES, Corpus, check_positives, check_quiet, runner
 
 
 @pytest.mark.parametrize("release", RELEASES)

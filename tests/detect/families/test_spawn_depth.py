@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clawscope.model.detection import EntryView, SessionInfo, SessionView
-from tests.detect.families.conftest import Corpus, by_scenario, check_positives, check_quiet, runner
-from tests.detect.families.realviews import RELEASES
+from tests.detect.families.conftest import RELEASES, Corpus, by_scenario, check_positives, check_quiet, runner
 
 run = runner("spawn_depth")
 
