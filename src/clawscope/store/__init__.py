@@ -19,6 +19,7 @@ parts, each a module named by what it answers:
     store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
     store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
+    store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -43,6 +44,8 @@ from clawscope.store.engine import create_store_engine
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
+from clawscope.store.findings import FindingQuery, Findings, StoredFinding, SyncResult, finding_id
+from clawscope.store.findings import position as finding_position
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
@@ -72,14 +75,20 @@ __all__ = [
     "Event",
     "EventFilter",
     "EventLog",
+    "FindingQuery",
+    "Findings",
     "Instance",
     "Notifications",
     "Remote",
     "Signer",
     "Store",
+    "StoredFinding",
+    "SyncResult",
     "Unit",
     "Writer",
     "WriterThread",
+    "finding_id",
+    "finding_position",
     "parse_scopes",
 ]
 
@@ -113,6 +122,7 @@ class Store:
         self.exports = Exports(e, c)
         self.otlp = OtlpExport(e, c)
         self.detection = SessionViews(e, c)
+        self.findings = Findings(e, c)
 
     def close(self) -> None:
         self.engine.dispose()
