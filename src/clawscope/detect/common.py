@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from clawscope.model.detection import Finding, FindingSeverity, SessionView, ToolUse
+from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
 # ---------------------------------------------------------------- findings
 
@@ -105,6 +105,39 @@ def normalized_output(t: ToolUse) -> str:
     """The result text with volatile numbers of time and size left out, for "did anything change"."""
     text = re.sub(r"\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b", "<t>", t.output_text)
     return " ".join(text.split())[:4000]
+
+
+_INTERNAL = (
+    "OpenClaw runtime context (internal)",
+    "[Inter-session message]",
+    "[Subagent Context] Your prior run ended",
+    "[Internal task completion event]",
+)
+_SENDER = re.compile(r"^Sender \(untrusted metadata\):\s*```(json)?.*?```\s*", re.S)
+_ENVELOPE = re.compile(r"^\[[A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]*\]\s*")
+
+
+def is_internal(e: EntryView) -> bool:
+    """A user-role entry OpenClaw wrote itself (a sub-agent's completion, an inter-session round)."""
+    return e.role == "user" and e.text.lstrip().startswith(_INTERNAL)
+
+
+def request_text(text: str) -> str:
+    """What a user message asks, without OpenClaw's sender block, time envelope, speaker name and tags."""
+    t = _ENVELOPE.sub("", _SENDER.sub("", text.strip()))
+    t = re.sub(r"^[\w .'-]{1,40}:\s+", "", t)  # "Farah: @claw …" in group chats
+    t = re.sub(r"\[\[[^\]]*\]\]|@\w+", " ", t)
+    return " ".join(t.lower().split())
+
+
+def turn_index(view: SessionView) -> dict[str, int]:
+    """Each entry's turn: how many real user messages (not OpenClaw's internal ones) precede it."""
+    out, n = {}, 0
+    for e in view.entries:
+        if e.role == "user" and not is_internal(e):
+            n += 1
+        out[e.entry_id] = n
+    return out
 
 
 MUTATING_TOOLS = frozenset({"write", "edit", "apply_patch", "file_write"})

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from clawscope.dburl import sqlite_url
+from clawscope.demo import generate
 from clawscope.detect.base import DetectorSettings
 from clawscope.detect.runner import detect_view, load_all, selected
 from clawscope.ingest import ingest
@@ -66,6 +67,22 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
         labels = json.loads((folder / "labels.json").read_text())["sessions"]
         out[release] = Corpus(release, _views(store), labels, _windows(folder / "state"))
     return out
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """A `clawscope demo` state dir (400 sessions, SQLite era): its labelled failures are the positives,
+    every other session is clean (the generator labels only what it plants)."""
+    out = tmp_path_factory.mktemp("detect-demo") / "state"
+    generate(out, sessions=400, agents=3, era="sqlite", seed=7)
+    store = Store(sqlite_url(out.parent / "demo.db"))
+    ingest(store, [out], instance="demo", estimate=False)
+    views = _views(store)
+    planted = json.loads((out / "demo-totals.json").read_text())["labels"]["sessions"]
+    clean = {"families": [], "hardNegativeFor": [], "entries": {}}
+    labels = {sid: {"session": sid, **clean, **planted.get(sid, {})} for sid in views}
+    assert set(planted) <= set(views)
+    return Corpus("demo", views, labels, _windows(out))
 
 
 @pytest.fixture(scope="session")

@@ -92,3 +92,8 @@ def test_over_the_window_is_critical_and_storms_are_counted_within_turns() -> No
     assert over[0].severity == FindingSeverity.CRITICAL
     storm = [f for f in run(_view([1_000] * 3, compactions=3)) if f.detector.endswith("storm")]
     assert storm and storm[0].evidence["compactions"] == 3
+
+
+def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
+    check_positives(demo, "context_overflow", runner("context_overflow"))
+    check_quiet(demo, "context_overflow", runner("context_overflow"), demo.negatives("context_overflow"))

@@ -103,3 +103,18 @@ def test_allowed_commands_are_a_param() -> None:
         runner("elevated_risk", {"allowed_commands": ["sudo apt-get update"]})(_exec("sudo apt-get update"))
         == []
     )
+
+
+def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
+    check_positives(demo, "elevated_risk", run)
+    check_quiet(demo, "elevated_risk", run, demo.negatives("elevated_risk"))
+
+
+def test_an_explicit_gateway_host_is_escalation_and_full_security_makes_it_critical() -> None:
+    plain = run(_exec("systemctl status backup", host="gateway"))
+    assert [(f.detector, f.severity) for f in plain] == [
+        ("elevated_risk.escalation", FindingSeverity.WARNING)
+    ]
+    full = run(_exec("systemctl restart backup", host="node", security="full", ask="off"))
+    assert full[0].severity == FindingSeverity.CRITICAL and full[0].evidence["host"] == "node"
+    assert run(_exec("systemctl status backup", host="sandbox")) == []

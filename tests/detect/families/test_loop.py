@@ -70,3 +70,52 @@ def test_two_repeats_or_a_changing_answer_are_not_a_loop() -> None:
     poll = {"command": "status"}
     assert run(_view(("exec", poll, "pending"), ("exec", poll, "pending"))) == []
     assert run(_view(("exec", poll, "pending 1"), ("exec", poll, "pending 2"), ("exec", poll, "ready"))) == []
+
+
+def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
+    check_positives(demo, "loop", run)
+    check_quiet(demo, "loop", run, demo.negatives("loop"))
+
+
+def _chat(*turns: tuple[str, str]) -> SessionView:
+    entries = []
+    for i, (ask, answer) in enumerate(turns):
+        entries += [
+            EntryView(f"u{i}", 2 * i, "message", "user", i, ask, {}),
+            EntryView(
+                f"a{i}", 2 * i + 1, "message", "assistant", i, answer, {"message": {"stopReason": "stop"}}
+            ),
+        ]
+    return SessionView(SessionInfo("s", "i"), tuple(entries))
+
+
+def test_the_same_answer_to_the_same_question_from_several_people_is_no_loop() -> None:
+    answer = "Found one: lentil-mushroom lasagne, 50 minutes, serves 4."
+    group = [
+        (f"[Mon 2026-08-17 0{i}:00 UTC] {who}: @claw find a vegan lasagne recipe", answer)
+        for i, who in enumerate("ABC")
+    ]
+    assert run(_chat(*group)) == []
+    stuck = [
+        ("Is the deploy done?", "Still checking the deploy, back shortly."),
+        ("Any news?", "Still checking the deploy, back shortly."),
+        ("Hello??", "Still checking the deploy, back shortly."),
+    ]
+    assert [f.evidence["turns"] for f in run(_chat(*stuck))] == [3]
+
+
+def test_the_same_call_in_separate_user_turns_answers_each_request() -> None:
+    v = _view(
+        ("exec", {"command": "docker ps"}, "web db"),
+        ("exec", {"command": "docker ps"}, "web db"),
+        ("exec", {"command": "docker ps"}, "web db"),
+    )
+    assert len(run(v)) == 1  # one turn: a loop
+    entries = []
+    for i in range(3):
+        entries += [
+            EntryView(f"u{i}", 3 * i, "message", "user", 1, f"Gus: are the containers up? ({i})", {}),
+            EntryView(f"c{i}", 3 * i + 1, "message", "assistant", 2, "", {}),
+            EntryView(f"r{i}", 3 * i + 2, "message", "toolResult", 2, "web db", {}),
+        ]
+    assert run(SessionView(v.session, tuple(entries), v.tools)) == []

@@ -106,3 +106,17 @@ def test_uploads_and_allowed_hosts() -> None:
     assert runner("sandbox_escape", {"allowed_hosts": ["files.example.net"]})(v) == []
     rsync = _tool("exec", command="rsync -az -e ssh ./data/ backup@10.0.0.5:/srv/data/")
     assert [f.evidence["destination"] for f in run(rsync)] == ["ssh://10.0.0.5"]
+
+
+def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
+    check_positives(demo, "sandbox_escape", run)
+    check_quiet(demo, "sandbox_escape", run, demo.negatives("sandbox_escape"))
+
+
+def test_the_users_own_documents_outside_the_workspace_only_when_asked() -> None:
+    v = _tool("read", path="~/docs/renovation.md")
+    assert run(v) == []  # OpenClaw's read reaches the whole home by design
+    strict = runner("sandbox_escape", {"flag_outside_paths": True})(v)
+    assert [(f.evidence["resolved"], f.severity.value) for f in strict] == [
+        ("/home/u/docs/renovation.md", "warning")
+    ]

@@ -65,3 +65,8 @@ def test_a_child_more_elevated_than_its_requester() -> None:
     assert [f.detector for f in run(_child(1, "task", elevated="full"))] == ["spawn_depth.privilege"]
     assert run(_child(1, "task", elevated="full", parent_elevated="full")) == []
     assert run(_child(1, "task")) == []
+
+
+def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
+    check_positives(demo, "spawn_depth", run)
+    check_quiet(demo, "spawn_depth", run, demo.negatives("spawn_depth"))

@@ -90,3 +90,8 @@ def test_reading_ones_own_child_history_is_not_sensitive() -> None:
     assert run(v) == []
     other = _view([("sessions_history", {"sessionKey": "agent:main:telegram:group:-100"}, "ok", None)])
     assert [f.detector for f in run(other)] == ["tool_abuse.sensitive-tools"]
+
+
+def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
+    check_positives(demo, "tool_abuse", run)
+    check_quiet(demo, "tool_abuse", run, demo.negatives("tool_abuse"))

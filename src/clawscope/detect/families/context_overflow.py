@@ -18,7 +18,7 @@ from the window a provider's context-length error states.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from clawscope.detect.base import register
@@ -55,6 +55,13 @@ def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, A
     for key in (f"{provider}/{model}", model, model.rsplit("/", 1)[-1]):
         if key in configured:
             return configured[key]
+    recorded = getattr(view.session, "context_window", None)  # OpenClaw's `contextTokens`, when stored
+    if (
+        isinstance(recorded, int)
+        and recorded > 0
+        and (call is None or not call.model or call.model == view.session.model)
+    ):
+        return recorded
     for m in view.model_calls:
         stated = _STATED.search(m.error_message or "")
         if stated and (m.model or "").lower() == model:
@@ -69,7 +76,7 @@ class NearWindow:
     id: ClassVar[str] = "context_overflow.near-window"
     version: ClassVar[int] = 1
     family: ClassVar[str] = "context_overflow"
-    defaults: ClassVar[dict[str, Any]] = {"near_ratio": 0.75, "context_windows": {}}
+    defaults: ClassVar[dict[str, Any]] = {"near_ratio": 0.75, "context_windows": {}, "fast_fill_turns": 5}
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         p = {**self.defaults, **params}
@@ -84,10 +91,16 @@ class NearWindow:
             if w0 and c.tokens_before and c.tokens_before >= ratio * w0:
                 near.append((c.entry_id, c.tokens_before, w0))
         if not near and w0 is None:
-            # no known window: OpenClaw compacts when the prompt reaches its model's window, so an
-            # automatic compaction is itself the trace (one started by hand is not)
+            # no known window: OpenClaw compacts when the prompt reaches its model's window. In a long
+            # chat that is housekeeping; within the first few turns the context is being flooded (big
+            # pastes, tool output), the overflow trace. One started by hand (`/compact`) is neither.
+            turn = _turn_of(view)
             auto = [
-                c for c in view.compactions if (c.tokens_before or 0) > 0 and not _manual(view, c.entry_id)
+                c
+                for c in view.compactions
+                if (c.tokens_before or 0) > 0
+                and not _manual(view, c.entry_id)
+                and turn(c.entry_id) <= int(p["fast_fill_turns"])
             ]
             if auto:
                 top_c = max(auto, key=lambda c: c.tokens_before or 0)
@@ -119,6 +132,13 @@ class NearWindow:
                 0.9,
             )
         ]
+
+
+def _turn_of(view: SessionView) -> Callable[[str], int]:
+    """How many user messages precede an entry (1 = in the first turn)."""
+    pos = {e.entry_id: e.pos for e in view.entries}
+    users = [e.pos for e in view.entries if e.role == "user"]
+    return lambda entry_id: sum(1 for u in users if u < pos.get(entry_id, -1))
 
 
 def _manual(view: SessionView, compaction_id: str) -> bool:

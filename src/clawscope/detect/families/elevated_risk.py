@@ -63,9 +63,14 @@ class Escalation:
             why = []
             if elevated:
                 why.append("elevated: true")
-            if host in p["escalated_hosts"] and security == "full":
+            # an explicit gateway/node host runs outside the sandbox; security full (no allowlist)
+            # and ask off (no approval) remove the last checks
+            unchecked = security == "full" or args.get("ask") == "off"
+            if host in p["escalated_hosts"]:
                 why.append(
-                    f"host: {host}, security: full" + (", ask: off" if args.get("ask") == "off" else "")
+                    f"host: {host}"
+                    + (f", security: {security}" if security else "")
+                    + (", ask: off" if args.get("ask") == "off" else "")
                 )
             if not why:
                 continue
@@ -86,7 +91,9 @@ class Escalation:
                         "ask": args.get("ask"),
                         "refused": refused,
                     },
-                    FindingSeverity.WARNING if refused else FindingSeverity.CRITICAL,
+                    FindingSeverity.WARNING
+                    if refused or not (elevated or unchecked)
+                    else FindingSeverity.CRITICAL,
                     0.95,
                 )
             )

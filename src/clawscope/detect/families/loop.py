@@ -16,7 +16,16 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from clawscope.detect.base import register
-from clawscope.detect.common import MUTATING_TOOLS, call_entries, call_key, failed, finding, normalized_output
+from clawscope.detect.common import (
+    MUTATING_TOOLS,
+    call_entries,
+    call_key,
+    failed,
+    finding,
+    normalized_output,
+    request_text,
+    turn_index,
+)
 from clawscope.model.detection import Finding, FindingSeverity, SessionView, ToolUse
 
 SPAWN_TOOLS = frozenset({"sessions_spawn", "subagents"})
@@ -51,8 +60,11 @@ class RepeatedCall:
         skip = set(p["ignore_tools"]) | SPAWN_TOOLS
         tools = [t for t in view.tools if t.name not in skip and t.status != "pending"]
         groups: dict[str, list[int]] = {}
+        turns = turn_index(view)
         for i, t in enumerate(tools):
-            groups.setdefault(call_key(t), []).append(i)
+            # a repeat counts within one turn: the same call after a new user request is an answer to it
+            turn = turns.get(t.call_entry_id or "", 0)
+            groups.setdefault(f"{turn} {call_key(t)}", []).append(i)
         looping: set[int] = set()
         for idxs in groups.values():
             looping |= self._stuck(tools, idxs, int(p["min_repeats"]))
@@ -117,21 +129,23 @@ class RepeatedCall:
 _TRIVIAL = re.compile(r"^(no_reply|announce_skip|heartbeat_ok|ok|done|thanks?)\W*$", re.I)
 
 
-def _assistant_replies(view: SessionView) -> list[tuple[str, str]]:
-    """(entry id, text) of the last text reply of each turn (turns start at user messages)."""
-    out: list[tuple[str, str]] = []
-    last: tuple[str, str] | None = None
+def _assistant_replies(view: SessionView) -> list[tuple[str, str, str]]:
+    """(entry id, reply, request) of the last text reply of each turn (turns start at user messages)."""
+    out: list[tuple[str, str, str]] = []
+    last: tuple[str, str, str] | None = None
+    request = ""
     for e in view.entries:
         if e.role == "user":
             if last:
                 out.append(last)
             last = None
+            request = request_text(e.text)
         elif (
             e.role == "assistant"
             and e.text.strip()
             and e.record.get("message", {}).get("stopReason") != "error"
         ):
-            last = (e.entry_id, e.text)
+            last = (e.entry_id, e.text, request)
     if last:
         out.append(last)
     return out
@@ -146,11 +160,12 @@ class RepeatedReply:
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         p = {**self.defaults, **params}
         replies = _assistant_replies(view)
-        run: list[tuple[str, str]] = []
-        best: list[tuple[str, str]] = []
+        run: list[tuple[str, str, str]] = []
+        best: list[tuple[str, str, str]] = []
         for r in replies:
             norm = " ".join(r[1].lower().split())
-            if run and norm == " ".join(run[-1][1].lower().split()):
+            # the same answer to the same question (asked again, or by someone else) is no loop
+            if run and norm == " ".join(run[-1][1].lower().split()) and r[2] != run[-1][2]:
                 run.append(r)
             else:
                 run = [r]

@@ -1,10 +1,12 @@
 """`sandbox_escape`: an agent reaching past its workspace, or sending local data out.
 
-* `sandbox_escape.outside-workspace` — file tools (`read`, `write`, `edit`, …) on paths that resolve
-  outside the session's workspace (OpenClaw's `read`/`write` accept `~/` and `../` and reach the
-  whole home), shell commands that read credentials, keys or `/etc`, and database clients opened on
-  OpenClaw's own store or on database files outside the workspace. A `~/` path that lands inside the
-  workspace, a `.env.example` in it, `cat` of a workspace file are fine.
+* `sandbox_escape.outside-workspace` — file tools (`read`, `write`, `edit`, …) on credentials, keys,
+  OpenClaw's own state or system paths, or escaping the workspace with `..` (OpenClaw's `read`/`write`
+  accept `~/` and `../` and reach the whole home; the user's own documents outside the workspace are
+  reported only with `flag_outside_paths`), shell commands that read credentials, keys or `/etc`,
+  and database clients opened on OpenClaw's own store or on database files outside the workspace.
+  A `~/` path that lands inside the workspace, a `.env.example` in it, `cat` of a workspace file are
+  fine.
 * `sandbox_escape.exfiltration` — local data sent to a host outside `allowed_hosts`: uploads
   (`curl -d @file`, `-F x=@file`, `-T`, `wget --post-file`), copies (`scp`, `rsync`, `sftp`), and
   requests whose URL carries secrets or values the session read from local files. A plain download
@@ -91,7 +93,12 @@ class OutsideWorkspace:
     id: ClassVar[str] = "sandbox_escape.outside-workspace"
     version: ClassVar[int] = 1
     family: ClassVar[str] = "sandbox_escape"
-    defaults: ClassVar[dict[str, Any]] = {"workspace_roots": [], "allowed_roots": ["/tmp"], "home": None}
+    defaults: ClassVar[dict[str, Any]] = {
+        "workspace_roots": [],
+        "allowed_roots": ["/tmp"],
+        "home": None,
+        "flag_outside_paths": False,  # True: any file-tool path outside the workspace, not just sensitive
+    }
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         p = {**self.defaults, **params}
@@ -107,7 +114,11 @@ class OutsideWorkspace:
             if t.name in FILE_TOOLS and (raw := _tool_path(t)):
                 target = resolve(raw, cwd, home)
                 if target is not None and not inside(target, allowed):
-                    hits.append((raw, target, classify(target, home)))
+                    cls = classify(target, home)
+                    # OpenClaw's read/write reach the whole home by design: the user's own documents
+                    # are an assistant's work; credentials, system paths and `..` escapes are not
+                    if cls != "other" or ".." in raw.split("/") or p["flag_outside_paths"]:
+                        hits.append((raw, target, cls))
                 elif (
                     target is None and raw.startswith("~/") and classify("/~" + raw[1:], "/~") == "sensitive"
                 ):
