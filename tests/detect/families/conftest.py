@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,6 @@ class Corpus:
     release: str
     views: dict[str, SessionView]
     labels: dict[str, dict[str, Any]]
-    windows: dict[str, int]  # the model catalog's context windows (openclaw.json)
 
     def sessions(self, name: str) -> list[str]:
         return [sid for sid, lab in self.labels.items() if lab["session"] == name]
@@ -51,12 +49,6 @@ def _views(store: Store) -> dict[str, SessionView]:
     return {v.session.session_id: v for v in store.detection.views(ids)}
 
 
-def _windows(state: Path) -> dict[str, int]:
-    cfg = json.loads((state / "openclaw.json").read_text())
-    providers = cfg.get("models", {}).get("providers", {})
-    return {m["id"]: m["contextWindow"] for p in providers.values() for m in p.get("models", [])}
-
-
 @pytest.fixture(scope="session")
 def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
     out = {}
@@ -65,7 +57,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
         store = Store(sqlite_url(tmp_path_factory.mktemp("detect-corpus") / "corpus.db"))
         ingest(store, [folder / "state"], instance=release, estimate=False)
         labels = json.loads((folder / "labels.json").read_text())["sessions"]
-        out[release] = Corpus(release, _views(store), labels, _windows(folder / "state"))
+        out[release] = Corpus(release, _views(store), labels)
     return out
 
 
@@ -82,7 +74,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     clean = {"families": [], "hardNegativeFor": [], "entries": {}}
     labels = {sid: {"session": sid, **clean, **planted.get(sid, {})} for sid in views}
     assert set(planted) <= set(views)
-    return Corpus("demo", views, labels, _windows(out))
+    return Corpus("demo", views, labels)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ retries, and on small windows truncates tool output), so each trace is its own d
   is N tokens") and OpenClaw's own ("Context overflow: …").
 * `context_overflow.compaction-storm` — compaction after compaction within a few turns.
 
-The window comes from `context_windows` (model id or "provider/model" → tokens; clawscope fills it
-from the instance's model catalog when it knows it, plus defaults for well-known model families) and
-from the window a provider's context-length error states.
+The window comes from the settings' `context_windows` (model id or "provider/model" → tokens), the
+view (the instance's `openclaw.json` model catalog, capped by its `contextTokens`), the window a
+provider's context-length error states, or defaults for well-known model families.
 """
 
 from __future__ import annotations
@@ -46,30 +46,29 @@ ERROR_PATTERN = (
 
 
 def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, Any]) -> int | None:
-    """The context window (tokens) of a call's model (or the session's), None when unknown."""
-    known = getattr(view, "context_windows", None) or {}  # the instance's model catalog, when the view has it
-    given = {**known, **(params.get("context_windows") or {})}
-    configured = {str(k).lower(): int(v) for k, v in given.items()}
+    """The context window (tokens) of a call's model (or the session's), None when unknown: the
+    settings' `context_windows`, else the session model's window from the instance's config, else the
+    catalog's, else the one a context-length error stated, else a well-known model family's."""
     model = ((call.model if call else None) or view.session.model or "").lower()
     provider = ((call.provider if call else None) or view.session.provider or "").lower()
-    for key in (f"{provider}/{model}", model, model.rsplit("/", 1)[-1]):
-        if key in configured:
-            return configured[key]
-    recorded = getattr(view.session, "context_window", None)  # OpenClaw's `contextTokens`, when stored
-    if (
-        isinstance(recorded, int)
-        and recorded > 0
-        and (call is None or not call.model or call.model == view.session.model)
-    ):
-        return recorded
-    for m in view.model_calls:
-        stated = _STATED.search(m.error_message or "")
-        if stated and (m.model or "").lower() == model:
-            return int((stated.group(1) or stated.group(2)).replace(",", ""))
-    bare = model.rsplit("/", 1)[-1]
-    table = {**DEFAULT_WINDOWS, **{k: v for k, v in configured.items() if "/" not in k}}
-    best = max((k for k in table if bare.startswith(k)), key=len, default=None)
-    return table[best] if best else None
+    keys = (f"{provider}/{model}", model, model.rsplit("/", 1)[-1])
+    settings = {str(k).lower(): int(v) for k, v in (params.get("context_windows") or {}).items()}
+    catalog = {str(k).lower(): int(v) for k, v in view.context_windows.items()}
+    same_model = call is None or not call.model or call.model == view.session.model
+    found = next((settings[k] for k in keys if k in settings), None)
+    if found is None and same_model and view.session.context_window:
+        found = view.session.context_window
+    if found is None:
+        found = next((catalog[k] for k in keys if k in catalog), None)
+    if found is None:
+        for m in view.model_calls:
+            stated = _STATED.search(m.error_message or "")
+            if stated and (m.model or "").lower() == model:
+                return int((stated.group(1) or stated.group(2)).replace(",", ""))
+        table = {**DEFAULT_WINDOWS, **{k: v for k, v in settings.items() if "/" not in k}}
+        best = max((k for k in table if keys[2].startswith(k)), key=len, default=None)
+        found = table[best] if best else None
+    return found
 
 
 class NearWindow:
