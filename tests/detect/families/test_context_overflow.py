@@ -107,3 +107,21 @@ def test_over_the_window_is_critical_and_storms_are_counted_within_turns() -> No
 def test_the_demo_its_planted_failures_found_and_its_clean_sessions_quiet(demo: Corpus) -> None:
     check_positives(demo, "context_overflow", runner("context_overflow"))
     check_quiet(demo, "context_overflow", runner("context_overflow"), demo.negatives("context_overflow"))
+
+
+def test_context_errors_of_several_providers_but_not_quota_or_auth_errors() -> None:
+    run = runner("context_overflow")
+
+    def failing(message: str) -> SessionView:
+        rec = {"message": {"stopReason": "error", "errorMessage": message}}
+        e = EntryView("a", 1, "message", "assistant", 1, "", rec)
+        return SessionView(SessionInfo("s", "i"), (EntryView("u", 0, "message", "user", 0, "hi", {}), e))
+
+    for msg in (
+        "prompt is too long: 210000 tokens > 200000 maximum",
+        "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000",
+        "This model's maximum context length is 32000 tokens.",
+    ):
+        assert [f.detector for f in run(failing(msg))] == ["context_overflow.context-errors"], msg
+    for msg in ("429 You exceeded your current quota", "401 invalid x-api-key", "fetch failed"):
+        assert run(failing(msg)) == [], msg

@@ -119,3 +119,13 @@ def test_the_same_call_in_separate_user_turns_answers_each_request() -> None:
             EntryView(f"r{i}", 3 * i + 2, "message", "toolResult", 2, "web db", {}),
         ]
     assert run(SessionView(v.session, tuple(entries), v.tools)) == []
+
+
+def test_openclaws_own_tool_loop_warning_is_reported() -> None:
+    note = "ls: cannot access 'x'\n\n[System note: Tool-loop warning after 5 repeated calls]"
+    found = run(
+        _view(("exec", {"command": "ls x"}, "ls: cannot access 'x'"), ("exec", {"command": "ls y"}, note))
+    )
+    assert [(f.detector, f.evidence["repeatedCalls"], f.anchor_entry_id) for f in found] == [
+        ("loop.openclaw-warning", 5, "r1")
+    ]

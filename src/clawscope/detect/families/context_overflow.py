@@ -41,6 +41,7 @@ DEFAULT_WINDOWS: dict[str, int] = {
 _STATED = re.compile(r"maximum context length is (\d[\d,]*) tokens|context window of (\d[\d,]*) tokens", re.I)
 ERROR_PATTERN = (
     r"context[ _-]?(length|window)[ _-]?(exceeded|error)|maximum context length|context overflow|"
+    r"exceeds? (the )?context limit|"
     r"prompt (is )?too (long|large)|too many (input )?tokens|exceeds? (the )?(model'?s? )?context"
 )
 

@@ -5,6 +5,7 @@
   its pattern: one call repeated, an A-B alternation, or a longer cycle. Retrying once, polling whose
   answer moves on, paging with changing offsets, and re-running a test after an edit are progress.
 * `loop.repeated-reply` — the same (non-trivial) reply sent turn after turn.
+* `loop.openclaw-warning` — OpenClaw's own tool-loop warning, when its detector is enabled.
 * `loop.spawn-repeat` — the same sub-agent task spawned again after each answer (ping-pong); two
   identical spawns in one message are duplicated work (`coordination_failure`), not a loop.
 """
@@ -231,6 +232,42 @@ class SpawnRepeat:
         return out
 
 
+_OPENCLAW_WARNING = re.compile(r"\[System note: Tool-loop warning after (\d+) repeated calls?\]")
+
+
+class OpenClawWarning:
+    """OpenClaw's own tool-loop detector (off by default) appends a system note to the tool result."""
+
+    id: ClassVar[str] = "loop.openclaw-warning"
+    version: ClassVar[int] = 1
+    family: ClassVar[str] = "loop"
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:  # noqa: ARG002
+        warned = [(t, m) for t in view.tools if (m := _OPENCLAW_WARNING.search(t.output_text))]
+        if not warned:
+            return []
+        first, m = warned[0]
+        return [
+            finding(
+                self,
+                view,
+                first.result_entry_id or first.call_entry_id or "",
+                call_entries(t for t, _ in warned),
+                f"OpenClaw warned of a tool loop after {m.group(1)} repeated calls of {first.name}",
+                {
+                    "tool": first.name,
+                    "arguments": first.arguments,
+                    "repeatedCalls": int(m.group(1)),
+                    "warnings": len(warned),
+                },
+                FindingSeverity.WARNING,
+                0.95,
+            )
+        ]
+
+
 register(RepeatedCall())
+register(OpenClawWarning())
 register(RepeatedReply())
 register(SpawnRepeat())
