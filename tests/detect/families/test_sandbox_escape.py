@@ -120,3 +120,12 @@ def test_the_users_own_documents_outside_the_workspace_only_when_asked() -> None
     assert [(f.evidence["resolved"], f.severity.value) for f in strict] == [
         ("/home/u/docs/renovation.md", "warning")
     ]
+
+
+def test_credentials_are_outside_even_when_the_session_recorded_no_workspace() -> None:
+    v = _tool("exec", command="cat ~/.aws/credentials")
+    bare = SessionView(SessionInfo("s", "i"), v.entries, v.tools)  # no cwd: home and workspace unknown
+    assert [f.evidence["path"] for f in run(bare)] == ["~/.aws/credentials"]
+    assert (
+        run(SessionView(SessionInfo("s", "i"), v.entries, _tool("exec", command="cat notes.md").tools)) == []
+    )

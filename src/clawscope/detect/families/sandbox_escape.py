@@ -102,9 +102,7 @@ class OutsideWorkspace:
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         p = {**self.defaults, **params}
-        roots = workspace_roots(view, p)
-        if not roots:
-            return []
+        roots = workspace_roots(view, p)  # none known: credentials and system paths are still outside
         allowed = roots + [str(r) for r in p["allowed_roots"]]
         home = home_of(view, p)
         cwd = view.session.cwd
@@ -149,7 +147,7 @@ class OutsideWorkspace:
                         "resolved": target,
                         "class": cls,
                         "subcase": kind,
-                        "workspace": roots[0],
+                        "workspace": roots[0] if roots else None,
                         "command": t.exec_command,
                         "failed": t.status == "error",
                     },
@@ -180,6 +178,15 @@ class OutsideWorkspace:
                     if not looks_like_path(word):
                         continue
                     path = resolve(word, cwd, home)
+                    if (
+                        path is None
+                        and word.startswith("~/")
+                        and classify("/~" + word[1:], "/~") == "sensitive"
+                    ):
+                        hits.append(
+                            (word, word, "sensitive")
+                        )  # home unknown, but ~/.ssh is never a workspace
+                        continue
                     if path is None or inside(path, allowed):
                         continue
                     cls = classify(path, home)
