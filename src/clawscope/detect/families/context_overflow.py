@@ -18,6 +18,7 @@ provider's context-length error states, or defaults for well-known model familie
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -82,8 +83,11 @@ class NearWindow:
         p = {**self.defaults, **params}
         ratio = float(p["near_ratio"])
         near: list[tuple[str, int, int]] = []  # (entry id, tokens, window)
+        windows: dict[tuple[str | None, str | None], int | None] = {}
         for m in view.model_calls:
-            w = window_of(view, m, p)
+            if (m.provider, m.model) not in windows:
+                windows[(m.provider, m.model)] = window_of(view, m, p)
+            w = windows[(m.provider, m.model)]
             if w and m.prompt_tokens >= ratio * w:
                 near.append((m.entry_id, m.prompt_tokens, w))
         w0 = window_of(view, None, p)
@@ -138,7 +142,7 @@ def _turn_of(view: SessionView) -> Callable[[str], int]:
     """How many user messages precede an entry (1 = in the first turn)."""
     pos = {e.entry_id: e.pos for e in view.entries}
     users = [e.pos for e in view.entries if e.role == "user"]
-    return lambda entry_id: sum(1 for u in users if u < pos.get(entry_id, -1))
+    return lambda entry_id: bisect_left(users, pos.get(entry_id, -1))
 
 
 def _manual(view: SessionView, compaction_id: str) -> bool:
@@ -158,7 +162,7 @@ def _turn_peaks(view: SessionView) -> list[tuple[str, int]]:
     for m in view.model_calls:
         if m.prompt_tokens <= 0:
             continue
-        turn = sum(1 for s in starts if s < pos.get(m.entry_id, -1))
+        turn = bisect_left(starts, pos.get(m.entry_id, -1))
         if turn not in peaks or m.prompt_tokens > peaks[turn][1]:
             peaks[turn] = (m.entry_id, m.prompt_tokens)
     return [peaks[k] for k in sorted(peaks)]
@@ -173,7 +177,7 @@ class Growth:
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         p = {**self.defaults, **params}
         w = window_of(view, None, p)
-        if not w:
+        if not w or not any(m.prompt_tokens >= float(p["reach_ratio"]) * w for m in view.model_calls):
             return []
         peaks = _turn_peaks(view)
         best: list[tuple[str, int]] = []
@@ -268,7 +272,7 @@ class CompactionStorm:
         p = {**self.defaults, **params}
         pos = {e.entry_id: e.pos for e in view.entries}
         starts = [e.pos for e in view.entries if e.role == "user"]
-        turns = [(c, sum(1 for s in starts if s < pos.get(c.entry_id, -1))) for c in view.compactions]
+        turns = [(c, bisect_left(starts, pos.get(c.entry_id, -1))) for c in view.compactions]
         best: list[Any] = []
         for i in range(len(turns)):
             window = [c for c, t in turns[i:] if t - turns[i][1] < int(p["within_turns"])]

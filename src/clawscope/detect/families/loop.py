@@ -68,7 +68,8 @@ class RepeatedCall:
             groups.setdefault(f"{turn} {call_key(t)}", []).append(i)
         looping: set[int] = set()
         for idxs in groups.values():
-            looping |= self._stuck(tools, idxs, int(p["min_repeats"]))
+            if len(idxs) >= int(p["min_repeats"]):
+                looping |= self._stuck(tools, idxs, int(p["min_repeats"]))
         if not looping:
             return []
         seq = [i for i in range(len(tools)) if i in looping]
@@ -114,11 +115,12 @@ class RepeatedCall:
         nothing was written (a write, an edit or a patch is progress)."""
         best: list[int] = []
         run: list[int] = []
+        outputs = {i: normalized_output(tools[i]) for i in idxs}
         for i in idxs:
             if run:
                 prev = run[-1]
                 wrote = any(t.name in MUTATING_TOOLS for t in tools[prev + 1 : i])
-                same = normalized_output(tools[i]) == normalized_output(tools[prev])
+                same = outputs[i] == outputs[prev]
                 if wrote or not same:
                     run = []
             run.append(i)
@@ -140,7 +142,7 @@ def _assistant_replies(view: SessionView) -> list[tuple[str, str, str]]:
             if last:
                 out.append(last)
             last = None
-            request = request_text(e.text)
+            request = e.text  # normalized only when two replies are compared (request_text)
         elif (
             e.role == "assistant"
             and e.text.strip()
@@ -166,7 +168,8 @@ class RepeatedReply:
         for r in replies:
             norm = " ".join(r[1].lower().split())
             # the same answer to the same question (asked again, or by someone else) is no loop
-            if run and norm == " ".join(run[-1][1].lower().split()) and r[2] != run[-1][2]:
+            same = run and norm == " ".join(run[-1][1].lower().split())
+            if same and request_text(r[2]) != request_text(run[-1][2]):
                 run.append(r)
             else:
                 run = [r]

@@ -78,6 +78,7 @@ READERS = frozenset(
         "stat",
     ]
 )
+_PATHISH = re.compile(r"(^|[\s=@'\"])(/|~|\$\{?HOME|\.\.)|sqlite|psql|mysql|mariadb|mongo|redis-cli")
 DB_CLIENTS = frozenset({"sqlite3", "sqlite", "psql", "mysql", "mariadb", "mongosh", "mongo", "redis-cli"})
 
 
@@ -161,7 +162,9 @@ class OutsideWorkspace:
     def _exec_hits(
         command: str, cwd: str | None, home: str | None, allowed: list[str]
     ) -> list[tuple[str, str, str]]:
-        hits = []
+        hits: list[tuple[str, str, str]] = []
+        if not _PATHISH.search(command):  # no path outside the working directory, no database client
+            return hits
         for argv in simple_commands(command):
             n = program(argv)
             if n in DB_CLIENTS:
@@ -203,6 +206,7 @@ _SECRET_KEYS = re.compile(
     r"^(key|api[_-]?key|token|secret|password|passwd|pwd|auth|credentials?|db|dsn|private[_-]?key)$", re.I
 )
 _URL = re.compile(r"https?://[^\s'\"<>]+")
+_NETWORK = re.compile(r"\b(curl|wget|http|xh|scp|rsync|sftp|nc|ncat|netcat)\b")
 UPLOAD_FLAGS = {
     "-d",
     "--data",
@@ -264,7 +268,7 @@ class Exfiltration:
             urls: list[str] = []
             if t.name in ("web_fetch", "browser") and isinstance(t.arguments.get("url"), str):
                 urls = [t.arguments["url"]]
-            elif t.name in ("exec", "bash") and t.exec_command:
+            elif t.name in ("exec", "bash") and t.exec_command and _NETWORK.search(t.exec_command):
                 for argv in simple_commands(t.exec_command):
                     sent += self._uploads(argv)
                     if program(argv) in ("curl", "wget", "http", "xh"):

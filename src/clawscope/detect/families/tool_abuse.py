@@ -14,6 +14,7 @@ Failures are read from every trace OpenClaw leaves (`common.failed`), not from `
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -29,7 +30,7 @@ def _turns(view: SessionView) -> list[list[ToolUse]]:
     turns: dict[int, list[ToolUse]] = {}
     for t in view.tools:
         p = pos.get(t.call_entry_id or "", -1)
-        turns.setdefault(sum(1 for s in starts if s < p), []).append(t)
+        turns.setdefault(bisect_left(starts, p), []).append(t)
     return [turns[k] for k in sorted(turns)]
 
 
@@ -53,8 +54,10 @@ class ExcessiveCalls:
         scopes += [("turn", ts, int(p["max_calls_per_turn"])) for ts in _turns(view)]
         scopes.append(("session", list(view.tools), int(p["max_calls_per_session"])))
         for scope, tools, limit in scopes:
+            if len(tools) <= limit:
+                continue
             distinct = {call_key(t) for t in tools}
-            if len(tools) <= limit or len(distinct) == 1:  # one call repeated is a loop
+            if len(distinct) == 1:  # one call repeated is a loop
                 continue
             names: dict[str, int] = {}
             for t in tools:
@@ -106,8 +109,9 @@ class RedundantCalls:
             groups.setdefault(call_key(t, ignored), []).append(t)
         out = []
         for same in groups.values():
-            variants = {call_key(t) for t in same}
-            if len(same) < int(p["min_repeats"]) or len(variants) < 2:
+            if len(same) < int(p["min_repeats"]) or not any(k in t.arguments for t in same for k in ignored):
+                continue
+            if len({call_key(t) for t in same}) < 2:  # identical in every argument: a loop, not this
                 continue
             first = same[0]
             changed = sorted({k for t in same for k in t.arguments if k in ignored})
