@@ -1,0 +1,106 @@
+"""`channel_mismatch` on the recorded corpus (both eras): PII and secrets into groups, formats a channel
+cannot show, answers routed to another chat; and its hard negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from clawscope.detect.families.channel_mismatch import ChannelFormat, PiiInGroup, ReplyRouting, chat_place
+from clawscope.detect.pii import iban_ok, luhn_ok, mask, scan
+from clawscope.model.detection import Finding, FindingSeverity, SessionInfo, SessionView
+from tests.detect.families.corpus_views import ERAS, all_views, one
+
+DETECTORS = (PiiInGroup(), ChannelFormat(), ReplyRouting())
+POSITIVES = (
+    "channel/card-in-channel",
+    "channel/email-phone-in-group",
+    "channel/home-address-in-group",
+    "channel/iban-in-whatsapp",
+    "channel/markdown-table-in-whatsapp",
+    "channel/reply-to-other-channel",
+    "channel/reply-to-other-chat",
+    "channel/secret-in-slack",
+    "channel/too-long-for-discord",
+)
+
+
+def findings(view: SessionView) -> list[Finding]:
+    return [f for d in DETECTORS for f in d.detect(view, {})]
+
+
+@pytest.mark.parametrize("era", ERAS)
+@pytest.mark.parametrize("name", POSITIVES)
+def test_fires_on_each_positive_citing_the_labelled_entries(era: str, name: str) -> None:
+    view, label = one(era, name)
+    found = findings(view)
+    assert found, name
+    labelled = set(label["entries"]["channel_mismatch"])
+    assert all(set(f.entry_ids) & labelled for f in found)
+    assert all(f.family == "channel_mismatch" and f.anchor_entry_id in f.entry_ids for f in found)
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_quiet_on_every_session_not_labelled_channel_mismatch(era: str) -> None:
+    noisy = [
+        (label["session"], [f.message for f in findings(view)])
+        for view, label in all_views(era)
+        if "channel_mismatch" not in label["families"] and findings(view)
+    ]
+    assert noisy == []
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_pii_evidence_is_typed_and_masked(era: str) -> None:
+    view, _ = one(era, "channel/email-phone-in-group")
+    (f,) = PiiInGroup().detect(view, {})
+    assert f.evidence["types"] == ["EMAIL_ADDRESS", "PHONE_NUMBER"]
+    assert f.severity is FindingSeverity.WARNING
+    text = repr(f.evidence) + f.message
+    assert "jane.miller" not in text and "900123" not in text
+    card, _ = one(era, "channel/card-in-channel")
+    (c,) = PiiInGroup().detect(card, {})
+    assert c.severity is FindingSeverity.CRITICAL
+    assert c.evidence["matches"][0]["masked"] == "**** **** **** **11"
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_allowlist_and_role_addresses_are_params(era: str) -> None:
+    view, _ = one(era, "channel/email-phone-in-group")
+    allowed = {"allowed_values": ["jane.miller@example.org", "+44 7700 900123"]}
+    assert list(PiiInGroup().detect(view, allowed)) == []
+    public, _ = one(era, "channel-neg/public-contact-in-group")
+    assert list(PiiInGroup().detect(public, {})) == []
+    assert list(PiiInGroup().detect(public, {"public_email_localparts": []}))
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_routing_evidence_names_both_places(era: str) -> None:
+    view, _ = one(era, "channel/reply-to-other-channel")
+    (f,) = ReplyRouting().detect(view, {})
+    assert f.evidence["from"]["channel"] == "telegram" and f.evidence["to"]["channel"] == "discord"
+    same, _ = one(era, "channel-neg/reply-to-same-group")
+    assert list(ReplyRouting().detect(same, {})) == []
+
+
+def test_the_key_alone_says_group() -> None:
+    info = SessionInfo(session_id="s", instance="i", key="agent:main:telegram:group:-100123:thread:7")
+    assert chat_place(info) == ("telegram", "group", "-100123")
+    assert chat_place(SessionInfo(session_id="s", instance="i", key="agent:main:openai:abc")) == (
+        "openai",
+        None,
+        None,
+    )
+
+
+def test_checksums_and_masking() -> None:
+    assert luhn_ok("4111 1111 1111 1111") and not luhn_ok("4111 1111 1111 1112")
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB83 WEST 1234 5698 7654 32")
+    assert mask("jane@example.org") == "****@*******.*rg"
+    assert mask("xoxb-1234-abcd", secret=True).startswith("xoxb") and "1234" not in mask(
+        "xoxb-1234", secret=True
+    )
+    assert [m.type for m in scan("order 4111 1111 1111 1112, v2.14.3 on 2026-11-21, £4.50")] == []
+    assert [m.type for m in scan("GH token ghp_abcdefghijklmnop1234 and key AKIAABCDEFGHIJKLMNOP")] == [
+        "GITHUB_TOKEN",
+        "AWS_ACCESS_KEY",
+    ]
