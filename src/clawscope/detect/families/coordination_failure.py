@@ -107,6 +107,7 @@ class FailedChild:
                 (e for e in follow if SUCCESS_VERDICT.search(e.text) or _DONE_CLAIM.search(e.text)), None
             )
             status = (child.status or "").lower()
+            anchor: EntryView | None
             if claim is not None:
                 how, anchor, sev = "claimed success", claim, FindingSeverity.CRITICAL
             elif not follow:
