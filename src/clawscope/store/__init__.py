@@ -18,6 +18,8 @@ parts, each a module named by what it answers:
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
     store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
+    store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
+    store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -37,10 +39,13 @@ from clawscope.errors import StoreError
 from clawscope.store import schema
 from clawscope.store.api_keys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, ApiKeys, parse_scopes
 from clawscope.store.context_use import ContextUse
+from clawscope.store.detection import SessionViews
 from clawscope.store.engine import create_store_engine
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
+from clawscope.store.findings import FindingQuery, Findings, StoredFinding, SyncResult, finding_id
+from clawscope.store.findings import position as finding_position
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
@@ -70,14 +75,20 @@ __all__ = [
     "Event",
     "EventFilter",
     "EventLog",
+    "FindingQuery",
+    "Findings",
     "Instance",
     "Notifications",
     "Remote",
     "Signer",
     "Store",
+    "StoredFinding",
+    "SyncResult",
     "Unit",
     "Writer",
     "WriterThread",
+    "finding_id",
+    "finding_position",
     "parse_scopes",
 ]
 
@@ -110,6 +121,8 @@ class Store:
         self.metrics = Metrics(e, c)
         self.exports = Exports(e, c)
         self.otlp = OtlpExport(e, c)
+        self.detection = SessionViews(e, c)
+        self.findings = Findings(e, c)
 
     def close(self) -> None:
         self.engine.dispose()
