@@ -7,7 +7,7 @@ import msgspec
 import pytest
 
 from clawscope.detect.families.coordination_failure import DuplicateDelegation, FailedChild, UnknownSession
-from clawscope.model.detection import Finding, FindingSeverity, SessionView
+from clawscope.model.detection import Finding, FindingSeverity, SessionInfo, SessionView
 from tests.detect.families.corpus_views import ERAS, all_views, one
 
 DETECTORS = (FailedChild(), UnknownSession(), DuplicateDelegation())
@@ -76,3 +76,23 @@ def test_unknown_session_uses_the_known_keys(era: str) -> None:
     view, _ = one(era, "coordination/send-to-missing-session")
     (f,) = UnknownSession().detect(view, {})
     assert f.evidence["sessionKey"] == "agent:main:billing-worker" and f.evidence["known"] is False
+
+
+class _InfoWithResult(SessionInfo, frozen=True):
+    """A child's info as a view that carries its final text would give it (not yet in the contract)."""
+
+    result_text: str | None = None
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_a_child_that_says_it_failed_counts_when_the_view_carries_its_text(era: str) -> None:
+    view, label = one(era, "coordination/child-said-failure")
+    assert list(FailedChild().detect(view, {})) == []  # status "done": today's view cannot tell
+    child = view.children[0]
+    said = _InfoWithResult(
+        **{k: getattr(child, k) for k in child.__struct_fields__},
+        result_text="I could not finish: the migration failed with exit code 1.",
+    )
+    (f,) = FailedChild().detect(msgspec.structs.replace(view, children=(said,)), {})
+    assert f.evidence["childStatus"] == "reported-failure" and f.evidence["outcome"] == "claimed-success"
+    assert set(f.entry_ids) == set(label["entries"]["coordination_failure"])

@@ -1,6 +1,7 @@
 """`coordination_failure`: hand-offs between sessions that went wrong.
 
-* `coordination_failure.failed-child`: a sub-agent failed or timed out and its parent then claimed
+* `coordination_failure.failed-child`: a sub-agent failed or timed out (or, when the view carries the
+  child's final text as `result_text`, ended saying it failed) and its parent then claimed
   success, or never followed up (no reply, or only `NO_REPLY`/`ANNOUNCE_SKIP`). The child's failure
   is not in the parent's transcript (openclaw-format.md §10): it is the child's status in the view's
   `children`; the parent's reply to it carries the run id `announce:v1:<child key>:…` (on the message in
@@ -87,7 +88,8 @@ class FailedChild:
         spawns = _spawns(view, spawn_tools)
         for t, key in spawns:
             child = children.get(key or "")
-            if child is None or (child.status or "").lower() not in failed:
+            status = _outcome(child, failed) if child is not None else None
+            if child is None or status is None:
                 continue
             after = pos.get(t.result_entry_id or t.call_entry_id or "", 0)
             reply = _announce_reply(view, child, after)
@@ -106,7 +108,6 @@ class FailedChild:
             claim = next(
                 (e for e in follow if SUCCESS_VERDICT.search(e.text) or _DONE_CLAIM.search(e.text)), None
             )
-            status = (child.status or "").lower()
             anchor: EntryView | None
             if claim is not None:
                 how, anchor, sev = "claimed success", claim, FindingSeverity.CRITICAL
@@ -131,6 +132,18 @@ class FailedChild:
                     "outcome": "claimed-success" if claim is not None else "no-follow-up",
                 },
             )
+
+
+def _outcome(child: SessionInfo, failed: set[str]) -> str | None:
+    """How the child failed: its status, or "reported-failure" when it ended `done` but its own final
+    text (`result_text`, when the view carries it) says it could not finish."""
+    status = (child.status or "").lower()
+    if status in failed:
+        return status
+    said = getattr(child, "result_text", None)
+    if isinstance(said, str) and FAILURE_ACK.search(said) and not SUCCESS_VERDICT.search(said):
+        return "reported-failure"
+    return None
 
 
 def _resolve(key: str, agent: str | None) -> str:
