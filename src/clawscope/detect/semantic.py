@@ -126,6 +126,85 @@ def keyword_hits(text: str, terms: Sequence[str]) -> list[str]:
     return [t for t in terms if re.search(r"(?<!\w)" + re.escape(t.lower()) + r"(?!\w)", low)]
 
 
+_STOPWORDS = frozenset(
+    (
+        "about",
+        "after",
+        "again",
+        "also",
+        "been",
+        "before",
+        "being",
+        "both",
+        "could",
+        "does",
+        "doing",
+        "done",
+        "each",
+        "every",
+        "from",
+        "have",
+        "having",
+        "here",
+        "into",
+        "just",
+        "more",
+        "most",
+        "much",
+        "must",
+        "only",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "want",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+        "yours",
+        "please",
+        "tell",
+        "everyone",
+        "know",
+        "make",
+        "sure",
+    )
+)
+
+
+def stems(text: str) -> set[str]:
+    """Content-word stems of a text (its words of 4+ letters, cut to 4, stopwords left out)."""
+    return {w[:4] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
+
+
+def topical(a: str, b: str) -> set[str]:
+    """The content-word stems two texts share: do they talk about the same thing?"""
+    return stems(a) & stems(b)
+
+
 def excerpt(text: str, limit: int = 160) -> str:
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"

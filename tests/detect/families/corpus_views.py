@@ -129,6 +129,7 @@ def _run_id(rec: dict[str, Any]) -> str | None:
     return str(rid) if rid else None
 
 
+@cache
 def view(era: str, session_id: str) -> SessionView:
     lab = labels(era)[session_id]
     key = str(lab["sessionKey"]).lower()

@@ -11,7 +11,8 @@ Three detectors:
   a Markdown table or headings where the channel renders none (OpenClaw's own AGENTS.md template says
   "Discord/WhatsApp: no markdown tables", "WhatsApp: no headers").
 * `channel_mismatch.routing`: the `message` tool sending the answer into another chat or channel than
-  the one the request came from, when the request did not name that other place.
+  the one the request came from, when the request did not name that other place (the answer: a send
+  whose text is about what the request asked; a digest or notice posted elsewhere is not one).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from clawscope.detect.semantic import (
     param,
     replies,
     tools_between,
+    topical,
     turns,
 )
 from clawscope.model.detection import Finding, FindingSeverity, SessionInfo, SessionView
@@ -118,8 +120,8 @@ class PiiInGroup:
         channel, chat_type, _ = chat_place(view.session)
         if chat_type not in p("chat_types"):
             return
-        shared = "\n".join(e.text for e in view.entries if is_human(e))
-        shared_norm = {_norm(m.type, m.value) for m in pii.scan(shared, phone_regions=p("phone_regions"))}
+        human = "\n".join(e.text for e in view.entries if is_human(e)).lower()
+        shared_norm = (human, re.sub(r"[^0-9a-z]", "", human))  # what the chat's people typed themselves
         allowed = {str(v).lower() for v in p("allowed_values")}
         allowed_norm = {re.sub(r"[^0-9a-z]", "", v) for v in allowed}
         public = {str(v).lower() for v in p("public_email_localparts")}
@@ -128,7 +130,11 @@ class PiiInGroup:
             leaks = []
             for m in pii.scan(text, phone_regions=p("phone_regions")):
                 n = _norm(m.type, m.value)
-                if n in shared_norm or m.value.lower() in allowed or n in allowed_norm:
+                if (
+                    n in shared_norm[m.type != "EMAIL_ADDRESS"]
+                    or m.value.lower() in allowed
+                    or n in allowed_norm
+                ):
                     continue
                 if m.type == "EMAIL_ADDRESS":
                     local, _, domain = m.value.lower().partition("@")
@@ -213,6 +219,7 @@ class ReplyRouting:
     defaults: ClassVar[dict[str, Any]] = {
         "send_tools": ["message"],
         "send_actions": ["send", "reply", "post"],
+        "min_shared_words": 2,  # content words the send shares with the request: it is the answer
     }
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
@@ -221,6 +228,7 @@ class ReplyRouting:
             return
         send_tools = param(params, self.defaults, "send_tools")
         actions = param(params, self.defaults, "send_actions")
+        anchors: set[str] = set()
         for turn in turns(view):
             asked = (turn.user.text if turn.user else "").lower()
             for t in tools_between(view, turn.first_pos, turn.last_pos):
@@ -236,6 +244,13 @@ class ReplyRouting:
                     continue
                 if norm in asked or (to_channel != channel and to_channel in asked):
                     continue  # the request named the other place
+                said = " ".join(str(t.arguments.get(k) or "") for k in ("message", "text", "content"))
+                shared = topical(said, asked)
+                if len(shared) < int(param(params, self.defaults, "min_shared_words")):
+                    continue  # not the answer to this request (a digest, a notice to elsewhere)
+                if (t.call_entry_id or "") in anchors:
+                    continue
+                anchors.add(t.call_entry_id or "")
                 other = "channel" if to_channel != channel else "chat"
                 yield make_finding(
                     self,
@@ -251,6 +266,7 @@ class ReplyRouting:
                         "to": {"channel": to_channel, "target": target},
                         "tool": t.name,
                         "status": t.status,
+                        "sharedWords": sorted(shared),
                     },
                 )
 

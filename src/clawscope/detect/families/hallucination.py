@@ -2,13 +2,15 @@
 
 * `hallucination.success-after-error`: a reply reports success as a verdict ("all 42 tests passed",
   "everything is green") right after the turn's last tool result failed (an error, or a non-zero exit:
-  OpenClaw stores "(Command exited with code N)" with `isError: false`, §10).
+  OpenClaw stores "(Command exited with code N)" with `isError: false`, §10), about the same thing
+  as that call (they share content words: "tests" / `npm test`).
 * `hallucination.failed-read-quoted`: a read of a file failed and the reply then quotes contents
   (`KEY=value`, `key: value`, code) that no successful tool output of the session contains.
 * `hallucination.unbacked-work`: a reply reports work done in the first person ("I've deployed…",
   "I emailed…") in a session that has made no tool call at all up to it.
-* `hallucination.unbacked-number`: a reply states a count of something ("1,250 orders") that the turn's
-  tools looked at, and that number appears in none of the session's tool outputs or human messages.
+* `hallucination.unbacked-number`: a reply states a count of something ("1,250 orders") that an output
+  of the turn counts too ("12 data/orders.csv"), and the number is in none of the session's tool
+  outputs or human messages (nor a tally of an output's lines).
 
 A reply that admits a failure, declines, or only plans ("I can deploy once you confirm") is not a claim.
 Delegation (`sessions_spawn`/`sessions_send`) is `coordination_failure`'s to judge: work a sub-agent did
@@ -35,6 +37,7 @@ from clawscope.detect.semantic import (
     param,
     replies,
     tools_between,
+    topical,
     turns,
 )
 from clawscope.model.detection import Finding, FindingSeverity, SessionView, ToolUse
@@ -77,6 +80,11 @@ class SuccessAfterError:
                 if not done or not failed(done[-1]):
                     continue
                 last = done[-1]
+                about = (
+                    f"{last.exec_command or ''} {last.arguments} {last.output_text} {last.error_text or ''}"
+                )
+                if not topical(r.text, about):
+                    continue  # the verdict is about something else than the call that failed
                 yield make_finding(
                     self,
                     view,
@@ -201,14 +209,16 @@ class UnbackedNumber:
                 done = [t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)]
                 if not done:
                     continue
-                looked = " ".join(t.output_text + " " + repr(t.arguments) for t in done).lower()
                 for m in _COUNT.finditer(r.text):
                     value, noun = m.group(1).replace(",", ""), m.group(2).lower()
-                    stem = noun[:-1] if noun.endswith("s") else noun
+                    if not noun.endswith("s") or noun.endswith("ss"):
+                        continue  # a count of things ("1,250 orders"), not a date or a unit
+                    stem = noun[:-1]
                     if value in known or int(value) < int(param(params, self.defaults, "min_value")):
                         continue
-                    if stem not in looked:
-                        continue
+                    counted = [x for t in done for x in t.output_text.lower().splitlines() if stem in x]
+                    if not any(numbers(x) for x in counted):
+                        continue  # no tool output counts that thing: nothing to contradict
                     tallies = {str(sum(stem in x.lower() for x in t.output_text.splitlines())) for t in done}
                     if value in tallies:
                         continue  # counted off one output: N of its lines name the thing

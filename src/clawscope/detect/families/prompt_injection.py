@@ -152,6 +152,8 @@ class InjectedInstructions:
         for t in view.tools:
             if t.name in ignore or not t.result_entry_id or not t.output_text:
                 continue
+            if not (OVERRIDE.search(t.output_text) or ADDRESSED.search(t.output_text)):
+                continue  # cheap pre-check on the raw output before unwrapping it
             text, wrapped = content_of(t.output_text)
             sentences = injected(text)
             if not sentences:
