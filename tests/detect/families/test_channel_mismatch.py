@@ -3,6 +3,7 @@ cannot show, answers routed to another chat; and its hard negatives."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from clawscope.detect.families.channel_mismatch import ChannelFormat, PiiInGroup, ReplyRouting, chat_place
@@ -104,3 +105,34 @@ def test_checksums_and_masking() -> None:
         "GITHUB_TOKEN",
         "AWS_ACCESS_KEY",
     ]
+
+
+def test_a_notice_posted_elsewhere_is_not_a_misrouted_answer() -> None:
+    from clawscope.model.detection import EntryView, ToolUse
+
+    asked = EntryView(
+        "u1", 0, "message", "user", 1, "@claw remind everyone about the standup moved to 10:30", {}
+    )
+    call = EntryView("a1", 1, "message", "assistant", 2, "", {})
+    digest = ToolUse(
+        "c1",
+        "a1",
+        None,
+        2,
+        "message",
+        {
+            "action": "send",
+            "channel": "telegram",
+            "target": "-100999",
+            "message": "Nothing urgent: 12 new emails.",
+        },
+        "ok",
+    )
+    info = SessionInfo(session_id="s", instance="i", key="agent:work:slack:channel:c0f745")
+    view = SessionView(info, entries=(asked, call), tools=(digest,))
+    assert list(ReplyRouting().detect(view, {})) == []
+    answer = msgspec.structs.replace(
+        digest, arguments={**digest.arguments, "message": "Standup moved to 10:30."}
+    )
+    (f,) = ReplyRouting().detect(msgspec.structs.replace(view, tools=(answer,)), {})
+    assert f.evidence["sharedWords"] == ["move", "stan"]
