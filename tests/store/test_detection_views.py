@@ -29,6 +29,11 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return store
 
 
+def views_of(store: Store, session_id: str):  # type: ignore[no-untyped-def]
+    (view,) = store.detection.views([session_id])
+    return view
+
+
 def test_views_of_the_real_corpus(corpus_store: Store) -> None:
     names = by_scenario()
     wanted = [
@@ -61,6 +66,10 @@ def test_views_of_the_real_corpus(corpus_store: Store) -> None:
     )
     assert group.session.key in group.known_session_keys and len(group.known_session_keys) > 100
     assert forty.model_calls and forty.model_calls[0].prompt_tokens > 0
+    assert forty.context_windows["fake/fake-small"] == 32000 and forty.session.context_window == 128000
+    parent = views_of(corpus_store, names["coordination/child-said-failure"])
+    (child,) = parent.children
+    assert child.result_text and "fail" in child.result_text.lower()
 
 
 def test_whole_arguments_wrappers_results_and_children(db_url: str, tmp_path: Path) -> None:

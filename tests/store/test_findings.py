@@ -96,7 +96,8 @@ def test_pages_filters_and_counts(db_url: str, tmp_path: Path) -> None:
         assert [len(p) for p in pages] == [3, 3, 1]
         assert [i for p in pages for i in p] == [f.id for f in everything]
         assert len(store.findings.page(FindingQuery(session_id="s-3"), 100)) == 5
-        assert len(store.findings.page(FindingQuery(severity="warning"), 100)) == 7  # critical ≥ warning
+        assert len(store.findings.page(FindingQuery(min_severity="warning"), 100)) == 7  # critical ≥ warning
+        assert store.findings.page(FindingQuery(severity="warning"), 100) == []
         assert store.findings.page(FindingQuery(family="loop"), 100) == []
         assert store.findings.page(FindingQuery(agent="other"), 100) == []
         since = store.findings.page(FindingQuery(since_ms=everything[4].last_ms), 100)

@@ -10,29 +10,13 @@ read, symlinks included; files are bounded in size and number.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from clawscope.sources.layout import CONFIG_NAMES
+from clawscope.sources.agent_config import read_config
 
 MAX_FILE_BYTES = 64 * 1024
 MAX_FILES = 16
-CONFIG_MAX_BYTES = 4 * 1024 * 1024
-
-
-def read_config(state_dir: Path) -> dict[str, Any]:
-    """The state dir's `openclaw.json` (or a legacy name) as a dict; {} when absent or unreadable."""
-    for name in CONFIG_NAMES:
-        path = state_dir / name
-        try:
-            if not path.is_file() or path.stat().st_size > CONFIG_MAX_BYTES:
-                continue
-            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
-            continue
-        return data if isinstance(data, dict) else {}
-    return {}
 
 
 def workspace_dir(state_dir: Path, agent_id: str, config: dict[str, Any]) -> Path | None:

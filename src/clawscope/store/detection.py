@@ -25,22 +25,20 @@ from sqlalchemy import Connection, bindparam, text
 from clawscope.model.detection import (
     CompactionView,
     EntryView,
-    ModelCallView,
-    SessionInfo,
     SessionView,
-    ToolUse,
 )
-from clawscope.sources.session_keys import parse_session_key
+from clawscope.sources.agent_config import context_windows, read_config
 from clawscope.sources.workspace import workspace_files
 from clawscope.store.engine import Part
 from clawscope.store.transcripts import MAX_BLOCK_BYTES
+from clawscope.store.view_records import entry_text, model_calls, pos_of, session_info, tool_uses
 
 OUTPUT_LIMIT = 64 * 1024  # characters of a tool result's text a view carries
 TEXT_LIMIT = 256 * 1024  # characters of one entry's joined text
+RESULT_LIMIT = 8 * 1024  # characters of a child's last assistant text
 BATCH_SESSIONS = 200
 BATCH_ENTRIES = 20_000
 _DCTX = zstandard.ZstdDecompressor()
-_PEER_CHAT = {"direct": "direct", "group": "group", "channel": "channel", "room": "group"}
 
 _INFO_SQL = """
 SELECT s.sid, s.session_id, s.instance, s.agent_id, s.key, s.kind, s.channel, s.chat_type, s.parent_sid,
@@ -79,13 +77,13 @@ class SessionViews(Part):
     def views(self, session_ids: Iterable[str], *, output_limit: int = OUTPUT_LIMIT) -> Iterator[SessionView]:
         """The view of each session (those the store has), in the order given, batch by batch."""
         wanted = list(dict.fromkeys(session_ids))
-        ws_cache: dict[tuple[str, str], dict[str, str]] = {}
+        envs = _Envs()
         keys_cache: dict[str, frozenset[str]] = {}
         with self._read() as conn:
             for chunk in _chunks(wanted, BATCH_SESSIONS):
                 infos = _info_rows(conn, "s.session_id", chunk)
                 for batch in _by_size(chunk, infos):
-                    yield from self._batch(conn, batch, infos, ws_cache, keys_cache, output_limit)
+                    yield from self._batch(conn, batch, infos, envs, keys_cache, output_limit)
 
     # -- one batch -------------------------------------------------------------------------------------
 
@@ -94,7 +92,7 @@ class SessionViews(Part):
         conn: Connection,
         ids: list[str],
         infos: dict[str, dict[str, Any]],
-        ws_cache: dict[tuple[str, str], dict[str, str]],
+        envs: _Envs,
         keys_cache: dict[str, frozenset[str]],
         output_limit: int,
     ) -> Iterator[SessionView]:
@@ -105,6 +103,7 @@ class SessionViews(Part):
         runs = _run_status(conn, [r["key"] for r in rows if r["key"]])
         ancestors = _ancestors(conn, rows)
         children = _children(conn, sids)
+        results = _last_replies(conn, [c["sid"] for cs in children.values() for c in cs])
         entries = _entries(conn, sids)
         llm = _grouped(conn, "SELECT * FROM llm_calls WHERE sid IN :sids", sids)
         tools = _grouped(conn, "SELECT * FROM tool_calls WHERE sid IN :sids", sids)
@@ -113,36 +112,62 @@ class SessionViews(Part):
             keys_cache[instance] = _known_keys(conn, instance)
         for r in rows:
             sid = r["sid"]
-            info = _info(r, runs)
+            files, windows = envs.get(conn, r["instance"], r["agent_id"])
+            info = session_info(r, runs, envs.window(conn, r))
             ents = entries.get(sid, [])
             by_id = {e.entry_id: e for e in ents}
             yield SessionView(
                 session=info,
                 entries=tuple(ents),
-                tools=_tool_uses(tools.get(sid, []), by_id, output_limit),
-                model_calls=_model_calls(llm.get(sid, []), by_id),
+                tools=tool_uses(tools.get(sid, []), by_id, output_limit),
+                model_calls=model_calls(llm.get(sid, []), by_id),
                 compactions=tuple(
                     CompactionView(c["entry_id"], c["ts_ms"], c["tokens_before"])
-                    for c in sorted(comps.get(sid, []), key=lambda c: _pos(by_id, c["entry_id"]))
+                    for c in sorted(comps.get(sid, []), key=lambda c: pos_of(by_id, c["entry_id"]))
                 ),
-                children=tuple(_info(c, runs) for c in children.get(sid, [])),
-                ancestors=tuple(_info(a, runs) for a in ancestors.get(sid, [])),
+                children=tuple(
+                    session_info(c, runs, envs.window(conn, c), results.get(c["sid"]))
+                    for c in children.get(sid, [])
+                ),
+                ancestors=tuple(session_info(a, runs, envs.window(conn, a)) for a in ancestors.get(sid, [])),
                 known_session_keys=keys_cache[r["instance"]],
-                workspace_files=self._workspace(conn, r["instance"], r["agent_id"], ws_cache),
+                workspace_files=files,
+                context_windows=windows,
             )
 
-    def _workspace(
-        self, conn: Connection, instance: str, agent: str | None, cache: dict[tuple[str, str], dict[str, str]]
-    ) -> dict[str, str]:
+
+class _Envs:
+    """Per agent of an instance, read once per `views` call: its workspace files and the context
+    windows its state dir's config gives (a state dir is found in the `agents` table)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], tuple[dict[str, str], dict[str, int]]] = {}
+
+    def get(
+        self, conn: Connection, instance: str, agent: str | None
+    ) -> tuple[dict[str, str], dict[str, int]]:
         if not agent:
-            return {}
-        if (instance, agent) not in cache:
+            return {}, {}
+        if (instance, agent) not in self._cache:
             state_dir = conn.execute(
                 text("SELECT state_dir FROM agents WHERE instance = :i AND agent_id = :a"),
                 {"i": instance, "a": agent},
             ).scalar()
-            cache[instance, agent] = workspace_files(Path(state_dir), agent) if state_dir else {}
-        return cache[instance, agent]
+            if state_dir:
+                root = Path(state_dir)
+                config = read_config(root)
+                self._cache[instance, agent] = (workspace_files(root, agent, config), context_windows(config))
+            else:
+                self._cache[instance, agent] = ({}, {})
+        return self._cache[instance, agent]
+
+    def window(self, conn: Connection, r: dict[str, Any]) -> int | None:
+        """The context window of a session's model, when its instance's config names it."""
+        _, windows = self.get(conn, r["instance"], r["agent_id"])
+        model, provider = r["model"], r["model_provider"]
+        if not model:
+            return None
+        return windows.get(f"{provider}/{model}") or windows.get(model)
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -172,7 +197,9 @@ def _in(conn: Connection, sql: str, name: str, values: list[Any]) -> list[dict[s
     if not values:
         return []
     stmt = text(sql).bindparams(bindparam(name, expanding=True))
-    return [dict(r._mapping) for r in conn.execute(stmt, {name: values})]
+    result = conn.execute(stmt, {name: values})
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _info_rows(conn: Connection, column: str, values: list[Any]) -> dict[str, dict[str, Any]]:
@@ -249,34 +276,38 @@ def _known_keys(conn: Connection, instance: str) -> frozenset[str]:
 
 def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
     blocks: dict[int, bytes] = {}
-    for r in _in(conn, "SELECT block_id, codec, data FROM entry_blocks WHERE sid IN :sids", "sids", sids):
-        raw: Any = bytes(r["data"])
-        blocks[r["block_id"]] = (
-            _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if r["codec"] == "zstd" else raw
-        )
-    sql = (
+    stmt = text("SELECT block_id, codec, data FROM entry_blocks WHERE sid IN :sids").bindparams(
+        bindparam("sids", expanding=True)
+    )
+    for block_id, codec, data in conn.execute(stmt, {"sids": sids}).all():
+        raw: Any = bytes(data)
+        blocks[block_id] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+    stmt = text(
         "SELECT sid, pos, entry_id, type, role, ts_ms, block_id, block_off, block_len FROM entries "
         "WHERE sid IN :sids ORDER BY sid, pos"
-    )
+    ).bindparams(bindparam("sids", expanding=True))
     out: dict[int, list[EntryView]] = defaultdict(list)
-    for r in _in(conn, sql, "sids", sids):
-        data = blocks.get(r["block_id"], b"")
-        raw_entry = data[r["block_off"] : r["block_off"] + r["block_len"]]
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    for sid, pos, entry_id, type_, role, ts_ms, block_id, off, length in conn.execute(
+        stmt, {"sids": sids}
+    ).all():
         try:
-            record = orjson.loads(raw_entry)
-        except orjson.JSONDecodeError:
+            record = loads(blocks.get(block_id, b"")[off : off + length])
+        except decode_error:
             record = {}
-        record = record if isinstance(record, dict) else {}
-        out[r["sid"]].append(
+        if not isinstance(record, dict):
+            record = {}
+        run_id = record.get("runId")
+        out[sid].append(
             EntryView(
-                entry_id=r["entry_id"],
-                pos=int(r["pos"]),
-                type=r["type"],
-                role=r["role"],
-                ts_ms=r["ts_ms"],
+                entry_id=entry_id,
+                pos=int(pos),
+                type=type_,
+                role=role,
+                ts_ms=ts_ms,
                 text=entry_text(record)[:TEXT_LIMIT],
                 record=record,
-                run_id=_str(record.get("runId")),
+                run_id=run_id if isinstance(run_id, str) else None,
             )
         )
     return out
@@ -285,146 +316,32 @@ def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
 # -- building ----------------------------------------------------------------------------------------------
 
 
-def _info(r: dict[str, Any], runs: dict[str, str]) -> SessionInfo:
-    key = r["key"]
-    parsed = parse_session_key(key) if key else None
-    chat_type = r["chat_type"] or (_PEER_CHAT.get(str(parsed.kind)) if parsed else None)
-    depth = r["spawn_depth"]
-    if depth is None and parsed is not None and parsed.spawn_depth:
-        depth = parsed.spawn_depth
-    return SessionInfo(
-        session_id=r["session_id"],
-        instance=r["instance"],
-        agent=r["agent_id"],
-        key=key.lower() if key else None,
-        kind=r["kind"],
-        channel=r["channel"] or (parsed.channel if parsed else None),
-        chat_type=chat_type,
-        parent_session_id=r["parent_session_id"],
-        parent_key=r["parent_key"].lower() if r["parent_key"] else None,
-        spawn_depth=depth,
-        status=r["status"] or (runs.get(key) if key else None),
-        cwd=r["cwd"],
-        elevated_level=r["elevated_level"],
-        model=r["model"],
-        provider=r["model_provider"],
-        label=r["label"],
-        started_ms=r["started_ms"] if r["started_ms"] is not None else r["first_ms"],
-        last_ms=r["last_ms"],
+def _last_replies(conn: Connection, sids: list[int]) -> dict[int, str]:
+    """Each session's last assistant text (children's results as their parent sees them reported)."""
+    sql = (
+        "SELECT sid, pos, block_id, block_off, block_len FROM entries "
+        "WHERE sid IN :sids AND role = 'assistant' ORDER BY sid, pos DESC"
     )
-
-
-def _pos(by_id: dict[str, EntryView], entry_id: str | None) -> int:
-    e = by_id.get(entry_id or "")
-    return e.pos if e is not None else 1 << 62
-
-
-def _model_calls(rows: list[dict[str, Any]], by_id: dict[str, EntryView]) -> tuple[ModelCallView, ...]:
-    rows = sorted(rows, key=lambda r: _pos(by_id, r["entry_id"]))
-    return tuple(
-        ModelCallView(
-            entry_id=r["entry_id"],
-            ts_ms=r["ts_ms"],
-            provider=r["provider"],
-            model=r["model"],
-            stop_reason=r["stop_reason"],
-            error_message=r["error_message"],
-            input_tokens=int(r["input"] or 0),
-            cache_read=int(r["cache_read"] or 0),
-            cache_write=int(r["cache_write"] or 0),
-            output_tokens=int(r["output"] or 0),
-        )
-        for r in rows
-    )
-
-
-def _tool_uses(
-    rows: list[dict[str, Any]], by_id: dict[str, EntryView], output_limit: int
-) -> tuple[ToolUse, ...]:
-    out: list[tuple[int, int, ToolUse]] = []
-    for r in rows:
-        call_entry = by_id.get(r["call_entry_id"] or "")
-        index, args = _call_arguments(call_entry, r["call_id"], r["wrapper"])
-        result_id = r["result_entry_id"] or r["nested_entry_id"]
-        result = by_id.get(r["result_entry_id"] or "")
-        out.append(
-            (
-                _pos(by_id, r["call_entry_id"]),
-                index,
-                ToolUse(
-                    call_id=r["call_id"],
-                    call_entry_id=r["call_entry_id"],
-                    result_entry_id=result_id,
-                    ts_ms=r["ts_ms"] if r["ts_ms"] is not None else r["result_ts_ms"],
-                    name=r["name"],
-                    arguments=args,
-                    status=r["status"],
-                    exit_code=r["exit_code"],
-                    error_text=r["error_text"],
-                    output_text=result.text[:output_limit] if result is not None else "",
-                    duration_ms=r["duration_ms"],
-                    exec_command=r["exec_command"],
-                    exec_elevated=r["exec_elevated"],
-                    exec_host=r["exec_host"],
-                    exec_security=r["exec_security"],
-                ),
-            )
-        )
-    out.sort(key=lambda t: (t[0], t[1], t[2].call_id))
-    return tuple(t[2] for t in out)
-
-
-def _call_arguments(entry: EntryView | None, call_id: str, wrapper: str | None) -> tuple[int, dict[str, Any]]:
-    """(block index, whole arguments) of a tool call, from its raw entry (unwrapped when it is wrapped)."""
-    if entry is None:
-        return 0, {}
-    msg = entry.record.get("message")
-    content = msg.get("content") if isinstance(msg, dict) else None
-    if not isinstance(content, list):
-        return 0, {}
-    suffix = "@" + entry.entry_id
-    raw_id = call_id[: -len(suffix)] if call_id.endswith(suffix) else call_id
-    position: int | None = None
-    if "#" in call_id and call_id.startswith(entry.entry_id + "#"):
-        tail = call_id.rsplit("#", 1)[1]
-        position = int(tail) if tail.isdigit() else None
-    for i, block in enumerate(content):
-        if not isinstance(block, dict) or block.get("type") not in ("toolCall", "tool_use"):
+    out: dict[int, str] = {}
+    done: set[int] = set()
+    blocks: dict[int, bytes] = {}
+    for r in _in(conn, sql, "sids", sids):
+        sid = r["sid"]
+        if sid in done:
             continue
-        if block.get("id") == raw_id or (position == i and not block.get("id")):
-            args = block.get("arguments", block.get("input"))
-            if isinstance(args, str):
-                try:
-                    args = orjson.loads(args)
-                except orjson.JSONDecodeError:
-                    args = {"_raw": args}
-            if wrapper and isinstance(args, dict) and isinstance(args.get("args"), dict):
-                args = args["args"]
-            return i, args if isinstance(args, dict) else {}
-    return 0, {}
-
-
-def entry_text(record: dict[str, Any]) -> str:
-    """The text of an entry: its message's text blocks joined, a compaction's summary, a custom text."""
-    msg = record.get("message")
-    if isinstance(msg, dict):
-        return _content_text(msg.get("content"))
-    if record.get("type") == "compaction":
-        return _str(record.get("summary")) or ""
-    return _content_text(record.get("content"))
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            str(b.get("text", ""))
-            for b in content
-            if isinstance(b, dict) and b.get("type") in ("text", "output_text", "input_text")
-        )
-    return ""
-
-
-def _str(v: Any) -> str | None:
-    return v if isinstance(v, str) else None
+        bid = r["block_id"]
+        if bid not in blocks:
+            codec, data = conn.execute(
+                text("SELECT codec, data FROM entry_blocks WHERE block_id = :b"), {"b": bid}
+            ).one()
+            raw: Any = bytes(data)
+            blocks[bid] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+        try:
+            record = orjson.loads(blocks[bid][r["block_off"] : r["block_off"] + r["block_len"]])
+        except orjson.JSONDecodeError:
+            continue
+        said = entry_text(record) if isinstance(record, dict) else ""
+        if said.strip():
+            out[sid] = said[:RESULT_LIMIT]
+            done.add(sid)
+    return out

@@ -66,11 +66,12 @@ class StoredFinding:
 
 @dataclass(frozen=True)
 class FindingQuery:
-    """What a findings list asks for; None means any. `severity` is a minimum (warning = warning and
-    critical); the period keeps findings whose last time is in [since, until)."""
+    """What a findings list asks for; None means any. `min_severity` keeps that severity and higher ones
+    (warning: warning and critical); the period keeps findings whose last time is in [since, until)."""
 
     family: str | None = None
     severity: str | None = None
+    min_severity: str | None = None
     agent: str | None = None
     session_id: str | None = None
     instance: str | None = None
@@ -128,6 +129,7 @@ class Findings(Part):
         with self._write() as conn:
             meta = _session_meta(conn, list(by_session))
             existing = _existing(conn, list(by_session))
+            states: list[dict[str, Any]] = []
             for sid, found in by_session.items():
                 agent, instance, n_entries, status = meta.get(sid, (None, None, 0, None))
                 seen: set[str] = set()
@@ -170,7 +172,9 @@ class Findings(Part):
                     conn.execute(stmt, {"ids": gone})
                     out.resolved += len(gone)
                 if fingerprint is not None:
-                    _remember(conn, sid, fingerprint, n_entries, status, now)
+                    states.append({"sid": sid, "fp": fingerprint, "n": n_entries, "st": status, "now": now})
+            if states:
+                conn.execute(_REMEMBER, states)
         return out
 
     def get(self, fid: str) -> StoredFinding | None:
@@ -207,6 +211,22 @@ class Findings(Part):
         rows = self._rows(sql + " ORDER BY COALESCE(first_ms, created_ms), detector, finding_id", p)
         return [_stored(r) for r in rows]
 
+    def of_sessions(self, session_ids: Sequence[str], q: FindingQuery) -> list[StoredFinding]:
+        """The findings of these sessions matching `q`, by session order given, then time."""
+        order = {sid: i for i, sid in enumerate(dict.fromkeys(session_ids))}
+        out: list[StoredFinding] = []
+        ids = list(order)
+        with self._read() as conn:
+            for i in range(0, len(ids), 500):
+                p: dict[str, Any] = {}
+                where = " AND ".join(_where(q, p))
+                stmt = text(
+                    f"SELECT {_COLUMNS} FROM findings WHERE {where} AND session_id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True))
+                out += [_stored(dict(r._mapping)) for r in conn.execute(stmt, {**p, "ids": ids[i : i + 500]})]
+        out.sort(key=lambda f: (order[f.session_id], f.first_ms or f.created_ms, f.detector, f.id))
+        return out
+
     def counts(self, q: FindingQuery) -> list[dict[str, Any]]:
         """Findings per family and severity matching `q` (the dashboard's tallies)."""
         p: dict[str, Any] = {}
@@ -231,6 +251,7 @@ def _where(q: FindingQuery, p: dict[str, Any]) -> list[str]:
         ("family", q.family),
         ("agent", q.agent),
         ("session_id", q.session_id),
+        ("severity", q.severity),
         ("instance", q.instance),
         ("status", q.status),
     ):
@@ -241,8 +262,8 @@ def _where(q: FindingQuery, p: dict[str, Any]) -> list[str]:
         names = [f":fam{i}" for i in range(len(q.families))]
         parts.append(f"family IN ({', '.join(names)})")
         p.update({f"fam{i}": f for i, f in enumerate(q.families)})
-    if q.severity is not None:
-        allowed = _SEVERITIES[_SEVERITIES.index(q.severity) :]
+    if q.min_severity is not None:
+        allowed = _SEVERITIES[_SEVERITIES.index(q.min_severity) :]
         parts.append("severity IN (" + ", ".join(f":sev{i}" for i in range(len(allowed))) + ")")
         p.update({f"sev{i}": s for i, s in enumerate(allowed)})
     if q.since_ms is not None:
@@ -314,17 +335,10 @@ def _existing(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {r.finding_id: dict(r._mapping) for r in conn.execute(stmt, {"ids": ids})}
 
 
-def _remember(conn: Connection, sid: str, fp: str, n_entries: int, status: str | None, now: int) -> None:
-    """Record what the session's findings were computed from (the same upsert on both backends)."""
-    values = {"sid": sid, "fp": fp, "n": n_entries, "st": status, "now": now}
-    conflict = (
-        "ON CONFLICT (session_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
-        "n_entries = excluded.n_entries, status = excluded.status, detected_ms = excluded.detected_ms"
-    )
-    conn.execute(
-        text(
-            "INSERT INTO detection_state (session_id, fingerprint, n_entries, status, detected_ms) "
-            f"VALUES (:sid, :fp, :n, :st, :now) {conflict}"
-        ),
-        values,
-    )
+# What a session's findings were computed from (the same upsert on both backends).
+_REMEMBER = text(
+    "INSERT INTO detection_state (session_id, fingerprint, n_entries, status, detected_ms) "
+    "VALUES (:sid, :fp, :n, :st, :now) ON CONFLICT (session_id) DO UPDATE SET "
+    "fingerprint = excluded.fingerprint, n_entries = excluded.n_entries, status = excluded.status, "
+    "detected_ms = excluded.detected_ms"
+)

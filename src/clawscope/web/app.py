@@ -32,6 +32,7 @@ from clawscope.web.responses import JSONResponse
 from clawscope.web.routes import (
     audit,
     auth,
+    findings,
     health,
     hooks,
     metrics,
@@ -47,7 +48,7 @@ from clawscope.web.state import AppState
 API_PREFIX = "/api/v1"
 # The API's resources, mounted under API_PREFIX; OTLP/HTTP keeps the paths its spec fixes (/v1/traces, …)
 # and Prometheus scrapes /metrics.
-ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks)
+ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks, findings)
 SPEC_ROUTES = (otlp, metrics)
 
 

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from clawscope.config import Settings
 from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
+from clawscope.web import live_detect
 from clawscope.web.bus import EventBus
 from clawscope.web.login_tokens import LoginTokens
 from clawscope.web.ratelimit import RateLimiter
@@ -80,7 +81,9 @@ class AppState:
             retention_ms=settings.events_retention_days * DAY_MS,
             clock=store.clock,
         )
-        return cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+        state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+        live_detect.install(state)  # detection after each live-ingest pass
+        return state
 
     async def start(self) -> None:
         if self.live is not None:
