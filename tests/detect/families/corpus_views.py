@@ -94,7 +94,15 @@ def _registry(era: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _info(era: str, key: str) -> SessionInfo:
+def _last_reply(era: str, agent: str, session_id: str) -> str | None:
+    for rec in reversed(_records(era, agent, session_id)):
+        msg = rec.get("message") if isinstance(rec.get("message"), dict) else {}
+        if msg.get("role") == "assistant" and _text(msg.get("content")).strip():
+            return _text(msg.get("content"))
+    return None
+
+
+def _info(era: str, key: str, child: bool = False) -> SessionInfo:
     r = _registry(era)[key]
     parts = key.split(":")
     chat = parts[3] if len(parts) > 4 and parts[3] in ("group", "channel", "direct", "dm") else None
@@ -110,6 +118,7 @@ def _info(era: str, key: str) -> SessionInfo:
         status=r["status"],
         started_ms=r["started"],
         last_ms=r["ended"],
+        result_text=_last_reply(era, r["agent"], str(r["sessionId"])) if child else None,
     )
 
 
@@ -180,7 +189,9 @@ def view(era: str, session_id: str) -> SessionView:
         )
     reg = _registry(era)
     children = tuple(
-        _info(era, k) for k, r in sorted(reg.items()) if r["parent"] and r["parent"].lower() == key
+        _info(era, k, child=True)
+        for k, r in sorted(reg.items())
+        if r["parent"] and r["parent"].lower() == key
     )
     info = _info(era, key)
     ws = ROOT / era / "state" / ("workspace" if lab["agent"] == "main" else f"workspace-{lab['agent']}")

@@ -7,12 +7,13 @@ import msgspec
 import pytest
 
 from clawscope.detect.families.coordination_failure import DuplicateDelegation, FailedChild, UnknownSession
-from clawscope.model.detection import Finding, FindingSeverity, SessionInfo, SessionView
+from clawscope.model.detection import Finding, FindingSeverity, SessionView
 from tests.detect.families.corpus_views import ERAS, all_views, one
 
 DETECTORS = (FailedChild(), UnknownSession(), DuplicateDelegation())
 POSITIVES = {
     "openclaw-2026.7.35": (
+        "coordination/child-said-failure",
         "coordination/duplicated-work",
         "coordination/failed-child-claimed",
         "coordination/failed-child-ignored",
@@ -78,21 +79,14 @@ def test_unknown_session_uses_the_known_keys(era: str) -> None:
     assert f.evidence["sessionKey"] == "agent:main:billing-worker" and f.evidence["known"] is False
 
 
-class _InfoWithResult(SessionInfo, frozen=True):
-    """A child's info as a view that carries its final text would give it (not yet in the contract)."""
-
-    result_text: str | None = None
-
-
 @pytest.mark.parametrize("era", ERAS)
-def test_a_child_that_says_it_failed_counts_when_the_view_carries_its_text(era: str) -> None:
+def test_a_child_that_ended_done_but_said_it_failed(era: str) -> None:
     view, label = one(era, "coordination/child-said-failure")
-    assert list(FailedChild().detect(view, {})) == []  # status "done": today's view cannot tell
-    child = view.children[0]
-    said = _InfoWithResult(
-        **{k: getattr(child, k) for k in child.__struct_fields__},
-        result_text="I could not finish: the migration failed with exit code 1.",
-    )
-    (f,) = FailedChild().detect(msgspec.structs.replace(view, children=(said,)), {})
+    (child,) = view.children
+    assert child.status == "done" and child.result_text and "could not finish" in child.result_text
+    (f,) = FailedChild().detect(view, {})
     assert f.evidence["childStatus"] == "reported-failure" and f.evidence["outcome"] == "claimed-success"
     assert set(f.entry_ids) == set(label["entries"]["coordination_failure"])
+    # without the child's words there is nothing to go on
+    silent = msgspec.structs.replace(view, children=(msgspec.structs.replace(child, result_text=None),))
+    assert list(FailedChild().detect(silent, {})) == []

@@ -1,7 +1,7 @@
 """`coordination_failure`: hand-offs between sessions that went wrong.
 
-* `coordination_failure.failed-child`: a sub-agent failed or timed out (or, when the view carries the
-  child's final text as `result_text`, ended saying it failed) and its parent then claimed
+* `coordination_failure.failed-child`: a sub-agent failed or timed out (or ended `done` while its own
+  last reply, the child's `result_text`, says it failed) and its parent then claimed
   success, or never followed up (no reply, or only `NO_REPLY`/`ANNOUNCE_SKIP`). The child's failure
   is not in the parent's transcript (openclaw-format.md §10): it is the child's status in the view's
   `children`; the parent's reply to it carries the run id `announce:v1:<child key>:…` (on the message in
@@ -33,6 +33,13 @@ from clawscope.model.detection import EntryView, Finding, FindingSeverity, Sessi
 
 FAMILY = "coordination_failure"
 _CHILD_KEY = re.compile(r"agent:[\w.-]+:subagent:[0-9a-f-]{8,}", re.I)
+# A child's last words that say the task itself was not done (not merely reporting something missing).
+_GAVE_UP = re.compile(
+    r"\b(could(n'?t| not) (finish|complete|do|run|get|reach|access|find)|(was|were)(n'?t| not) able to|"
+    r"unable to|can(no|')t (finish|complete|do|access)|gave up|did(n'?t| not) (finish|complete|work)|"
+    r"(task|run|job|migration|build|deploy\w*|it) failed|failed to)\b",
+    re.I,
+)
 _DONE_CLAIM = re.compile(
     r"\b(is|are|was|were|has been|have been)\s+(done|finished|complete[d]?|ready|translated|written|"
     r"updated|sent|scheduled|deployed|fixed|migrated|crawled|drafted)\b|\b(done|finished|completed)\b",
@@ -135,13 +142,13 @@ class FailedChild:
 
 
 def _outcome(child: SessionInfo, failed: set[str]) -> str | None:
-    """How the child failed: its status, or "reported-failure" when it ended `done` but its own final
-    text (`result_text`, when the view carries it) says it could not finish."""
+    """How the child failed: its status, or "reported-failure" when it ended `done` but its own last
+    reply (`result_text`) says it could not finish."""
     status = (child.status or "").lower()
     if status in failed:
         return status
-    said = getattr(child, "result_text", None)
-    if isinstance(said, str) and FAILURE_ACK.search(said) and not SUCCESS_VERDICT.search(said):
+    said = child.result_text
+    if said and _GAVE_UP.search(said) and not SUCCESS_VERDICT.search(said):
         return "reported-failure"
     return None
 
