@@ -145,6 +145,7 @@ class PiiInGroup:
                 continue
             types = sorted({m.type for m in leaks})
             severe = any(m.secret or m.type in _SEVERE for m in leaks)
+            place = f"{channel} {chat_type}" if channel else str(chat_type)
             yield make_finding(
                 self,
                 view,
@@ -152,7 +153,7 @@ class PiiInGroup:
                 entry_ids=[entry_id],
                 severity=FindingSeverity.CRITICAL if severe else FindingSeverity.WARNING,
                 confidence=0.9 if severe or len(leaks) > 1 else 0.75,
-                message=f"{', '.join(types)} sent to a {channel or ''} {chat_type}".replace("  ", " "),
+                message=f"personal data or secrets ({', '.join(types)}) sent to a {place}",
                 evidence={
                     "channel": channel,
                     "chatType": chat_type,
