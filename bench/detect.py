@@ -1,7 +1,7 @@
 """Precision, recall and evidence hits of the registered detectors, next to the baselines, on every corpus.
 
     .venv/bin/python bench/detect.py [--family F ...] [--json] [--fast] [--demo-sessions 400]
-                                     [--cache DIR] [--errors] [--no-baselines] [--no-record]
+                                     [--cache DIR] [--errors] [--no-baselines] [--latency N] [--no-record]
 
 For each labelled corpus (the committed recordings of the real OpenClaw in tests/fixtures/detect/ and a
 generated `clawscope demo` with its labelled failures), it ingests the state dirs with clawscope into a
@@ -11,7 +11,9 @@ level (`bench/scoring.py`: precision, recall, F1, and the share of findings on t
 entry ids hit the labelled entries). The baselines (`bench/baselines.py`: OpenHands' StuckDetector rules
 for `loop`, a keyword/regex list per other family) are measured in the same run on the same sessions.
 Then it ingests the real samples in ../shared/samples/ (clean sessions: every finding there is counted
-per family, the target is zero unless a real failure is there) and prints the counts.
+per family, the target is zero unless a real failure is there) and prints the counts. Last, the time
+from an appended transcript line to its `detection` event on a real server's SSE stream
+(`bench/detect_latency.py`, `--latency N` appends; 0 skips it; target: median < 2 s).
 
 For tuning a family: `--fast` skips the demo, the samples and the baselines, `--family F` scores only
 F (and runs only its detectors), `--cache DIR` keeps the ingested stores between runs (ingest is
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -34,6 +37,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import baselines  # noqa: E402
+import detect_latency  # noqa: E402
 from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.detect.runner import detect_view, load_all, selected  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
@@ -43,7 +47,8 @@ from corpus import Corpus, committed, demo, sessions  # noqa: E402
 from results import write_section  # noqa: E402
 from scoring import FAMILIES, Table, format_table, merge, score  # noqa: E402
 
-SAMPLES = HERE.parent.parent.parent / "shared" / "samples"  # /work/shared/samples beside the worktrees
+# the real sample state dirs (../shared/samples of the project's checkout; CLAWSCOPE_SAMPLES elsewhere)
+SAMPLES = Path(os.environ.get("CLAWSCOPE_SAMPLES") or HERE.parents[2] / "shared" / "samples")
 
 
 def open_ingested(corpus: Corpus, work: Path) -> Store:
@@ -98,6 +103,8 @@ def errors(corpus: Corpus, found: list[Finding], families: list[str]) -> list[st
 def sample_counts(work: Path, families: list[str], root: Path = SAMPLES) -> dict[str, dict[str, int]]:
     """Findings per family on each real sample state dir (all of its sessions are clean)."""
     out: dict[str, dict[str, int]] = {}
+    if not root.is_dir():
+        print(f"no real samples at {root} (set CLAWSCOPE_SAMPLES): not counted", file=sys.stderr)
     for state in sorted(p for p in root.glob("openclaw-*") if p.is_dir()):
         store = Store(sqlite_url(work / f"sample-{state.name}.db"))
         try:
@@ -170,6 +177,7 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, help="keep the ingested stores in this folder between runs")
     parser.add_argument("--errors", action="store_true", help="list false positives and false negatives")
     parser.add_argument("--no-baselines", action="store_true", help="do not measure the baselines")
+    parser.add_argument("--latency", type=int, default=10, help="appends timed to their event (0: skip)")
     parser.add_argument("--samples", type=Path, default=SAMPLES, help="folder of real sample state dirs")
     parser.add_argument("--no-record", action="store_true", help="do not rewrite its section of RESULTS.md")
     args = parser.parse_args()
@@ -199,6 +207,7 @@ def main() -> int:
         if base_tables:
             base_tables["all"] = merge(*base_tables.values())
         samples = {} if args.fast else sample_counts(work, families, args.samples)
+        latency = detect_latency.measure(work, args.latency) if args.latency and not args.fast else None
     total = time.perf_counter() - started
     if args.json:
         print(
@@ -207,6 +216,7 @@ def main() -> int:
                     "detectors": {n: t.as_dict() for n, t in det_tables.items()},
                     "baselines": {n: t.as_dict() for n, t in base_tables.items()},
                     "samples": samples,
+                    "latency": latency,
                     "timings": timings,
                     "seconds": total,
                     "errors": error_lines,
@@ -221,6 +231,16 @@ def main() -> int:
         body += "| sample | " + " | ".join(families) + " |\n|---|" + "---:|" * len(families) + "\n"
         for name, counts in samples.items():
             body += f"| {name} | " + " | ".join(str(counts[f]) for f in families) + " |\n"
+    if latency is not None:
+        med = latency["median_s"]
+        seen = f"{latency['events']} of {latency['samples']} announced"
+        body += f"\nAppend → `detection` event on the stream ({seen}): "
+        body += (
+            f"median {med:.2f} s, p95 {latency['p95_s']:.2f} s, max {latency['max_s']:.2f} s "
+            f"(target: median < 2 s: {'met' if med < 2 else 'NOT met'})\n"
+            if med is not None
+            else "no detection event (no registered detector flags `sudo rm -rf /etc`)\n"
+        )
     body += (
         "\nTimes: "
         + ", ".join(

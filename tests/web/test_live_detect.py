@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from clawscope.store import Store
@@ -14,6 +15,7 @@ from clawscope.web.live_ingest import LiveIngest
 from clawscope.web.state import AppState
 from tests.detect.doubles import registered
 from tests.support import builders as b
+from tests.support.remote import WEBHOOK, register, session_body, signed_headers
 from tests.support.server import LiveServer, auth
 from tests.support.sse import SseReader
 
@@ -52,7 +54,26 @@ def test_an_appended_failure_is_a_detection_event(
             live.stop()
 
 
+def test_a_pushed_session_is_detected_without_delaying_the_webhook(
+    app: FastAPI, live_server: LiveServer, store: Store, make_key: Callable[..., str]
+) -> None:
+    key = make_key("ingest:write")
+    with httpx.Client(base_url=live_server.url) as client:
+        instance_id, secret = register(client, make_key("admin"))
+        body = session_body(instance_id, session_id="pushed-1", n=3)  # its second tool call fails
+        with (
+            registered(),
+            SseReader(live_server.url + STREAM, auth(make_key("stats:read")), {"type": "detection"}) as sse,
+        ):
+            r = client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
+            assert r.status_code == 200, r.text
+            (event,) = sse.take(1, timeout=30)
+    assert event.data["sessionId"] == "pushed-1" and event.data["data"]["entryIds"][0] == "a1"
+    assert [f.anchor_entry_id for f in store.findings.of_session("pushed-1")] == ["a1"]
+
+
 def test_live_detection_can_be_turned_off(app: FastAPI, store: Store) -> None:
     on = app.state.clawscope
     off = AppState.build(replace(on.settings, detect_live=False), store)
-    assert len(on.ingest.after) == 1 and off.ingest.after == []
+    assert len(on.ingest.after) == 1 and len(on.webhooks.after) == 1 and on.detecting is not None
+    assert off.ingest.after == [] and off.webhooks.after == [] and off.detecting is None

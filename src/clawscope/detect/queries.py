@@ -71,3 +71,26 @@ def counts(store: Store, query: FindingQuery) -> dict[str, Any]:
         by_family[r["family"]] = by_family.get(r["family"], 0) + int(r["n"])
         by_severity[r["severity"]] = by_severity.get(r["severity"], 0) + int(r["n"])
     return {"total": sum(by_family.values()), "byFamily": by_family, "bySeverity": by_severity}
+
+
+def dashboard(store: Store, query: FindingQuery, limit: int = 300) -> dict[str, Any]:
+    """The Findings page: counts by family and severity, per day, and the newest findings."""
+    days: dict[str, dict[str, int]] = {}
+    for r in store.findings.by_day(query):
+        d = days.setdefault(str(r["day"]), {})
+        d[r["severity"]] = d.get(r["severity"], 0) + int(r["n"])
+    return {
+        **counts(store, query),
+        "byDay": [{"day": k, **v, "total": sum(v.values())} for k, v in sorted(days.items())],
+        "findings": [finding_detail(f) for f in store.findings.page(query, limit)],
+    }
+
+
+def by_entry(store: Store, session_id: str) -> dict[str, list[dict[str, Any]]]:
+    """A session's findings by each entry they cite (the replay's markers)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for f in store.findings.of_session(session_id):
+        shown = finding_detail(f)
+        for entry_id in f.entry_ids:
+            out.setdefault(entry_id, []).append(shown)
+    return out

@@ -11,19 +11,22 @@ SSE stream delivers. `finding_json` is the one JSON shape of a finding (CLI `--j
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clawscope.detect.base import Detector
+from clawscope.detect.base import Detector, DetectorSettings
+from clawscope.detect.pool import ChunkResult, DetectPool
 from clawscope.detect.runner import detect_view, load_all, selected
 from clawscope.detect.settings import all_settings, fingerprint
-from clawscope.model.detection import Finding
 from clawscope.store import Event, Store, StoredFinding
 from clawscope.timeutil import iso_ms
 
 BATCH = 200  # sessions per view batch and per findings transaction
+POOL_MIN_SESSIONS = 400  # below this, starting worker processes costs more than it saves
+POOL_CHUNK = 50  # sessions per pool task
 
 
 @dataclass
@@ -56,9 +59,15 @@ def detect(
     force: bool = False,
     publish: bool = True,
     detectors: Mapping[str, Detector] | None = None,
+    workers: int | None = None,
+    modules: Sequence[str] = (),
 ) -> DetectReport:
     """Run the detectors over the sessions in scope (`session_ids`, else every session with entries)
-    and store what they find. `ConfigError` for settings naming no detector or family."""
+    and store what they find. `ConfigError` for settings naming no detector or family.
+
+    With many sessions to look at (a cold ingest), the chosen detectors run in `workers` processes
+    (None: `default_workers()`; 0: none), which import `modules` besides the family modules (the
+    detectors a worker runs are found by id in its own registry)."""
     started = time.perf_counter()
     every = load_all() if detectors is None else dict(detectors)
     settings = all_settings(config or {}, every)
@@ -72,23 +81,51 @@ def detect(
     else:
         todo = scope if scope is not None else store.detection.session_ids()
     report = DetectReport(sessions=len(scope) if scope is not None else len(todo))
-    for i in range(0, len(todo), BATCH):
-        chunk = todo[i : i + BATCH]
-        results: list[tuple[str, list[Finding]]] = []
-        kinds: dict[str, tuple[str | None, str | None, str | None]] = {}
-        for view in store.detection.views(chunk):
-            s = view.session
-            kinds[s.session_id] = (s.kind, s.agent, s.instance)
-            results.append((s.session_id, detect_view(view, settings, detectors=chosen)))
-        synced = store.findings.sync(results, chosen, fp if full else None)
-        report.detected += len(results)
-        report.new += synced.new
-        report.changed += synced.changed
-        report.resolved += synced.resolved
-        if publish and synced.new:
-            store.events.append([_event(f, kinds.get(f.session_id)) for f in synced.new])
+    n = default_workers() if workers is None else workers
+    chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+    pool = DetectPool(n) if n > 0 and len(todo) >= POOL_MIN_SESSIONS else None
+    try:
+        if pool is not None:
+            done = pool.map(store.url, config or {}, list(chosen), _small(chunks), modules)
+        else:
+            done = (_detect_here(store, chunk, settings, chosen) for chunk in chunks)
+        for results in done:
+            synced = store.findings.sync([(sid, f) for sid, _, f in results], chosen, fp if full else None)
+            report.detected += len(results)
+            report.new += synced.new
+            report.changed += synced.changed
+            report.resolved += synced.resolved
+            if publish and synced.new:
+                kinds = {sid: kind for sid, kind, _ in results}
+                store.events.append([_event(f, kinds.get(f.session_id)) for f in synced.new])
+    finally:
+        if pool is not None:
+            pool.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def default_workers() -> int:
+    """Worker processes for a large detection: none on a machine with fewer than four cores (measured:
+    on two busy cores, spawning them cost more than they saved), else one per core up to four."""
+    cores = os.cpu_count() or 1
+    return 0 if cores < 4 else min(4, cores)
+
+
+def _small(chunks: list[list[str]]) -> Iterator[list[str]]:
+    """Pool work in smaller pieces than a storing batch, so every worker gets some."""
+    for chunk in chunks:
+        for i in range(0, len(chunk), POOL_CHUNK):
+            yield chunk[i : i + POOL_CHUNK]
+
+
+def _detect_here(
+    store: Store, chunk: list[str], settings: Mapping[str, DetectorSettings], chosen: Mapping[str, Detector]
+) -> ChunkResult:
+    return [
+        (v.session.session_id, v.session.kind, detect_view(v, settings, detectors=chosen))
+        for v in store.detection.views(chunk)
+    ]
 
 
 def finding_json(f: StoredFinding) -> dict[str, Any]:
@@ -109,8 +146,7 @@ def finding_json(f: StoredFinding) -> dict[str, Any]:
     }
 
 
-def _event(f: StoredFinding, where: tuple[str | None, str | None, str | None] | None) -> Event:
-    kind = where[0] if where else None
+def _event(f: StoredFinding, kind: str | None) -> Event:
     payload = {**finding_json(f), "status": f.status, "detectorVersion": f.detector_version}
     ts = f.last_ms if f.last_ms is not None else f.first_ms if f.first_ms is not None else f.created_ms
     return Event(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, text
 from clawscope.model.detection import Finding
 from clawscope.store import schema
 from clawscope.store.engine import Part
+from clawscope.store.sql_filters import bucket
 
 OPEN = "open"
 RESOLVED = "resolved"
@@ -226,6 +227,17 @@ class Findings(Part):
                 out += [_stored(dict(r._mapping)) for r in conn.execute(stmt, {**p, "ids": ids[i : i + 500]})]
         out.sort(key=lambda f: (order[f.session_id], f.first_ms or f.created_ms, f.detector, f.id))
         return out
+
+    def by_day(self, q: FindingQuery) -> list[dict[str, Any]]:
+        """Findings per UTC day (of their last time), family and severity matching `q` (dashboard)."""
+        p: dict[str, Any] = {}
+        with self._read() as conn:
+            day = bucket(conn, _SORT, "day")
+            sql = (
+                f"SELECT {day} AS day, family, severity, count(*) AS n FROM findings "
+                f"WHERE {' AND '.join(_where(q, p))} GROUP BY {day}, family, severity ORDER BY 1, 2, 3"
+            )
+            return [dict(r._mapping) for r in conn.execute(text(sql), p)]
 
     def counts(self, q: FindingQuery) -> list[dict[str, Any]]:
         """Findings per family and severity matching `q` (the dashboard's tallies)."""

@@ -68,6 +68,7 @@ class AppState:
     ingest: IngestStatus = field(default_factory=IngestStatus)
     live: LiveIngest | None = None  # `serve`'s live ingest of the state dirs, when it follows any
     otlp: Background | None = None  # `serve`'s OTLP export, when an endpoint is configured
+    detecting: live_detect.Detecting | None = None  # live detection (None when `detect_live` is off)
     nonces_pruned_s: float = 0.0  # when webhook nonces were last pruned (at most once a minute)
     started: float = field(default_factory=time.monotonic)
     requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
@@ -82,7 +83,7 @@ class AppState:
             clock=store.clock,
         )
         state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
-        live_detect.install(state)  # detection after each live-ingest pass
+        state.detecting = live_detect.install(state)  # detection after each ingest pass / webhook commit
         return state
 
     async def start(self) -> None:
@@ -114,6 +115,8 @@ class AppState:
             await run_in_threadpool(self.otlp.stop)
         await self.bus.stop()
         await run_in_threadpool(self.webhooks.close)
+        if self.detecting is not None:
+            await run_in_threadpool(self.detecting.stop)
 
 
 def app_state(request: Request) -> AppState:
