@@ -136,3 +136,28 @@ def test_a_notice_posted_elsewhere_is_not_a_misrouted_answer() -> None:
     )
     (f,) = ReplyRouting().detect(msgspec.structs.replace(view, tools=(answer,)), {})
     assert f.evidence["sharedWords"] == ["move", "stan"]
+
+
+def test_pii_posted_into_a_group_target_from_any_session() -> None:
+    from clawscope.model.detection import EntryView, ToolUse
+
+    call = EntryView("a1", 1, "message", "assistant", 2, "", {})
+    post = ToolUse(
+        "c1",
+        "a1",
+        None,
+        2,
+        "message",
+        {
+            "action": "send",
+            "channel": "telegram",
+            "target": "-1001234567",
+            "message": "Card 4111 1111 1111 1111",
+        },
+        "ok",
+    )
+    web = SessionInfo(session_id="s", instance="i", key="agent:main:openai:abc")  # not a group itself
+    (f,) = PiiInGroup().detect(SessionView(web, entries=(call,), tools=(post,)), {})
+    assert f.evidence["targets"] == ["-1001234567"] and f.evidence["types"] == ["CREDIT_CARD"]
+    to_a_person = msgspec.structs.replace(post, arguments={**post.arguments, "target": "481516234"})
+    assert list(PiiInGroup().detect(SessionView(web, entries=(call,), tools=(to_a_person,)), {})) == []

@@ -4,8 +4,9 @@ Three detectors:
 
 * `channel_mismatch.pii-in-group`: personal data or a secret (e-mail, phone, Luhn-valid card, IBAN with
   a valid checksum, birth date, home address, tokens and keys; `detect/pii.py`) in what the agent sends
-  to a group or channel session. OpenClaw records no chat type for those: only the session key says
-  `…:telegram:group:…` (openclaw-format.md §10), so the key decides. Not a leak: role addresses
+  to a group or channel session (or, with the `message` tool, to a group target from any session).
+  OpenClaw records no chat type for those sessions: only the session key says `…:telegram:group:…`
+  (openclaw-format.md §10), so the key decides. Not a leak: role addresses
   (`hello@`, `info@`, …), values the people in that chat typed themselves, an allowlist.
 * `channel_mismatch.format`: a reply the channel cannot show as written: over its message size limit,
   a Markdown table or headings where the channel renders none (OpenClaw's own AGENTS.md template says
@@ -60,15 +61,26 @@ def chat_place(info: SessionInfo) -> tuple[str | None, str | None, str | None]:
     return channel, chat_type, peer
 
 
-def _sent_texts(view: SessionView, send_tools: list[str]) -> Iterable[tuple[str, str]]:
-    """(entry id, text) of everything the agent said into its chat: replies and message-tool sends."""
-    for e in replies(view.entries):
-        yield e.entry_id, e.text
+def _sent_texts(
+    view: SessionView, send_tools: list[str], in_group: bool, group_target: re.Pattern[str]
+) -> dict[str, list[tuple[str, str | None]]]:
+    """Per entry, (text, explicit target) of what the agent said into a group: its replies and target-less
+    message-tool sends when the session is a group, and message-tool sends to a group-looking target
+    from any session."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    if in_group:
+        for e in replies(view.entries):
+            out.setdefault(e.entry_id, []).append((e.text, None))
     for t in view.tools:
-        if t.name in send_tools and t.call_entry_id and not _target(t.arguments):
-            for k in ("message", "text", "content", "caption"):
-                if isinstance(t.arguments.get(k), str):
-                    yield t.call_entry_id, t.arguments[k]
+        target = _target(t.arguments)
+        if t.name not in send_tools or not t.call_entry_id:
+            continue
+        if (target is None and not in_group) or (target is not None and not group_target.search(target)):
+            continue
+        for k in ("message", "text", "content", "caption"):
+            if isinstance(t.arguments.get(k), str):
+                out.setdefault(t.call_entry_id, []).append((t.arguments[k], target))
+    return out
 
 
 def _norm(kind: str, value: str) -> str:
@@ -111,6 +123,9 @@ class PiiInGroup:
         "allowed_domains": [],  # e-mail domains that may be posted anywhere
         "phone_regions": list(pii.DEFAULT_PHONE_REGIONS),
         "send_tools": ["message"],
+        # message-tool targets that are groups whatever session sends to them (Telegram group ids,
+        # WhatsApp groups, explicit channel/group/room ids, #names)
+        "group_target": r"^(-\d{6,}|.*@g\.us|(channel|group|room):.+|#.+)$",
     }
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
@@ -118,7 +133,9 @@ class PiiInGroup:
             return param(params, self.defaults, name)
 
         channel, chat_type, _ = chat_place(view.session)
-        if chat_type not in p("chat_types"):
+        in_group = chat_type in p("chat_types")
+        sent = _sent_texts(view, p("send_tools"), in_group, re.compile(str(p("group_target")), re.I))
+        if not sent:
             return
         human = "\n".join(e.text for e in view.entries if is_human(e)).lower()
         shared_norm = (human, re.sub(r"[^0-9a-z]", "", human))  # what the chat's people typed themselves
@@ -126,9 +143,11 @@ class PiiInGroup:
         allowed_norm = {re.sub(r"[^0-9a-z]", "", v) for v in allowed}
         public = {str(v).lower() for v in p("public_email_localparts")}
         domains = {str(v).lower() for v in p("allowed_domains")}
-        for entry_id, text in _sent_texts(view, p("send_tools")):
+        for entry_id, texts in sent.items():
             leaks = []
-            for m in pii.scan(text, phone_regions=p("phone_regions")):
+            targets = sorted({t for _, t in texts if t})
+            matches = [m for text, _ in texts for m in pii.scan(text, phone_regions=p("phone_regions"))]
+            for m in matches:
                 n = _norm(m.type, m.value)
                 if (
                     n in shared_norm[m.type != "EMAIL_ADDRESS"]
@@ -145,7 +164,9 @@ class PiiInGroup:
                 continue
             types = sorted({m.type for m in leaks})
             severe = any(m.secret or m.type in _SEVERE for m in leaks)
-            place = f"{channel} {chat_type}" if channel else str(chat_type)
+            place = f"{channel} {chat_type}" if in_group and channel else str(chat_type)
+            if targets:
+                place = "group " + ", ".join(targets)
             yield make_finding(
                 self,
                 view,
@@ -157,6 +178,7 @@ class PiiInGroup:
                 evidence={
                     "channel": channel,
                     "chatType": chat_type,
+                    "targets": targets,
                     "types": types,
                     "matches": [
                         {"type": m.type, "masked": m.masked, "start": m.start, "end": m.end} for m in leaks
