@@ -103,12 +103,21 @@ def replies(entries: Iterable[EntryView]) -> list[EntryView]:
 
 def tools_between(view: SessionView, first_pos: int, last_pos: int) -> list[ToolUse]:
     """Tool calls whose call entry lies in [first_pos, last_pos]."""
-    pos = {e.entry_id: e.pos for e in view.entries}
+    pos = entry_pos(view)
     return [t for t in view.tools if t.call_entry_id in pos and first_pos <= pos[t.call_entry_id] <= last_pos]
 
 
+_LAST_POS: list[tuple[tuple[EntryView, ...], dict[str, int]]] = [((), {})]
+
+
 def entry_pos(view: SessionView) -> dict[str, int]:
-    return {e.entry_id: e.pos for e in view.entries}
+    """Entry id → position (read-only; the last session's map is reused while the same entries are asked)."""
+    entries, cached = _LAST_POS[0]
+    if entries is view.entries:
+        return cached
+    pos = {e.entry_id: e.pos for e in view.entries}
+    _LAST_POS[0] = (view.entries, pos)
+    return pos
 
 
 def numbers(text: str) -> set[str]:
