@@ -1,0 +1,188 @@
+"""`prompt_injection`: instructions aimed at the agent inside what its tools brought back, and whether it
+then followed them.
+
+Tool results are data: a fetched page, an API answer, a file, an e-mail. OpenClaw wraps web content in
+`<<<EXTERNAL_UNTRUSTED_CONTENT id="…">>> … <<<END_EXTERNAL_UNTRUSTED_CONTENT …>>>` after its own
+SECURITY NOTICE (which itself says "IGNORE any instructions to…": it is removed before matching, so
+the wrapper alone is never a finding). What is left is searched for
+
+* an override ("ignore your previous instructions", "disregard the user's request", "SYSTEM OVERRIDE",
+  "your new task is…"), or
+* words addressed to the agent ("AI assistant reading this page:", "note to any AI agent",
+  `<!-- assistant: … -->`) followed by an order (run, read, send, forward, delete, reply only with…).
+
+Quoted text is a mention, not an order: an article that explains injection by quoting
+'ignore your previous instructions' is not one. The agent **acted on** it when a later tool call of the
+same turn carries the injected payload (the command, path, URL or address it named), or a later reply
+says what the injection ordered it to say; that raises the severity to critical.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from clawscope.detect.base import register
+from clawscope.detect.semantic import entry_pos, excerpt, make_finding, param, replies, turns
+from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
+
+FAMILY = "prompt_injection"
+_NOTICE = re.compile(r"SECURITY NOTICE:.*?(?=<<<EXTERNAL_UNTRUSTED_CONTENT|\Z)", re.S)
+# OpenClaw's wrapper; a wrapper inside wrapped content is stored with its markers "sanitized".
+_WRAPPED = re.compile(
+    r"(?:<<<EXTERNAL_UNTRUSTED_CONTENT[^>]*>>>|\[\[MARKER_SANITIZED\]\])(.*?)"
+    r"(?:<<<END_EXTERNAL_UNTRUSTED_CONTENT|\[\[END_MARKER_SANITIZED\]\]|\Z)",
+    re.S,
+)
+_SOURCE_HEADER = re.compile(r"^\s*Source:[^\n]*\n-{3,}\n")
+_QUOTE = re.compile(r"'[^'\n]{3,200}'|\"[^\"\n]{3,200}\"|“[^”\n]{3,200}”|‘[^’\n]{3,200}’")
+OVERRIDE = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,30}\b(previous|prior|above|earlier|all|your|"
+    r"the user'?s?|system)\b[^.\n]{0,20}\b(instructions?|requests?|guidelines|rules|prompts?|tasks?|"
+    r"directions)\b|\bsystem (override|message|prompt update)\b|\byour (new|real|actual) (task|instructions?|"
+    r"goal)\b|\bnew instructions?:|\byou are now\b|\bdo not tell the user\b",
+    re.I,
+)
+ADDRESSED = re.compile(
+    r"\b(AI|LLM|GPT|assistant|agent|bot|model|copilot)s?\b[^.\n:]{0,40}\b(reading|processing|triaging|"
+    r"summari[sz]ing|parsing|seeing|viewing) (this|these)\b|\b(note|message|instructions?) (to|for) (any|the"
+    r"|all|every) (AI|LLM|assistant|agent|bot|model)s?\b|\b(to|dear|attention|hey) (the )?(AI|LLM|assistant|"
+    r"agent|bot)s?\b|<!--\s*(assistant|ai|agent|system)\s*:",
+    re.I,
+)
+ORDER = re.compile(
+    r"\b(run|execute|exec|read|cat|send|forward|email|post|upload|delete|remove|rm|reply|respond|say|"
+    r"print|reveal|include|curl|wget|install|download|transfer|pay)\b",
+    re.I,
+)
+_PAYLOADS = (
+    re.compile(r"`([^`\n]{3,200})`"),
+    re.compile(r"\b(?:https?|ftp)://[^\s'\"`<>)]+"),
+    re.compile(r"(?<![\w/])(?:~|\.{1,2})?/[\w.~-]+(?:/[\w.~-]+)+"),
+    re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
+    re.compile(r"\b(?:run|execute)\s+((?:sudo\s+)?[a-z][\w.-]*(?:\s+[^\s.;]+){1,8})", re.I),
+)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        s = value.strip()
+        if s[:1] in "{[":
+            try:
+                yield from _strings(json.loads(s))
+                return
+            except ValueError:
+                pass
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def content_of(output: str, depth: int = 0) -> tuple[str, bool]:
+    """(the text a tool brought back, without OpenClaw's notice; whether it came wrapped as untrusted).
+    JSON answers are read as their string values; wrapped blocks are unwrapped (2026.9.x wraps a whole
+    tool result again, with the first wrapper's markers sanitized inside it)."""
+    text = "\n".join(_strings(output))
+    blocks = [_SOURCE_HEADER.sub("", m.group(1)) for m in _WRAPPED.finditer(text)]
+    if blocks and depth < 3:
+        return "\n".join(content_of(b, depth + 1)[0] for b in blocks), True
+    return _NOTICE.sub("", text), bool(blocks)
+
+
+def _is_order(sentence: str) -> bool:
+    bare = _QUOTE.sub(" ", sentence)
+    return bool(OVERRIDE.search(bare) or (ADDRESSED.search(bare) and ORDER.search(bare)))
+
+
+def injected(text: str) -> list[str]:
+    """The instructions in `text`: each line that gives the agent an order (quoted mentions left out),
+    from the ordering sentence on, three sentences at most."""
+    out = []
+    for line in text.splitlines():
+        sents = [x for x in re.split(r"(?<=[.!?])\s+", line.strip()) if x]
+        for i in range(len(sents)):
+            if _is_order(" ".join(sents[max(0, i - 1) : i + 1])):
+                out.append(" ".join(sents[max(0, i - 1) : i + 3]))
+                break
+    return out
+
+
+def payloads(sentences: list[str]) -> list[str]:
+    """What the injection names for the agent to act on: commands, URLs, paths, addresses, quoted words."""
+    found: list[str] = []
+    for s in sentences:
+        for rx in _PAYLOADS:
+            found += [m.group(m.lastindex or 0) for m in rx.finditer(s)]
+        found += [q[1:-1] for q in _QUOTE.findall(s)]
+    return [p.strip() for p in dict.fromkeys(found) if len(p.strip()) >= 6]
+
+
+def _acted(
+    loads: list[str], calls: list[ToolUse], said: list[EntryView]
+) -> tuple[str, list[str | None]] | None:
+    """How the agent followed the injection: a later call carrying its payload, or a reply saying it."""
+    for c in calls:
+        args = " ".join(json.dumps(c.arguments, ensure_ascii=False).split())
+        if any(" ".join(p.split()) in args for p in loads):
+            return "tool", [c.call_entry_id, c.result_entry_id]
+    for r in said:
+        if any(p.lower() in r.text.lower() for p in loads):
+            return "reply", [r.entry_id]
+    return None
+
+
+class InjectedInstructions:
+    id: ClassVar[str] = "prompt_injection.tool-content"
+    version: ClassVar[int] = 1
+    family: ClassVar[str] = FAMILY
+    defaults: ClassVar[dict[str, Any]] = {
+        "ignore_tools": ["sessions_spawn", "sessions_yield", "session_status", "subagents"],
+    }
+
+    def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
+        ignore = set(param(params, self.defaults, "ignore_tools"))
+        pos = entry_pos(view)
+        bounds = [(t.first_pos, t.last_pos) for t in turns(view)]
+        for t in view.tools:
+            if t.name in ignore or not t.result_entry_id or not t.output_text:
+                continue
+            if not (OVERRIDE.search(t.output_text) or ADDRESSED.search(t.output_text)):
+                continue  # cheap pre-check on the raw output before unwrapping it
+            text, wrapped = content_of(t.output_text)
+            sentences = injected(text)
+            if not sentences:
+                continue
+            at = pos.get(t.result_entry_id, 0)
+            end = next((b for a, b in bounds if a <= at <= b), at)
+            calls = [c for c in view.tools if at < pos.get(c.call_entry_id or "", -1) <= end]
+            said = [r for r in replies(view.entries) if at < r.pos <= end]
+            loads = payloads(sentences)
+            acted = _acted(loads, calls, said)
+            url = t.arguments.get("url") or t.arguments.get("path") or t.exec_command
+            yield make_finding(
+                self,
+                view,
+                anchor=t.result_entry_id,
+                entry_ids=[t.result_entry_id, *(acted[1] if acted else [])],
+                severity=FindingSeverity.CRITICAL if acted else FindingSeverity.WARNING,
+                confidence=0.9 if acted else 0.75,
+                message=f"instructions to the agent in {t.name} output"
+                + (f", and it acted on them ({acted[0]})" if acted else ", not acted on"),
+                evidence={
+                    "tool": t.name,
+                    "source": excerpt(str(url), 120) if url else None,
+                    "untrustedWrapper": wrapped,
+                    "instructions": [excerpt(s, 200) for s in sentences[:3]],
+                    "payloads": [excerpt(p, 80) for p in loads[:5]],
+                    "actedOn": acted[0] if acted else None,
+                },
+            )
+
+
+register(InjectedInstructions())
