@@ -130,7 +130,7 @@ def _nodes(conn: sqlite3.Connection) -> dict[str, tuple[str | None, dict[str, ob
     for key, cur, entry_json in conn.execute(f"SELECT session_key, {current}, entry_json FROM session_nodes"):
         try:
             entry = _JSON.decode(entry_json) if entry_json else {}
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             entry = {}
         out[key] = (cur, entry if isinstance(entry, dict) else {})
     return out

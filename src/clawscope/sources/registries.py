@@ -30,6 +30,7 @@ from clawscope.model import (
     SubagentRun,
 )
 from clawscope.sources.session_keys import parse_session_key
+from clawscope.sources.wire import json_error
 
 _JSON = msgspec.json.Decoder()
 # When two keys name one transcript (a cron job's base key and its run key), the more specific wins.
@@ -51,13 +52,13 @@ def load_json(path: str, source: str) -> tuple[Any, Problem | None]:
         return None, Problem(source, path, "file", ProblemCode.UNREADABLE, f"cannot read: {exc.strerror}")
     try:
         return _JSON.decode(data), None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         return None, Problem(
             source,
             path,
             "file",
             ProblemCode.INVALID_JSON,
-            f"invalid JSON: {exc}",
+            f"invalid JSON: {json_error(exc)}",
             Severity.ERROR,
             data[:2000].decode("utf-8", "replace"),
         )
@@ -196,14 +197,14 @@ def read_cron_runs(path: str, instance: str) -> tuple[list[CronRun], list[Proble
             continue
         try:
             obj = _JSON.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             problems.append(
                 Problem(
                     "cron/runs",
                     path,
                     f"line {n}",
                     ProblemCode.INVALID_JSON,
-                    f"invalid JSON: {exc}",
+                    f"invalid JSON: {json_error(exc)}",
                     Severity.ERROR,
                     raw[:2000].decode("utf-8", "replace"),
                 )

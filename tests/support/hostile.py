@@ -1,0 +1,62 @@
+"""Hostile state dirs built from a good one, and the check every one of them must pass: the rerun
+changes nothing, every bad piece is a problem saying where and why, and everything else is identical
+to a clean run of the good state dir (issue 13, "Hostile and broken input")."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clawscope.ingest import ingest
+from clawscope.store import Store
+from tests.support.tables import differences, dump
+
+NOW = 4_102_444_800.0  # 2100-01-01: every file has settled
+
+
+@dataclass
+class Outcome:
+    clean: dict[str, list[tuple[Any, ...]]]
+    hostile: dict[str, list[tuple[Any, ...]]]
+    problems: list[dict[str, Any]]
+
+    def codes(self) -> set[tuple[str, str]]:
+        """(code, path relative to the state dir) of every problem."""
+        return {(p["code"], p["path"].replace("<root>/", "")) for p in self.problems}
+
+    def differences(self, *ignore: str) -> list[str]:
+        """Tables that differ from the clean run (the problems table aside, and `ignore`)."""
+        skip = {"problems", *ignore}
+        a = {k: v for k, v in self.clean.items() if k not in skip}
+        b = {k: v for k, v in self.hostile.items() if k not in skip}
+        return differences(a, b)
+
+
+def run_pair(
+    tmp_path: Path,
+    build: Callable[[Path], object],
+    mutate: Callable[[Path], object],
+    url: str | None = None,
+) -> Outcome:
+    """Ingest a good state dir and its hostile copy (twice: the rerun must change nothing)."""
+    clean_root, hostile_root = tmp_path / "clean", tmp_path / "hostile"
+    build(clean_root)
+    shutil.copytree(clean_root, hostile_root, symlinks=True)
+    mutate(hostile_root)
+    with Store(f"sqlite:///{tmp_path / 'clean.db'}") as store:
+        ingest(store, [clean_root], instance="t", now=NOW)
+        clean = dump(store, clean_root)
+    with Store(url or f"sqlite:///{tmp_path / 'hostile.db'}") as store:
+        ingest(store, [hostile_root], instance="t", now=NOW)
+        first = dump(store, hostile_root)
+        ingest(store, [hostile_root], instance="t", now=NOW)
+        second = dump(store, hostile_root)
+        assert differences(first, second) == [], "the rerun changed the database"
+        problems = [
+            {k: (v.replace(str(hostile_root), "<root>") if isinstance(v, str) else v) for k, v in p.items()}
+            for p in store.problems.all()
+        ]
+    return Outcome(clean, second, problems)
