@@ -4,10 +4,17 @@ rest is ingested as from a clean state dir, and no rerun crashes."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 
+from sqlalchemy import text
+
+from clawscope.ingest import ingest
+from clawscope.store import Store
 from tests.ingest.test_incremental import build_history
-from tests.support.hostile import run_pair
+from tests.support.env import FIXTURES
+from tests.support.hostile import NOW, run_pair
 
 SESSIONS = "agents/main/sessions"
 
@@ -59,3 +66,75 @@ def test_deeply_nested_cron_and_subagent_registries_are_problems(tmp_path: Path)
     out = run_pair(tmp_path, _history, mutate)
     assert {c for c, _ in out.codes()} == {"invalid_json"}
     assert out.differences("cursors") == []
+
+
+# -- invalid UTF-8 in the SQLite-era store (item 6) -----------------------------------------------------
+
+SQLITE_FIXTURE = FIXTURES / "openclaw-2026.9.6-sqlite"
+AGENT_DB = "agents/main/agent/openclaw-agent.sqlite"
+SID = "0f26b913-efab-4437-9a8e-16cd29ff5a8d"
+
+
+def _sqlite_era(root: Path) -> None:
+    shutil.copytree(SQLITE_FIXTURE, root)
+
+
+def _write_event(root: Path, seq: int, event: bytes, *, update: bool) -> None:
+    with sqlite3.connect(root / AGENT_DB) as conn:
+        conn.execute("PRAGMA ignore_check_constraints = ON")  # the table's CHECKs need SQLite >= 3.43
+        if update:
+            conn.execute(
+                "UPDATE transcript_events SET event_json = CAST(? AS TEXT) WHERE session_id = ? AND seq = ?",
+                (event, SID, seq),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO transcript_events (session_id, seq, event_json, created_at) "
+                "VALUES (?, ?, CAST(? AS TEXT), 1795238742999)",
+                (SID, seq, event),
+            )
+
+
+def _user(entry_id: str, text: bytes) -> bytes:
+    return (
+        b'{"type":"message","id":"' + entry_id.encode() + b'","parentId":null,'
+        b'"timestamp":"2026-11-21T05:25:43.000Z","message":{"role":"user","content":"' + text + b'"}}'
+    )
+
+
+def test_invalid_utf8_in_event_json_is_a_problem_and_the_rest_is_ingested(tmp_path: Path) -> None:
+    def mutate(root: Path) -> None:
+        with sqlite3.connect(root / AGENT_DB) as conn:
+            (raw,) = conn.execute(
+                "SELECT CAST(event_json AS BLOB) FROM transcript_events WHERE session_id = ? AND seq = 4",
+                (SID,),
+            ).fetchone()
+        _write_event(root, 4, raw.replace(b"You are", b"You \xff\xfe are", 1), update=True)
+
+    out = run_pair(tmp_path, _sqlite_era, mutate)
+    (p,) = [p for p in out.problems if p["code"] == "invalid_utf8"]
+    assert p["location"] == f"session {SID} seq 4" and p["path"].endswith(AGENT_DB)
+    # the row is kept (its bad bytes replaced by U+FFFD); everything else is as in the clean run
+    assert len(out.hostile["raw_entries"]) == len(out.clean["raw_entries"])
+    assert out.differences("raw_entries", "entries", "cursors") == []  # one entry is 1 byte longer
+    other = [r for r in out.clean["raw_entries"] if r[0] != SID]
+    assert other == [r for r in out.hostile["raw_entries"] if r[0] != SID]
+
+
+def _entries(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM entries")).scalar_one())
+
+
+def test_a_new_row_with_invalid_utf8_is_read_with_a_problem_not_dropped(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    _sqlite_era(root)
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        ingest(store, [root], instance="t", now=NOW)
+        before = _entries(store)
+        _write_event(root, 6, _user("bad-utf8-entry", b"caf\xe9 \xc3"), update=False)
+        ingest(store, [root], instance="t", now=NOW)
+        assert _entries(store) == before + 1
+        (p,) = [p for p in store.problems.all() if p["code"] == "invalid_utf8"]
+        assert p["location"] == f"session {SID} seq 6"
+        assert "caf" in p["excerpt"]
