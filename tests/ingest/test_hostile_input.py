@@ -4,17 +4,19 @@ rest is ingested as from a clean state dir, and no rerun crashes."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from clawscope.ingest import ingest
 from clawscope.store import Store
 from tests.ingest.test_incremental import build_history
 from tests.support.env import FIXTURES
-from tests.support.hostile import NOW, run_pair
+from tests.support.hostile import NOW, run_pair, run_pair_cli
 
 SESSIONS = "agents/main/sessions"
 
@@ -138,3 +140,86 @@ def test_a_new_row_with_invalid_utf8_is_read_with_a_problem_not_dropped(tmp_path
         (p,) = [p for p in store.problems.all() if p["code"] == "invalid_utf8"]
         assert p["location"] == f"session {SID} seq 6"
         assert "caf" in p["excerpt"]
+
+
+# -- paths that are not regular readable files (item 7) --------------------------------------------------
+
+
+def _fifo(root: Path) -> None:
+    os.mkfifo(root / SESSIONS / "fifo.jsonl")
+
+
+def _dev_zero(root: Path) -> None:
+    os.symlink("/dev/zero", root / SESSIONS / "zero.jsonl")
+
+
+def _directory(root: Path) -> None:
+    (root / SESSIONS / "folder.jsonl").mkdir()
+    (root / SESSIONS / "folder.jsonl" / "x.jsonl").write_text("{}\n")
+
+
+def _dot(root: Path) -> None:
+    os.symlink(".", root / SESSIONS / "dot.jsonl")
+
+
+def _loop(root: Path) -> None:
+    os.symlink("loop-b.jsonl", root / SESSIONS / "loop-a.jsonl")
+    os.symlink("loop-a.jsonl", root / SESSIONS / "loop-b.jsonl")
+
+
+def _dangling(root: Path) -> None:
+    os.symlink("gone/nowhere.jsonl", root / SESSIONS / "dangling.jsonl")
+
+
+def _garbage_sqlite(root: Path) -> None:
+    db = root / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a database\x00" * 400)
+
+
+def _fifo_sessions_json(root: Path) -> None:
+    (root / SESSIONS / "sessions.json").unlink()
+    os.mkfifo(root / SESSIONS / "sessions.json")
+
+
+HOSTILE_PATHS = {
+    "fifo": (_fifo, [f"{SESSIONS}/fifo.jsonl"], "not a regular file"),
+    "dev_zero": (_dev_zero, [f"{SESSIONS}/zero.jsonl"], "not a regular file"),
+    "directory": (_directory, [f"{SESSIONS}/folder.jsonl"], "not a regular file"),
+    "symlink_to_dot": (_dot, [f"{SESSIONS}/dot.jsonl"], "not a regular file"),
+    "symlink_loop": (_loop, [f"{SESSIONS}/loop-a.jsonl", f"{SESSIONS}/loop-b.jsonl"], "symlink loop"),
+    "dangling_link": (_dangling, [f"{SESSIONS}/dangling.jsonl"], "dangling symlink"),
+    "garbage_sqlite": (
+        _garbage_sqlite,
+        ["agents/main/agent/openclaw-agent.sqlite"],
+        "not an SQLite database",
+    ),
+    "fifo_sessions_json": (_fifo_sessions_json, [f"{SESSIONS}/sessions.json"], "not a regular file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_PATHS))
+def test_a_path_that_is_not_a_readable_regular_file_is_an_unreadable_problem(
+    tmp_path: Path, case: str
+) -> None:
+    mutate, paths, why = HOSTILE_PATHS[case]
+    out = run_pair_cli(tmp_path, _history, mutate)
+    assert out.codes() == {("unreadable", p) for p in paths}
+    assert all(why in p["reason"] and p["location"] == "file" for p in out.problems), out.problems
+    if case == "fifo_sessions_json":  # what sessions.json says (keys, kinds) is missing; the data is not
+        for table in ("raw_entries", "llm_calls", "tool_calls", "entries"):
+            assert out.hostile[table] == out.clean[table], table
+    else:
+        assert out.differences("cursors") == []  # everything else as in a clean run
+
+
+def test_an_unreadable_transcript_is_a_problem_and_the_other_sessions_are_stored(tmp_path: Path) -> None:
+    out = run_pair_cli(
+        tmp_path, _history, lambda root: os.chmod(_first_transcript(root), 0), unprivileged=True
+    )
+    (p,) = out.problems
+    assert p["code"] == "unreadable" and "permission denied" in p["reason"].lower()
+    sid = _first_transcript(tmp_path / "clean").stem
+    assert {r[0] for r in out.hostile["raw_entries"]} == {r[0] for r in out.clean["raw_entries"]} - {sid}
+    others = [r for r in out.clean["llm_calls"] if r[0] != sid]
+    assert out.hostile["llm_calls"] == others

@@ -29,6 +29,7 @@ from clawscope.model import (
     SourceKind,
     SubagentRun,
 )
+from clawscope.sources.files import UnreadableError, read_bounded, unreadable
 from clawscope.sources.session_keys import parse_session_key
 from clawscope.sources.wire import json_error
 
@@ -46,10 +47,9 @@ class RegistryResult(msgspec.Struct):
 def load_json(path: str, source: str) -> tuple[Any, Problem | None]:
     """Read a whole JSON file; a problem instead of an exception when it is unreadable or invalid."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return None, Problem(source, path, "file", ProblemCode.UNREADABLE, f"cannot read: {exc.strerror}")
+        data = read_bounded(path)
+    except UnreadableError as exc:
+        return None, unreadable(source, path, exc.reason)
     try:
         return _JSON.decode(data), None
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -185,12 +185,9 @@ def read_cron_runs(path: str, instance: str) -> tuple[list[CronRun], list[Proble
     runs: list[CronRun] = []
     problems: list[Problem] = []
     try:
-        with open(path, "rb") as fh:
-            lines = fh.read().split(b"\n")
-    except OSError as exc:
-        return [], [
-            Problem("cron/runs", path, "file", ProblemCode.UNREADABLE, f"cannot read: {exc.strerror}")
-        ]
+        lines = read_bounded(path).split(b"\n")
+    except UnreadableError as exc:
+        return [], [unreadable("cron/runs", path, exc.reason)]
     job_default = os.path.basename(path).removesuffix(".jsonl")
     for n, raw in enumerate(lines, 1):
         if not raw.strip():
