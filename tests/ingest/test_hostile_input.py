@@ -15,6 +15,7 @@ from sqlalchemy import text
 from clawscope.ingest import ingest
 from clawscope.store import Store
 from tests.ingest.test_incremental import build_history
+from tests.support.builders import assistant, state_dir, user, write_session
 from tests.support.env import FIXTURES
 from tests.support.hostile import NOW, run_pair, run_pair_cli
 
@@ -223,3 +224,42 @@ def test_an_unreadable_transcript_is_a_problem_and_the_other_sessions_are_stored
     assert {r[0] for r in out.hostile["raw_entries"]} == {r[0] for r in out.clean["raw_entries"]} - {sid}
     others = [r for r in out.clean["llm_calls"] if r[0] != sid]
     assert out.hostile["llm_calls"] == others
+
+
+# -- every rejected usage field is named (item 8) --------------------------------------------------------
+
+
+def test_a_negative_usage_record_names_every_rejected_field(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    sessions = state_dir(root)
+    bad = assistant(input=-5, output=-7, cost=-0.5)
+    bad["message"]["usage"]["cacheRead"] = -1
+    bad["message"]["usage"]["totalTokens"] = 10**20
+    bad["message"]["usage"]["cost"]["output"] = -2
+    write_session(sessions, "s-neg", [user("hi"), bad])
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        ingest(store, [root], instance="t", now=NOW)
+        (p,) = [p for p in store.problems.all() if p["code"] == "absurd_number"]
+    for field in ("input", "output", "cacheRead", "totalTokens", "cost.input", "cost.output", "cost.total"):
+        assert field in p["reason"].replace(",", " ").replace(";", " ").split(), (field, p["reason"])
+    assert p["location"] == "line 3"
+
+
+def test_out_of_range_numbers_and_wrong_types_are_all_named(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    sessions = state_dir(root)
+    line = (
+        '{"type":"message","id":"m1","timestamp":"2026-11-01T10:00:02.000Z","message":{"role":"assistant",'
+        '"provider":"p","model":"m","api":"x","stopReason":"stop","content":[{"type":"text","text":"ok"}],'
+        '"usage":{"input":1e400,"output":2e400,"cacheRead":"many","cacheWrite":[1],"totalTokens":3}}}'
+    )
+    path = write_session(sessions, "s-big", [user("hi")])
+    with path.open("a") as fh:
+        fh.write(line + "\n")
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        ingest(store, [root], instance="t", now=NOW)
+        problems = {p["code"]: p["reason"] for p in store.problems.all()}
+    assert ".message.usage.input" in problems["absurd_number"]
+    assert ".message.usage.output" in problems["absurd_number"]
+    assert ".message.usage.cacheRead" in problems["wrong_type"]
+    assert ".message.usage.cacheWrite" in problems["wrong_type"]
