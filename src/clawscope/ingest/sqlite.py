@@ -72,9 +72,15 @@ def _read_session(
     decoder = TranscriptDecoder(session_id, "sqlite", path, state, seen)
     for last_seq in sq.read_events(conn, session_id, cursor.seq, decoder):
         run.writer.add_batch(decoder.take())
+        # what the header and the records so far say, in the same unit as the cursor: a crash after
+        # this unit must not lose it (the rerun resumes after the header and never reads it again)
+        _add_meta(run, session_id, decoder)
         saved = sq.SessionCursor(seq=last_seq, generation=gen, state=msgspec.structs.replace(decoder.state))
         run.writer.set_cursor(key, saved)
         run.maybe_flush()
+
+
+def _add_meta(run: Run, session_id: str, decoder: TranscriptDecoder) -> None:
     h = decoder.header
     if h is not None or decoder.state.inferred_kind is not None:
         meta = SessionMeta(
