@@ -7,6 +7,7 @@ import msgspec
 import pytest
 
 from clawscope.model import SessionKind, SessionMeta
+from clawscope.sources import nesting
 from clawscope.sources import session_webhook as wire
 
 
@@ -22,7 +23,7 @@ from clawscope.sources import session_webhook as wire
     ],
 )
 def test_nesting_depth(body: bytes, depth: int) -> None:
-    assert wire.nesting_depth(body) == depth
+    assert nesting.nesting_depth(body) == depth
 
 
 def test_the_head_is_read_alone_and_bounded() -> None:
@@ -35,8 +36,8 @@ def test_the_head_is_read_alone_and_bounded() -> None:
         return b'{"agent_name": "main", "x": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
 
     with pytest.raises(wire.PayloadError, match="nested deeper"):
-        wire.read_head(nested(wire.MAX_DEPTH + 1))
-    assert wire.read_head(nested(wire.MAX_DEPTH)).agent_name == "main"
+        wire.read_head(nested(nesting.MAX_DEPTH + 1))
+    assert wire.read_head(nested(nesting.MAX_DEPTH)).agent_name == "main"
     with pytest.raises(wire.PayloadError) as err:
         wire.read_head(b'{"agent_name": "' + b"a" * 1_000_000 + b'"}')
     assert err.value.param == "agent_name"

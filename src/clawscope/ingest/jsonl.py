@@ -15,7 +15,8 @@ import msgspec
 from clawscope.ingest.pool import DecodePool, Group, tasks
 from clawscope.ingest.registries import changed
 from clawscope.ingest.run import Run
-from clawscope.model import SessionMeta, SourceKind
+from clawscope.model import ProblemCode, SessionMeta, SourceKind
+from clawscope.sources.files import unreadable, why_unreadable
 from clawscope.sources.layout import AgentDir, TranscriptFile
 from clawscope.sources.openclaw_jsonl import FileCursor, ReadResult, is_unchanged, read_transcript
 from clawscope.sources.registries import read_sessions_json
@@ -31,7 +32,8 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
         res = read_sessions_json(store_path, agent.agent_id, run.instance)
         run.writer.add_meta(res.metas)
         run.writer.add_problems(res.problems)
-        run.writer.set_cursor("sessions.json:" + store_path, sig)
+        if not any(p.code == ProblemCode.UNREADABLE for p in res.problems):  # else: try again next run
+            run.writer.set_cursor("sessions.json:" + store_path, sig)
     cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
     groups = []
     for session_id, files in groupby(run.listing(agent), key=lambda f: f.session_id):
@@ -40,11 +42,14 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
         todo: list[tuple[TranscriptFile, FileCursor | None]] = []
         size = 0
         for tf in files:
+            if (why := why_unreadable(tf.path)) is not None:  # only regular files are read
+                run.writer.add_problems([unreadable("jsonl", tf.path, why)])
+                continue
             cursor = _file_cursor(cursors.get("jsonl:" + tf.path))
             try:
                 st = os.stat(tf.path)
             except OSError:
-                continue
+                continue  # removed since it was listed
             settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
             if is_unchanged(cursor, st, settled):
                 run.advance(st.st_size)
@@ -73,6 +78,9 @@ def read_jsonl_groups(run: Run, agent: AgentDir, groups: list[Group], pool: Deco
 
 
 def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> None:
+    if read.cursor is None:  # not readable (permissions, replaced by a FIFO since the plan): a problem
+        run.writer.add_problems(read.batch.problems)
+        return
     run.writer.add_meta([_header_meta(run, agent, tf, read)])
     run.writer.add_batch(read.batch)
     run.writer.set_cursor("jsonl:" + tf.path, read.cursor)
@@ -81,6 +89,7 @@ def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> Non
 
 
 def _header_meta(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> SessionMeta:
+    assert read.cursor is not None
     return SessionMeta(
         session_id=tf.session_id,
         instance=run.instance,

@@ -77,7 +77,7 @@ def redact_raw(raw: bytes) -> bytes:
     """The record with its content replaced by hashes and lengths (a non-JSON record: a marker)."""
     try:
         obj = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return msgspec.json.encode(marker(raw))
     return msgspec.json.encode(_walk(obj, None))
 

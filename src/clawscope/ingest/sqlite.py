@@ -13,13 +13,27 @@ import msgspec
 from clawscope.ingest.run import Run
 from clawscope.model import SessionMeta, SourceKind
 from clawscope.sources import openclaw_sqlite as sq
+from clawscope.sources.files import unreadable, why_unreadable
 from clawscope.sources.layout import AgentDir
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 
 
 def ingest_sqlite_agent(run: Run, agent: AgentDir) -> None:
+    """Read what is new in the agent's store; a file that is no SQLite store (or cannot be read) is an
+    `unreadable` problem, and its cursor is not moved (the next run tries again)."""
     assert agent.sqlite_path is not None
     path = agent.sqlite_path
+    if (why := why_unreadable(path)) is not None:
+        run.writer.add_problems([unreadable("sqlite", path, why)])
+        return
+    try:
+        _ingest_agent(run, agent, path)
+    except sqlite3.DatabaseError as exc:
+        what = "not an SQLite database" if "not a database" in str(exc) else "cannot read the SQLite store"
+        run.writer.add_problems([unreadable("sqlite", path, f"{what}: {exc}")])
+
+
+def _ingest_agent(run: Run, agent: AgentDir, path: str) -> None:
     db_key = "sqlite:" + path
     sig = sq.db_signature(path)
     if run.cursor_json(db_key) == sig:
@@ -58,9 +72,15 @@ def _read_session(
     decoder = TranscriptDecoder(session_id, "sqlite", path, state, seen)
     for last_seq in sq.read_events(conn, session_id, cursor.seq, decoder):
         run.writer.add_batch(decoder.take())
+        # what the header and the records so far say, in the same unit as the cursor: a crash after
+        # this unit must not lose it (the rerun resumes after the header and never reads it again)
+        _add_meta(run, session_id, decoder)
         saved = sq.SessionCursor(seq=last_seq, generation=gen, state=msgspec.structs.replace(decoder.state))
         run.writer.set_cursor(key, saved)
         run.maybe_flush()
+
+
+def _add_meta(run: Run, session_id: str, decoder: TranscriptDecoder) -> None:
     h = decoder.header
     if h is not None or decoder.state.inferred_kind is not None:
         meta = SessionMeta(

@@ -20,6 +20,7 @@ import msgspec
 
 from clawscope.model import Observation
 from clawscope.sources.coerce import as_float, as_int, as_str, preview
+from clawscope.sources.nesting import too_deep
 from clawscope.timeutil import parse_iso_ms
 
 
@@ -73,6 +74,8 @@ def parse_timestamp(value: Any) -> int | None:
 
 
 def decode_envelope(body: bytes, *, received_ms: int, instance: str | None) -> Observation:
+    if (why := too_deep(body)) is not None:
+        raise EnvelopeError(f"the body is refused: {why}")
     try:
         env = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:

@@ -146,7 +146,8 @@ def agent_dirs(state_dir: Path) -> list[AgentDir]:
                 agent_id=name,
                 path=str(root / name),
                 sessions_dir=str(sessions) if sessions.is_dir() else None,
-                sqlite_path=str(sqlite) if sqlite.is_file() else None,
+                # present in any form (a FIFO, a dangling link: ingest reports what it is)
+                sqlite_path=str(sqlite) if os.path.lexists(sqlite) else None,
             )
         )
     return agents

@@ -19,6 +19,7 @@ import msgspec
 import zstandard
 
 from clawscope.model import ProblemCode, Severity, TranscriptBatch
+from clawscope.sources.files import UnreadableError, open_regular, unreadable
 from clawscope.sources.layout import IMMUTABLE_VARIANTS, TranscriptFile
 from clawscope.sources.transcript import DecoderState, TranscriptDecoder
 from clawscope.sources.wire import RecordError, WRecord, decode_record, to_ms
@@ -26,6 +27,7 @@ from clawscope.sources.wire import RecordError, WRecord, decode_record, to_ms
 CHUNK_BYTES = 4 << 20
 HEAD_BYTES = 4096
 SETTLE_S = 300  # a file untouched this long is not being written: a cut-off last line is damage
+MAX_LINE_BYTES = 64 << 20  # a longer line is skipped with a problem: memory stays bounded whatever the file
 
 
 class FileCursor(msgspec.Struct, omit_defaults=True):
@@ -57,10 +59,11 @@ def is_unchanged(cursor: FileCursor | None, st: os.stat_result, settled: bool) -
 
 
 class ReadResult(msgspec.Struct):
-    """One chunk's decoded batch, and the cursor to save with it (atomically)."""
+    """One chunk's decoded batch, and the cursor to save with it (atomically). No cursor: the file
+    could not be read at all (the batch holds the `unreadable` problem; the next run tries again)."""
 
     batch: TranscriptBatch
-    cursor: FileCursor
+    cursor: FileCursor | None
     header_version: int | None = None
     cwd: str | None = None
     header_ms: int | None = None
@@ -74,7 +77,14 @@ def read_transcript(
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[ReadResult]:
     """Read what is new in one transcript file, one chunk at a time."""
-    with open(tf.path, "rb") as fh:
+    try:
+        opened = open_regular(tf.path)
+    except UnreadableError as exc:
+        batch = TranscriptBatch(tf.session_id)
+        batch.problems.append(unreadable("jsonl", tf.path, exc.reason))
+        yield ReadResult(batch, None)
+        return
+    with opened as fh:
         st = os.fstat(fh.fileno())
         settled = tf.variant in IMMUTABLE_VARIANTS or now_s - st.st_mtime > SETTLE_S
         start = _resume_point(fh, st, cursor, tf.compressed)
@@ -113,6 +123,7 @@ def _read_lines(
     head = start.head
     head_len = start.head_len
     carry = b""
+    skipping = False  # inside a line longer than MAX_LINE_BYTES: dropped up to its newline
     while True:
         # Never ask for more than the file holds: read(n) allocates n bytes up front, and most
         # transcripts are a few KB (a 4 MB request per small file cost more than parsing it).
@@ -121,9 +132,23 @@ def _read_lines(
         if not buf:
             break
         data = carry + buf if carry else buf
+        if skipping:
+            nl = data.find(b"\n")
+            offset += len(data) if nl < 0 else nl + 1
+            carry, data = b"", (b"" if nl < 0 else data[nl + 1 :])
+            if nl < 0:
+                continue
+            line, skipping = line + 1, False
         end = data.rfind(b"\n")
         if end < 0:
-            carry = data
+            if len(data) > MAX_LINE_BYTES:
+                reason = f"a line longer than {MAX_LINE_BYTES >> 20} MiB: skipped"
+                decoder.problem(
+                    f"line {line + 1} (byte {offset})", ProblemCode.UNREADABLE, reason, Severity.ERROR, data
+                )
+                offset, carry, skipping = offset + len(data), b"", True
+            else:
+                carry = data
             continue
         carry = data[end + 1 :]
         for raw in data[:end].split(b"\n"):

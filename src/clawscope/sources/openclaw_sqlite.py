@@ -84,7 +84,12 @@ def _connect(path: str) -> sqlite3.Connection:
     uri = "file:" + quote(str(Path(path).resolve())) + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA query_only = 1")
+    conn.text_factory = _text  # other text columns (keys, names): invalid UTF-8 must not stop the read
     return conn
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
@@ -130,7 +135,7 @@ def _nodes(conn: sqlite3.Connection) -> dict[str, tuple[str | None, dict[str, ob
     for key, cur, entry_json in conn.execute(f"SELECT session_key, {current}, entry_json FROM session_nodes"):
         try:
             entry = _JSON.decode(entry_json) if entry_json else {}
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             entry = {}
         out[key] = (cur, entry if isinstance(entry, dict) else {})
     return out
@@ -193,7 +198,10 @@ def read_events(
     """Feed the session's events after `after_seq` to the decoder, a page at a time; yield the last
     seq of each page (the caller takes the decoder's batch and saves that seq with it)."""
     has_zstd = "event_zstd" in _columns(conn, "transcript_events")
-    cols = "seq, event_json, event_zstd, event_utf8_bytes" if has_zstd else "seq, event_json, NULL, NULL"
+    # event_json is read as bytes: invalid UTF-8 in it is the decoder's problem (`invalid_utf8`), not an
+    # OperationalError from the driver that stops every run at the same row
+    event_json = "CAST(event_json AS BLOB)"
+    cols = f"seq, {event_json}, " + ("event_zstd, event_utf8_bytes" if has_zstd else "NULL, NULL")
     dctx = zstandard.ZstdDecompressor()
     last = after_seq
     while True:

@@ -31,6 +31,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from clawscope.model import Observation
 from clawscope.sources.coerce import as_float, as_int, as_str, preview
+from clawscope.sources.nesting import too_deep
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 _LLM_SPANS = ("openclaw.model.usage", "openclaw.model.call")
@@ -44,18 +45,30 @@ _TOKEN_FIELD = {
 }
 
 
+MAX_OTLP_DEPTH = 128  # a span attribute nests about 12 levels down; array/kvlist values a few more
+
+
 class OtlpError(ValueError):
     """The body is not an OTLP export request of the expected signal."""
 
 
 def parse(body: bytes, message: Message, is_json: bool) -> None:
+    if is_json and (why := too_deep(body, MAX_OTLP_DEPTH)) is not None:
+        raise OtlpError(f"not an OTLP {type(message).__name__}: {why}")
     try:
         if is_json:
             data = msgspec.json.decode(body)
             json_format.ParseDict(_hex_ids_to_b64(data), message, ignore_unknown_fields=True)
         else:
             message.ParseFromString(body)
-    except (DecodeError, msgspec.DecodeError, json_format.ParseError, ValueError, TypeError) as exc:
+    except (
+        DecodeError,
+        msgspec.DecodeError,
+        json_format.ParseError,
+        ValueError,
+        TypeError,
+        RecursionError,
+    ) as exc:
         raise OtlpError(f"not an OTLP {type(message).__name__}: {exc}") from None
 
 

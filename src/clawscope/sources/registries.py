@@ -29,7 +29,9 @@ from clawscope.model import (
     SourceKind,
     SubagentRun,
 )
+from clawscope.sources.files import UnreadableError, read_bounded, unreadable
 from clawscope.sources.session_keys import parse_session_key
+from clawscope.sources.wire import json_error
 
 _JSON = msgspec.json.Decoder()
 # When two keys name one transcript (a cron job's base key and its run key), the more specific wins.
@@ -45,19 +47,18 @@ class RegistryResult(msgspec.Struct):
 def load_json(path: str, source: str) -> tuple[Any, Problem | None]:
     """Read a whole JSON file; a problem instead of an exception when it is unreadable or invalid."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return None, Problem(source, path, "file", ProblemCode.UNREADABLE, f"cannot read: {exc.strerror}")
+        data = read_bounded(path)
+    except UnreadableError as exc:
+        return None, unreadable(source, path, exc.reason)
     try:
         return _JSON.decode(data), None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         return None, Problem(
             source,
             path,
             "file",
             ProblemCode.INVALID_JSON,
-            f"invalid JSON: {exc}",
+            f"invalid JSON: {json_error(exc)}",
             Severity.ERROR,
             data[:2000].decode("utf-8", "replace"),
         )
@@ -184,26 +185,23 @@ def read_cron_runs(path: str, instance: str) -> tuple[list[CronRun], list[Proble
     runs: list[CronRun] = []
     problems: list[Problem] = []
     try:
-        with open(path, "rb") as fh:
-            lines = fh.read().split(b"\n")
-    except OSError as exc:
-        return [], [
-            Problem("cron/runs", path, "file", ProblemCode.UNREADABLE, f"cannot read: {exc.strerror}")
-        ]
+        lines = read_bounded(path).split(b"\n")
+    except UnreadableError as exc:
+        return [], [unreadable("cron/runs", path, exc.reason)]
     job_default = os.path.basename(path).removesuffix(".jsonl")
     for n, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
             obj = _JSON.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             problems.append(
                 Problem(
                     "cron/runs",
                     path,
                     f"line {n}",
                     ProblemCode.INVALID_JSON,
-                    f"invalid JSON: {exc}",
+                    f"invalid JSON: {json_error(exc)}",
                     Severity.ERROR,
                     raw[:2000].decode("utf-8", "replace"),
                 )

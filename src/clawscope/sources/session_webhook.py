@@ -16,19 +16,14 @@ the HMAC over the raw bytes is checked, `read_payload` decodes the whole once. R
 
 from __future__ import annotations
 
-import re
-from itertools import accumulate
 from typing import Any
 
 import msgspec
 
 from clawscope.model import SessionMeta
+from clawscope.sources.nesting import MAX_DEPTH, nesting_depth
 
 MAX_TEXT = 512  # ids, names and keys in a payload
-MAX_DEPTH = 64  # a record sits 4 levels down (payload, parts, part, entries); tool arguments nest a few more
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 class PayloadError(ValueError):
@@ -95,13 +90,6 @@ def check_text(value: str | None, param: str) -> None:
         raise PayloadError(f"{param} holds control characters", param)
 
 
-def nesting_depth(body: bytes) -> int:
-    """How deep arrays and objects nest in a JSON text (brackets inside strings do not count). C-speed
-    passes only: the body may be megabytes, and it is not authenticated yet."""
-    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-
-
 def read_head(body: bytes) -> Head:
     """The sender's claimed identity, decoded alone (everything else is skipped, not built), bounded."""
     if nesting_depth(body) > MAX_DEPTH:
@@ -141,7 +129,7 @@ def record_json(raw: bytes) -> bytes:
     try:
         msgspec.json.decode(raw)
         raw.decode("utf-8")
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return _ENCODER.encode(raw.decode("utf-8", "replace"))
     return raw
 

@@ -17,6 +17,7 @@ import msgspec
 from clawscope.model import CronJob, CronRun, Problem, ProblemCode, Severity, SubagentRun
 from clawscope.sources.openclaw_sqlite import open_readonly
 from clawscope.sources.registries import cron_job, cron_run, subagent_run
+from clawscope.sources.wire import json_error
 
 _JSON = msgspec.json.Decoder()
 SOURCE = "state/openclaw.sqlite"
@@ -62,14 +63,14 @@ def _decode(row: dict[str, Any], col: str, where: str, path: str, out: StateRegi
         return {}
     try:
         obj = _JSON.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         out.problems.append(
             Problem(
                 SOURCE,
                 path,
                 where,
                 ProblemCode.INVALID_JSON,
-                f"invalid {col}: {exc}",
+                f"invalid {col}: {json_error(exc)}",
                 Severity.WARNING,
                 str(raw)[:2000],
             )

@@ -115,7 +115,13 @@ class TranscriptDecoder:
         self, where: str, code: ProblemCode, reason: str, severity: Severity, raw: bytes = b""
     ) -> None:
         excerpt = raw[:EXCERPT].decode("utf-8", "replace")
-        self.batch.problems.append(Problem(self.source, self.path, where, code, reason, severity, excerpt))
+        problems = self.batch.problems
+        for i in range(len(problems) - 1, max(-1, len(problems) - 5), -1):
+            p = problems[i]  # the store keeps one problem per place and code: say everything in it
+            if p.location == where and p.code == code and p.path == self.path:
+                problems[i] = msgspec.structs.replace(p, reason=f"{p.reason}; {reason}")
+                return
+        problems.append(Problem(self.source, self.path, where, code, reason, severity, excerpt))
 
     # -- records --------------------------------------------------------------------------------
 
@@ -145,15 +151,15 @@ class TranscriptDecoder:
                 return self.feed(tail, pos, where)
             self.problem(where, ProblemCode(exc.code), exc.reason, Severity.ERROR, raw)
             return None
-        for path in dropped:
-            if path.endswith("(number out of range)"):
-                self.problem(
-                    where, ProblemCode.ABSURD_NUMBER, f"{path}; value ignored", Severity.WARNING, raw
-                )
-            else:
-                self.problem(
-                    where, ProblemCode.WRONG_TYPE, f"wrong type at {path}; ignored", Severity.WARNING, raw
-                )
+        absurd = [p for p in dropped if p.endswith("(number out of range)")]
+        wrong = [p for p in dropped if p not in absurd]
+        if absurd:
+            self.problem(
+                where, ProblemCode.ABSURD_NUMBER, f"{', '.join(absurd)}; ignored", Severity.WARNING, raw
+            )
+        if wrong:
+            reason = f"wrong type at {', '.join(wrong)}; ignored"
+            self.problem(where, ProblemCode.WRONG_TYPE, reason, Severity.WARNING, raw)
         return self.record(rec, raw, pos, where)
 
     def record(self, rec: WRecord, raw: bytes, pos: int, where: str) -> str:
@@ -278,14 +284,10 @@ class TranscriptDecoder:
         else:
             bad: list[str] = []
             usage, cost = rules.usage_of(u, bad)
-            for name in bad:
-                self.problem(
-                    where,
-                    ProblemCode.ABSURD_NUMBER,
-                    f"absurd usage value {name}; ignored",
-                    Severity.WARNING,
-                    raw,
-                )
+            if bad:  # one problem naming every rejected field (a record has one per code and place)
+                s = "s" if len(bad) > 1 else ""
+                reason = f"absurd usage value{s} {', '.join(bad)}; ignored"
+                self.problem(where, ProblemCode.ABSURD_NUMBER, reason, Severity.WARNING, raw)
         self.batch.llm_calls.append(
             LlmCall(
                 self.session_id,

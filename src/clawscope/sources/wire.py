@@ -121,6 +121,14 @@ _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 _MAX_REPAIRS = 32
 
 
+def json_error(exc: BaseException) -> str:
+    """Why a JSON text could not be decoded, in words (a nesting deeper than the decoders' recursion
+    limit, about 1,000 levels, raises `RecursionError`: a 2 KB line must not stop an ingest)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply (arrays and objects more than about 1,000 levels deep)"
+    return str(exc)
+
+
 class RecordError(Exception):
     """The record cannot be used at all (invalid JSON, not an object)."""
 
@@ -134,7 +142,7 @@ def strict_decode(raw: bytes) -> WRecord | None:
     """The fast path: the record if it decodes as declared, else None (see `decode_record`)."""
     try:
         return _STRICT.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -152,15 +160,17 @@ def decode_record(raw: bytes) -> tuple[WRecord, list[str]]:
         raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
     except UnicodeDecodeError:
         raise RecordError("invalid_utf8", "invalid UTF-8") from None
+    except RecursionError as exc:
+        raise RecordError("invalid_json", f"invalid JSON: {json_error(exc)}") from None
     try:
         obj = _GENERIC.decode(raw)
     except msgspec.ValidationError:  # a number beyond the float range (1e400): stdlib json can read it
         try:
             obj = json.loads(raw, parse_float=_float_or_overflow, parse_int=_int_or_overflow)
-        except ValueError as exc:
-            raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
-    except msgspec.DecodeError as exc:  # e.g. `1 x`: strict validation failed before the syntax error
-        raise RecordError("invalid_json", f"invalid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise RecordError("invalid_json", f"invalid JSON: {json_error(exc)}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:  # `1 x`: validation failed before the syntax
+        raise RecordError("invalid_json", f"invalid JSON: {json_error(exc)}") from None
     if not isinstance(obj, dict):
         raise RecordError("not_an_object", f"a JSON {type(obj).__name__}, not an object")
     return _repair(obj)
@@ -252,5 +262,5 @@ def decode_json(raw: bytes | msgspec.Raw | None) -> Any:
         return None
     try:
         return _GENERIC.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None

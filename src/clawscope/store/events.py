@@ -4,8 +4,9 @@ Ids only grow, on both backends, even after a prune (SQLite AUTOINCREMENT): a su
 id N never misses a later event because it got a reused, smaller id. Retention prunes by the time a
 row was stored (`created_ms`), never by the data's own time.
 
-Events are notifications about data already stored (the data stays the truth): the writer, the event
-webhook and the OTLP receiver append them after their own transaction commits. Ids must become visible
+Events are notifications about stored data (the data stays the truth): the writer, the event webhook
+and the OTLP receiver append them inside the transaction that stores that data (`append_in`), so a
+crash between the two cannot lose an event that `Last-Event-ID` replay would need. Ids must become visible
 in order, or a reader that resumes "after id N" could skip a row that commits late. SQLite has one
 writer at a time; on PostgreSQL every append takes a transaction-scoped advisory lock before drawing
 ids, so appends commit in id order, and sends `NOTIFY clawscope_events` so that readers in other
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from clawscope import timeutil
 from clawscope.store import schema
@@ -99,11 +100,22 @@ def append(engine: Engine, events: Sequence[Event], now_ms: int | None = None) -
     `now_ms` is the storing time the retention prunes by (default: the wall clock)."""
     if not events:
         return 0
-    created = timeutil.now_ms() if now_ms is None else now_ms
+    with write_tx(engine) as conn:
+        top = append_in(conn, events, timeutil.now_ms() if now_ms is None else now_ms)
+    announce(top)
+    return top
+
+
+def append_in(conn: Connection, events: Sequence[Event], created_ms: int) -> int:
+    """Store events inside the caller's write transaction (the one that stores the data they
+    announce, so a crash keeps both or neither); return the highest new id (0: none). Call
+    `announce(top)` after the commit."""
+    if not events:
+        return 0
     rows = [
         {
             "ts_ms": e.ts_ms,
-            "created_ms": created,
+            "created_ms": created_ms,
             "type": e.type,
             "agent": e.agent,
             "session_id": e.session_id,
@@ -113,19 +125,24 @@ def append(engine: Engine, events: Sequence[Event], now_ms: int | None = None) -
         }
         for e in events
     ]
-    postgres = engine.dialect.name == "postgresql"
-    with write_tx(engine) as conn:
-        if postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
-        conn.execute(insert(schema.events), rows)
-        top = int(conn.execute(select(func.max(schema.events.c.id))).scalar_one())
-        if postgres:
-            conn.execute(text(f"NOTIFY {CHANNEL}, '{top}'"))
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:  # held to the commit: appends commit in id order
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+    conn.execute(insert(schema.events), rows)
+    top = int(conn.execute(select(func.max(schema.events.c.id))).scalar_one())
+    if postgres:  # delivered at the commit
+        conn.execute(text(f"NOTIFY {CHANNEL}, '{top}'"))
+    return top
+
+
+def announce(top: int) -> None:
+    """Wake this process's readers after a commit that appended events up to id `top`."""
+    if not top:
+        return
     with _listeners_lock:
         listeners = list(_listeners)
     for fn in listeners:
         fn(top)
-    return top
 
 
 def max_id(engine: Engine) -> int:

@@ -56,8 +56,9 @@ class Observations(Part):
                 cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 cur.executemany(sql, [_row(o, now) for o in new])
             kinds = _session_kinds(conn, {o.session_id for o in new if o.session_id})
-        events = [e for o in new if (e := to_event(o, kinds)) is not None]
-        log.append(self._engine, events, now)
+            events = [e for o in new if (e := to_event(o, kinds)) is not None]
+            top = log.append_in(conn, events, now)  # with the data: a crash keeps both or neither
+        log.announce(top)
         return len(new), events
 
     def query(

@@ -23,6 +23,10 @@ class Problems(Part):
             p["limit"] = limit
         return self._rows(sql, p)
 
-    def count(self) -> int:
+    def count(self, code: str | None = None) -> int:
+        """How many problems were recorded (of one `code`, e.g. "unreadable", when given)."""
+        stmt = select(func.count()).select_from(schema.problems)
+        if code is not None:
+            stmt = stmt.where(schema.problems.c.code == code)
         with self._read() as conn:
-            return int(conn.execute(select(func.count()).select_from(schema.problems)).scalar_one())
+            return int(conn.execute(stmt).scalar_one())

@@ -161,16 +161,15 @@ class Writer:
         nonces, self.nonces = self.nonces, []
         dbapi: Any = self.engine.dialect.dbapi  # the bulk statements run on the driver's own cursor
         try:
-            found = self._write(unit, nonces)
+            top = self._write(unit, nonces)
         except (IntegrityError, OperationalError, dbapi.IntegrityError, dbapi.OperationalError) as exc:
             raise WriteConflictError(f"a concurrent write conflicted: {exc}") from exc
         except (DataError, dbapi.DataError) as exc:  # PostgreSQL: text with NUL
             raise UnstorableValueError(f"a value the database cannot store: {exc}") from exc
-        if found:  # after the commit: events announce stored data (see store/events.py)
-            event_log.append(self.engine, found, self.clock())
+        event_log.announce(top)  # the events were stored with the data (see store/events.py)
         self.written["sessions"] += len(unit.sessions())
 
-    def _write(self, unit: Unit, nonces: list[tuple[str, int]]) -> list[event_log.Event]:
+    def _write(self, unit: Unit, nonces: list[tuple[str, int]]) -> int:
         with write_tx(self.engine) as conn:
             if nonces:
                 record_nonces(conn, nonces)
@@ -189,7 +188,8 @@ class Writer:
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
             refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
-            return probe.collect(conn) if probe is not None else []
+            found = probe.collect(conn) if probe is not None else []
+            return event_log.append_in(conn, found, now)
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
         """Upsert session metadata; make sure every session of a batch has a row; return sids."""

@@ -88,5 +88,7 @@ def page(request: Request, state: AppState, name: str, period: Period, **ctx: An
         "stream": STREAM_PATH,
         "auth": not state.settings.no_auth,
         "version": __version__,
+        # files that could not be read: sessions may be missing, so the live badge is never green
+        "unreadable": state.store.problems.count("unreadable"),
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
