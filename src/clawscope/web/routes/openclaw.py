@@ -1,5 +1,7 @@
 """Registration of OpenClaw instances and agents (seed 000): `/api/v1/openclaw/instances` and
-`/api/v1/openclaw/agents`, scope `ingest:write`.
+`/api/v1/openclaw/agents`. Registering and rotating secrets need the `admin` scope: `ingest:write` is
+held by every OTLP exporter and sync client, which must not mint webhook secrets; listing (no
+secrets) needs `ingest:write`.
 
 An agent's webhook secret is returned once, at registration or rotation; the gateway token of an
 instance is never returned (listings say only whether one is stored).
@@ -20,6 +22,7 @@ from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
 Writer = Annotated[Principal, Depends(require("ingest:write"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 def _plain(value: str) -> str:
@@ -91,7 +94,7 @@ def agent_json(a: AgentReg) -> dict[str, Any]:
 @router.post(
     "/instances", status_code=201, summary="Register an OpenClaw instance", responses=error_responses(409)
 )
-def create_instance(body: InstanceIn, state: StateDep, _p: Writer) -> dict[str, Any]:
+def create_instance(body: InstanceIn, state: StateDep, _p: Admin) -> dict[str, Any]:
     try:
         inst = remote(state).add_instance(
             body.name,
@@ -117,7 +120,7 @@ def list_instances(state: StateDep, _p: Writer) -> dict[str, Any]:
     summary="Register an agent; returns its webhook secret once",
     responses=error_responses(404, 409),
 )
-def create_agent(body: AgentIn, state: StateDep, _p: Writer) -> dict[str, Any]:
+def create_agent(body: AgentIn, state: StateDep, _p: Admin) -> dict[str, Any]:
     try:
         agent, secret = remote(state).add_agent(body.instance_id, body.agent_key, body.agent_name, body.model)
     except UsageError as exc:
@@ -135,6 +138,6 @@ def list_agents(state: StateDep, _p: Writer, instance_id: str | None = None) -> 
     summary="Replace an agent's webhook secret",
     responses=error_responses(404),
 )
-def rotate_secret(agent_id: str, state: StateDep, _p: Writer) -> dict[str, Any]:
+def rotate_secret(agent_id: str, state: StateDep, _p: Admin) -> dict[str, Any]:
     agent, secret = remote(state).rotate_secret(agent_id)
     return {**agent_json(agent), "webhook_secret": secret}
