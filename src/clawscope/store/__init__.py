@@ -35,7 +35,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clawscope.errors import StoreError
 from clawscope.store import schema
-from clawscope.store.api_keys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, ApiKeys, parse_scopes
+from clawscope.store.api_keys import (
+    DEFAULT_RATE_LIMIT,
+    KEY_USE_RESOLUTION_MS,
+    SCOPES,
+    ApiKey,
+    ApiKeys,
+    parse_scopes,
+)
 from clawscope.store.context_use import ContextUse
 from clawscope.store.engine import create_store_engine
 from clawscope.store.events import TYPES as EVENT_TYPES
@@ -61,6 +68,7 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "EVENT_TYPES",
     "FLUSH_ENTRIES",
+    "KEY_USE_RESOLUTION_MS",
     "MODES",
     "SCOPES",
     "TOOL_BOUNDS_MS",

@@ -23,6 +23,7 @@ from clawscope.config import Settings
 from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
 from clawscope.web.bus import EventBus
+from clawscope.web.key_usage import KeyUsage
 from clawscope.web.login_tokens import LoginTokens
 from clawscope.web.ratelimit import RateLimiter
 from clawscope.web.request_counts import RequestCounter
@@ -71,6 +72,7 @@ class AppState:
     started: float = field(default_factory=time.monotonic)
     requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    key_usage: KeyUsage = field(default_factory=KeyUsage)  # API keys' last use, written by _flush_requests
 
     @classmethod
     def build(cls, settings: Settings, store: Store) -> AppState:
@@ -94,6 +96,7 @@ class AppState:
             await asyncio.sleep(REQUEST_FLUSH_S)
             try:
                 await run_in_threadpool(self.requests.flush, self.store)
+                await run_in_threadpool(self.key_usage.flush, self.store)
             except Exception as exc:  # the database may be briefly unavailable: the counts wait
                 log.warning("could not store request counts: %s", exc.__class__.__name__)
 
@@ -105,6 +108,8 @@ class AppState:
         self.background.clear()
         with contextlib.suppress(Exception):
             await run_in_threadpool(self.requests.flush, self.store)
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(self.key_usage.flush, self.store)
         if self.live is not None:
             await run_in_threadpool(self.live.stop)
         if self.otlp is not None:
