@@ -18,6 +18,7 @@ parts, each a module named by what it answers:
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
     store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
+    store.rate_limits   rate_limits.py   per-key request counts of the current minute, shared by processes
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -54,6 +55,7 @@ from clawscope.store.observations import Observations
 from clawscope.store.otlp_export import OtlpExport
 from clawscope.store.priced_calls import PricedCalls
 from clawscope.store.problems import Problems
+from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
 from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.store.sessions import Sessions
@@ -118,6 +120,7 @@ class Store:
         self.metrics = Metrics(e, c)
         self.exports = Exports(e, c)
         self.otlp = OtlpExport(e, c)
+        self.rate_limits = RateLimits(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -680,3 +680,16 @@ otlp_sessions = Table(
     Column("seen_entries", Integer, nullable=False),
     Column("from_ms", Ms),
 )
+
+
+# -- access (revision 0014) -----------------------------------------------------------------------------
+
+# Requests per API key in the current one-minute window, counted by every server process and replica
+# on this database (`store/rate_limits.py`); windows older than a few minutes are pruned.
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("window_ms", Ms, primary_key=True),
+    Column("hits", Integer, nullable=False),
+)

@@ -25,7 +25,7 @@ from clawscope import __version__
 from clawscope.config import Settings, load_settings
 from clawscope.errors import UsageError
 from clawscope.store import Store
-from clawscope.web import errors
+from clawscope.web import access_log, errors
 from clawscope.web.auth import current_principal
 from clawscope.web.request_counts import CountRequests
 from clawscope.web.responses import JSONResponse
@@ -114,6 +114,7 @@ class RateHeaders:
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     check_bind(settings)
+    access_log.install()  # the one-time login token must never reach the access log
     own_store = store is None
     state = AppState.build(settings, store or Store(settings.db_url))
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 DAY_MS = 86_400_000
 REQUEST_FLUSH_S = 2.0  # how often this process adds its request counts to the store
+RATE_PRUNE_MS = 300_000  # rate-limit windows older than this are pruned, at most this often
 log = logging.getLogger("clawscope.web")
 
 
@@ -62,7 +63,7 @@ class AppState:
     store: Store
     bus: EventBus  # the SSE fan-out; follows the event log from its first subscriber
     webhooks: GroupCommit  # group commit of pushed sessions; its thread starts on the first write
-    limiter: RateLimiter = field(default_factory=RateLimiter)  # per API key, this process
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # per API key, shared in the database
     logins: LoginTokens = field(default_factory=LoginTokens)  # one-time dashboard login links
     serving: Serving = field(default_factory=Serving)
     ingest: IngestStatus = field(default_factory=IngestStatus)
@@ -72,6 +73,7 @@ class AppState:
     started: float = field(default_factory=time.monotonic)
     requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    rate_windows_pruned_ms: int = 0
     key_usage: KeyUsage = field(default_factory=KeyUsage)  # API keys' last use, written by _flush_requests
 
     @classmethod
@@ -82,7 +84,8 @@ class AppState:
             retention_ms=settings.events_retention_days * DAY_MS,
             clock=store.clock,
         )
-        return cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+        limiter = RateLimiter(shared=store.rate_limits.hit)  # one count per key across processes
+        return cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates), limiter)
 
     async def start(self) -> None:
         if self.live is not None:
@@ -97,8 +100,15 @@ class AppState:
             try:
                 await run_in_threadpool(self.requests.flush, self.store)
                 await run_in_threadpool(self.key_usage.flush, self.store)
+                await run_in_threadpool(self._prune_rate_windows)
             except Exception as exc:  # the database may be briefly unavailable: the counts wait
                 log.warning("could not store request counts: %s", exc.__class__.__name__)
+
+    def _prune_rate_windows(self) -> None:
+        now = self.store.clock()
+        if now - self.rate_windows_pruned_ms >= RATE_PRUNE_MS:
+            self.rate_windows_pruned_ms = now
+            self.store.rate_limits.prune(int(time.time() * 1000) - RATE_PRUNE_MS)
 
     async def stop(self) -> None:
         for task in self.background:

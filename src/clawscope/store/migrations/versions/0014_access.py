@@ -1,0 +1,16 @@
+"""Access and secrets (issue 13): per-key request windows shared by every server process."""
+
+from alembic import op
+
+revision = "0014"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # The tables are defined once, in schema.py (revision 0014 section); created here as defined.
+    from clawscope.store import schema
+
+    conn = op.get_bind()
+    schema.rate_windows.create(conn, checkfirst=True)
