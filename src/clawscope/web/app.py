@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -27,6 +27,7 @@ from clawscope.errors import UsageError
 from clawscope.store import Store
 from clawscope.web import access_log, errors
 from clawscope.web.auth import current_principal
+from clawscope.web.params import known_query
 from clawscope.web.request_counts import CountRequests
 from clawscope.web.responses import JSONResponse
 from clawscope.web.routes import (
@@ -142,7 +143,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     errors.install(app)
     for module in ROUTES:
         errors.document(module.router, current_principal)  # the error statuses each route can give
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(known_query)])
     for module in SPEC_ROUTES:
         app.include_router(module.router)
     from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BaseModel, Field
 
 from clawscope.errors import UsageError
@@ -37,13 +37,18 @@ def _url(value: str) -> str:
     return _plain(value)
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain)]
-Url = Annotated[str, Field(min_length=8, max_length=2000), AfterValidator(_url)]
-Secret = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_plain)]
+_PLAIN = r"^[^\x00-\x1f\x7f]*$"  # the spec states what `_plain` refuses: control characters
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_PLAIN), AfterValidator(_plain)]
+Url = Annotated[
+    str,
+    Field(min_length=8, max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f]*$"),
+    AfterValidator(_url),
+]
+Secret = Annotated[str, Field(min_length=1, max_length=4000, pattern=_PLAIN), AfterValidator(_plain)]
 
 
 class InstanceIn(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}
     name: Name
     gateway_url: Url
     api_key: Secret | None = Field(default=None, description="The gateway token; stored encrypted")
@@ -53,7 +58,7 @@ class InstanceIn(BaseModel):
 
 
 class AgentIn(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}
     instance_id: Name
     agent_key: Name
     agent_name: Name | None = None
@@ -129,7 +134,11 @@ def create_agent(body: AgentIn, state: StateDep, _p: Admin) -> dict[str, Any]:
 
 
 @router.get("/agents", summary="List registered agents")
-def list_agents(state: StateDep, _p: Writer, instance_id: str | None = None) -> dict[str, Any]:
+def list_agents(
+    state: StateDep,
+    _p: Writer,
+    instance_id: Annotated[str | None, Query(min_length=1, max_length=200, pattern=_PLAIN)] = None,
+) -> dict[str, Any]:
     return {"data": [agent_json(a) for a in remote(state).agents(instance_id)]}
 
 

@@ -31,6 +31,35 @@ from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
 PRUNE_EVERY_S = 60.0
+# What the body must at least be (the rest is checked by the wire decoder, after the signature).
+SESSION_PAYLOAD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "SessionPayload",
+    "required": ["session_id", "agent_name"],
+    "properties": {
+        "session_id": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        },
+        "agent_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        },
+        "instance_id": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        },
+        "status": {"type": ["string", "null"]},
+        "message_count": {"type": ["integer", "null"]},
+        "entries": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 def header(request: Request, name: str) -> str | None:
@@ -118,7 +147,7 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object", "title": "SessionPayload"}}},
+            "content": {"application/json": {"schema": SESSION_PAYLOAD_SCHEMA}},
         }
     },
 )
