@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from clawscope.dburl import sqlite_url
+from clawscope.dburl import sqlite_file, sqlite_url
 from clawscope.errors import ConfigError
 
 
@@ -54,6 +54,9 @@ class Settings:
     otlp_interval_s: float = 60.0  # how often `serve` exports what is new
     otlp_batch_turns: int = 100  # turns (traces) per export request
     otlp_settle_s: float = 300.0  # a session's last turn is sent once it had no new entry for this long
+    # access (issue 13): the key of stored secrets, kept outside the database
+    secrets_key: str = ""  # "" = the key file below
+    secrets_key_file: str = ""  # "" = <database>.key beside a SQLite file, else <home>/secrets.key
 
     @property
     def audit_root(self) -> Path:
@@ -62,6 +65,16 @@ class Settings:
     @property
     def receipt_key_path(self) -> Path:
         return Path(self.receipt_key).expanduser() if self.receipt_key else self.home / "receipts.public.jwk"
+
+    @property
+    def secrets_key_path(self) -> str:
+        """The key file of stored secrets (`secrets_key_file`, or beside a SQLite database, or in home)."""
+        if self.secrets_key_file:
+            return self.secrets_key_file
+        path = sqlite_file(self.db_url)
+        if path is not None:
+            return path + ".key"
+        return "" if self.db_url.startswith("sqlite") else str(self.home / "secrets.key")
 
     @property
     def db_url(self) -> str:

@@ -21,6 +21,7 @@ from tests.support.remote import WEBHOOK, session_body, signed_headers
 from tests.support.serve import Serve
 
 LIMIT = 5
+SECRETS_KEY = "test-secrets-key-shared-by-every-process-0123456789"
 REQUESTS = 2 * LIMIT + 2  # at least LIMIT + 1 of them fall in one window
 
 
@@ -68,12 +69,13 @@ def test_a_key_limit_holds_across_worker_processes(pg_url: str, tmp_path: Path) 
 
 @pytest.mark.postgres
 def test_a_nonce_is_spent_once_across_worker_processes(pg_url: str, tmp_path: Path) -> None:
-    with Store(pg_url) as store:
+    with Store(pg_url, secrets_key=SECRETS_KEY) as store:
         key, _ = store.keys.create("sync", ("ingest:write",), 1000)
         inst = store.remote.add_instance("box", "http://127.0.0.1:18789", None)
         _, secret = store.remote.add_agent(inst.instance_id, "main", None, None)
     body = session_body(inst.instance_id)
-    with Serve(tmp_path, pg_url, "--no-live", "--workers", "2") as server:
+    env = {"CLAWSCOPE_SECRETS_KEY": SECRETS_KEY}  # the workers read the agents' secrets with it
+    with Serve(tmp_path, pg_url, "--no-live", "--workers", "2", extra_env=env) as server:
         headers = signed_headers(key, secret, body, nonce="one-nonce-for-all-workers")  # a fresh timestamp
         with cf.ThreadPoolExecutor(6) as pool:
             futures = [

@@ -13,6 +13,7 @@ parts, each a module named by what it answers:
     store.problems      problems.py      input that could not be used as is
     store.keys          api_keys.py      API keys and server secrets
     store.remote        remote.py        registered instances and agents, webhook nonces
+                        secrets_key.py   the key of their secrets, kept outside the database
     store.events        events.py        the event log (SSE)
     store.observations  observations.py  hook events and OTLP data
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
@@ -58,6 +59,7 @@ from clawscope.store.problems import Problems
 from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
 from clawscope.store.rollup_sessions import refresh_rollups
+from clawscope.store.secrets_key import SecretsKey
 from clawscope.store.sessions import Sessions
 from clawscope.store.tools import ToolCalls
 from clawscope.store.totals import Totals
@@ -99,7 +101,15 @@ class Store:
     `engine` is for the store's own modules and for tests; nothing above the store touches it.
     """
 
-    def __init__(self, url: str, *, auto_migrate: bool = True, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        auto_migrate: bool = True,
+        clock: Callable[[], int] = now_ms,
+        secrets_key: str = "",
+        secrets_key_file: str = "",
+    ) -> None:
         self.url = url
         self.clock = clock
         self.engine: Engine = create_store_engine(url)
@@ -114,7 +124,7 @@ class Store:
         self.priced_calls = PricedCalls(e, c)
         self.problems = Problems(e, c)
         self.keys = ApiKeys(e, c)
-        self.remote = Remote(e, c)
+        self.remote = Remote(e, c, SecretsKey(url, secrets_key, secrets_key_file))
         self.events = EventLog(e, c)
         self.observations = Observations(e, c)
         self.metrics = Metrics(e, c)

@@ -117,7 +117,13 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     check_bind(settings)
     access_log.install()  # the one-time login token must never reach the access log
     own_store = store is None
-    state = AppState.build(settings, store or Store(settings.db_url))
+    state = AppState.build(
+        settings,
+        store
+        or Store(
+            settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
+        ),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from clawscope.config import Settings
 from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
+from clawscope.timeutil import now_ms as wall_ms
 from clawscope.web.bus import EventBus
 from clawscope.web.key_usage import KeyUsage
 from clawscope.web.login_tokens import LoginTokens
@@ -108,7 +109,7 @@ class AppState:
         now = self.store.clock()
         if now - self.rate_windows_pruned_ms >= RATE_PRUNE_MS:
             self.rate_windows_pruned_ms = now
-            self.store.rate_limits.prune(int(time.time() * 1000) - RATE_PRUNE_MS)
+            self.store.rate_limits.prune(wall_ms() - RATE_PRUNE_MS)  # windows follow the wall clock
 
     async def stop(self) -> None:
         for task in self.background:
