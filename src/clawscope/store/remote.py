@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from clawscope.errors import NotFoundError, ReplayedNonceError, UsageError
+from clawscope.errors import NotFoundError, ReplayedNonceError, SessionOwnedError, UsageError
 from clawscope.store import schema
 from clawscope.store.engine import Part
 from clawscope.store.secrets_key import SecretsKey
@@ -192,6 +192,22 @@ class Remote(Part):
         t = schema.webhook_nonces
         with self._write() as conn:
             return int(conn.execute(delete(t).where(t.c.seen_ms < older_than_ms)).rowcount or 0)
+
+
+_CLAIM = text(
+    "INSERT INTO session_owners (session_id, instance_id, claimed_ms) VALUES (:sid, :inst, :ms) "
+    "ON CONFLICT (session_id) DO NOTHING"
+)
+_OWNER = text("SELECT instance_id FROM session_owners WHERE session_id = :sid")
+
+
+def claim_sessions(conn: Connection, claims: list[tuple[str, str, int]]) -> None:
+    """Inside the writer's transaction: each (session id, instance id, ms) is claimed for its instance
+    if no instance holds it yet; `SessionOwnedError` (all rolls back) when another instance does."""
+    for sid, instance_id, ms in claims:
+        conn.execute(_CLAIM, {"sid": sid, "inst": instance_id, "ms": ms})
+        if conn.execute(_OWNER, {"sid": sid}).scalar_one() != instance_id:
+            raise SessionOwnedError(f"session {sid!r} was first stored through another instance")
 
 
 _NONCE = text("INSERT INTO webhook_nonces (nonce, seen_ms) VALUES (:nonce, :ms)")

@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from clawscope import webhooks
-from clawscope.errors import ReplayedNonceError, UnstorableValueError
+from clawscope.errors import ReplayedNonceError, SessionOwnedError, UnstorableValueError
 from clawscope.ingest.remote import PayloadError, prepare, read_head, read_payload
 from clawscope.timeutil import now_ms
 from clawscope.web.auth import current_principal
@@ -122,9 +122,14 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
         )
         if nonce is not None:
             item.nonce = (f"{signer.agent.agent_id}:{nonce}", now)
+        item.owner = (signer.instance.instance_id, now)  # another instance's agents may not append
         state.webhooks.write(item)
     except ReplayedNonceError:
         raise ApiError(409, "nonce already used", code="replayed_nonce") from None
+    except SessionOwnedError:
+        raise ApiError(
+            403, "this session belongs to another registered instance", code="session_owned_elsewhere"
+        ) from None
     except PayloadError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
     except (UnstorableValueError, ValueError) as exc:  # text the database cannot hold (PostgreSQL: NUL)

@@ -1,4 +1,5 @@
-"""Access and secrets (issue 13): per-key request windows shared by every server process."""
+"""Access and secrets (issue 13): per-key request windows shared by every server process, and the
+registered instance each pushed session belongs to."""
 
 from alembic import op
 
@@ -14,3 +15,4 @@ def upgrade() -> None:
 
     conn = op.get_bind()
     schema.rate_windows.create(conn, checkfirst=True)
+    schema.session_owners.create(conn, checkfirst=True)
