@@ -102,7 +102,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
-    with Store(settings.db_url) as s:
+    # the key of stored secrets lives beside the database (SQLite) or in the test's home (PostgreSQL)
+    with Store(settings.db_url, secrets_key_file=settings.secrets_key_path) as s:
         yield s
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from clawscope.dburl import sqlite_url
+from clawscope.dburl import sqlite_file, sqlite_url
 from clawscope.errors import ConfigError
 
 
@@ -58,6 +58,9 @@ class Settings:
     # detection (issue 14): per detector id or family {enabled, severity, <param>: value} (detect/settings.py)
     detectors: Mapping[str, Any] = field(default_factory=dict)
     detect_live: bool = True  # `ingest` and `serve` detect on the sessions each pass touched
+    # access (issue 13): the key of stored secrets, kept outside the database
+    secrets_key: str = ""  # "" = the key file below
+    secrets_key_file: str = ""  # "" = <database>.key beside a SQLite file, else <home>/secrets.key
 
     @property
     def audit_root(self) -> Path:
@@ -66,6 +69,16 @@ class Settings:
     @property
     def receipt_key_path(self) -> Path:
         return Path(self.receipt_key).expanduser() if self.receipt_key else self.home / "receipts.public.jwk"
+
+    @property
+    def secrets_key_path(self) -> str:
+        """The key file of stored secrets (`secrets_key_file`, or beside a SQLite database, or in home)."""
+        if self.secrets_key_file:
+            return self.secrets_key_file
+        path = sqlite_file(self.db_url)
+        if path is not None:
+            return path + ".key"
+        return "" if self.db_url.startswith("sqlite") else str(self.home / "secrets.key")
 
     @property
     def db_url(self) -> str:

@@ -31,3 +31,12 @@ def normalize(url: str) -> str:
             path, sep, query = url[len(prefix) :].partition("?")
             return prefix + str(Path(path).expanduser()) + sep + query
     return url
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file path of a SQLite URL; None for other databases and for an in-memory one."""
+    for prefix in _SQLITE_PREFIXES:
+        if url.startswith(prefix):
+            path = url[len(prefix) :].partition("?")[0]
+            return None if path in ("", ":memory:") else path
+    return None

@@ -44,6 +44,12 @@ class ReplayedNonceError(StoreError):
     code = "replayed_nonce"
 
 
+class SessionOwnedError(StoreError):
+    """A pushed session was first stored through another registered instance (the write rolled back)."""
+
+    code = "session_owned_elsewhere"
+
+
 class WriteConflictError(StoreError):
     """Another process wrote the same rows at the same moment (a unique key, a deadlock): worth a retry."""
 

@@ -141,6 +141,7 @@ def test_bundle_create_and_verify(tmp_path: Path, out: Path, key: str) -> None:
         "https://auditor.example.com",
         "--dispute",
         "01KF0000000000000000000000",
+        "--upstream-signature",
         "--now-ms",
         NOW,
     )

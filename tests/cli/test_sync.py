@@ -51,7 +51,7 @@ def numbers(store: Store, server: LiveServer | None = None, key: str | None = No
 @pytest.fixture
 def pushed(client, live_server: LiveServer, make_key, tmp_path: Path) -> Callable[..., Any]:
     key = make_key("ingest:write", "stats:read")
-    instance_id, secret = register(client, key)
+    instance_id, secret = register(client, make_key("admin"))
 
     def run(*args: str, to: str | None = None) -> Any:
         argv = ["sync", *args, "--to", to or live_server.url, "--api-key", key, "--agent-key", "main"]

@@ -12,7 +12,7 @@ from clawscope import analytics
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
-from clawscope.store.migrate import head_revision, migrate
+from clawscope.store.migrate import HEAD, head_revision, migrate
 
 SAMPLES = ("openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite")
 
@@ -114,7 +114,7 @@ def test_migration_0011_fills_the_metrics_of_an_existing_store(fixture_copy, sql
             ):
                 conn.execute(text(f"DROP TABLE {t}"))
             conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
-        assert migrate(store.engine) == head_revision() == "0011"
+        assert migrate(store.engine) == head_revision() == HEAD
         assert _snapshot(store) == want
         _check_equal_to_stats(store)
 

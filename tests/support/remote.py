@@ -13,9 +13,10 @@ from typing import Any
 WEBHOOK = "/api/v1/openclaw/webhook"
 
 
-def register(client: Any, key: str, mode: str = "full", agent_key: str = "main") -> tuple[str, str]:
-    """Register an instance and an agent through the API; return (instance id, webhook secret)."""
-    h = {"Authorization": f"Bearer {key}"}
+def register(client: Any, admin_key: str, mode: str = "full", agent_key: str = "main") -> tuple[str, str]:
+    """Register an instance and an agent through the API with a key holding `admin`; return
+    (instance id, webhook secret)."""
+    h = {"Authorization": f"Bearer {admin_key}"}
     name = f"inst-{uuid.uuid4().hex[:8]}"
     r = client.post(
         "/api/v1/openclaw/instances",

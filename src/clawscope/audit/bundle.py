@@ -10,6 +10,12 @@ through the full receipt verifier (structure + evidence, not only the signature)
 receipt list must match `receipts.ndjson` entry for entry (hashes included); files not listed in
 the manifest are refused; an invalid `bundle.sig` fails the bundle (upstream still says "valid");
 and keys shipped inside a bundle are only self-asserted unless pinned with `--public-key`.
+
+With a pinned key a bundle without `bundle.sig` is an error (`E_BUNDLE_SIGNATURE_MISSING`): anyone
+can drop a receipt, recompute every hash and drop the signature. The signature made here also states,
+in the signed payload itself, how many receipts the bundle holds and their range (first and last
+receipt id and issue time), checked on verification; upstream reads only `content_hash` from it, and
+`create_bundle(..., counted=False)` still writes upstream's exact bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from clawscope.audit.bundle_report import WIRE02_TYPS as _WIRE02_TYPS
+from clawscope.audit.bundle_report import key_usage, receipt_result, summary_of
 from clawscope.audit.canonical import CanonicalError, jcs, loads, stringify
 from clawscope.audit.claims import check_receipt
 from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
@@ -31,21 +39,6 @@ BUNDLE_VERSION = "peac-bundle/0.1"
 REPORT_VERSION = "peac-verification-report/0.1"
 KINDS = ("dispute", "audit", "archive")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_WIRE02_TYPS = frozenset({"interaction-record+jwt", "application/interaction-record+jwt"})
-# Receipt failures that mean "the signature could not be checked or is wrong" (vs. bad claims).
-_SIGNATURE_CODES = frozenset(
-    {
-        "E_SIGNATURE_INVALID",
-        "E_KEY_NOT_FOUND",
-        "E_JWS_MALFORMED",
-        "E_JWS_ALG",
-        "E_JWS_TYP",
-        "E_JWS_KID",
-        "E_JWS_FORBIDDEN_HEADER",
-        "E_IJSON_VIOLATION",
-        "E_JWS_TOO_LARGE",
-    }
-)
 _MANIFEST_KEYS = frozenset(
     {
         "version",
@@ -112,8 +105,26 @@ class BundleSpec:
     policy: str | None = None
 
 
+def receipt_span(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the signed payload states about the receipts: their count and range, in bundle order."""
+    if not rows:
+        return {"count": 0}
+    first, last = rows[0], rows[-1]
+    return {
+        "count": len(rows),
+        "first": {"receipt_id": first["receipt_id"], "issued_at": first["issued_at"]},
+        "last": {"receipt_id": last["receipt_id"], "issued_at": last["issued_at"]},
+    }
+
+
 def create_bundle(
-    tokens: list[str], keys: KeySet, spec: BundleSpec, now_s: int, signer: SigningKey | None
+    tokens: list[str],
+    keys: KeySet,
+    spec: BundleSpec,
+    now_s: int,
+    signer: SigningKey | None,
+    *,
+    counted: bool = True,
 ) -> bytes:
     """Build a `.peacbundle`; every receipt must verify with `keys` first (no invalid evidence bundled)."""
     if not tokens:
@@ -141,7 +152,10 @@ def create_bundle(
     manifest = _new_manifest(spec, [rows[i] for i in order], keys, contents)
     members = [("manifest.json", stringify(manifest, 2).encode("utf-8")), *contents]
     if signer is not None:
-        sig = sign_compact(header(TYP_WIRE01, signer.kid), {"content_hash": manifest["content_hash"]}, signer)
+        payload: dict[str, Any] = {"content_hash": manifest["content_hash"]}
+        if counted:
+            payload["receipts"] = receipt_span(manifest["receipts"])
+        sig = sign_compact(header(TYP_WIRE01, signer.kid), payload, signer)
         members.append(("bundle.sig", sig.encode("ascii")))
     return write_zip(members, int(created))
 
@@ -266,7 +280,9 @@ def _bundle_keys(manifest: dict[str, Any], files: dict[str, bytes]) -> KeySet:
     return keys
 
 
-def _bundle_signature(sig: bytes | None, keys: KeySet, content_hash: str) -> dict[str, Any]:
+def _bundle_signature(
+    sig: bytes | None, keys: KeySet, content_hash: str, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
     if sig is None:
         return {"present": False}
     try:
@@ -278,55 +294,18 @@ def _bundle_signature(sig: bytes | None, keys: KeySet, content_hash: str) -> dic
     except SigningError as exc:
         code = "E_BUNDLE_KEY_MISSING" if exc.code == "E_KEY_NOT_FOUND" else "E_BUNDLE_SIGNATURE_INVALID"
         return {"present": True, "valid": False, "key_id": jws.kid, "error": code}
-    if jws.payload != {"content_hash": content_hash}:
+    expected: dict[str, Any] = {"content_hash": content_hash}
+    if "receipts" in jws.payload:
+        expected["receipts"] = receipt_span(rows)
+    if jws.payload != expected:
         return {
             "present": True,
             "valid": False,
             "key_id": jws.kid,
             "error": "E_BUNDLE_SIGNATURE_CONTENT_MISMATCH",
         }
-    return {"present": True, "valid": True, "key_id": jws.kid}
-
-
-def _receipt_result(row: dict[str, Any], token: str, keys: KeySet, now_s: int) -> dict[str, Any]:
-    kid = None
-    try:
-        kid = decode_compact(token, _WIRE02_TYPS | {TYP_WIRE01}).kid
-        info = check_receipt(token, keys, now_s)
-    except (AuditError, SigningError) as exc:
-        sig_ok = exc.code not in _SIGNATURE_CODES
-        out = {"receipt_id": row["receipt_id"], "signature_valid": sig_ok, "claims_valid": False}
-        return out | ({"key_id": kid} if kid else {}) | {"errors": [exc.code]}
-    out = {"receipt_id": row["receipt_id"], "signature_valid": True, "claims_valid": True, "key_id": info.kid}
-    return out | {"errors": [], "claims": info.claims}
-
-
-def _key_usage(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    usage: dict[str, list[str]] = {}
-    for result in results:
-        if result.get("key_id"):
-            usage.setdefault(result["key_id"], []).append(result["receipt_id"])
-    return [
-        {"kid": kid, "receipts_signed": len(ids), "receipt_ids": sorted(ids)}
-        for kid, ids in sorted(usage.items())
-    ]
-
-
-def _summary(results: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    valid = sum(1 for r in results if r["signature_valid"] and r["claims_valid"] and not r["errors"])
-    issues = sorted(
-        f"Receipt {r['receipt_id']}: {', '.join(r['errors']) or 'validation failed'}"
-        for r in results
-        if not (r["signature_valid"] and r["claims_valid"])
-    )
-    invalid = len(results) - valid
-    recommendation = "valid" if invalid == 0 else "invalid" if invalid == len(results) else "needs_review"
-    summary = {"total_receipts": len(results), "valid": valid, "invalid": invalid}
-    return summary, {
-        "headline": f"{valid}/{len(results)} receipts valid",
-        "issues": issues,
-        "recommendation": recommendation,
-    }
+    out: dict[str, Any] = {"present": True, "valid": True, "key_id": jws.kid}
+    return out | ({"receipts": expected["receipts"]} if "receipts" in expected else {})
 
 
 def verify_bundle(data: bytes, now_s: int, pinned: KeySet | None = None) -> BundleReport:
@@ -339,20 +318,25 @@ def verify_bundle(data: bytes, now_s: int, pinned: KeySet | None = None) -> Bund
         keys = _bundle_keys(manifest, files)
     except AuditError as exc:
         return BundleReport({}, exc.code, str(exc.args[0]))
-    signature = _bundle_signature(files.get("bundle.sig"), keys, manifest["content_hash"])
-    results = sorted(
-        (_receipt_result(row, token, keys, now_s) for row, token in rows), key=lambda r: r["receipt_id"]
+    signature = _bundle_signature(
+        files.get("bundle.sig"), keys, manifest["content_hash"], [row for row, _ in rows]
     )
-    summary, auditor = _summary(results)
+    results = sorted(
+        (receipt_result(row, token, keys, now_s) for row, token in rows), key=lambda r: r["receipt_id"]
+    )
+    summary, auditor = summary_of(results)
     report: dict[str, Any] = {"version": REPORT_VERSION, "bundle_content_hash": manifest["content_hash"]}
     report |= {"bundle_signature": signature, "summary": summary, "receipts": results}
-    report |= {"keys_used": _key_usage(results), "auditor_summary": auditor}
+    report |= {"keys_used": key_usage(results), "auditor_summary": auditor}
     report["report_hash"] = sha256_ref(jcs(report))
     out = BundleReport(report)
     if signature.get("present") and not signature.get("valid"):
         out.code, out.message = Code.BUNDLE_SIGNATURE_INVALID.value, f"bundle.sig: {signature.get('error')}"
     elif auditor["recommendation"] != "valid":
         out.code, out.message = Code.BUNDLE_RECEIPT_INVALID.value, "; ".join(auditor["issues"])
+    elif pinned is not None and not signature.get("present"):
+        out.code = Code.BUNDLE_SIGNATURE_MISSING.value
+        out.message = "no bundle.sig: with a pinned key a bundle must be signed (receipts could be dropped)"
     elif pinned is not None:
         _check_pinned(out, keys, pinned, [r["key_id"] for r in results] + [signature.get("key_id")])
     else:

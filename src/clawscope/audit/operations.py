@@ -176,6 +176,7 @@ def bundle_create(
     dispute: str | None = None,
     kind: str = "dispute",
     now_ms: int | None = None,
+    counted: bool = True,
 ) -> dict[str, Any]:
     """Bundle the Wire 0.2 receipts found in `receipts` (an audit dir or a folder of `.jws`)."""
     folder = (
@@ -193,7 +194,7 @@ def bundle_create(
     spec = BundleSpec(
         bundle_id or new_ulid(now), created_at or iso_ms(now), created_by or first_iss, kind, dispute
     )
-    data = create_bundle(tokens, keys, spec, now // 1000, signer)
+    data = create_bundle(tokens, keys, spec, now // 1000, signer, counted=counted)
     atomic_write(output, data)
     return {"output": str(output), "receipts": len(tokens), "bytes": len(data), "bundle_id": spec.bundle_id}
 
@@ -305,6 +306,10 @@ def bundle_summary(report: dict[str, Any]) -> str:
     """The human summary of a bundle verification report."""
     sig = report["bundle_signature"]
     status = "valid" if sig.get("valid") else sig.get("error", "absent")
+    span = sig.get("receipts")
+    if sig.get("valid") and span:
+        status += f" (signed for {span['count']} receipts"
+        status += f", {span['first']['issued_at']} to {span['last']['issued_at']})" if span["count"] else ")"
     return (
         f"content hash: {report['bundle_content_hash']}\nreport hash:  {report['report_hash']}\n"
         f"{report['auditor_summary']['headline']}; bundle.sig: {status}"

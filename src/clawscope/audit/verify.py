@@ -8,6 +8,9 @@ re-signed receipt or a re-chained spool is caught even when each file looks fine
 A spool is verified completely (every digest recomputed, order, links) and against its signed head
 (`spool.checkpoint.jws`, or `--checkpoint` kept elsewhere). Without a signed head, truncation cannot
 be ruled out: that is an error (`E_CHECKPOINT_MISSING`) unless the caller allows unanchored spools.
+
+A directory is more than its files: its log's latest signed head must verify and every log leaf
+must have its receipt (`log_coverage.py`), so deleting a receipt or the head is caught.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from clawscope.audit.errors import AuditError, Code, Notice, WarningCode
 from clawscope.audit.evidence import to_evidence
 from clawscope.audit.jws import KeySet
 from clawscope.audit.layout import workflow_of
-from clawscope.audit.merklelog import LEAVES_FILE, check_log
+from clawscope.audit.log_coverage import LATEST_NOTE, check_latest_note, check_receipts_present
+from clawscope.audit.merklelog import LEAVES_FILE, check_log, receipt_hash
 from clawscope.audit.spool import SPOOL_FILE, check_chain, parse_lines, rid_of
 
 
@@ -55,6 +59,7 @@ class Options:
 def verify_paths(paths: list[Path], opts: Options) -> list[Verdict]:
     """Verify files and directories (recursively); cross-check receipts against spools."""
     files = _expand(paths)
+    dirs = [p.resolve() for p in paths if p.is_dir()]
     spools = [f for f in files if _kind(f) == "spool"]
     if opts.checkpoint is not None and len(spools) != 1:
         raise AuditError(Code.CHECKPOINT_INVALID, "--checkpoint needs exactly one spool to verify")
@@ -70,7 +75,28 @@ def verify_paths(paths: list[Path], opts: Options) -> list[Verdict]:
             entries[entry["action"]["id"]] = entry
     for index, info in infos.items():
         _cross_check(verdicts[index], info, entries)
+    tokens = {files[i].resolve(): receipt_hash(_token_of(files[i])) for i in infos if verdicts[i].ok}
+    for path, verdict in zip(files, verdicts, strict=True):
+        root = path.resolve().parent.parent
+        if verdict.kind == "log" and verdict.ok and any(d == root or d in root.parents for d in dirs):
+            _check_coverage(verdict, path.parent, tokens)
     return verdicts
+
+
+def _check_coverage(verdict: Verdict, log_dir: Path, tokens: dict[Path, str]) -> None:
+    """A log found by walking a directory: every leaf has its receipt among the verified files."""
+    try:
+        check_receipts_present(log_dir.resolve(), tokens)
+    except AuditError as exc:
+        verdict.ok, verdict.code, verdict.message = False, exc.code, str(exc.args[0])
+
+
+def _token_of(path: Path) -> str:
+    """The token of a receipt file that verified (a `.jws` or a `.peac.json`'s `_jws`)."""
+    if _kind(path) == "peac-json" or (_kind(path) == "skip" and _sniff(path) == "peac-json"):
+        token = loads(path.read_bytes(), strict=True)["_jws"]
+        return str(token)
+    return _text(path).strip()
 
 
 def verify_token(
@@ -96,7 +122,12 @@ def _expand(paths: list[Path]) -> list[Path]:
             )
         else:
             out.append(path)
-    return list(dict.fromkeys(out))
+    # A log's latest head is checked with its leaves; alone (leaves deleted) it stands for the log.
+    return [
+        p
+        for p in dict.fromkeys(out)
+        if _kind(p) != "log" or p.name == LEAVES_FILE or not (p.parent / LEAVES_FILE).exists()
+    ]
 
 
 def _kind(path: Path) -> str:
@@ -111,6 +142,8 @@ def _kind(path: Path) -> str:
         return "log"
     if name == CHECKPOINT_FILE:
         return "checkpoint"
+    if name == LATEST_NOTE and path.parent.name == "log":
+        return "log"
     if not name.endswith((".jws", ".jwt")):
         return "skip"
     return "receipt"
@@ -148,7 +181,10 @@ def _verify_one(path: Path, opts: Options) -> tuple[Verdict, ReceiptInfo | None,
             return Verdict(str(path), "checkpoint", True, message=note), None, []
         if kind == "log":
             checked = check_log(path.parent, opts.keys)
+            latest = check_latest_note(path.parent, opts.keys)
             note = f"{len(checked)} signed checkpoint(s) match the leaves"
+            if latest is not None:
+                note += f", latest head {latest.size} leaves"
             return Verdict(str(path), "log", True, message=note), None, []
     except AuditError as exc:
         return Verdict(str(path), kind, False, exc.code, str(exc.args[0])), None, []

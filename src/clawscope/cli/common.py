@@ -92,7 +92,9 @@ def settings_from(**flags: Any) -> Settings:
 
 
 def open_store(settings: Settings) -> Store:
-    return Store(settings.db_url)
+    return Store(
+        settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
+    )
 
 
 def echo_json(obj: Any) -> None:

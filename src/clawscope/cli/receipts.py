@@ -248,6 +248,11 @@ def receipts_bundle() -> None:
 @click.option(
     "--kind", type=click.Choice(["dispute", "audit", "archive"]), default="dispute", show_default=True
 )
+@click.option(
+    "--upstream-signature",
+    is_flag=True,
+    help="Sign only the content hash, as @peac/audit does (default: also state receipt count and range).",
+)
 @_NOW
 @handle_errors
 def receipts_bundle_create(
@@ -261,13 +266,21 @@ def receipts_bundle_create(
     created_by: str | None,
     dispute: str | None,
     kind: str,
+    upstream_signature: bool,
     now_ms: int | None,
 ) -> None:
     """Create a signed .peacbundle from Wire 0.2 receipts (each is verified first)."""
     _warn_key(key)
     spec = {"bundle_id": bundle_id, "created_at": created_at, "created_by": created_by, "dispute": dispute}
     result = _ops.bundle_create(
-        source, key, output, public_keys=public_keys, kind=kind, now_ms=now_ms, **spec
+        source,
+        key,
+        output,
+        public_keys=public_keys,
+        kind=kind,
+        now_ms=now_ms,
+        counted=not upstream_signature,
+        **spec,
     )
     click.echo(f"bundle {result['bundle_id']}: {result['receipts']} receipts -> {result['output']}")
 

@@ -129,7 +129,9 @@ def serve(
     if dirs or settings.otlp_endpoint:  # one follower and one exporter, in this (supervisor) process
         from clawscope.store import Store
 
-        store = Store(settings.db_url)
+        store = Store(
+            settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
+        )
         if dirs:
             LiveIngest(AppState.build(settings, store), dirs).start()
         exporter = _otlp_background(store, settings)
@@ -142,6 +144,7 @@ def serve(
             "CLAWSCOPE_HOST": settings.host,
             "CLAWSCOPE_NO_AUTH": "1" if settings.no_auth else "0",
             "CLAWSCOPE_CORS_ORIGINS": ",".join(settings.cors_origins),
+            "CLAWSCOPE_SECRETS_KEY_FILE": settings.secrets_key_path,  # every worker: one key
         }
     )
     uvicorn.run(

@@ -54,6 +54,7 @@ class Prepared(msgspec.Struct):
     cursors: dict[str, Any] = msgspec.field(default_factory=dict)
     entries: int = 0
     nonce: tuple[str, int] | None = None  # (key, ms): recorded in the write transaction
+    owner: tuple[str, int] | None = None  # (registered instance id, ms): claimed in the write transaction
 
     def accepted(self) -> Accepted:
         """What the session adds (entries not stored before it was decoded)."""
@@ -105,6 +106,7 @@ def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> Non
     store raises `ReplayedNonceError`; a concurrent conflicting write, `WriteConflictError`)."""
     writer = store.writer(pricing.estimate if estimate else None)
     writer.nonces = [x.nonce for x in items if x.nonce is not None]
+    writer.owners = [(x.session_id, *x.owner) for x in items if x.owner is not None]
     for x in items:
         for batch in x.batches:
             writer.add_batch(batch)

@@ -13,6 +13,7 @@ parts, each a module named by what it answers:
     store.problems      problems.py      input that could not be used as is
     store.keys          api_keys.py      API keys and server secrets
     store.remote        remote.py        registered instances and agents, webhook nonces
+                        secrets_key.py   the key of their secrets, kept outside the database
     store.events        events.py        the event log (SSE)
     store.observations  observations.py  hook events and OTLP data
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
@@ -20,6 +21,7 @@ parts, each a module named by what it answers:
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
     store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
     store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
+    store.rate_limits   rate_limits.py   per-key request counts of the current minute, shared by processes
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -37,7 +39,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clawscope.errors import StoreError
 from clawscope.store import schema
-from clawscope.store.api_keys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, ApiKeys, parse_scopes
+from clawscope.store.api_keys import (
+    DEFAULT_RATE_LIMIT,
+    KEY_USE_RESOLUTION_MS,
+    SCOPES,
+    ApiKey,
+    ApiKeys,
+    parse_scopes,
+)
 from clawscope.store.context_use import ContextUse
 from clawscope.store.detection import SessionViews
 from clawscope.store.engine import create_store_engine
@@ -52,8 +61,10 @@ from clawscope.store.observations import Observations
 from clawscope.store.otlp_export import OtlpExport
 from clawscope.store.priced_calls import PricedCalls
 from clawscope.store.problems import Problems
+from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
 from clawscope.store.rollup_sessions import refresh_rollups
+from clawscope.store.secrets_key import SecretsKey
 from clawscope.store.sessions import Sessions
 from clawscope.store.tools import ToolCalls
 from clawscope.store.totals import Totals
@@ -66,6 +77,7 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "EVENT_TYPES",
     "FLUSH_ENTRIES",
+    "KEY_USE_RESOLUTION_MS",
     "MODES",
     "SCOPES",
     "TOOL_BOUNDS_MS",
@@ -100,7 +112,15 @@ class Store:
     `engine` is for the store's own modules and for tests; nothing above the store touches it.
     """
 
-    def __init__(self, url: str, *, auto_migrate: bool = True, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        auto_migrate: bool = True,
+        clock: Callable[[], int] = now_ms,
+        secrets_key: str = "",
+        secrets_key_file: str = "",
+    ) -> None:
         self.url = url
         self.clock = clock
         self.engine: Engine = create_store_engine(url)
@@ -115,7 +135,7 @@ class Store:
         self.priced_calls = PricedCalls(e, c)
         self.problems = Problems(e, c)
         self.keys = ApiKeys(e, c)
-        self.remote = Remote(e, c)
+        self.remote = Remote(e, c, SecretsKey(url, secrets_key, secrets_key_file))
         self.events = EventLog(e, c)
         self.observations = Observations(e, c)
         self.metrics = Metrics(e, c)
@@ -123,6 +143,7 @@ class Store:
         self.otlp = OtlpExport(e, c)
         self.detection = SessionViews(e, c)
         self.findings = Findings(e, c)
+        self.rate_limits = RateLimits(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 
 from clawscope.errors import NotFoundError, UsageError
 from clawscope.store import schema
@@ -31,6 +31,7 @@ SCOPES = (
     "metrics:read",
     "admin",
 )
+KEY_USE_RESOLUTION_MS = 60_000  # `last_used_ms` is written at most once a minute per key
 DEFAULT_RATE_LIMIT = 100  # requests per minute, as in the OpenClaw API guide (seed 003)
 _PREFIX = "cs_"
 
@@ -167,6 +168,23 @@ class ApiKeys(Part):
             return None
         key = _row(row)
         return None if key.revoked_ms is not None else key
+
+    def touch(self, used: dict[str, int]) -> int:
+        """Record last uses {key id: ms}; a key written less than a minute before is left alone."""
+        t = schema.api_keys
+        written = 0
+        with self._write() as conn:
+            for key_id, ms in sorted(used.items()):
+                result = conn.execute(
+                    update(t)
+                    .where(
+                        t.c.key_id == key_id,
+                        or_(t.c.last_used_ms.is_(None), t.c.last_used_ms <= ms - KEY_USE_RESOLUTION_MS),
+                    )
+                    .values(last_used_ms=ms)
+                )
+                written += result.rowcount
+        return written
 
     def server_secret(self, name: str) -> str:
         """A random secret shared by every server process on this database (e.g. the JWT key)."""

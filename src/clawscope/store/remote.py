@@ -1,18 +1,14 @@
 """`Store.remote`: registered OpenClaw instances and agents, their encrypted secrets, and webhook nonces.
 
 Secrets that must be read back (an agent's webhook secret verifies every HMAC) are encrypted with
-Fernet under a key derived from a `server_secrets` row, so every server process on one database can
-decrypt them. That key lives in the same database: this keeps secrets out of plain sight (logs,
-exports of single tables, API answers) but not from someone holding a whole database dump; a key
-kept outside the database is follow-up work. The gateway token of an instance is stored the same way
-and never returned. Nonces live in a table whose primary key makes a replay fail
-in whichever process it arrives.
+Fernet under a key kept outside the database (`secrets_key.py`: a 0600 key file beside it, or the
+`secrets_key` setting), so a copied database does not carry its own key. The gateway token of an
+instance is stored the same way and never returned. Nonces live in a table whose primary key makes a
+replay fail in whichever process it arrives.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
@@ -23,10 +19,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from clawscope.errors import NotFoundError, ReplayedNonceError, UsageError
+from clawscope.errors import NotFoundError, ReplayedNonceError, SessionOwnedError, UsageError
 from clawscope.store import schema
 from clawscope.store.engine import Part
-from clawscope.store.server_secrets import server_secret
+from clawscope.store.secrets_key import SecretsKey
 
 MODES = ("full", "trace_only")
 _SIGNER_SQL = (
@@ -37,7 +33,6 @@ _SIGNER_SQL = (
 )
 _SIGNER = text(_SIGNER_SQL + " LIMIT 2")
 _SIGNER_IN = text(_SIGNER_SQL + " AND a.instance_id = :inst LIMIT 2")
-_KEY_NAME = "openclaw-fernet"
 
 
 @dataclass(frozen=True)
@@ -75,25 +70,19 @@ class Signer:
 class Remote(Part):
     """Registration and lookups (the Fernet key is read once per process)."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], int]) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], int], secrets: SecretsKey) -> None:
         super().__init__(engine, clock)
+        self._secrets = secrets
         self._fernet: Fernet | None = None
 
     @property
     def fernet(self) -> Fernet:
         if self._fernet is None:
-            seed = server_secret(self._engine, _KEY_NAME, self._clock()).encode()
-            self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(seed).digest()))
+            self._fernet = self._secrets.open(self._engine)
         return self._fernet
 
     def _seal(self, plain: str) -> str:
         return self.fernet.encrypt(plain.encode()).decode()
-
-    def _open(self, token: str) -> bytes:
-        try:
-            return self.fernet.decrypt(token.encode())
-        except InvalidToken:  # a row sealed under another key: unusable, never a traceback
-            return b""
 
     # -- instances ------------------------------------------------------------------------------
 
@@ -187,6 +176,7 @@ class Remote(Part):
 
     def signer(self, instance_id: str | None, agent_key: str) -> Signer | None:
         """The registered agent a webhook names (by instance id and agent key), or None."""
+        fernet = self.fernet  # first: its first use may re-seal the rows (migration) read below
         sql = _SIGNER if instance_id is None else _SIGNER_IN
         with self._read() as conn:
             rows = conn.execute(sql, {"key": agent_key, "inst": instance_id}).all()
@@ -194,7 +184,7 @@ class Remote(Part):
             return None
         m = dict(rows[0]._mapping)
         inst = _instance({c.name: m["i_" + c.name] for c in schema.openclaw_instances.columns})
-        return Signer(_agent(m), self._open(m["secret_enc"]), inst)
+        return Signer(_agent(m), _open(fernet, m["secret_enc"]), inst)
 
     # -- nonces ---------------------------------------------------------------------------------
 
@@ -202,6 +192,22 @@ class Remote(Part):
         t = schema.webhook_nonces
         with self._write() as conn:
             return int(conn.execute(delete(t).where(t.c.seen_ms < older_than_ms)).rowcount or 0)
+
+
+_CLAIM = text(
+    "INSERT INTO session_owners (session_id, instance_id, claimed_ms) VALUES (:sid, :inst, :ms) "
+    "ON CONFLICT (session_id) DO NOTHING"
+)
+_OWNER = text("SELECT instance_id FROM session_owners WHERE session_id = :sid")
+
+
+def claim_sessions(conn: Connection, claims: list[tuple[str, str, int]]) -> None:
+    """Inside the writer's transaction: each (session id, instance id, ms) is claimed for its instance
+    if no instance holds it yet; `SessionOwnedError` (all rolls back) when another instance does."""
+    for sid, instance_id, ms in claims:
+        conn.execute(_CLAIM, {"sid": sid, "inst": instance_id, "ms": ms})
+        if conn.execute(_OWNER, {"sid": sid}).scalar_one() != instance_id:
+            raise SessionOwnedError(f"session {sid!r} was first stored through another instance")
 
 
 _NONCE = text("INSERT INTO webhook_nonces (nonce, seen_ms) VALUES (:nonce, :ms)")
@@ -240,3 +246,10 @@ def _agent(m: dict[str, Any]) -> AgentReg:
         created_ms=m["created_ms"],
         rotated_ms=m["rotated_ms"],
     )
+
+
+def _open(fernet: Fernet, token: str) -> bytes:
+    try:
+        return fernet.decrypt(token.encode())
+    except InvalidToken:  # a row sealed under another key: unusable, never a traceback
+        return b""

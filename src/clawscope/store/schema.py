@@ -728,3 +728,26 @@ detection_state = Table(
     Column("status", Text),  # the session's status then (a sub-agent that ends changes its parent's view)
     Column("detected_ms", Ms, nullable=False),
 )
+
+# -- access (revision 0014) -----------------------------------------------------------------------------
+
+# Requests per API key in the current one-minute window, counted by every server process and replica
+# on this database (`store/rate_limits.py`); windows older than a few minutes are pruned.
+# The registered instance each pushed session was first stored through: another instance's agent may
+# not append to it (`store/remote.py`, `claim_sessions`, in the writer's transaction). Sessions stay
+# global (one row in `sessions`), so local ingest and sync still deduplicate.
+session_owners = Table(
+    "session_owners",
+    metadata,
+    Column("session_id", Text, primary_key=True),
+    Column("instance_id", Text, nullable=False),
+    Column("claimed_ms", Ms, nullable=False),
+)
+
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("window_ms", Ms, primary_key=True),
+    Column("hits", Integer, nullable=False),
+)

@@ -38,7 +38,7 @@ from clawscope.store import bulk, rows, schema
 from clawscope.store import events as event_log
 from clawscope.store.engine import placeholder, write_tx
 from clawscope.store.ingest_events import Probe
-from clawscope.store.remote import record_nonces
+from clawscope.store.remote import claim_sessions, record_nonces
 from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.timeutil import now_ms
 
@@ -109,6 +109,7 @@ class Writer:
         self._cctx = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
         self.unit = Unit()
         self.nonces: list[tuple[str, int]] = []  # webhook (nonce, ms): recorded first in the next write
+        self.owners: list[tuple[str, str, int]] = []  # pushed (session, instance, ms): claimed with it
         self.written = {"entries": 0, "llm_calls": 0, "tool_calls": 0, "sessions": 0}
 
     # -- buffering ------------------------------------------------------------------------------
@@ -159,9 +160,10 @@ class Writer:
         if unit.empty():
             return
         nonces, self.nonces = self.nonces, []
+        owners, self.owners = self.owners, []
         dbapi: Any = self.engine.dialect.dbapi  # the bulk statements run on the driver's own cursor
         try:
-            top = self._write(unit, nonces)
+            top = self._write(unit, nonces, owners)
         except (IntegrityError, OperationalError, dbapi.IntegrityError, dbapi.OperationalError) as exc:
             raise WriteConflictError(f"a concurrent write conflicted: {exc}") from exc
         except (DataError, dbapi.DataError) as exc:  # PostgreSQL: text with NUL
@@ -169,10 +171,12 @@ class Writer:
         event_log.announce(top)  # the events were stored with the data (see store/events.py)
         self.written["sessions"] += len(unit.sessions())
 
-    def _write(self, unit: Unit, nonces: list[tuple[str, int]]) -> int:
+    def _write(self, unit: Unit, nonces: list[tuple[str, int]], owners: list[tuple[str, str, int]]) -> int:
         with write_tx(self.engine) as conn:
             if nonces:
                 record_nonces(conn, nonces)
+            if owners:
+                claim_sessions(conn, owners)
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             sids = self._sessions(conn, cur, unit)
             by_sid: dict[int, list[TranscriptBatch]] = {}

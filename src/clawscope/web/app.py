@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -25,8 +25,9 @@ from clawscope import __version__
 from clawscope.config import Settings, load_settings
 from clawscope.errors import UsageError
 from clawscope.store import Store
-from clawscope.web import errors
+from clawscope.web import access_log, errors
 from clawscope.web.auth import current_principal
+from clawscope.web.params import known_query
 from clawscope.web.request_counts import CountRequests
 from clawscope.web.responses import JSONResponse
 from clawscope.web.routes import (
@@ -115,8 +116,15 @@ class RateHeaders:
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     check_bind(settings)
+    access_log.install()  # the one-time login token must never reach the access log
     own_store = store is None
-    state = AppState.build(settings, store or Store(settings.db_url))
+    state = AppState.build(
+        settings,
+        store
+        or Store(
+            settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
+        ),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -142,7 +150,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     errors.install(app)
     for module in ROUTES:
         errors.document(module.router, current_principal)  # the error statuses each route can give
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(known_query)])
     for module in SPEC_ROUTES:
         app.include_router(module.router)
     from clawscope.web import dashboard  # the pages under `/` (after the API, which owns /api/v1)

@@ -105,6 +105,7 @@ def principal_of(request: Request, state: AppState, token: str | None) -> Princi
             code="invalid_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    state.key_usage.note(principal.key_id, state.store.clock())  # written later, off this path
     if principal.rate_limit is not None:
         decision = state.limiter.hit(principal.key_id, principal.rate_limit)
         request.state.rate_headers = decision.headers()

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clawscope.errors import ClawscopeError, ConfigError, NotFoundError, StoreError, UsageError
@@ -170,6 +171,17 @@ class BodyLimitEnvelope:
         await self.app(scope, receive, send_envelope)
 
 
+def allowed_methods(request: Request) -> str:
+    """The `Allow` header of a path: every method some route serves it with."""
+    base = {k: request.scope[k] for k in ("type", "path", "root_path", "headers", "query_string")}
+    methods = [
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(r.matches({**base, "method": method})[0] == Match.FULL for r in request.app.router.routes)
+    ]
+    return ", ".join(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that make every error an envelope."""
 
@@ -183,9 +195,12 @@ def install(app: FastAPI) -> None:
         return error_response(ApiError(status, str(exc), code=exc.code if status != 500 else None))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return error_response(ApiError(exc.status_code, message, headers=dict(exc.headers or {})))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route matched
+            headers["Allow"] = allowed_methods(request)
+        return error_response(ApiError(exc.status_code, message, headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_r: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,15 +1,22 @@
-"""Per-key request limits: a fixed one-minute window, counted in this process.
+"""Per-key request limits: a fixed one-minute window.
 
 Fixed windows give the `X-RateLimit-Reset` the OpenClaw API guide describes (the epoch second the
-window ends). With several server replicas each counts its own requests, so a client may get up to
-N × limit; a shared counter is noted as follow-up work.
+window ends). The app counts in the database (`Store.rate_limits`), so the limit holds across
+worker processes and replicas; should the database fail to count, this process counts alone until it
+can again (a limit that degrades, not requests that fail).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from clawscope.errors import StoreError
+
+log = logging.getLogger("clawscope.web")
 
 
 @dataclass(frozen=True)
@@ -32,14 +39,24 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, window_s: int = 60) -> None:
+    """`shared(key, window start ms) -> count` counts in the database; without it, in this process."""
+
+    def __init__(self, window_s: int = 60, shared: Callable[[str, int], int] | None = None) -> None:
         self._window_s = window_s
+        self._shared = shared
         self._counts: dict[str, tuple[int, int]] = {}  # key -> (window start, count)
         self._lock = threading.Lock()
 
     def hit(self, key: str, limit: int, now: float | None = None) -> Decision:
         now = time.time() if now is None else now
         start = int(now) - int(now) % self._window_s
+        if self._shared is not None:
+            try:
+                count = self._shared(key, start * 1000)
+            except StoreError as exc:
+                log.warning("rate limit counted in this process only: %s", exc)
+            else:
+                return Decision(count <= limit, limit, max(0, limit - count), start + self._window_s)
         with self._lock:
             window, count = self._counts.get(key, (start, 0))
             if window != start:

@@ -22,8 +22,10 @@ from starlette.concurrency import run_in_threadpool
 from clawscope.config import Settings
 from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
+from clawscope.timeutil import now_ms as wall_ms
 from clawscope.web import live_detect
 from clawscope.web.bus import EventBus
+from clawscope.web.key_usage import KeyUsage
 from clawscope.web.login_tokens import LoginTokens
 from clawscope.web.ratelimit import RateLimiter
 from clawscope.web.request_counts import RequestCounter
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 DAY_MS = 86_400_000
 REQUEST_FLUSH_S = 2.0  # how often this process adds its request counts to the store
+RATE_PRUNE_MS = 300_000  # rate-limit windows older than this are pruned, at most this often
 log = logging.getLogger("clawscope.web")
 
 
@@ -62,7 +65,7 @@ class AppState:
     store: Store
     bus: EventBus  # the SSE fan-out; follows the event log from its first subscriber
     webhooks: GroupCommit  # group commit of pushed sessions; its thread starts on the first write
-    limiter: RateLimiter = field(default_factory=RateLimiter)  # per API key, this process
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # per API key, shared in the database
     logins: LoginTokens = field(default_factory=LoginTokens)  # one-time dashboard login links
     serving: Serving = field(default_factory=Serving)
     ingest: IngestStatus = field(default_factory=IngestStatus)
@@ -73,6 +76,8 @@ class AppState:
     started: float = field(default_factory=time.monotonic)
     requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    rate_windows_pruned_ms: int = 0
+    key_usage: KeyUsage = field(default_factory=KeyUsage)  # API keys' last use, written by _flush_requests
 
     @classmethod
     def build(cls, settings: Settings, store: Store) -> AppState:
@@ -82,7 +87,8 @@ class AppState:
             retention_ms=settings.events_retention_days * DAY_MS,
             clock=store.clock,
         )
-        state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+        limiter = RateLimiter(shared=store.rate_limits.hit)  # one count per key across processes
+        state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates), limiter)
         state.detecting = live_detect.install(state)  # detection after each ingest pass / webhook commit
         return state
 
@@ -98,8 +104,16 @@ class AppState:
             await asyncio.sleep(REQUEST_FLUSH_S)
             try:
                 await run_in_threadpool(self.requests.flush, self.store)
+                await run_in_threadpool(self.key_usage.flush, self.store)
+                await run_in_threadpool(self._prune_rate_windows)
             except Exception as exc:  # the database may be briefly unavailable: the counts wait
                 log.warning("could not store request counts: %s", exc.__class__.__name__)
+
+    def _prune_rate_windows(self) -> None:
+        now = self.store.clock()
+        if now - self.rate_windows_pruned_ms >= RATE_PRUNE_MS:
+            self.rate_windows_pruned_ms = now
+            self.store.rate_limits.prune(wall_ms() - RATE_PRUNE_MS)  # windows follow the wall clock
 
     async def stop(self) -> None:
         for task in self.background:
@@ -109,6 +123,8 @@ class AppState:
         self.background.clear()
         with contextlib.suppress(Exception):
             await run_in_threadpool(self.requests.flush, self.store)
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(self.key_usage.flush, self.store)
         if self.live is not None:
             await run_in_threadpool(self.live.stop)
         if self.otlp is not None:

@@ -14,7 +14,7 @@ AGENTS = "/api/v1/openclaw/agents"
 
 
 def test_instances_and_agents_are_registered_and_listed(client: TestClient, store: Store, make_key) -> None:
-    key = make_key("ingest:write")
+    key = make_key("admin")
     r = client.post(
         INSTANCES,
         json={
@@ -64,8 +64,28 @@ def test_registration_needs_ingest_write(client: TestClient, make_key) -> None:
     assert client.post(INSTANCES, json=body).status_code == 401
 
 
+def test_registering_and_rotating_need_admin_not_ingest_write(client: TestClient, make_key) -> None:
+    """`ingest:write` is what every OTLP exporter and sync client holds: it must not mint secrets."""
+    admin, writer = make_key("admin"), make_key("ingest:write", "stats:read", "sessions:read")
+    instance_id, _ = register(client, admin)
+    agent_id = client.get(AGENTS, headers=auth(writer)).json()["data"][0]["id"]  # listing stays open
+    attempts = [
+        client.post(INSTANCES, json={"name": "x", "gateway_url": "http://localhost:1"}, headers=auth(writer)),
+        client.post(AGENTS, json={"instance_id": instance_id, "agent_key": "evil"}, headers=auth(writer)),
+        client.post(f"{AGENTS}/{agent_id}/rotate-secret", headers=auth(writer)),
+    ]
+    for r in attempts:
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "insufficient_scope"
+        assert r.json()["error"]["param"] == "admin"
+        assert "webhook_secret" not in r.text
+    assert [a["agent_key"] for a in client.get(AGENTS, headers=auth(admin)).json()["data"]] == ["main"]
+    token = client.post("/api/v1/auth/token", json={"api_key": writer}).json()["access_token"]
+    assert client.post(f"{AGENTS}/{agent_id}/rotate-secret", headers=auth(token)).status_code == 403
+
+
 def test_invalid_input_is_a_422_never_a_500(client: TestClient, make_key) -> None:
-    key = make_key("ingest:write")
+    key = make_key("admin")
     good = {"name": "ok", "gateway_url": "http://localhost:18789"}
     for bad in (
         {**good, "name": "a\u0000b"},
@@ -92,7 +112,7 @@ def test_invalid_input_is_a_422_never_a_500(client: TestClient, make_key) -> Non
 
 
 def test_rotating_the_secret_retires_the_old_one(client: TestClient, make_key) -> None:
-    key = make_key("ingest:write")
+    key = make_key("admin")
     instance_id, old = register(client, key)
     agent_id = client.get(AGENTS, headers=auth(key)).json()["data"][0]["id"]
     r = client.post(f"{AGENTS}/{agent_id}/rotate-secret", headers=auth(key))
@@ -107,6 +127,6 @@ def test_rotating_the_secret_retires_the_old_one(client: TestClient, make_key) -
 
 def test_rotating_on_a_fresh_server_before_any_secret_exists_is_a_404(client: TestClient, make_key) -> None:
     """The first use of the encryption key creates it; that must not deadlock a write (SQLite)."""
-    r = client.post(f"{AGENTS}/unknown/rotate-secret", headers=auth(make_key("ingest:write")))
+    r = client.post(f"{AGENTS}/unknown/rotate-secret", headers=auth(make_key("admin")))
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"

@@ -27,7 +27,7 @@ def totals(store: Store) -> dict[str, object]:
 @pytest.fixture
 def agent(client: TestClient, make_key: Callable[..., str]) -> tuple[str, str, str]:
     key = make_key("ingest:write")
-    instance_id, secret = register(client, key)
+    instance_id, secret = register(client, make_key("admin"))
     return key, instance_id, secret
 
 
@@ -180,7 +180,7 @@ def test_too_large_bodies_are_refused_while_reading(settings, store: Store, make
     app = create_app(replace(settings, webhook_max_bytes=4096), store=store)
     with LiveServer(app) as server, httpx.Client(base_url=server.url) as http:
         key = make_key("ingest:write")
-        instance_id, secret = register(http, key)
+        instance_id, secret = register(http, make_key("admin"))
         body = session_body(instance_id, text="x" * 4000)
         r = http.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
         assert _error(r) == (413, "payload_too_large")

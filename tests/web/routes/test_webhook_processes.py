@@ -17,6 +17,8 @@ from tests.support.env import ROOT
 from tests.support.remote import WEBHOOK, session_body, signed_headers
 from tests.support.server import free_port
 
+KEY = "test-secrets-key-shared-by-every-process-0123456789"
+
 
 @contextmanager
 def serve(db_url: str, home: Path) -> Iterator[str]:
@@ -24,6 +26,7 @@ def serve(db_url: str, home: Path) -> Iterator[str]:
     env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.pop("CLAWSCOPE_DB", None)
     env["CLAWSCOPE_WEBHOOK_WINDOW_S"] = "600"  # the replay below comes after two server starts
+    env["CLAWSCOPE_SECRETS_KEY"] = KEY  # every process on the database: one key of its secrets
     cmd = [
         sys.executable,
         "-c",
@@ -64,7 +67,7 @@ def serve(db_url: str, home: Path) -> Iterator[str]:
 
 
 def test_a_nonce_is_accepted_once_by_any_process_and_after_a_restart(db_url: str, tmp_path: Path) -> None:
-    with Store(db_url) as store:
+    with Store(db_url, secrets_key=KEY) as store:
         key, _ = store.keys.create("sync", ("ingest:write",), 1000)
         reg = store.remote
         inst = reg.add_instance("box", "http://127.0.0.1:18789", None)

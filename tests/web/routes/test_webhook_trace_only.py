@@ -41,7 +41,7 @@ def _send(client: TestClient, key: str, mode: str) -> None:
 def test_trace_only_stores_no_content_and_every_metric_works(
     client: TestClient, store: Store, make_key, tmp_path
 ) -> None:
-    key = make_key("ingest:write", "stats:read")
+    key = make_key("admin")
     _send(client, key, "trace_only")
     blob = everything(store)
     assert SECRET.encode() not in blob
@@ -62,7 +62,7 @@ def test_trace_only_stores_no_content_and_every_metric_works(
 def test_the_same_session_in_full_mode_has_the_same_metrics(
     client: TestClient, store: Store, make_key
 ) -> None:
-    key = make_key("ingest:write")
+    key = make_key("admin")
     _send(client, key, "full")
     assert SECRET.encode() in everything(store)  # the grep above can find it when it is there
     metrics = _metrics(store)
@@ -78,7 +78,7 @@ def test_trace_only_and_full_agree_on_every_metric(settings, make_key, tmp_path)
     for mode in ("full", "trace_only"):
         s = replace(settings, db=f"sqlite:///{tmp_path / (mode + '.db')}")
         with Store(s.db_url) as st, TestClient(create_app(s, store=st)) as c:
-            plain, _ = st.keys.create("t", ("ingest:write",), 1000)
+            plain, _ = st.keys.create("t", ("admin",), 1000)
             _send(c, plain, mode)
             got.append(_metrics(st))
     assert got[0] == got[1]

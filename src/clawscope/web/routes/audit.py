@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clawscope.audit import api
 from clawscope.audit.errors import AuditError
@@ -33,6 +33,7 @@ RID_PATTERN = r"^r_[0-9a-f]{32}$"
 
 
 class UploadItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # the spec says what is accepted
     name: str | None = Field(
         None,
         max_length=200,
@@ -49,6 +50,7 @@ class UploadItem(BaseModel):
 
 
 class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
     items: list[UploadItem] = Field(min_length=1, max_length=100)
     public_key: dict[str, Any] | None = Field(
         None, description="A public JWK or JWKS; the server's receipt key when absent"
@@ -73,6 +75,7 @@ class VerifyResponse(BaseModel):
 
 
 class ConsistencyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
     checkpoint: str = Field(
         min_length=1, max_length=64 * 1024, description="The old signed checkpoint you kept"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clawscope.web.auth import issue_token
 from clawscope.web.errors import ApiError, error_responses
@@ -15,6 +15,7 @@ router = APIRouter(tags=["auth"])
 
 
 class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
     api_key: str = Field(min_length=1, max_length=512, description="A clawscope API key (`cs_…`)")
 
 

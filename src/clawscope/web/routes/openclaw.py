@@ -1,5 +1,7 @@
 """Registration of OpenClaw instances and agents (seed 000): `/api/v1/openclaw/instances` and
-`/api/v1/openclaw/agents`, scope `ingest:write`.
+`/api/v1/openclaw/agents`. Registering and rotating secrets need the `admin` scope: `ingest:write` is
+held by every OTLP exporter and sync client, which must not mint webhook secrets; listing (no
+secrets) needs `ingest:write`.
 
 An agent's webhook secret is returned once, at registration or rotation; the gateway token of an
 instance is never returned (listings say only whether one is stored).
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BaseModel, Field
 
 from clawscope.errors import UsageError
@@ -20,6 +22,7 @@ from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
 Writer = Annotated[Principal, Depends(require("ingest:write"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 def _plain(value: str) -> str:
@@ -34,13 +37,18 @@ def _url(value: str) -> str:
     return _plain(value)
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain)]
-Url = Annotated[str, Field(min_length=8, max_length=2000), AfterValidator(_url)]
-Secret = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_plain)]
+_PLAIN = r"^[^\x00-\x1f\x7f]*$"  # the spec states what `_plain` refuses: control characters
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_PLAIN), AfterValidator(_plain)]
+Url = Annotated[
+    str,
+    Field(min_length=8, max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f]*$"),
+    AfterValidator(_url),
+]
+Secret = Annotated[str, Field(min_length=1, max_length=4000, pattern=_PLAIN), AfterValidator(_plain)]
 
 
 class InstanceIn(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}
     name: Name
     gateway_url: Url
     api_key: Secret | None = Field(default=None, description="The gateway token; stored encrypted")
@@ -50,7 +58,7 @@ class InstanceIn(BaseModel):
 
 
 class AgentIn(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}
     instance_id: Name
     agent_key: Name
     agent_name: Name | None = None
@@ -91,7 +99,7 @@ def agent_json(a: AgentReg) -> dict[str, Any]:
 @router.post(
     "/instances", status_code=201, summary="Register an OpenClaw instance", responses=error_responses(409)
 )
-def create_instance(body: InstanceIn, state: StateDep, _p: Writer) -> dict[str, Any]:
+def create_instance(body: InstanceIn, state: StateDep, _p: Admin) -> dict[str, Any]:
     try:
         inst = remote(state).add_instance(
             body.name,
@@ -117,7 +125,7 @@ def list_instances(state: StateDep, _p: Writer) -> dict[str, Any]:
     summary="Register an agent; returns its webhook secret once",
     responses=error_responses(404, 409),
 )
-def create_agent(body: AgentIn, state: StateDep, _p: Writer) -> dict[str, Any]:
+def create_agent(body: AgentIn, state: StateDep, _p: Admin) -> dict[str, Any]:
     try:
         agent, secret = remote(state).add_agent(body.instance_id, body.agent_key, body.agent_name, body.model)
     except UsageError as exc:
@@ -126,7 +134,11 @@ def create_agent(body: AgentIn, state: StateDep, _p: Writer) -> dict[str, Any]:
 
 
 @router.get("/agents", summary="List registered agents")
-def list_agents(state: StateDep, _p: Writer, instance_id: str | None = None) -> dict[str, Any]:
+def list_agents(
+    state: StateDep,
+    _p: Writer,
+    instance_id: Annotated[str | None, Query(min_length=1, max_length=200, pattern=_PLAIN)] = None,
+) -> dict[str, Any]:
     return {"data": [agent_json(a) for a in remote(state).agents(instance_id)]}
 
 
@@ -135,6 +147,6 @@ def list_agents(state: StateDep, _p: Writer, instance_id: str | None = None) -> 
     summary="Replace an agent's webhook secret",
     responses=error_responses(404),
 )
-def rotate_secret(agent_id: str, state: StateDep, _p: Writer) -> dict[str, Any]:
+def rotate_secret(agent_id: str, state: StateDep, _p: Admin) -> dict[str, Any]:
     agent, secret = remote(state).rotate_secret(agent_id)
     return {**agent_json(agent), "webhook_secret": secret}

@@ -15,7 +15,7 @@ from clawscope.web import api_models as m
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError
 from clawscope.web.params import TEXT as _TEXT
-from clawscope.web.params import WHEN, when
+from clawscope.web.params import TIME, WHEN, when
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["sessions"])
@@ -35,9 +35,9 @@ def list_sessions(
     channel: Annotated[str | None, Query(**_TEXT)] = None,
     model: Annotated[str | None, Query(**_TEXT)] = None,
     from_: Annotated[
-        str | None, Query(alias="from", description=f"active at or after ({WHEN})", **_TEXT)
+        str | None, Query(alias="from", description=f"active at or after ({WHEN})", **TIME)
     ] = None,
-    to: Annotated[str | None, Query(description=f"active before ({WHEN})", **_TEXT)] = None,
+    to: Annotated[str | None, Query(description=f"active before ({WHEN})", **TIME)] = None,
     min_cost: Annotated[
         float | None, Query(alias="minCost", ge=0, le=1e12, description="reported + estimated USD")
     ] = None,
@@ -62,7 +62,7 @@ def list_sessions(
     try:
         return browse.page(state.store, query, limit, cursor)
     except UsageError as exc:
-        raise ApiError(422, str(exc), param="cursor") from None
+        raise ApiError(422, str(exc), code="invalid_cursor", param="cursor") from None
 
 
 @router.get(

@@ -16,9 +16,10 @@ from clawscope.web import api_models as m
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError
 from clawscope.web.params import TEXT as _TEXT
-from clawscope.web.params import WHEN, when
+from clawscope.web.params import TIME, WHEN, when
 from clawscope.web.state import StateDep
 
+YEAR_1_MS = -62_135_596_800_000  # 0001-01-01T00:00Z: the first instant a date can name
 router = APIRouter(tags=["stats"])
 Reader = Annotated[Principal, Depends(require("stats:read"))]
 _ERRORS = m.error_responses()
@@ -27,15 +28,15 @@ WEEK_MS = 7 * 86_400_000
 
 
 def filters(
-    from_: Annotated[str | None, Query(alias="from", description=WHEN, **_TEXT)] = None,
-    to: Annotated[str | None, Query(description=f"{WHEN}; exclusive", **_TEXT)] = None,
+    from_: Annotated[str | None, Query(alias="from", description=WHEN, **TIME)] = None,
+    to: Annotated[str | None, Query(description=f"{WHEN}; exclusive", **TIME)] = None,
     agent: Annotated[str | None, Query(**_TEXT)] = None,
     kind: Annotated[str | None, Query(description="session kind (main, cron, heartbeat, …)", **_TEXT)] = None,
     channel: Annotated[str | None, Query(**_TEXT)] = None,
 ) -> Filters:
     since, until = when(from_, "from"), when(to, "to")
     if since is not None and until is not None and since >= until:
-        raise ApiError(422, "from must be before to", param="from")
+        raise ApiError(422, "from must be before to", code="invalid_range", param="from")
     return Filters(since_ms=since, until_ms=until, agent=agent, kind=kind, channel=channel)
 
 
@@ -96,7 +97,11 @@ def compare(state: StateDep, _p: Reader, f: FiltersDep) -> dict[str, Any]:
     until = f.until_ms if f.until_ms is not None else now_ms() // HOUR_MS * HOUR_MS
     since = f.since_ms if f.since_ms is not None else until - WEEK_MS
     if since >= until:
-        raise ApiError(422, "from must be before to", param="from")
+        raise ApiError(422, "from must be before to", code="invalid_range", param="from")
+    if since - (until - since) < YEAR_1_MS:
+        raise ApiError(
+            422, "the period before this one would start before year 1", code="invalid_range", param="from"
+        )
     return reports.compare_periods(state.store, Filters(since, until, f.agent, f.kind, f.channel))
 
 
@@ -109,7 +114,7 @@ def compare(state: StateDep, _p: Reader, f: FiltersDep) -> dict[str, Any]:
 def forecast(
     state: StateDep,
     _p: Reader,
-    at: Annotated[str | None, Query(description=f"as of ({WHEN}); default now", **_TEXT)] = None,
+    at: Annotated[str | None, Query(description=f"as of ({WHEN}); default now", **TIME)] = None,
     agent: Annotated[str | None, Query(**_TEXT)] = None,
     kind: Annotated[str | None, Query(**_TEXT)] = None,
     channel: Annotated[str | None, Query(**_TEXT)] = None,
@@ -117,7 +122,7 @@ def forecast(
     at_ms = when(at, "at")
     at_ms = now_ms() if at_ms is None else at_ms
     if at_ms < 0:
-        raise ApiError(422, "at must be after 1970", param="at")
+        raise ApiError(422, "at must be after 1970", code="invalid_range", param="at")
     return reports.month_forecast(state.store, Filters(agent=agent, kind=kind, channel=channel), at_ms)
 
 

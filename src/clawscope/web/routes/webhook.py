@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from clawscope import webhooks
-from clawscope.errors import ReplayedNonceError, UnstorableValueError
+from clawscope.errors import ReplayedNonceError, SessionOwnedError, UnstorableValueError
 from clawscope.ingest.remote import PayloadError, prepare, read_head, read_payload
 from clawscope.timeutil import now_ms
 from clawscope.web.auth import current_principal
@@ -31,6 +31,35 @@ from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(prefix="/openclaw", tags=["openclaw"])
 PRUNE_EVERY_S = 60.0
+# What the body must at least be (the rest is checked by the wire decoder, after the signature).
+SESSION_PAYLOAD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "SessionPayload",
+    "required": ["session_id", "agent_name"],
+    "properties": {
+        "session_id": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        },
+        "agent_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        },
+        "instance_id": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[^\\x00-\\x1f\\x7f]*$",
+        },
+        "status": {"type": ["string", "null"]},
+        "message_count": {"type": ["integer", "null"]},
+        "entries": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 def header(request: Request, name: str) -> str | None:
@@ -93,9 +122,14 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
         )
         if nonce is not None:
             item.nonce = (f"{signer.agent.agent_id}:{nonce}", now)
+        item.owner = (signer.instance.instance_id, now)  # another instance's agents may not append
         state.webhooks.write(item)
     except ReplayedNonceError:
         raise ApiError(409, "nonce already used", code="replayed_nonce") from None
+    except SessionOwnedError:
+        raise ApiError(
+            403, "this session belongs to another registered instance", code="session_owned_elsewhere"
+        ) from None
     except PayloadError as exc:
         raise ApiError(422, str(exc), param=exc.param) from None
     except (UnstorableValueError, ValueError) as exc:  # text the database cannot hold (PostgreSQL: NUL)
@@ -118,7 +152,7 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object", "title": "SessionPayload"}}},
+            "content": {"application/json": {"schema": SESSION_PAYLOAD_SCHEMA}},
         }
     },
 )
