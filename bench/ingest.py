@@ -162,7 +162,11 @@ def run_child_rss(state: Path, db: Path, detect: bool = True) -> tuple[float, fl
         *(() if detect else ("--no-detect",)),
     ]
     wall = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, "HOME": str(db.parent)})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "HOME": str(db.parent), "PYTHONPATH": str(ROOT / "src")},
+    )
     assert proc.stdout is not None
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
