@@ -189,6 +189,17 @@ class UnbackedWork:
             )
 
 
+def _known_numbers(view: SessionView) -> set[str]:
+    """Every number the session's tool outputs and human messages state, and each output's line count
+    (a count may be read off an output by counting its lines: `ls`, `grep`)."""
+    seen = "\n".join(t.output_text for t in view.tools) + "\n".join(
+        e.text for e in view.entries if is_human(e)
+    )
+    return numbers(seen) | {
+        str(len([x for x in t.output_text.splitlines() if x.strip()])) for t in view.tools
+    }
+
+
 class UnbackedNumber:
     id: ClassVar[str] = "hallucination.unbacked-number"
     version: ClassVar[int] = 1
@@ -197,13 +208,7 @@ class UnbackedNumber:
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         ignore = set(param(params, self.defaults, "ignore_tools"))
-        seen = "\n".join(t.output_text for t in view.tools) + "\n".join(
-            e.text for e in view.entries if is_human(e)
-        )
-        # a count may be read off an output by counting its lines (`ls`, `grep`)
-        known = numbers(seen) | {
-            str(len([x for x in t.output_text.splitlines() if x.strip()])) for t in view.tools
-        }
+        known: set[str] | None = None  # built on the first candidate: most sessions state no counts
         for turn in turns(view):
             for r in replies(turn.entries):
                 done = [t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)]
@@ -214,7 +219,11 @@ class UnbackedNumber:
                     if not noun.endswith("s") or noun.endswith("ss"):
                         continue  # a count of things ("1,250 orders"), not a date or a unit
                     stem = noun[:-1]
-                    if value in known or int(value) < int(param(params, self.defaults, "min_value")):
+                    if int(value) < int(param(params, self.defaults, "min_value")):
+                        continue
+                    if known is None:
+                        known = _known_numbers(view)
+                    if value in known:
                         continue
                     counted = [x for t in done for x in t.output_text.lower().splitlines() if stem in x]
                     if not any(numbers(x) for x in counted):

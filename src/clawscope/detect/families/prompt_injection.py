@@ -52,6 +52,17 @@ ADDRESSED = re.compile(
     r"agent|bot)s?\b|<!--\s*(assistant|ai|agent|system)\s*:",
     re.I,
 )
+# Literal words one of OVERRIDE / ADDRESSED needs: a substring pre-check (fast on megabytes of tool
+# output, where the case-insensitive patterns are not) before those patterns run.
+_TRIGGERS = (
+    "ignore", "disregard", "forget", "override", "bypass", "system message", "system prompt", "your new",
+    "your real", "your actual", "new instruction", "you are now", "do not tell the user", "reading th",
+    "processing th", "triaging th", "summarising th", "summarizing th", "parsing th", "seeing th",
+    "viewing th", "note to", "note for", "message to", "message for", "instructions to", "instructions for",
+    "instruction to", "instruction for", "dear ", "attention ", "hey ", "<!--", "to ai", "to the ai",
+    "to assistant", "to the assistant", "to agent", "to the agent", "to bot", "to the bot", "to llm",
+    "to the llm", "to gpt", "to the gpt", "to the model", "to copilot", "to the copilot",
+)  # fmt: skip
 ORDER = re.compile(
     r"\b(run|execute|exec|read|cat|send|forward|email|post|upload|delete|remove|rm|reply|respond|say|"
     r"print|reveal|include|curl|wget|install|download|transfer|pay)\b",
@@ -152,7 +163,8 @@ class InjectedInstructions:
         for t in view.tools:
             if t.name in ignore or not t.result_entry_id or not t.output_text:
                 continue
-            if not (OVERRIDE.search(t.output_text) or ADDRESSED.search(t.output_text)):
+            low = t.output_text.lower()
+            if not any(w in low for w in _TRIGGERS):
                 continue  # cheap pre-check on the raw output before unwrapping it
             text, wrapped = content_of(t.output_text)
             sentences = injected(text)
