@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
-from clawscope.timeutil import now_ms
+from clawscope.analytics import browse
+from clawscope.timeutil import now_ms, parse_iso_ms
 from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.body import read_raw
 from clawscope.web.dashboard import charts, data, login, replay
@@ -147,9 +148,10 @@ def session(request: Request, state: StateDep, session_id: str) -> Response:
         return page(request, state, "missing.html", period, session_id=session_id, status=404)
     rows = {n["session"]["sessionId"]: n for n in _walk(tree)}
     node = rows[session_id]
+    s = browse.session(state.store, session_id)  # what GET /api/v1/sessions/{id} answers
     turns = analytics.session_turns(state.store, session_id)
     items = replay.timeline(state.store.transcripts.records(session_id), turns)
-    return page(request, state, "session.html", period, s=node["session"], node=node, tree=tree, items=items)
+    return page(request, state, "session.html", period, s=s, node=node, tree=tree, items=items)
 
 
 def _walk(node: dict) -> list[dict]:  # type: ignore[type-arg]
@@ -170,11 +172,15 @@ def agents(request: Request, state: StateDep) -> Response:
 
 
 @router.get("/forecast")
-def forecast(request: Request, state: StateDep) -> Response:
+def forecast(request: Request, state: StateDep, at: Q = None) -> Response:
     if (r := _guard(request, state)) is not None:
         return r
     period = _period(request)
-    f = data.forecast(state.store, now_ms())
+    try:  # as of (as the API's `at`): a past month's forecast, or a test's fixed "now"
+        at_ms = parse_iso_ms(at) if at else None
+    except ValueError:
+        return PlainTextResponse(f"invalid at {at!r}: use an ISO date or datetime", status_code=400)
+    f = data.forecast(state.store, now_ms() if at_ms is None else at_ms)
     return page(request, state, "forecast.html", period, f=f, chart=charts.columns(f["history"], usd))
 
 
