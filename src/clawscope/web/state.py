@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from clawscope.config import Settings
 from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
+from clawscope.timeutil import now_ms
 from clawscope.web.bus import EventBus
 from clawscope.web.login_tokens import LoginTokens
 from clawscope.web.ratelimit import RateLimiter
@@ -52,6 +53,9 @@ class IngestStatus:
 
     last_ms: int | None = None
     last_error: str | None = None
+    last_failed_ms: int | None = None  # when the last pass failed (None: it did not)
+    passes: int = 0  # passes that completed
+    started_ms: int = field(default_factory=now_ms)  # problems first seen since then are "new"
     after: list[Callable[[Any], None]] = field(default_factory=list)
 
 

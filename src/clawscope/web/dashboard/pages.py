@@ -234,3 +234,31 @@ def logout() -> Response:
     r = RedirectResponse("/login", status_code=303)
     r.delete_cookie(SESSION_COOKIE, path="/")
     return r
+
+
+@router.get("/health")
+def health(request: Request, state: StateDep) -> Response:
+    """Ingest health: each followed source (files, last pass, lag), and the problems by code."""
+    if (r := _guard(request, state)) is not None:
+        return r
+    from clawscope.analytics import health as ingest_health
+
+    ing = state.ingest
+    lag = None if ing.last_ms is None else max(0.0, (now_ms() - ing.last_ms) / 1000)
+    ingest = {
+        "following": bool(state.serving.state_dirs),
+        "lastPassAt": analytics.iso(ing.last_ms),
+        "lagSeconds": lag,
+        "passes": ing.passes,
+        "failed": ing.last_failed_ms is not None,
+        "failedAt": analytics.iso(ing.last_failed_ms),
+        "error": ing.last_error,
+    }
+    sources = ingest_health.sources(state.store, state.serving.state_dirs)
+    problems = ingest_health.problems_by_code(state.store, ing.started_ms)
+    if not _may_read_sessions(request, state):  # excerpts of reasons may quote transcript content
+        for c in problems["codes"]:
+            c["why"] = "(needs sessions:read)"
+    return page(
+        request, state, "health.html", _period(request), ingest=ingest, sources=sources, problems=problems
+    )
