@@ -50,6 +50,11 @@ def test_db_flag_with_a_tilde(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CLAWSCOPE_DB", raising=False)
+    # a read-only command creates nothing, and names the file it looked for with `~` expanded
+    result = CliRunner().invoke(cli, ["problems", "--db", "sqlite:///~/dbs/x.db", "--json"])
+    assert result.exit_code == 1 and f"no database at {tmp_path / 'dbs' / 'x.db'}" in result.stderr
+    assert not (tmp_path / "dbs").exists() and not (tmp_path / "~").exists()
+    Store("sqlite:///~/dbs/x.db").close()  # a writer creates it where `~` points
     result = CliRunner().invoke(cli, ["problems", "--db", "sqlite:///~/dbs/x.db", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == []

@@ -134,7 +134,7 @@ def _coerce(s: Settings) -> Settings:
             s,
             home=Path(s.home).expanduser(),
             state_dirs=tuple(Path(p).expanduser() for p in _seq(s.state_dirs, os.pathsep)),
-            port=int(s.port),
+            port=_port(s.port),
             no_auth=_bool(s.no_auth),
             cors_origins=tuple(_seq(s.cors_origins, ",")),
             webhook_window_s=int(s.webhook_window_s),
@@ -162,6 +162,14 @@ def _table(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{name} must be a table (a JSON object in the environment)")
     return dict(value)
+
+
+def _port(value: Any) -> int:
+    """A TCP port one can listen on (0 lets the system choose one)."""
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range (0-65535)")
+    return port
 
 
 def _networks(values: list[str]) -> list[str]:

@@ -58,7 +58,23 @@ def _row(store: Store, session_id: str) -> dict[str, Any]:
 
 
 def session(store: Store, session_id: str) -> dict[str, Any]:
-    return session_json(_row(store, session_id))
+    """One session; `model` is its dominant model by cost, `models` every model it called."""
+    out = session_json(_row(store, session_id))
+    out["models"] = [
+        {
+            "provider": m["provider"],
+            "model": m["model"],
+            "llmCalls": int(m["llm_calls"]),
+            "tokensIn": int(m["tokens_in"]),
+            "tokensOut": int(m["tokens_out"]),
+            "cacheRead": int(m["cache_read"]),
+            "cacheWrite": int(m["cache_write"]),
+            "costUSD": float(m["cost"]),
+            "estimatedCostUSD": float(m["est_cost"]),
+        }
+        for m in store.sessions.models(session_id)
+    ]
+    return out
 
 
 def llm_json(r: dict[str, Any]) -> dict[str, Any]:

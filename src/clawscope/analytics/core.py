@@ -103,6 +103,7 @@ def session_json(r: dict[str, Any]) -> dict[str, Any]:
         "tokensOut": r["tokens_out"],
         "cacheRead": r["cache_read"],
         "cacheWrite": r["cache_write"],
+        "totalTokens": r["total_tokens"],  # the one token count: OpenClaw's per-call total, summed
         "costUSD": float(r["cost_usd"]),
         "estimatedCostUSD": float(r["est_cost_usd"]),
         "entries": r["n_entries"],

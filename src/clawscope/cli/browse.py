@@ -7,6 +7,7 @@ import click
 
 from clawscope import analytics
 from clawscope.cli.common import (
+    checked_kind,
     db_option,
     echo_csv,
     echo_json,
@@ -47,10 +48,11 @@ def stats(
     Example:
       clawscope stats --since 7d --by model
     """
-    settings = settings_from(db=db)
-    with open_store(settings) as store:
-        result = analytics.stats(store, filters_from(since, until, agent=agent, kind=kind), by)
     out = output_format(as_json, fmt)
+    f = filters_from(since, until, agent=agent, kind=checked_kind(kind))
+    settings = settings_from(db=db)
+    with open_store(settings, read_only=True) as store:
+        result = analytics.stats(store, f, by)
     if out == "json":
         echo_json(result)
         return
@@ -86,10 +88,11 @@ def sessions(
     Example:
       clawscope sessions --kind subagent --since 2026-11-01
     """
-    settings = settings_from(db=db)
-    with open_store(settings) as store:
-        rows = analytics.sessions(store, filters_from(since, None, agent=agent, kind=kind), limit)
     out = output_format(as_json, fmt)
+    f = filters_from(since, None, agent=agent, kind=checked_kind(kind))
+    settings = settings_from(db=db)
+    with open_store(settings, read_only=True) as store:
+        rows = analytics.sessions(store, f, limit)
     if out == "json":
         echo_json(rows)
         return
@@ -116,10 +119,10 @@ def problems(db: str | None, as_json: bool, limit: int | None, fmt: str | None) 
     Example:
       clawscope problems --json
     """
-    settings = settings_from(db=db)
-    with open_store(settings) as store:
-        rows = analytics.problems(store, limit)
     out = output_format(as_json, fmt)
+    settings = settings_from(db=db)
+    with open_store(settings, read_only=True) as store:
+        rows = analytics.problems(store, limit)
     if out == "json":
         echo_json(rows)
         return

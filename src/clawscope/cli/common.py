@@ -91,10 +91,26 @@ def settings_from(**flags: Any) -> Settings:
     return load_settings(flags)
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, read_only: bool = False) -> Store:
+    """The store of the settings; a read-only command (`read_only`) never creates a database: one that
+    does not exist, or is not clawscope's, is a one-line error."""
     return Store(
-        settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
+        settings.db_url,
+        must_exist=read_only,
+        secrets_key=settings.secrets_key,
+        secrets_key_file=settings.secrets_key_path,
     )
+
+
+def checked_kind(value: str | None, flag: str = "--kind") -> str | None:
+    """A `--kind` value checked against the kinds OpenClaw's session keys have (a typo would otherwise
+    match nothing and print zeros)."""
+    from clawscope.model import SessionKind
+
+    kinds = [k.value for k in SessionKind]
+    if value is not None and value not in kinds:
+        raise UsageError(f"unknown {flag} {value!r}: one of {', '.join(kinds)}")
+    return value
 
 
 def echo_json(obj: Any) -> None:

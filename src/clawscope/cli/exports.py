@@ -10,6 +10,7 @@ import click
 
 from clawscope.cli.common import (
     Lazy,
+    checked_kind,
     db_option,
     example,
     filters_from,
@@ -47,10 +48,10 @@ def export(
 
     Columns are named as the REST API names the same fields (see the README).
     """
-    f = filters_from(since, until, agent=agent, kind=session_kind)
+    f = filters_from(since, until, agent=agent, kind=checked_kind(session_kind))
     files.exporter(kind)  # an unknown or unavailable kind fails before anything is written
     settings = settings_from(db=db)
-    with open_store(settings) as store:
+    with open_store(settings, read_only=True) as store:
         if out is None:
             n = files.export(store, kind, fmt, f, sys.stdout.buffer)
             sys.stdout.buffer.flush()

@@ -32,7 +32,7 @@ def mcp(db: str | None, http: bool, host: str | None, port: int, no_auth: bool |
       clawscope mcp --http --port 8766
     """
     settings = settings_from(db=db, host=host, no_auth=no_auth)
-    store = open_store(settings)
+    store = open_store(settings, read_only=True)
     try:
         if not http:
             mcp_server.build(store, receipt_key=settings.receipt_key_path).run("stdio")

@@ -3,7 +3,9 @@ one process (or a generated demo state, said so on every page, when none is foun
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +14,7 @@ import click
 from clawscope.cli.common import db_option, demo_state, handle_errors, settings_from, state_dirs
 from clawscope.config import Settings
 from clawscope.dburl import sqlite_url
+from clawscope.errors import UsageError
 
 # Open SSE streams never finish by themselves: without a limit, a graceful shutdown would wait for them
 # forever. They are cut after this many seconds (EventSource clients resume with Last-Event-ID).
@@ -85,6 +88,7 @@ def serve(
 
     settings = settings_from(db=db, host=host, port=port, no_auth=no_auth, cors_origins=cors or None)
     check_bind(settings)
+    check_port_free(settings.host, settings.port)  # before a demo, a database or a login link is made
     dirs = [] if force_demo or no_live else state_dirs(state, settings)
     # A database the user chose (flag, environment or config file) never receives demo data: it is
     # served as it is. The demo has a database of its own, used when none was chosen or with --demo.
@@ -156,6 +160,25 @@ def serve(
         log_level=log_level,
         timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
     )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """A port another process listens on is a one-line error now, not a login link that cannot work
+    and a traceback from the server later. (SO_REUSEADDR as uvicorn binds: a port left in TIME_WAIT
+    by a previous run is free.)"""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot bind to {host}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(f"port {port} on {host} is in use: choose another --port") from None
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _otlp_background(store: Any, settings: Settings) -> Any:

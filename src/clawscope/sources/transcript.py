@@ -63,6 +63,7 @@ KNOWN_ENTRY_TYPES = frozenset(
     }
 )
 NESTED_TOOL = "openclaw.nested-tool.v1"
+RUN_MARKER = "openclaw:bootstrap-context"  # a JSONL-era custom record closing a run, with its runId
 WRAPPERS = frozenset({"tool_call"})
 EXEC_TOOLS = frozenset({"exec", "bash"})
 EXCERPT = 2000
@@ -105,10 +106,15 @@ class TranscriptDecoder:
         self.seen = seen if seen is not None else set()  # entry ids already stored: skip them
         self.header: WRecord | None = None
         self.batch = TranscriptBatch(session_id)
+        # Where the current run's model calls and entries start in the batch: a JSONL-era run's id
+        # comes after its messages (see `_run_marker`).
+        self._run_calls = 0
+        self._run_entries = 0
 
     def take(self) -> TranscriptBatch:
         """Return what was decoded since the last call and start a new batch."""
         batch, self.batch = self.batch, TranscriptBatch(self.session_id)
+        self._run_calls = self._run_entries = 0
         return batch
 
     def problem(
@@ -226,6 +232,8 @@ class TranscriptDecoder:
                     rules.as_str(get("modelId")),
                     rules.as_str(get("modelApi")),
                 )
+        elif etype == "custom" and rec.customType and rec.customType.startswith(RUN_MARKER):
+            self._run_marker(rec)
         elif etype not in KNOWN_ENTRY_TYPES:
             reason = f"unknown entry type {etype!r}; kept as is"
             self.problem(where, ProblemCode.UNKNOWN_ENTRY_TYPE, reason, Severity.INFO, raw)
@@ -235,6 +243,26 @@ class TranscriptDecoder:
             Entry(self.session_id, entry_id, pos, etype, role, rec.parentId, ts, raw, trigger)
         )
         return entry_id
+
+    def _run_marker(self, rec: WRecord) -> None:
+        """The end of a run in the JSONL era (2026.7): `openclaw:bootstrap-context:*` carries the run
+        id *after* the run's messages, whose own records have none. A sub-agent's completion announced
+        to its parent (`announce:v1:…`, no user message) is then a `subagent` turn, as the SQLite era
+        marks it on each message; the run's calls and messages still in this batch are re-marked.
+        (A run split across two ingest passes keeps the trigger its first part was stored with.)"""
+        data = decode_json(bytes(rec.data)) if rec.data else None
+        run_id = data.get("runId") if isinstance(data, dict) else None
+        trigger = rules.run_trigger(run_id if isinstance(run_id, str) else None)
+        batch = self.batch
+        if trigger is not None:
+            replace = msgspec.structs.replace
+            calls, entries = batch.llm_calls, batch.entries
+            for i in range(self._run_calls, len(calls)):
+                calls[i] = replace(calls[i], turn_trigger=trigger)
+            for i in range(self._run_entries, len(entries)):
+                if entries[i].role is not None:
+                    entries[i] = replace(entries[i], turn_trigger=trigger)
+        self._run_calls, self._run_entries = len(batch.llm_calls), len(batch.entries) + 1
 
     def _model(
         self,
@@ -261,6 +289,8 @@ class TranscriptDecoder:
         state = self.state
         state.turn_trigger = rules.classify_turn(body)
         state.turn_model_calls = 0
+        # a run of the user's starts after its message (appended once this returns)
+        self._run_calls, self._run_entries = len(self.batch.llm_calls), len(self.batch.entries) + 1
         if not state.first_user_seen:
             state.first_user_seen = True
             state.inferred_kind = rules.infer_kind(body, state.turn_trigger)

@@ -110,6 +110,8 @@ class Store:
 
     `clock` (epoch ms) is "now" for every time the store records and for retention; tests inject it.
     `engine` is for the store's own modules and for tests; nothing above the store touches it.
+    `must_exist` (read-only commands): a database that does not exist, or has no clawscope schema, is a
+    `StoreError` and nothing is created.
     """
 
     def __init__(
@@ -120,12 +122,17 @@ class Store:
         clock: Callable[[], int] = now_ms,
         secrets_key: str = "",
         secrets_key_file: str = "",
+        must_exist: bool = False,
     ) -> None:
         self.url = url
         self.clock = clock
-        self.engine: Engine = create_store_engine(url)
-        if auto_migrate:
-            migrate(self.engine)
+        self.engine: Engine = create_store_engine(url, must_exist=must_exist)
+        if auto_migrate or must_exist:
+            try:
+                migrate(self.engine, create=not must_exist)
+            except StoreError:
+                self.engine.dispose()  # the connection it opened is closed now, not by the collector
+                raise
         e, c = self.engine, clock
         self.totals = Totals(e, c)
         self.tools = ToolCalls(e, c)

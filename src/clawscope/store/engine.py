@@ -29,14 +29,19 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def create_store_engine(url: str) -> Engine:
+def create_store_engine(url: str, *, must_exist: bool = False) -> Engine:
+    """An engine for `url`; with `must_exist`, a SQLite file that is not there is an error (nothing,
+    not even its folder, is created)."""
     url = normalize(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise StoreError(f"invalid database URL {url!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        database = parsed.database
+        if must_exist and database and database != ":memory:" and not Path(database).is_file():
+            raise StoreError(f"no database at {database} (nothing was created; run `clawscope ingest` first)")
+        return _sqlite_engine(url, database)
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     raise StoreError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
@@ -65,6 +70,19 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def shown(engine: Engine) -> str:
+    """The database's URL as it may be shown to a user (no password)."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver error as one line: its class and the first line of its message (psycopg's run to
+    several lines of hints)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0].strip()
+    return f"{cause.__class__.__name__}: {first}" if first else cause.__class__.__name__
 
 
 def is_sqlite(engine: Engine) -> bool:

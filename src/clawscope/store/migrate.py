@@ -15,6 +15,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from clawscope.errors import StoreError
+from clawscope.store.engine import one_line, shown
 from clawscope.store.schema import metadata
 
 _LOCK_ID = 0x636C6177  # "claw": PostgreSQL advisory lock taken while migrating
@@ -46,13 +47,22 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+        raise StoreError(f"cannot open the database {shown(engine)}: {one_line(exc)}") from None
 
 
-def migrate(engine: Engine) -> str:
-    """Bring the database to the newest schema; return the revision it is at."""
-    if current_revision(engine) == HEAD:
+def migrate(engine: Engine, *, create: bool = True) -> str:
+    """Bring the database to the newest schema; return the revision it is at.
+
+    Without `create` (read-only commands), a database without clawscope's schema is an error and
+    nothing is created in it; one with an older schema is still upgraded."""
+    current = current_revision(engine)
+    if current == HEAD:
         return HEAD
+    if current is None and not create:
+        raise StoreError(
+            f"{shown(engine)} is not a clawscope database (no schema version; nothing was created: "
+            "run `clawscope ingest` first)"
+        )
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -80,4 +90,4 @@ def migrate(engine: Engine) -> str:
             command.upgrade(cfg, "head")
             return head
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open or migrate the database: {exc.__class__.__name__}: {exc}") from None
+        raise StoreError(f"cannot open or migrate the database {shown(engine)}: {one_line(exc)}") from None

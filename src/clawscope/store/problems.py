@@ -23,6 +23,24 @@ class Problems(Part):
             p["limit"] = limit
         return self._rows(sql, p)
 
+    def by_code(self) -> list[dict[str, Any]]:
+        """Per code and severity: how many, when first and last seen, and the latest one's where and why."""
+        sql = """
+SELECT p.code, p.severity, c.n, c.first_ms, c.last_ms, p.source, p.path, p.location, p.reason
+FROM (SELECT code, severity, count(*) AS n, min(first_seen_ms) AS first_ms, max(first_seen_ms) AS last_ms,
+        max(problem_id) AS last_id
+      FROM problems GROUP BY code, severity) c
+JOIN problems p ON p.problem_id = c.last_id
+ORDER BY c.n DESC, p.code, p.severity"""
+        return self._rows(sql, {})
+
+    def count_since(self, since_ms: int) -> int:
+        """Problems first seen at or after `since_ms` (new ones)."""
+        t = schema.problems
+        stmt = select(func.count()).select_from(t).where(t.c.first_seen_ms >= since_ms)
+        with self._read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     def count(self, code: str | None = None) -> int:
         """How many problems were recorded (of one `code`, e.g. "unreadable", when given)."""
         stmt = select(func.count()).select_from(schema.problems)

@@ -18,12 +18,20 @@ from clawscope.store import deletion, schema
 from clawscope.store.engine import Part
 from clawscope.store.sql_filters import session_where
 
-SESSION_COLUMNS = """
+# A session's model is its dominant one: the most cost (reported plus estimated), then the most calls,
+# from its roll-up; without model calls, the model its transcript last named. (`models()` lists all.)
+_DOMINANT = """(SELECT {col} FROM rollup_calls r WHERE r.sid = s.sid GROUP BY r.provider, r.model
+  ORDER BY SUM(r.cost + r.est_cost) DESC, SUM(r.llm_calls) DESC, r.provider, r.model LIMIT 1)"""
+SESSION_COLUMNS = f"""
   s.sid, s.session_id, s.key, s.kind, s.trigger, s.agent_id, s.instance, s.channel, s.parent_key,
   p.session_id AS parent_session_id, s.spawn_depth, s.job_id, s.label, s.display_name, s.status, s.first_ms,
   s.last_ms, s.n_llm_calls, s.n_tool_calls, s.n_tool_errors, s.n_errors, s.tokens_in, s.tokens_out,
   s.cache_read, s.cache_write, s.cost_usd, s.est_cost_usd, s.n_entries, s.n_messages, s.n_compactions,
-  s.source, s.model_provider, s.model, s.cwd, s.header_version
+  s.total_tokens, s.source,
+  CASE WHEN s.n_llm_calls > 0 THEN NULLIF({_DOMINANT.format(col="r.provider")}, '')
+       ELSE s.model_provider END AS model_provider,
+  CASE WHEN s.n_llm_calls > 0 THEN {_DOMINANT.format(col="r.model")} ELSE s.model END AS model,
+  s.cwd, s.header_version
 """
 _FROM = "FROM sessions s LEFT JOIN sessions p ON p.sid = s.parent_sid"
 ORDERS = {
@@ -102,6 +110,18 @@ class Sessions(Part):
                 text(f"SELECT {SESSION_COLUMNS} {_FROM} WHERE s.session_id = :id"), {"id": session_id}
             ).first()
         return None if row is None else dict(row._mapping)
+
+    def models(self, session_id: str) -> list[dict[str, Any]]:
+        """Every model a session called, the dominant first: provider, model, calls, tokens, cost."""
+        sql = text("""
+SELECT NULLIF(r.provider, '') AS provider, r.model, SUM(r.llm_calls) AS llm_calls,
+  SUM(r.tokens_in) AS tokens_in, SUM(r.tokens_out) AS tokens_out, SUM(r.cache_read) AS cache_read,
+  SUM(r.cache_write) AS cache_write, SUM(r.cost) AS cost, SUM(r.est_cost) AS est_cost
+FROM rollup_calls r JOIN sessions s ON s.sid = r.sid WHERE s.session_id = :id
+GROUP BY r.provider, r.model
+ORDER BY SUM(r.cost + r.est_cost) DESC, SUM(r.llm_calls) DESC, r.provider, r.model""")
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(sql, {"id": session_id})]
 
     def subtree(self, sid: int, max_depth: int = 64) -> list[dict[str, Any]]:
         """A session and all its spawned descendants (each once, depth-limited against cycles)."""

@@ -104,6 +104,7 @@ class Session(BaseModel):
     tokensOut: int
     cacheRead: int
     cacheWrite: int
+    totalTokens: int = Field(description="OpenClaw's total per model call, summed (the one token count)")
     costUSD: float
     estimatedCostUSD: float
     entries: int
@@ -112,6 +113,22 @@ class Session(BaseModel):
     model: str | None
     provider: str | None
     source: str | None
+
+
+class ModelUse(BaseModel):
+    provider: str | None
+    model: str
+    llmCalls: int
+    tokensIn: int
+    tokensOut: int
+    cacheRead: int
+    cacheWrite: int
+    costUSD: float
+    estimatedCostUSD: float
+
+
+class SessionDetail(Session):
+    models: list[ModelUse] = Field(description="every model the session called, its `model` first")
 
 
 class CostStats(BaseModel):

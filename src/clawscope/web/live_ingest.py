@@ -89,10 +89,13 @@ class LiveIngest:
         except Exception as exc:  # a bad pass must not stop live updates; the next change retries
             log.warning("live ingest failed: %s", exc)
             self.state.ingest.last_error = str(exc)
+            self.state.ingest.last_failed_ms = now_ms()
             return
         self.passes += 1
+        self.state.ingest.passes += 1
         self.state.ingest.last_ms = now_ms()
         self.state.ingest.last_error = None
+        self.state.ingest.last_failed_ms = None
         for hook in list(self.state.ingest.after):
             try:
                 hook(report)

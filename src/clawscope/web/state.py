@@ -56,6 +56,9 @@ class IngestStatus:
 
     last_ms: int | None = None
     last_error: str | None = None
+    last_failed_ms: int | None = None  # when the last pass failed (None: it did not)
+    passes: int = 0  # passes that completed
+    started_ms: int = field(default_factory=wall_ms)  # problems first seen since then are "new"
     after: list[Callable[[Any], None]] = field(default_factory=list)
 
 

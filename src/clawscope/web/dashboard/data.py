@@ -1,24 +1,25 @@
 """What each page shows, composed from the analytics functions the JSON API uses (no query of its own).
 
-The only arithmetic here is presentation: rates from totals, a spawn tree summed from session rows,
-and the month-end forecast projected from the per-day stats.
+The only arithmetic here is presentation: rates from totals and a spawn tree summed from session rows.
+The forecast is the API's (`analytics.reports.month_forecast`), not a second one.
 """
 
 from __future__ import annotations
 
-import math
+from datetime import UTC, datetime
 from typing import Any
 
 from clawscope import analytics
+from clawscope.analytics import reports
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
-from clawscope.web.dashboard.period import DAY_MS, Period, month_bounds, parse_period
+from clawscope.web.dashboard.period import DAY_MS, Period, parse_period
 
 SESSION_SORTS = {
     "last": "lastAt",
     "first": "firstAt",
     "cost": "costUSD",
-    "tokens": "tokens",
+    "tokens": "totalTokens",
     "tools": "toolCalls",
     "errors": "errors",
     "calls": "llmCalls",
@@ -85,7 +86,6 @@ def sessions(
 ) -> list[dict[str, Any]]:
     rows = analytics.sessions(store, period.filters(**eq))
     for r in rows:
-        r["tokens"] = r["tokensIn"] + r["tokensOut"] + r["cacheRead"] + r["cacheWrite"]
         r["durationS"] = _duration_s(r)
     needle = search.strip().lower()
     if needle:
@@ -138,39 +138,19 @@ def agents(store: Store, period: Period) -> list[dict[str, Any]]:
     return out
 
 
-def forecast(store: Store, now_ms: int) -> dict[str, Any]:
-    """Month-end cost: spent so far + the mean daily cost of the last 14 days × the days left, with an
-    80 % interval from the spread of those days (normal approximation, independent days)."""
-    start, end = month_bounds(now_ms)
-    spent = analytics.stats(store, analytics.Filters(since_ms=start, until_ms=now_ms))["totals"]["costUSD"]
-    window_start = now_ms - now_ms % DAY_MS - 14 * DAY_MS
-    days = analytics.stats(store, analytics.Filters(since_ms=window_start, until_ms=now_ms), "day")["groups"]
-    by_day = {g["key"]: g["costUSD"] for g in days}
-    from datetime import UTC, datetime
-
-    daily = []
-    for i in range(14):
-        ms = window_start + i * DAY_MS
-        daily.append(by_day.get(datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d"), 0.0))
-    mean = sum(daily) / len(daily)
-    sd = math.sqrt(sum((d - mean) ** 2 for d in daily) / (len(daily) - 1))
-    days_left = (end - now_ms) / DAY_MS
-    projected = spent + mean * days_left
-    half = 1.2816 * sd * math.sqrt(days_left)
-    return {
-        "month": datetime.fromtimestamp(start / 1000, UTC).strftime("%Y-%m"),
-        "spentUSD": spent,
-        "forecastUSD": projected,
-        "lowUSD": max(spent, projected - half),
-        "highUSD": projected + half,
-        "dailyMeanUSD": mean,
-        "daysLeft": days_left,
-        "history": [
-            (datetime.fromtimestamp((window_start + i * DAY_MS) / 1000, UTC).strftime("%m-%d"), d)
-            for i, d in enumerate(daily)
-        ],
-        "method": (
-            "spent this month + mean daily cost of the last 14 full and current days × days left; "
-            "80 % interval = ±1.28 σ·√(days left) from the spread of those days"
-        ),
-    }
+def forecast(store: Store, at_ms: int) -> dict[str, Any]:
+    """The month-end forecast of `GET /api/v1/stats/forecast` (`analytics.reports.month_forecast`: its
+    method and 95 % interval are in the answer), and the month's days so far for its chart (reported
+    plus estimated cost per UTC day, zero for a day without any, as the forecast counts them)."""
+    f = reports.month_forecast(store, analytics.Filters(), at_ms)
+    start, as_of = parse_iso_ms(f["period"]["from"]), parse_iso_ms(f["asOf"])
+    days = {}
+    if as_of > start:
+        window = analytics.Filters(since_ms=start, until_ms=as_of)
+        groups = analytics.grouped(store, window, "day")
+        days = {g["key"]: g["costUSD"] + g["estimatedCostUSD"] for g in groups}
+    history = []
+    for ms in range(start, as_of, DAY_MS):
+        day = datetime.fromtimestamp(ms / 1000, UTC)
+        history.append((day.strftime("%m-%d"), days.get(day.strftime("%Y-%m-%d"), 0.0)))
+    return {**f, "history": history}

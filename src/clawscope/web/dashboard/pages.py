@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
+from clawscope.analytics import browse
 from clawscope.detect import queries as findings_q
 from clawscope.model.detection import FAMILIES
 from clawscope.store import FindingQuery
-from clawscope.timeutil import now_ms
+from clawscope.timeutil import now_ms, parse_iso_ms
 from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.body import read_raw
 from clawscope.web.dashboard import charts, data, login, replay
@@ -204,6 +205,7 @@ def session(request: Request, state: StateDep, session_id: str) -> Response:
         return page(request, state, "missing.html", period, session_id=session_id, status=404)
     rows = {n["session"]["sessionId"]: n for n in _walk(tree)}
     node = rows[session_id]
+    s = browse.session(state.store, session_id)  # what GET /api/v1/sessions/{id} answers
     turns = analytics.session_turns(state.store, session_id)
     items = replay.timeline(state.store.transcripts.records(session_id), turns)
     marks = findings_q.by_entry(state.store, session_id)
@@ -217,7 +219,7 @@ def session(request: Request, state: StateDep, session_id: str) -> Response:
         state,
         "session.html",
         period,
-        s=node["session"],
+        s=s,
         node=node,
         tree=tree,
         items=items,
@@ -244,11 +246,15 @@ def agents(request: Request, state: StateDep) -> Response:
 
 
 @router.get("/forecast")
-def forecast(request: Request, state: StateDep) -> Response:
+def forecast(request: Request, state: StateDep, at: Q = None) -> Response:
     if (r := _guard(request, state)) is not None:
         return r
     period = _period(request)
-    f = data.forecast(state.store, now_ms())
+    try:  # as of (as the API's `at`): a past month's forecast, or a test's fixed "now"
+        at_ms = parse_iso_ms(at) if at else None
+    except ValueError:
+        return PlainTextResponse(f"invalid at {at!r}: use an ISO date or datetime", status_code=400)
+    f = data.forecast(state.store, now_ms() if at_ms is None else at_ms)
     return page(request, state, "forecast.html", period, f=f, chart=charts.columns(f["history"], usd))
 
 
@@ -302,3 +308,31 @@ def logout() -> Response:
     r = RedirectResponse("/login", status_code=303)
     r.delete_cookie(SESSION_COOKIE, path="/")
     return r
+
+
+@router.get("/health")
+def health(request: Request, state: StateDep) -> Response:
+    """Ingest health: each followed source (files, last pass, lag), and the problems by code."""
+    if (r := _guard(request, state)) is not None:
+        return r
+    from clawscope.analytics import health as ingest_health
+
+    ing = state.ingest
+    lag = None if ing.last_ms is None else max(0.0, (now_ms() - ing.last_ms) / 1000)
+    ingest = {
+        "following": bool(state.serving.state_dirs),
+        "lastPassAt": analytics.iso(ing.last_ms),
+        "lagSeconds": lag,
+        "passes": ing.passes,
+        "failed": ing.last_failed_ms is not None,
+        "failedAt": analytics.iso(ing.last_failed_ms),
+        "error": ing.last_error,
+    }
+    sources = ingest_health.sources(state.store, state.serving.state_dirs)
+    problems = ingest_health.problems_by_code(state.store, ing.started_ms)
+    if not _may_read_sessions(request, state):  # excerpts of reasons may quote transcript content
+        for c in problems["codes"]:
+            c["why"] = "(needs sessions:read)"
+    return page(
+        request, state, "health.html", _period(request), ingest=ingest, sources=sources, problems=problems
+    )

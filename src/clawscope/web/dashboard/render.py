@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import NoMatchFound
 
 from clawscope import __version__
+from clawscope.errors import StoreError
 from clawscope.web.dashboard import HERE
 from clawscope.web.dashboard.period import RANGES, Period
 from clawscope.web.state import AppState
@@ -24,6 +25,7 @@ NAV = (
     ("/findings", "Findings"),
     ("/agents", "Agents"),
     ("/forecast", "Forecast"),
+    ("/health", "Health"),
 )
 
 
@@ -74,6 +76,18 @@ def live_mode(request: Request) -> str:
     return "sse"
 
 
+def health_badge(state: AppState) -> str:
+    """`warn` (the live badge turns amber) when the last ingest pass failed or problems are new (first
+    seen since the server started), else `ok`."""
+    if state.ingest.last_failed_ms is not None:
+        return "warn"
+    try:
+        new = state.store.problems.count_since(state.ingest.started_ms)
+    except StoreError:
+        return "warn"
+    return "warn" if new else "ok"
+
+
 def page(request: Request, state: AppState, name: str, period: Period, **ctx: Any) -> Response:
     status = int(ctx.pop("status", 200))
     base = {
@@ -90,5 +104,6 @@ def page(request: Request, state: AppState, name: str, period: Period, **ctx: An
         "version": __version__,
         # files that could not be read: sessions may be missing, so the live badge is never green
         "unreadable": state.store.problems.count("unreadable"),
+        "health": health_badge(state),
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)

@@ -67,7 +67,7 @@ def list_sessions(
 
 @router.get(
     "/sessions/{session_id}",
-    response_model=m.Session,
+    response_model=m.SessionDetail,
     responses=m.error_responses(404),
     summary="One session",
 )

@@ -39,6 +39,8 @@
         var open = {};
         here.querySelectorAll("details[open]").forEach(function (d, i) { open[i] = true; });
         here.innerHTML = fresh.innerHTML;
+        var live = doc.getElementById("live");  // the ingest health (amber badge) of the fresh page
+        if (live && box) { box.setAttribute("data-health", live.getAttribute("data-health")); box.title = live.title; }
         here.querySelectorAll("details").forEach(function (d, i) { if (open[i]) d.open = true; });
         body.setAttribute("data-refreshed", String(Date.now()));
         stamp();
