@@ -22,6 +22,7 @@ from clawscope.timeutil import now_ms
 from clawscope.web.auth import Principal, require
 from clawscope.web.body import decode_body, read_raw
 from clawscope.web.errors import ApiError, error_responses
+from clawscope.web.params import TEXT
 from clawscope.web.state import StateDep
 
 router = APIRouter(tags=["openclaw events"])
@@ -69,8 +70,10 @@ def list_observations(
     state: StateDep,
     _principal: Annotated[Principal, Depends(require("sessions:read"))],
     source: Annotated[str | None, Query(pattern="^(hook|otlp)$")] = None,
-    category: Annotated[str | None, Query(description=", ".join(CATEGORIES))] = None,
-    session: Annotated[str | None, Query(description="a session id")] = None,
+    category: Annotated[
+        str | None, Query(description=", ".join(CATEGORIES), pattern=f"^(?:{'|'.join(CATEGORIES)})$")
+    ] = None,
+    session: Annotated[str | None, Query(description="a session id", **TEXT)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     rows = state.store.observations.query(source=source, category=category, session_id=session, limit=limit)
