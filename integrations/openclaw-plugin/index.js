@@ -71,7 +71,7 @@ export function envelope(name, event, ctx, now = new Date()) {
   return safeJson({ event: name, timestamp: now.toISOString(), data });
 }
 
-export function createForwarder({ url, secret, timeoutMs = 5000, logger = console, fetchImpl = fetch }) {
+export function createForwarder({ url, secret, agentId, timeoutMs = 5000, logger = console, fetchImpl = fetch }) {
   const endpoint = url.replace(/\/+$/, "") + "/api/v1/openclaw/events";
   let lastWarn = 0;
   const warn = (msg) => {
@@ -92,7 +92,11 @@ export function createForwarder({ url, secret, timeoutMs = 5000, logger = consol
     try {
       const res = await fetchImpl(endpoint, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-OpenClaw-Signature": sign(secret, body) },
+        headers: {
+          "Content-Type": "application/json",
+          "X-OpenClaw-Signature": sign(secret, body),
+          ...(agentId ? { "X-Clawscope-Agent": agentId } : {}),
+        },
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -118,7 +122,8 @@ const plugin = {
       logger.warn?.("[clawscope] set url and secret (or CLAWSCOPE_URL, CLAWSCOPE_EVENTS_SECRET): not forwarding");
       return;
     }
-    const send = createForwarder({ url, secret, timeoutMs: cfg.timeoutMs ?? 5000, logger });
+    const agentId = cfg.agentId ?? process.env.CLAWSCOPE_AGENT_ID; // its own secret, from agent registration
+    const send = createForwarder({ url, secret, agentId, timeoutMs: cfg.timeoutMs ?? 5000, logger });
     const pending = new Set();
     for (const name of cfg.hooks ?? HOOKS) {
       api.on(name, (event, ctx) => {

@@ -41,7 +41,7 @@ class Settings:
     webhook_max_bytes: int = 8 * 1024 * 1024
     price_estimates: bool = True  # estimate cost of unpriced calls (reported apart)
     # events (issue 6): the SSE stream, OpenClaw event webhooks, OTLP
-    events_secret: str = ""  # HMAC secret of X-OpenClaw-Signature on /api/v1/openclaw/events; "" = refused
+    events_secret: str = ""  # events naming no registered agent: their HMAC secret; "" = refused
     events_retention_days: int = 7  # events stored longer ago than this are pruned from the event log
     stream_heartbeat_s: float = 15.0  # SSE heartbeat comment interval
     stream_poll_ms: int = 100  # how often the event bus checks the event log for other processes' events

@@ -33,6 +33,7 @@ _SIGNER_SQL = (
 )
 _SIGNER = text(_SIGNER_SQL + " LIMIT 2")
 _SIGNER_IN = text(_SIGNER_SQL + " AND a.instance_id = :inst LIMIT 2")
+_SIGNER_ID = text(_SIGNER_SQL.replace("a.agent_key = :key", "a.agent_id = :key") + " LIMIT 2")
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,17 @@ class Remote(Part):
 
     def signer(self, instance_id: str | None, agent_key: str) -> Signer | None:
         """The registered agent a webhook names (by instance id and agent key), or None."""
-        fernet = self.fernet  # first: its first use may re-seal the rows (migration) read below
         sql = _SIGNER if instance_id is None else _SIGNER_IN
+        return self._signer(sql, {"key": agent_key, "inst": instance_id})
+
+    def signer_by_id(self, agent_id: str) -> Signer | None:
+        """The registered agent with this id (event webhooks name their agent by id), or None."""
+        return self._signer(_SIGNER_ID, {"key": agent_id})
+
+    def _signer(self, sql: Any, params: dict[str, Any]) -> Signer | None:
+        fernet = self.fernet  # first: its first use may re-seal the rows (migration) read below
         with self._read() as conn:
-            rows = conn.execute(sql, {"key": agent_key, "inst": instance_id}).all()
+            rows = conn.execute(sql, params).all()
         if len(rows) != 1:  # unknown, or ambiguous without an instance id
             return None
         m = dict(rows[0]._mapping)
