@@ -18,6 +18,8 @@ parts, each a module named by what it answers:
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
     store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
+    store.alert_rules   alert_rules.py   alert rules, their channels (secrets sealed), silences
+    store.alert_outbox  alert_outbox.py  alert state (grouping, cooldown), history, the delivery outbox
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -35,6 +37,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clawscope.errors import StoreError
 from clawscope.store import schema
+from clawscope.store.alert_outbox import AlertOutbox, AlertRecord, Claim, StateRow, delivery_id
+from clawscope.store.alert_rules import AlertRules, ChannelInput, Silence, StoredChannel, StoredRule
 from clawscope.store.api_keys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, ApiKeys, parse_scopes
 from clawscope.store.context_use import ContextUse
 from clawscope.store.engine import create_store_engine
@@ -65,7 +69,10 @@ __all__ = [
     "SCOPES",
     "TOOL_BOUNDS_MS",
     "AgentReg",
+    "AlertRecord",
     "ApiKey",
+    "ChannelInput",
+    "Claim",
     "Estimator",
     "Event",
     "EventFilter",
@@ -74,10 +81,15 @@ __all__ = [
     "Notifications",
     "Remote",
     "Signer",
+    "Silence",
+    "StateRow",
     "Store",
+    "StoredChannel",
+    "StoredRule",
     "Unit",
     "Writer",
     "WriterThread",
+    "delivery_id",
     "parse_scopes",
 ]
 
@@ -110,6 +122,8 @@ class Store:
         self.metrics = Metrics(e, c)
         self.exports = Exports(e, c)
         self.otlp = OtlpExport(e, c)
+        self.alert_rules = AlertRules(e, c)
+        self.alert_outbox = AlertOutbox(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

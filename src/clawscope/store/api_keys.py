@@ -29,6 +29,8 @@ SCOPES = (
     "ingest:write",
     "audit:read",
     "metrics:read",
+    "alerts:read",
+    "alerts:write",
     "admin",
 )
 DEFAULT_RATE_LIMIT = 100  # requests per minute, as in the OpenClaw API guide (seed 003)
