@@ -2,8 +2,8 @@
 
 One module per command group, each listing its commands in `COMMANDS`: `ingest` (ingest, report),
 `browse` (stats, sessions, problems), `receipts`, `serve`, `apikeys` (api-key), `sync`, `demo`,
-`grafana`, `exports` (export), `otlp`
-and `mcp`; their
+`grafana`, `exports` (export), `otlp`,
+`mcp` and `alerts`; their
 shared options and error translation are in `common`, their terminal tables in `render`. A new command
 group is a new module here with its `COMMANDS`, added to `GROUPS` below (a test checks that every
 module with commands is).
@@ -17,9 +17,22 @@ from __future__ import annotations
 import click
 
 from clawscope import __version__
-from clawscope.cli import apikeys, browse, demo, exports, grafana, ingest, mcp, otlp, receipts, serve, sync
+from clawscope.cli import (
+    alerts,
+    apikeys,
+    browse,
+    demo,
+    exports,
+    grafana,
+    ingest,
+    mcp,
+    otlp,
+    receipts,
+    serve,
+    sync,
+)
 
-GROUPS = (ingest, browse, receipts, serve, apikeys, sync, demo, grafana, exports, otlp, mcp)
+GROUPS = (ingest, browse, receipts, serve, apikeys, sync, demo, grafana, exports, otlp, mcp, alerts)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
