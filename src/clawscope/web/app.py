@@ -30,6 +30,7 @@ from clawscope.web.auth import current_principal
 from clawscope.web.request_counts import CountRequests
 from clawscope.web.responses import JSONResponse
 from clawscope.web.routes import (
+    alerts,
     audit,
     auth,
     health,
@@ -47,7 +48,7 @@ from clawscope.web.state import AppState
 API_PREFIX = "/api/v1"
 # The API's resources, mounted under API_PREFIX; OTLP/HTTP keeps the paths its spec fixes (/v1/traces, …)
 # and Prometheus scrapes /metrics.
-ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks)
+ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks, alerts)
 SPEC_ROUTES = (otlp, metrics)
 
 
