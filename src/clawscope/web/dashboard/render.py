@@ -23,6 +23,7 @@ NAV = (
     ("/sessions", "Sessions"),
     ("/agents", "Agents"),
     ("/forecast", "Forecast"),
+    ("/alerts", "Alerts"),
 )
 
 
