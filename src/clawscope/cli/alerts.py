@@ -1,4 +1,4 @@
-"""`clawscope alerts list|add|rm|enable|disable|silence|test|check|history`: alert rules and alerts.
+"""`clawscope alerts list|add|load|rm|enable|disable|silence|test|check|history`: alert rules and alerts.
 
 `check` evaluates every enabled rule once, sends what is due, and exits with 1 while something is
 firing (cron-friendly; `--json` prints what it found).
@@ -171,6 +171,19 @@ def add(
         click.echo(
             f"rule {rule['id']} added: {rule['name']}" + ("" if rule.get("enabled", True) else " (disabled)")
         )
+
+
+@alerts.command("load", epilog=example("clawscope alerts load ~/.clawscope/alerts.toml"))
+@db_option
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@handle_errors
+def load(db: str | None, path: Path) -> None:
+    """Add or replace the rules of a TOML file ([[rule]] tables with ids; `serve` loads alerts.toml)."""
+    from clawscope.alerts.config_file import load_rules
+
+    with open_store(settings_from(db=db)) as store:
+        ids = load_rules(store, path)
+    click.echo(f"{len(ids)} rule(s) loaded: {', '.join(ids)}")
 
 
 @alerts.command("list", epilog=example("clawscope alerts list --json"))

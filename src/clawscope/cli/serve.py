@@ -168,6 +168,7 @@ def _supervisor_background(settings: Settings, dirs: list[Any], alerts_interval:
     from clawscope.web.state import AppState
 
     store = Store(settings.db_url)
+    _load_alert_rules(store, settings)
     if dirs:
         live = LiveIngest(AppState.build(settings, store), dirs)
         alerts = AlertService(store, interval_s=alerts_interval).start()
@@ -176,6 +177,16 @@ def _supervisor_background(settings: Settings, dirs: list[Any], alerts_interval:
     exporter = _otlp_background(store, settings)
     if exporter is not None:
         exporter.start()
+
+
+def _load_alert_rules(store: Any, settings: Settings) -> None:
+    """`alerts.toml` in clawscope's home, when there is one (a mistake stops the start, naming it)."""
+    from clawscope.alerts.config_file import FILE_NAME, load_rules
+
+    path = settings.home / FILE_NAME
+    if path.is_file():
+        ids = load_rules(store, path)
+        click.echo(f"alert rules loaded from {path}: {', '.join(ids) or 'none'}", err=True)
 
 
 def _otlp_background(store: Any, settings: Settings) -> Any:
