@@ -85,9 +85,11 @@ class Anomaly:
             scopes = [{**fixed, star: g["key"]} for g in grouped(ctx.store, f, star) if g["key"]]
         out = []
         for scope in scopes:
-            f = filters(scope, since, ctx.now_ms + 1)
+            key = ("hourly", since, tuple(sorted(scope.items())))
+            if key not in ctx.memo:
+                ctx.memo[key] = grouped(ctx.store, filters(scope, since, ctx.now_ms + 1), "hour")
             series = [0.0] * n
-            for g in grouped(ctx.store, f, "hour"):
+            for g in ctx.memo[key]:
                 i = (parse_iso_ms(g["key"] + ":00Z") - since) // HOUR_MS
                 if 0 <= i < n:
                     series[i] = measure_of(g, rule.measure) or 0.0

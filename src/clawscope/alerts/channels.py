@@ -146,8 +146,10 @@ def _am_alert(a: AlertRecord) -> dict[str, Any]:
         "annotations": {"summary": a.message.split("\n", 1)[0], "description": a.message},
         "startsAt": a.detail.get("firingSince") or iso_ms(a.at_ms),
     }
-    if a.kind in ("resolved", "test"):
-        out["endsAt"] = iso_ms(a.at_ms + (300_000 if a.kind == "test" else 0))
+    # Alertmanager resolves what is not re-sent within its resolve_timeout (5 min); clawscope sends a firing
+    # alert once, so it says how long it holds (a day) and ends it with the resolve notice
+    ends = {"resolved": 0, "test": 300_000}.get(a.kind, 86_400_000)
+    out["endsAt"] = iso_ms(a.at_ms + ends)
     return out
 
 

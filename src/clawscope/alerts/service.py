@@ -27,12 +27,16 @@ class AlertService:
         *,
         interval_s: float = 30.0,
         deliver_s: float = 2.0,
+        min_gap_s: float = 1.0,
         findings: Callable[[int], Iterable[Finding]] | None = None,
         deliverer: Deliverer | None = None,
     ) -> None:
         self.store = store
         self.interval_s = interval_s
         self.deliver_s = deliver_s  # how often due retries are looked for between evaluations
+        # at most one evaluation per `min_gap_s`, however often ingest passes end (bounds what alerts
+        # take from ingest on a busy machine; an alert is at most this much later)
+        self.min_gap_s = min(min_gap_s, interval_s)
         self.evaluator = Evaluator(store, findings=findings)
         self.deliverer = deliverer or Deliverer(store)
         self.passes = 0
@@ -65,10 +69,12 @@ class AlertService:
 
     def _run(self) -> None:
         next_eval = 0.0
+        last = float("-inf")
         while not self._stop.is_set():
             now = time.monotonic()
-            if self._wake.is_set() or now >= next_eval:
+            if (self._wake.is_set() and now >= last + self.min_gap_s) or now >= next_eval:
                 self._wake.clear()
+                last = now
                 next_eval = now + self.interval_s
                 try:
                     self.last = self.evaluator.run()
@@ -79,4 +85,8 @@ class AlertService:
                 self.deliverer.drain()
             except Exception as exc:
                 log.warning("alert delivery failed: %s", exc)
-            self._wake.wait(min(self.deliver_s, max(0.0, next_eval - time.monotonic())))
+            until_next = next_eval - time.monotonic()
+            if self._wake.is_set():  # woken within the gap: sleep out the gap, then evaluate
+                self._stop.wait(max(0.0, min(until_next, last + self.min_gap_s - time.monotonic())))
+            else:
+                self._wake.wait(max(0.0, min(self.deliver_s, until_next)))

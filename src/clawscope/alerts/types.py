@@ -51,6 +51,25 @@ class Context:
     store: Store
     now_ms: int
     findings: Callable[[int], Iterable[Finding]] | None = None
+    # answers shared by the rules of one evaluation (many rules ask for the same window and scope)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def scoped(self, since: int | None, scope: dict[str, str]) -> dict[str, Any]:
+        """`scoped()` totals from `since` to now, asked once per evaluation."""
+        key = ("scoped", since, tuple(sorted(scope.items())))
+        if key not in self.memo:
+            self.memo[key] = scoped(self.store, since, self.now_ms + 1, scope)
+        found: dict[str, Any] = self.memo[key]
+        return found
+
+    def sessions(self, since: int, scope: dict[str, str]) -> list[dict[str, Any]]:
+        """Sessions active from `since` to now (narrowed by the direct scope), asked once per evaluation."""
+        direct = {k: v for k, v in scope.items() if k in DIRECT and v != "*"}
+        key = ("sessions", since, tuple(sorted(direct.items())))
+        if key not in self.memo:
+            self.memo[key] = self.store.sessions.active(filters(direct, since, self.now_ms + 1))
+        rows: list[dict[str, Any]] = self.memo[key]
+        return rows
 
 
 class RuleType(Protocol):
@@ -79,8 +98,45 @@ def since_ms(now_ms: int, window: str) -> int:
     return period_start(now_ms, window) if span is None else now_ms - span
 
 
-def scoped(store: Store, since: int | None, until: int | None, scope: dict[str, str]) -> dict[str, Any]:
-    """Totals per scope label (`""` for everything; `agent=main`; `model=x` per value when grouped)."""
+HOUR_MS = 3_600_000
+_ADDITIVE = (
+    "messages", "llmCalls", "toolCalls", "toolErrors", "tokensIn", "tokensOut", "cacheRead", "cacheWrite",
+    "totalTokens", "costUSD", "estimatedCostUSD", "errors",
+)  # fmt: skip
+
+
+def pieces(since: int | None, until: int) -> list[tuple[int | None, int]]:
+    """[since, until) cut at whole hours: the whole hours are read from the roll-ups (fast), only the
+    partial hours at either end from the rows."""
+    top = until // HOUR_MS * HOUR_MS
+    start = None if since is None else -(-since // HOUR_MS) * HOUR_MS
+    if start is not None and start >= top:
+        return [(since, until)]
+    out: list[tuple[int | None, int]] = []
+    if since is not None and start is not None and since < start:
+        out.append((since, start))
+    out.append((start, top))
+    if top < until:
+        out.append((top, until))
+    return out
+
+
+def scoped(store: Store, since: int | None, until: int, scope: dict[str, str]) -> dict[str, Any]:
+    """Totals per scope label (`""` for everything; `agent=main`; `model=x` per value when grouped), summed
+    over the hour-aligned pieces of the period (`pieces`)."""
+    out: dict[str, Any] = {}
+    for s, u in pieces(since, until):
+        for label, t in _scoped(store, s, u, scope).items():
+            have = out.get(label)
+            if have is None:
+                out[label] = dict(t)
+            else:
+                for k in _ADDITIVE:
+                    have[k] += t[k]
+    return {label: derived(t) for label, t in out.items()}
+
+
+def _scoped(store: Store, since: int | None, until: int | None, scope: dict[str, str]) -> dict[str, Any]:
     direct = {k: v for k, v in scope.items() if k in DIRECT and v != "*"}
     f = filters(direct, since, until)
     base = [f"{k}={v}" for k, v in sorted(direct.items())]
@@ -166,7 +222,7 @@ class Threshold:
         if rule.measure in SESSION_MEASURES:
             return self._sessions(ctx, rule, since)
         out = []
-        for label, t in scoped(ctx.store, since, ctx.now_ms + 1, rule.scope).items():
+        for label, t in ctx.scoped(since, rule.scope).items():
             value = measure_of(t, rule.measure)
             if value is not None and crosses(value, rule.op, rule.threshold):
                 msg = (
@@ -179,8 +235,7 @@ class Threshold:
     def _sessions(self, ctx: Context, rule: Rule, since: int) -> list[Signal]:
         assert rule.measure is not None
         assert rule.threshold is not None
-        direct = {k: v for k, v in rule.scope.items() if k in DIRECT and v != "*"}
-        rows = ctx.store.sessions.active(filters(direct, since, ctx.now_ms + 1))
+        rows = ctx.sessions(since, rule.scope)
         out = []
         for r in rows:
             if any(
@@ -225,7 +280,7 @@ class Budget:
         assert rule.amount is not None
         since = period_start(ctx.now_ms, rule.period)
         out = []
-        for label, t in scoped(ctx.store, since, ctx.now_ms + 1, rule.scope).items():
+        for label, t in ctx.scoped(since, rule.scope).items():
             spent = measure_of(t, "cost") or 0.0
             where = f" ({label})" if label else ""
             if spent >= rule.amount:
@@ -233,7 +288,10 @@ class Budget:
                 out.append(Signal(_join(label, "spent"), spent, msg, {"period": rule.period, "spent": spent}))
         if rule.forecast and rule.period == "month":
             direct = {k: v for k, v in rule.scope.items() if k in DIRECT}
-            fc = month_forecast(ctx.store, filters(direct), ctx.now_ms)
+            key = ("forecast", tuple(sorted(direct.items())))
+            if key not in ctx.memo:
+                ctx.memo[key] = month_forecast(ctx.store, filters(direct), ctx.now_ms)
+            fc = ctx.memo[key]
             projected = float(fc["projectedUSD"])
             label = ",".join(f"{k}={v}" for k, v in sorted(direct.items()))
             if projected > rule.amount and fc["completeDays"] >= 1:
