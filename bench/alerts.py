@@ -41,6 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from clawscope.alerts.manage import add_rule  # noqa: E402
 from clawscope.alerts.service import AlertService  # noqa: E402
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.demo import generate  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.store import Store  # noqa: E402
@@ -107,7 +108,7 @@ def latency(n: int, pause_s: float) -> list[float]:
     (state / "openclaw.json").write_text("{}")
     db = OUT / "latency.db"
     db.unlink(missing_ok=True)
-    url = f"sqlite:///{db}"
+    url = sqlite_url(db)
     receiver = Receiver()
     with Store(url) as store:
         hook = {"kind": "webhook", "url": receiver.url, "secret": "s"}
@@ -170,7 +171,7 @@ def ingest_time(state: Path, rules: bool, chunks: int) -> float:
     shutil.copytree(state, grow, ignore=shutil.ignore_patterns("*.jsonl*"))
     files = sorted(state.glob("agents/*/sessions/*.jsonl*"))
     took = 0.0
-    with Store(f"sqlite:///{db}") as store:
+    with Store(sqlite_url(db)) as store:
         service = None
         if rules:
             hundred_rules(store)
