@@ -97,8 +97,9 @@ def ingest_corpus(corpus: Corpus, db_url: str) -> Store:
 
 def sessions(store: Store, session_ids: list[str]) -> Iterator[SessionView]:
     """Each session's key, agent and transcript records (decoded), in the order given."""
+    infos = {v.session.session_id: v.session for v in store.detection.views(session_ids)}
     for sid in session_ids:
-        rows = store.sessions_with_tool_calls(sid)
-        key, agent = (rows[0][1], rows[0][2]) if rows else (None, None)
-        entries = [orjson.loads(raw) for _, raw in store.session_records(sid)]
+        info = infos.get(sid)
+        key, agent = (info.key, info.agent) if info else (None, None)
+        entries = [orjson.loads(raw) for _, raw in store.transcripts.records(sid)]
         yield SessionView(sid, key, agent, [e for e in entries if isinstance(e, dict)])

@@ -6,11 +6,12 @@ Builds (and caches under bench/out/) a JSONL-era corpus of at least --lines tran
 `clawscope demo`, then measures:
   (a) a plain stdlib `json.loads` loop over every line of every transcript file;
   (b) a BMasterAI-style parser (seed 001): per-line `json.loads`, per-row SQLite INSERTs;
-  (c) `clawscope ingest` cold into a new SQLite database (a subprocess: its own peak RSS);
-  (d) `clawscope ingest` again on the unchanged corpus.
+  (c) `clawscope ingest --no-detect` cold into a new SQLite database (a subprocess: its own peak RSS);
+  (e) `clawscope ingest` cold with detection (every registered detector over every session after it);
+  (d) `clawscope ingest` again on the unchanged corpus (detection finds nothing changed).
 (c) also runs on a corpus a quarter of the size, to show that peak memory does not grow with it.
 Prints lines/s, MB/s, peak RSS and the ratios; writes its section of bench/RESULTS.md.
-Targets: (c) ≥ 1.0× (a); (d) < 1 s; peak RSS < 300 MB.
+Targets: (c) ≥ 1.0× (a); (d) < 1 s; peak RSS < 300 MB; detection adds ≤ 25 % to cold ingest ((e)/(c)).
 """
 
 from __future__ import annotations
@@ -145,8 +146,8 @@ def baseline_bmasterai(files: list[Path], db: Path) -> float:
     return time.perf_counter() - wall
 
 
-def run_child_rss(state: Path, db: Path) -> tuple[float, float, dict]:
-    """(c)/(d): the real CLI in a subprocess; wall seconds, its own peak RSS in MB (wait4), its JSON."""
+def run_child_rss(state: Path, db: Path, detect: bool = True) -> tuple[float, float, dict]:
+    """(c)/(d)/(e): the real CLI in a subprocess; wall seconds, its own peak RSS in MB (wait4), its JSON."""
     cmd = [
         sys.executable,
         "-m",
@@ -158,6 +159,7 @@ def run_child_rss(state: Path, db: Path) -> tuple[float, float, dict]:
         "--json",
         "--instance",
         "bench",
+        *(() if detect else ("--no-detect",)),
     ]
     wall = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, "HOME": str(db.parent)})
@@ -168,6 +170,12 @@ def run_child_rss(state: Path, db: Path) -> tuple[float, float, dict]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"clawscope ingest failed: {status}")
     return elapsed, usage.ru_maxrss / 1024, json.loads(out)
+
+
+def detectors() -> int:
+    from clawscope.detect.runner import load_all
+
+    return len(load_all())
 
 
 def main() -> None:
@@ -186,9 +194,10 @@ def main() -> None:
 
     a_wall, a_cpu, n, size = baseline_json(files)
     b_wall = baseline_bmasterai(files, work / "bmasterai.db")
-    c_wall, c_rss, c_out = run_child_rss(state, work / "clawscope.db")
-    d_wall, d_rss, d_out = run_child_rss(state, work / "clawscope.db")
-    s_wall, s_rss, _ = run_child_rss(small, work / "small.db")
+    c_wall, c_rss, c_out = run_child_rss(state, work / "clawscope.db", detect=False)
+    e_wall, e_rss, _ = run_child_rss(state, work / "detect.db", detect=True)
+    d_wall, d_rss, d_out = run_child_rss(state, work / "detect.db")
+    s_wall, s_rss, _ = run_child_rss(small, work / "small.db", detect=False)
     assert c_out["ingested"]["entries"] == n, (c_out, n)  # every line became an entry
     assert d_out["ingested"]["entries"] == 0
 
@@ -197,6 +206,7 @@ def main() -> None:
         ("(a) json.loads loop", a_wall, n / a_wall, mb / a_wall, "-", 1.0),
         ("(b) BMasterAI-style", b_wall, n / b_wall, mb / b_wall, "-", a_wall / b_wall),
         ("(c) clawscope ingest, cold", c_wall, n / c_wall, mb / c_wall, f"{c_rss:.0f}", a_wall / c_wall),
+        ("(e) cold, with detection", e_wall, n / e_wall, mb / e_wall, f"{e_rss:.0f}", a_wall / e_wall),
         ("(d) clawscope ingest, unchanged", d_wall, None, None, f"{d_rss:.0f}", None),
         ("(c) on a corpus ¼ the size", s_wall, None, None, f"{s_rss:.0f}", None),
     ]
@@ -217,6 +227,8 @@ def main() -> None:
         f"- (c) vs (a): {a_wall / c_wall:.2f}× (target ≥ 1.0×): {'met' if c_wall <= a_wall else 'NOT met'}",
         f"- (c) vs (b): {b_wall / c_wall:.2f}× faster than the BMasterAI-style parser",
         f"- (d) re-run: {d_wall:.2f} s (target < 1 s): {'met' if d_wall < 1 else 'NOT met'}",
+        f"- detection on cold ingest: (e)/(c) = {e_wall / c_wall:.2f} (target ≤ 1.25): "
+        f"{'met' if e_wall <= 1.25 * c_wall else 'NOT met'} ({detectors()} detectors registered)",
         f"- peak RSS: {max(c_rss, d_rss):.0f} MB (target < 300 MB): "
         f"{'met' if max(c_rss, d_rss) < 300 else 'NOT met'}; ¼-size corpus {s_rss:.0f} MB",
         f"- (a) CPU {a_cpu:.2f} s of {a_wall:.2f} s wall; load average at the end {os.getloadavg()[0]:.1f}",

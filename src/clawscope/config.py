@@ -8,6 +8,7 @@ environment itself; it receives a `Settings`.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
 import tomllib
@@ -54,6 +55,9 @@ class Settings:
     otlp_interval_s: float = 60.0  # how often `serve` exports what is new
     otlp_batch_turns: int = 100  # turns (traces) per export request
     otlp_settle_s: float = 300.0  # a session's last turn is sent once it had no new entry for this long
+    # detection (issue 14): per detector id or family {enabled, severity, <param>: value} (detect/settings.py)
+    detectors: Mapping[str, Any] = field(default_factory=dict)
+    detect_live: bool = True  # `ingest` and `serve` detect on the sessions each pass touched
 
     @property
     def audit_root(self) -> Path:
@@ -131,9 +135,20 @@ def _coerce(s: Settings) -> Settings:
             otlp_interval_s=float(s.otlp_interval_s),
             otlp_batch_turns=_positive(s.otlp_batch_turns, "otlp_batch_turns"),
             otlp_settle_s=float(s.otlp_settle_s),
+            detectors=_table(s.detectors, "detectors"),
+            detect_live=_bool(s.detect_live),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid setting: {exc}") from None
+
+
+def _table(value: Any, name: str) -> dict[str, Any]:
+    """A TOML table, or (from the environment) the same as a JSON object."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a table (a JSON object in the environment)")
+    return dict(value)
 
 
 def _networks(values: list[str]) -> list[str]:

@@ -1,5 +1,5 @@
 """File exports: every kind and format read back equals the REST API (sessions list, history's model and
-tool calls), filters apply, findings are refused cleanly until they are stored, the CLI's --format csv
+tool calls), filters apply, findings are exported as the API lists them, the CLI's --format csv
 writes the JSON's fields through the same CSV writer."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from clawscope.cli import cli
 from clawscope.demo import generate
 from clawscope.exports import csvout, files
 from clawscope.ingest import ingest
-from clawscope.store import Store
+from clawscope.store import FindingQuery, Store
 from tests.support.server import auth
 
 SAMPLES = ("openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite")
@@ -123,10 +123,19 @@ def test_export_to_stdout_and_filters(samples: Store, client: TestClient, make_k
     assert rows and {r["agent"] for r in rows} == {"main"}
 
 
-def test_findings_are_refused_cleanly_until_stored(samples: Store, tmp_path: Path) -> None:
-    out = tmp_path / "findings.csv"
-    _, err = run("export", "findings", "--db", samples.url, "--out", str(out), code=2)
-    assert "findings are not stored" in err and not out.exists()
+def test_findings_are_exported_as_the_api_lists_them(samples: Store, tmp_path: Path, monkeypatch) -> None:
+    from clawscope.detect.service import detect
+    from tests.detect.doubles import FailedToolDetector
+
+    monkeypatch.setattr(files, "FINDINGS_PAGE", 1)  # every page boundary is crossed
+    detect(samples, {}, detectors={FailedToolDetector.id: FailedToolDetector()}, publish=False)
+    stored = samples.findings.page(FindingQuery(), 100)
+    assert stored  # the samples have failed tool calls
+    lines, _ = run("export", "findings", "--db", samples.url, "--format", "jsonl")
+    rows = [json.loads(ln) for ln in lines.splitlines()]
+    assert [r["id"] for r in rows] == [f.id for f in stored]
+    assert set(rows[0]) == set(files.FINDING_COLUMNS) and rows[0]["family"] == "tool_abuse"
+    assert run("export", "findings", "--db", samples.url, "--agent", "nobody", "--format", "jsonl")[0] == ""
 
 
 def test_cli_format_csv_is_the_json_through_the_csv_writer(samples: Store) -> None:

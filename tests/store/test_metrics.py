@@ -114,7 +114,7 @@ def test_migration_0011_fills_the_metrics_of_an_existing_store(fixture_copy, sql
             ):
                 conn.execute(text(f"DROP TABLE {t}"))
             conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
-        assert migrate(store.engine) == head_revision() == "0011"
+        assert migrate(store.engine) == head_revision()  # 0011 and every later revision
         assert _snapshot(store) == want
         _check_equal_to_stats(store)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from clawscope.alerts.finding_source import stored_findings
 from clawscope.alerts.registry import RULE_TYPES
 from clawscope.alerts.rules import DEFAULT_RULES, Rule, from_store, to_store
 from clawscope.alerts.types import Context, period_start
@@ -91,7 +92,7 @@ class Evaluator:
     ) -> None:
         self.store = store
         self.clock = clock or store.clock
-        self.findings = findings
+        self.findings = findings if findings is not None else stored_findings(store)
         self.publish = publish or self._to_event_log
 
     def run(self) -> Outcome:

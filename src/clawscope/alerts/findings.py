@@ -1,8 +1,9 @@
 """Finding rules: detection findings of some families at some severity or worse, one alert each.
 
 Detection (`clawscope.detect`) stores `model.detection.Finding`s; the evaluator is handed a source of
-findings (`Context.findings`: the findings seen since a moment) so this rule type depends on the
-finding contract in `model/`, not on how or where findings are stored. A finding's scope is its
+findings (`Context.findings`: the findings seen since a moment; by default the open findings of
+`Store.findings`, see `finding_source.py`) so this rule type depends on the finding contract in
+`model/`, not on how or where findings are stored. A finding's scope is its
 identity (detector, session, anchor entry), so the same finding recomputed never alerts twice; it
 resolves when it leaves the rule's window.
 """

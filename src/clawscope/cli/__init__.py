@@ -2,8 +2,8 @@
 
 One module per command group, each listing its commands in `COMMANDS`: `ingest` (ingest, report),
 `browse` (stats, sessions, problems), `receipts`, `serve`, `apikeys` (api-key), `sync`, `demo`,
-`grafana`, `exports` (export), `otlp`,
-`mcp` and `alerts`; their
+`grafana`, `exports` (export), `otlp`, `mcp`,
+`detect` and `alerts`; their
 shared options and error translation are in `common`, their terminal tables in `render`. A new command
 group is a new module here with its `COMMANDS`, added to `GROUPS` below (a test checks that every
 module with commands is).
@@ -31,8 +31,23 @@ from clawscope.cli import (
     serve,
     sync,
 )
+from clawscope.cli import detect as detect_cmd
 
-GROUPS = (ingest, browse, receipts, serve, apikeys, sync, demo, grafana, exports, otlp, mcp, alerts)
+GROUPS = (
+    ingest,
+    browse,
+    receipts,
+    serve,
+    apikeys,
+    sync,
+    demo,
+    grafana,
+    exports,
+    otlp,
+    mcp,
+    detect_cmd,
+    alerts,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

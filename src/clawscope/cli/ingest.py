@@ -25,6 +25,7 @@ from clawscope.cli.common import (
 )
 from clawscope.config import Settings
 from clawscope.dburl import sqlite_url
+from clawscope.detect.service import detect
 from clawscope.errors import UsageError
 from clawscope.model import Filters
 from clawscope.store import Store
@@ -45,6 +46,7 @@ from clawscope.store import Store
     show_default=True,
     help="Entries written per transaction (tuning: memory against commits).",
 )
+@click.option("--no-detect", is_flag=True, help="Do not run the failure detectors on what changed.")
 @handle_errors
 def ingest(
     state_dirs: tuple[str, ...],
@@ -53,11 +55,13 @@ def ingest(
     instance: str | None,
     no_estimates: bool,
     batch_entries: int,
+    no_detect: bool,
 ) -> None:
     """Ingest OpenClaw state (both storage eras) into the clawscope database.
 
     Without STATE_DIRS, the OpenClaw state dirs of this machine are found (OPENCLAW_STATE_DIR, or
     ~/.openclaw and the legacy ~/.clawdbot, ~/.moltbot, ~/.moldbot). Re-running reads only what is new.
+    Then the failure detectors run on the sessions that changed (unless --no-detect or detect_live off).
 
     \b
     Example:
@@ -65,7 +69,12 @@ def ingest(
     """
     from clawscope.ingest import ingest as run_ingest
 
-    settings = settings_from(db=db, instance=instance, price_estimates=False if no_estimates else None)
+    settings = settings_from(
+        db=db,
+        instance=instance,
+        price_estimates=False if no_estimates else None,
+        detect_live=False if no_detect else None,
+    )
     dirs = find_state_dirs(state_dirs, settings)
     if not dirs:
         raise UsageError("no OpenClaw state dir found; pass one (e.g. clawscope ingest ~/.openclaw)")
@@ -80,7 +89,8 @@ def ingest(
                 estimate=settings.price_estimates,
                 batch_entries=batch_entries,
             )
-    if as_json:
+        found = detect(store, settings.detectors) if settings.detect_live else None
+    if as_json:  # the shape is a contract: findings are read with `clawscope detect --json`
         echo_json({"ingested": report.counts(), "problems": report.problems})
     else:
         c = report.counts()
@@ -88,6 +98,11 @@ def ingest(
             f"ingested {c['sessions']} sessions, {c['entries']} entries, {c['llmCalls']} model calls, "
             f"{c['toolCalls']} tool calls from {c['files']} sources in {report.seconds:.1f}s"
             + (f"; {report.problems} new problems (clawscope problems)" if report.problems else "")
+            + (
+                f"; {len(found.new)} new findings (clawscope detect)"
+                if found is not None and found.new
+                else ""
+            )
         )
 
 

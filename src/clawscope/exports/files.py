@@ -1,10 +1,11 @@
-"""File exports: sessions, model calls, tool calls (and findings, once stored) of a period as CSV or JSON
-Lines, streamed from the store page by page so memory stays flat over millions of rows.
+"""File exports: sessions, model calls, tool calls and findings of a period as CSV or JSON Lines, streamed
+from the store page by page so memory stays flat over millions of rows.
 
 Each kind has fixed columns, named as the REST API names the same fields (a session row is exactly
 `GET /api/v1/sessions`'s; a call row is the history's `llmCall` plus where it happened; a tool row is
-the history's tool call plus where it happened). `EXPORTERS` maps a kind to its columns and rows;
-findings (issue 14) register theirs there when they land.
+the history's tool call plus where it happened; a finding row is `GET /api/v1/findings`'s, open and
+resolved, by its last time, filtered by agent and instance). `EXPORTERS` maps a kind to its columns
+and rows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from clawscope.analytics.browse import llm_json, tool_json
 from clawscope.errors import UsageError
 from clawscope.exports import csvout
 from clawscope.model import Filters
-from clawscope.store import Store
+from clawscope.store import FindingQuery, Store, finding_position
 
 FORMATS = ("csv", "jsonl")
 KINDS = ("sessions", "calls", "tools", "findings")
@@ -97,19 +98,37 @@ def tool_rows(store: Store, f: Filters) -> Iterator[dict[str, Any]]:
         }
 
 
+FINDING_COLUMNS = (
+    "id", "detector", "family", "severity", "confidence", "sessionId", "agent", "entryIds", "message",
+    "evidence", "firstAt", "lastAt", "detectorVersion", "anchorEntryId", "instance", "status",
+)  # fmt: skip
+FINDINGS_PAGE = 1000
+
+
+def finding_rows(store: Store, f: Filters) -> Iterator[dict[str, Any]]:
+    from clawscope.detect.queries import finding_detail
+
+    q = FindingQuery(agent=f.agent, instance=f.instance, since_ms=f.since_ms, until_ms=f.until_ms)
+    after = None
+    while True:
+        page = store.findings.page(q, FINDINGS_PAGE, after)
+        yield from (finding_detail(x) for x in page)
+        if len(page) < FINDINGS_PAGE:
+            return
+        after = finding_position(page[-1])
+
+
 EXPORTERS: dict[str, Exporter] = {
     "sessions": Exporter(SESSION_COLUMNS, session_rows),
     "calls": Exporter(CALL_COLUMNS, call_rows),
     "tools": Exporter(TOOL_COLUMNS, tool_rows),
-    # "findings": registered by the detection package (issue 14) when it lands.
+    "findings": Exporter(FINDING_COLUMNS, finding_rows),
 }
 
 
 def exporter(kind: str) -> Exporter:
     found = EXPORTERS.get(kind)
     if found is None:
-        if kind == "findings":
-            raise UsageError("findings are not stored by this version of clawscope yet: nothing to export")
         raise UsageError(f"unknown export {kind!r}; one of {', '.join(KINDS)}")
     return found
 

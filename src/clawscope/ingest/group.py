@@ -6,15 +6,18 @@ one upsert of sessions, one block insert, one statement per table, one roll-up p
 for all, instead of one of each per session. A request returns only after its session is committed.
 When a group fails (a replayed nonce, text the database refuses, a conflict with another process's
 concurrent write), its sessions are written again one by one — a conflict retried a few times — so
-each request gets its own answer and no session is lost with another's error.
+each request gets its own answer and no session is lost with another's error. After a group is
+committed, the callables in `after` are called (in the committer thread; `serve` wakes detection).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from clawscope.errors import WriteConflictError
@@ -23,6 +26,7 @@ from clawscope.store import Store
 
 MAX_GROUP = 64
 RETRIES = 3
+log = logging.getLogger("clawscope.webhook")
 
 
 class GroupCommit:
@@ -33,6 +37,7 @@ class GroupCommit:
         self._queue: queue.Queue[tuple[Prepared, Future[None]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="clawscope-webhook-commit", daemon=True)
         self._start_lock = threading.Lock()
+        self.after: list[Callable[[], None]] = []  # called after each committed group (e.g. detection)
 
     def write(self, item: Prepared) -> None:
         """Commit one session (with whatever else is waiting); raises what its own write raised."""
@@ -81,6 +86,11 @@ class GroupCommit:
             return
         for _, done in group:
             done.set_result(None)
+        for hook in list(self.after):
+            try:
+                hook()
+            except Exception as exc:  # a listener's failure is not the writer's
+                log.warning("after-commit hook failed: %s", exc)
 
     def _commit_one(self, item: Prepared) -> None:
         """Write one session; a conflict with another server process's concurrent write (a unique

@@ -62,6 +62,8 @@ class SessionInfo(msgspec.Struct, frozen=True):
     label: str | None = None
     started_ms: int | None = None
     last_ms: int | None = None
+    context_window: int | None = None  # tokens, from the instance's config for the session's model
+    result_text: str | None = None  # children only: the child's last assistant text (≤ 8 KiB)
 
 
 class EntryView(msgspec.Struct, frozen=True):
@@ -129,6 +131,8 @@ class SessionView(msgspec.Struct, frozen=True):
     `ancestors` its spawn chain from the parent up. `known_session_keys` holds every session key of the
     same instance (for "message to a session that does not exist"). `workspace_files` maps a workspace
     Markdown file's name (IDENTITY.md, SOUL.md, AGENTS.md, …) to its text, when the state dir has them.
+    `context_windows` maps "provider/model" and bare model ids to their context window in tokens, as
+    the instance's `openclaw.json` configures them (`session.context_window` is the session model's).
     """
 
     session: SessionInfo
@@ -140,6 +144,7 @@ class SessionView(msgspec.Struct, frozen=True):
     ancestors: tuple[SessionInfo, ...] = ()
     known_session_keys: frozenset[str] = frozenset()
     workspace_files: dict[str, str] = msgspec.field(default_factory=dict)
+    context_windows: dict[str, int] = msgspec.field(default_factory=dict)  # "provider/model" and model id
 
 
 class Finding(msgspec.Struct, frozen=True):

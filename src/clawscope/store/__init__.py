@@ -20,6 +20,8 @@ parts, each a module named by what it answers:
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
     store.alert_rules   alert_rules.py   alert rules, their channels (secrets sealed), silences
     store.alert_outbox  alert_outbox.py  alert state (grouping, cooldown), history, the delivery outbox
+    store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
+    store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -41,10 +43,13 @@ from clawscope.store.alert_outbox import AlertOutbox, AlertRecord, Claim, StateR
 from clawscope.store.alert_rules import AlertRules, ChannelInput, Silence, StoredChannel, StoredRule
 from clawscope.store.api_keys import DEFAULT_RATE_LIMIT, SCOPES, ApiKey, ApiKeys, parse_scopes
 from clawscope.store.context_use import ContextUse
+from clawscope.store.detection import SessionViews
 from clawscope.store.engine import create_store_engine
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
+from clawscope.store.findings import FindingQuery, Findings, StoredFinding, SyncResult, finding_id
+from clawscope.store.findings import position as finding_position
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
@@ -77,6 +82,8 @@ __all__ = [
     "Event",
     "EventFilter",
     "EventLog",
+    "FindingQuery",
+    "Findings",
     "Instance",
     "Notifications",
     "Remote",
@@ -85,11 +92,15 @@ __all__ = [
     "StateRow",
     "Store",
     "StoredChannel",
+    "StoredFinding",
     "StoredRule",
+    "SyncResult",
     "Unit",
     "Writer",
     "WriterThread",
     "delivery_id",
+    "finding_id",
+    "finding_position",
     "parse_scopes",
 ]
 
@@ -124,6 +135,8 @@ class Store:
         self.otlp = OtlpExport(e, c)
         self.alert_rules = AlertRules(e, c)
         self.alert_outbox = AlertOutbox(e, c)
+        self.detection = SessionViews(e, c)
+        self.findings = Findings(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

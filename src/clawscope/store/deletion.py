@@ -1,6 +1,7 @@
 """Deleting a session from clawscope: its rows, its roll-ups, what arrived about it apart from the
-transcript (hook/OTLP observations, stream events), and a record of its id in `deleted_sessions`, which
-ingest and webhooks skip from then on. Its children stay, without their parent link."""
+transcript (hook/OTLP observations, stream events, detector findings), and a record of its id in
+`deleted_sessions`, which ingest and webhooks skip from then on. Its children stay, without their
+parent link."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def delete_session(conn: Connection, session_id: str, now_ms: int) -> bool:
     conn.execute(text("DELETE FROM sessions WHERE sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM observations WHERE session_id = :id"), {"id": session_id})
     conn.execute(text("DELETE FROM events WHERE session_id = :id"), {"id": session_id})
+    conn.execute(text("DELETE FROM findings WHERE session_id = :id"), {"id": session_id})
+    conn.execute(text("DELETE FROM detection_state WHERE session_id = :id"), {"id": session_id})
     conn.execute(text("DELETE FROM deleted_sessions WHERE session_id = :id"), {"id": session_id})
     conn.execute(
         text("INSERT INTO deleted_sessions (session_id, deleted_ms) VALUES (:id, :now)"),

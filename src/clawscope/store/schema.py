@@ -681,6 +681,54 @@ otlp_sessions = Table(
     Column("from_ms", Ms),
 )
 
+# -- findings (revision 0012) -----------------------------------------------------------------------------
+
+# What the failure detectors found (detect/). A finding's identity is detector + session + anchor entry:
+# `finding_id` is a hash of the three, so re-ingesting (even into a new database) gives the same id and
+# the primary key makes a duplicate impossible. Findings are recomputed when their session grows or
+# the detectors' settings change; one no longer produced is `resolved` (never deleted), and `open` again
+# if it comes back. Session attributes are copied in (`session_id`, `agent`, `instance`) so the list
+# survives a session's re-ingest under a new `sid`.
+findings = Table(
+    "findings",
+    metadata,
+    Column("finding_id", Text, primary_key=True),
+    Column("detector", Text, nullable=False),
+    Column("detector_version", Integer, nullable=False),
+    Column("family", Text, nullable=False),
+    Column("severity", Text, nullable=False),  # info | warning | critical
+    Column("confidence", Float, nullable=False),
+    Column("session_id", Text, nullable=False),
+    Column("agent", Text),
+    Column("instance", Text),
+    Column("anchor_entry_id", Text, nullable=False),
+    Column("entry_ids", Text, nullable=False),  # JSON array
+    Column("message", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON object
+    Column("first_ms", Ms),
+    Column("last_ms", Ms),
+    Column("status", Text, nullable=False),  # open | resolved
+    Column("created_ms", Ms, nullable=False),
+    Column("updated_ms", Ms, nullable=False),
+    Column("resolved_ms", Ms),
+    UniqueConstraint("detector", "session_id", "anchor_entry_id"),
+    Index(None, "session_id"),
+    Index(None, "last_ms"),
+    Index(None, "family", "last_ms"),
+)
+
+# Per session, what its findings were last computed from: the detectors' fingerprint (ids, versions,
+# settings) and the session's size then. A session whose size or fingerprint differs is detected again.
+detection_state = Table(
+    "detection_state",
+    metadata,
+    Column("session_id", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("n_entries", Integer, nullable=False),
+    Column("status", Text),  # the session's status then (a sub-agent that ends changes its parent's view)
+    Column("detected_ms", Ms, nullable=False),
+)
+
 # -- alerts (revision 0015) ---------------------------------------------------------------------------
 # Rules (their type-specific settings as JSON in `spec`), the channels each rule notifies (a channel's
 # secret sealed with Fernet as the remote secrets are, never returned), silences, per rule and scope the

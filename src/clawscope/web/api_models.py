@@ -270,3 +270,34 @@ class TreeNode(Session):
 class Deleted(BaseModel):
     sessionId: str
     deleted: bool
+
+
+class Finding(BaseModel):
+    """A detector's finding (`clawscope detect --json`'s shape, with its state)."""
+
+    id: str
+    detector: str
+    family: str
+    severity: str
+    confidence: float
+    sessionId: str
+    agent: str | None
+    entryIds: list[str]
+    message: str
+    evidence: dict[str, Any]
+    firstAt: str | None
+    lastAt: str | None
+    detectorVersion: int
+    anchorEntryId: str
+    instance: str | None
+    status: str
+
+
+class FindingPage(BaseModel):
+    findings: list[Finding]
+    nextCursor: str | None
+
+
+class SessionFindings(BaseModel):
+    sessionId: str
+    findings: list[Finding]

@@ -33,6 +33,7 @@ from clawscope.web.routes import (
     alerts,
     audit,
     auth,
+    findings,
     health,
     hooks,
     metrics,
@@ -48,7 +49,7 @@ from clawscope.web.state import AppState
 API_PREFIX = "/api/v1"
 # The API's resources, mounted under API_PREFIX; OTLP/HTTP keeps the paths its spec fixes (/v1/traces, …)
 # and Prometheus scrapes /metrics.
-ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks, alerts)
+ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks, findings, alerts)
 SPEC_ROUTES = (otlp, metrics)
 
 

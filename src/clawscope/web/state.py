@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from clawscope.config import Settings
 from clawscope.ingest.group import GroupCommit
 from clawscope.store import Store
+from clawscope.web import live_detect
 from clawscope.web.bus import EventBus
 from clawscope.web.login_tokens import LoginTokens
 from clawscope.web.ratelimit import RateLimiter
@@ -69,6 +70,7 @@ class AppState:
     live: LiveIngest | None = None  # `serve`'s live ingest of the state dirs, when it follows any
     otlp: Background | None = None  # `serve`'s OTLP export, when an endpoint is configured
     alerts: AlertService | None = None  # `serve`'s alert evaluation and delivery
+    detecting: live_detect.Detecting | None = None  # live detection (None when `detect_live` is off)
     nonces_pruned_s: float = 0.0  # when webhook nonces were last pruned (at most once a minute)
     started: float = field(default_factory=time.monotonic)
     requests: RequestCounter = field(default_factory=RequestCounter)  # ingestion requests, to the store
@@ -82,7 +84,9 @@ class AppState:
             retention_ms=settings.events_retention_days * DAY_MS,
             clock=store.clock,
         )
-        return cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+        state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates))
+        state.detecting = live_detect.install(state)  # detection after each ingest pass / webhook commit
+        return state
 
     async def start(self) -> None:
         if self.live is not None:
@@ -118,6 +122,8 @@ class AppState:
             await run_in_threadpool(self.alerts.stop)
         await self.bus.stop()
         await run_in_threadpool(self.webhooks.close)
+        if self.detecting is not None:
+            await run_in_threadpool(self.detecting.stop)
 
 
 def app_state(request: Request) -> AppState:

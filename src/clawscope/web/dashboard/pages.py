@@ -12,6 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
+from clawscope.detect import queries as findings_q
+from clawscope.model.detection import FAMILIES
+from clawscope.store import FindingQuery
 from clawscope.timeutil import now_ms
 from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.body import read_raw
@@ -58,7 +61,61 @@ def overview(request: Request, state: StateDep) -> Response:
     period = _period(request)
     d = data.overview(state.store, period, now_ms())
     trig = [(g["key"], g["costUSD"]) for g in d["byTrigger"]]
-    return page(request, state, "overview.html", period, d=d, trigger_chart=charts.donut(trig, usd))
+    found = findings_q.counts(state.store, _finding_query(period, "open"))
+    return page(
+        request, state, "overview.html", period, d=d, trigger_chart=charts.donut(trig, usd), findings=found
+    )
+
+
+def _finding_query(
+    period: Period,
+    status: str | None,
+    family: str | None = None,
+    severity: str | None = None,
+    agent: str | None = None,
+) -> FindingQuery:
+    return FindingQuery(
+        family=family,
+        severity=severity,
+        agent=agent,
+        status=status,
+        since_ms=period.since_ms,
+        until_ms=period.until_ms,
+    )
+
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+@router.get("/findings")
+def findings(
+    request: Request, state: StateDep, family: Q = None, severity: Q = None, agent: Q = None, status: Q = None
+) -> Response:
+    if (r := _guard(request, state, "sessions:read")) is not None:  # messages quote transcripts
+        return r
+    period = _period(request)
+    eq = {
+        "family": family if family in FAMILIES else None,
+        "severity": severity if severity in SEVERITIES else None,
+        "agent": agent or None,
+    }
+    shown = status if status in ("open", "resolved", "all") else "open"
+    query = _finding_query(period, None if shown == "all" else shown, **eq)
+    d = findings_q.dashboard(state.store, query)
+    fams = sorted(d["byFamily"].items(), key=lambda kv: -kv[1])
+    return page(
+        request,
+        state,
+        "findings.html",
+        period,
+        d=d,
+        eq=eq,
+        shown=shown,
+        families=FAMILIES,
+        severities=SEVERITIES,
+        by_family=charts.bars(fams, num),
+        by_day=charts.columns([(x["day"], x["total"]) for x in d["byDay"]], num),
+    )
 
 
 METRICS = {"cost": ("costUSD", usd), "tokens": ("totalTokens", num), "messages": ("messages", num)}
@@ -149,7 +206,24 @@ def session(request: Request, state: StateDep, session_id: str) -> Response:
     node = rows[session_id]
     turns = analytics.session_turns(state.store, session_id)
     items = replay.timeline(state.store.transcripts.records(session_id), turns)
-    return page(request, state, "session.html", period, s=node["session"], node=node, tree=tree, items=items)
+    marks = findings_q.by_entry(state.store, session_id)
+    seen: set[str] = set()
+    for it in items:  # an entry may show as several steps: its id and markers go on the first
+        it["first"] = it["id"] not in seen
+        seen.add(it["id"])
+    found = findings_q.of_session(state.store, session_id)["findings"]
+    return page(
+        request,
+        state,
+        "session.html",
+        period,
+        s=node["session"],
+        node=node,
+        tree=tree,
+        items=items,
+        marks=marks,
+        findings=found,
+    )
 
 
 def _walk(node: dict) -> list[dict]:  # type: ignore[type-arg]

@@ -21,6 +21,7 @@ NAV = (
     ("/models", "Models"),
     ("/tools", "Tools"),
     ("/sessions", "Sessions"),
+    ("/findings", "Findings"),
     ("/agents", "Agents"),
     ("/forecast", "Forecast"),
     ("/alerts", "Alerts"),

@@ -4,7 +4,7 @@ delivery attempts."""
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"  # (re-chained on merging detect-core)
 branch_labels = None
 depends_on = None
 

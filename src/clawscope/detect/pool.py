@@ -1,0 +1,84 @@
+"""Detection on several cores: worker processes that each open the store, build the views of a chunk of
+sessions and run the detectors over them, while the parent stores what they found.
+
+A cold ingest of a large history leaves thousands of sessions to detect, and detectors are pure Python:
+one core would take longer than the ingest itself. Workers are spawned (the parent may run threads),
+import the family modules themselves (`runner.load_all`, plus `modules`, e.g. a test's detector), run
+exactly the detectors the parent chose (by id), and
+return each session's findings encoded with msgspec; at most two chunks per worker are in flight, so
+memory stays bounded. Results come back in submission order, so storing them is deterministic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+import msgspec
+
+from clawscope.detect.runner import DetectorError, detect_view, load_all
+from clawscope.detect.settings import all_settings
+from clawscope.model.detection import Finding
+
+# (session id, its kind, its findings) per session of a chunk
+ChunkResult = list[tuple[str, str | None, list[Finding]]]
+_DECODE = msgspec.msgpack.Decoder(list[tuple[str, str | None, list[Finding]]])
+_ENCODE = msgspec.msgpack.Encoder()
+
+
+def detect_chunk(
+    url: str,
+    config: Mapping[str, Any],
+    detector_ids: Sequence[str],
+    session_ids: Sequence[str],
+    modules: Sequence[str] = (),
+) -> bytes:
+    """In a worker: the findings of these sessions by these detectors (msgpack-encoded `ChunkResult`)."""
+    from clawscope.store import Store  # the worker opens its own connection
+
+    for name in modules:
+        importlib.import_module(name)
+    every = load_all()
+    missing = sorted(set(detector_ids) - set(every))
+    if missing:
+        raise DetectorError(f"detectors {missing} are not registered in a worker process (pass their module)")
+    settings = all_settings(config, every)
+    chosen = {i: every[i] for i in detector_ids}
+    out: ChunkResult = []
+    with Store(url, auto_migrate=False) as store:
+        for view in store.detection.views(session_ids):
+            found = detect_view(view, settings, detectors=chosen)
+            out.append((view.session.session_id, view.session.kind, found))
+    return _ENCODE.encode(out)
+
+
+class DetectPool:
+    """A process pool of detection workers."""
+
+    def __init__(self, workers: int) -> None:
+        self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.depth = 2 * workers
+
+    def map(
+        self,
+        url: str,
+        config: Mapping[str, Any],
+        detector_ids: Sequence[str],
+        chunks: Iterable[list[str]],
+        modules: Sequence[str] = (),
+    ) -> Iterator[ChunkResult]:
+        pending: deque[Future[bytes]] = deque()
+        cfg, ids = dict(config), sorted(detector_ids)
+        for chunk in chunks:
+            pending.append(self.executor.submit(detect_chunk, url, cfg, ids, chunk, tuple(modules)))
+            if len(pending) >= self.depth:
+                yield _DECODE.decode(pending.popleft().result())
+        while pending:
+            yield _DECODE.decode(pending.popleft().result())
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,55 @@
+"""Detection in worker processes gives exactly what detection in this process gives (same ids, same
+resolution), and a worker that lacks a chosen detector fails loudly instead of finding nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clawscope.detect import service
+from clawscope.detect.runner import DetectorError
+from clawscope.detect.service import detect
+from clawscope.ingest import ingest
+from clawscope.store import FindingQuery, Store
+from tests.detect.doubles import registered
+from tests.support import builders as b
+
+MODULES = ["tests.detect.registered_double"]
+
+
+def state(root: Path) -> Path:
+    sessions = b.state_dir(root)
+    for i in range(12):
+        call = b.assistant(tools=[b.tool_call(f"c{i}", "exec", command="false")])
+        records = [b.user("go"), call, b.tool_result(f"c{i}", "exec", error=i % 2 == 0)]
+        b.write_session(sessions, f"s-{i:02d}", records, key=f"agent:main:k{i}")
+    return root
+
+
+def test_workers_find_what_this_process_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "POOL_MIN_SESSIONS", 1)
+    monkeypatch.setattr(service, "POOL_CHUNK", 5)
+    root = state(tmp_path / "openclaw")
+    ids = {}
+    with registered():
+        for workers in (0, 2):
+            with Store(f"sqlite:///{tmp_path / f'w{workers}.db'}") as store:
+                ingest(store, [root], instance="i", estimate=False)
+                report = detect(store, {}, workers=workers, modules=MODULES)
+                assert (report.detected, len(report.new)) == (12, 6)
+                ids[workers] = sorted(f.id for f in store.findings.page(FindingQuery(), 100))
+                off = detect(
+                    store, {"test.failed-tool": {"enabled": False}}, workers=workers, modules=MODULES
+                )
+                assert off.resolved == 6  # settings reach the workers
+    assert ids[0] == ids[2] and len(ids[0]) == 6
+
+
+def test_a_worker_without_the_detector_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "POOL_MIN_SESSIONS", 1)
+    root = state(tmp_path / "openclaw")
+    with registered(), Store(f"sqlite:///{tmp_path / 'x.db'}") as store:
+        ingest(store, [root], instance="i", estimate=False)
+        with pytest.raises(DetectorError, match=r"test\.failed-tool"):
+            detect(store, {}, workers=1)
