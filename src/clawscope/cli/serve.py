@@ -139,8 +139,7 @@ def serve(
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
         )
         return
-    if dirs or settings.otlp_endpoint:  # one follower, exporter and alerter, in this (supervisor) process
-        _supervisor_background(settings, dirs, alerts_interval)
+    _supervisor_background(settings, dirs, alerts_interval)  # one follower, exporter and alerter
     click.echo(f"clawscope dashboard: {base}/login (sign in with an API key)   API: {base}/api/v1", err=True)
     os.environ.update(
         {
@@ -169,9 +168,9 @@ def _supervisor_background(settings: Settings, dirs: list[Any], alerts_interval:
 
     store = Store(settings.db_url)
     _load_alert_rules(store, settings)
+    alerts = AlertService(store, interval_s=alerts_interval).start()  # whatever feeds the database
     if dirs:
         live = LiveIngest(AppState.build(settings, store), dirs)
-        alerts = AlertService(store, interval_s=alerts_interval).start()
         live.state.ingest.after.append(alerts.notify)
         live.start()
     exporter = _otlp_background(store, settings)
