@@ -11,6 +11,7 @@ Alert webhooks sign what they send with `signature()` as well (the receiver veri
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -49,3 +50,28 @@ def signed_headers(secret: bytes, body: bytes, now_s: float) -> dict[str, str]:
         NONCE_HEADER: secrets.token_urlsafe(16),
         SIGNATURE_HEADER: signature(secret, body, stamp),
     }
+
+
+# Standard Webhooks (standardwebhooks.com), for the alert webhooks clawscope sends: the same HMAC-SHA256,
+# over "{webhook-id}.{webhook-timestamp}.{body}", base64, versioned ("v1,<sig>").
+SW_ID_HEADER = "webhook-id"
+SW_TIMESTAMP_HEADER = "webhook-timestamp"
+SW_SIGNATURE_HEADER = "webhook-signature"
+
+
+def standard_key(secret: str) -> bytes:
+    """The signing key of a Standard Webhooks secret (`whsec_<base64>`, or any other string as is)."""
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret[len("whsec_") :])
+    return secret.encode()
+
+
+def standard_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(standard_key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
+def standard_verify(secret: str, msg_id: str, timestamp: str, body: bytes, given: str) -> bool:
+    """Whether one of the space-separated signatures in `given` is ours (constant time)."""
+    want = standard_signature(secret, msg_id, timestamp, body).encode()
+    return any(hmac.compare_digest(want, part.encode()) for part in given.split())

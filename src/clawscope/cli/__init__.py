@@ -2,8 +2,8 @@
 
 One module per command group, each listing its commands in `COMMANDS`: `ingest` (ingest, report),
 `browse` (stats, sessions, problems), `receipts`, `serve`, `apikeys` (api-key), `sync`, `demo`,
-`grafana`, `exports` (export), `otlp`, `mcp`
-and `detect`; their
+`grafana`, `exports` (export), `otlp`, `mcp`,
+`detect` and `alerts`; their
 shared options and error translation are in `common`, their terminal tables in `render`. A new command
 group is a new module here with its `COMMANDS`, added to `GROUPS` below (a test checks that every
 module with commands is).
@@ -17,10 +17,37 @@ from __future__ import annotations
 import click
 
 from clawscope import __version__
-from clawscope.cli import apikeys, browse, demo, exports, grafana, ingest, mcp, otlp, receipts, serve, sync
+from clawscope.cli import (
+    alerts,
+    apikeys,
+    browse,
+    demo,
+    exports,
+    grafana,
+    ingest,
+    mcp,
+    otlp,
+    receipts,
+    serve,
+    sync,
+)
 from clawscope.cli import detect as detect_cmd
 
-GROUPS = (ingest, browse, receipts, serve, apikeys, sync, demo, grafana, exports, otlp, mcp, detect_cmd)
+GROUPS = (
+    ingest,
+    browse,
+    receipts,
+    serve,
+    apikeys,
+    sync,
+    demo,
+    grafana,
+    exports,
+    otlp,
+    mcp,
+    detect_cmd,
+    alerts,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

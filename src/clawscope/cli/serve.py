@@ -54,6 +54,14 @@ SHUTDOWN_TIMEOUT_S = 3
     help="Server processes sharing the port (settings pass to them through CLAWSCOPE_* variables).",
 )
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
+@click.option(
+    "--alerts-interval",
+    "alerts_interval",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between evaluations of the alert rules (also run after every ingest pass).",
+)
 @handle_errors
 def serve(
     host: str | None,
@@ -66,6 +74,7 @@ def serve(
     cors: tuple[str, ...],
     workers: int,
     log_level: str,
+    alerts_interval: float,
 ) -> None:
     """Serve the dashboard at / and the REST API under /api/v1 (OpenAPI at /api/v1/openapi.json), and
     keep ingesting the OpenClaw state dirs live.
@@ -81,6 +90,7 @@ def serve(
     """
     import uvicorn
 
+    from clawscope.alerts.service import AlertService
     from clawscope.web.app import check_bind, create_app
     from clawscope.web.dashboard.login import one_time_token
     from clawscope.web.live_ingest import LiveIngest
@@ -114,6 +124,9 @@ def serve(
         if dirs:
             LiveIngest(app_state, dirs)  # started by the app's lifespan
         app_state.otlp = _otlp_background(app_state.store, settings)  # started by the lifespan
+        app_state.alerts = AlertService(
+            app_state.store, interval_s=alerts_interval
+        )  # started by the lifespan
         if settings.no_auth:
             click.echo(f"clawscope dashboard: {base}/   (API: {base}/api/v1)", err=True)
         else:
@@ -130,17 +143,7 @@ def serve(
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
         )
         return
-    if dirs or settings.otlp_endpoint:  # one follower and one exporter, in this (supervisor) process
-        from clawscope.store import Store
-
-        store = Store(
-            settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
-        )
-        if dirs:
-            LiveIngest(AppState.build(settings, store), dirs).start()
-        exporter = _otlp_background(store, settings)
-        if exporter is not None:
-            exporter.start()
+    _supervisor_background(settings, dirs, alerts_interval)  # one follower, exporter and alerter
     click.echo(f"clawscope dashboard: {base}/login (sign in with an API key)   API: {base}/api/v1", err=True)
     os.environ.update(
         {
@@ -179,6 +182,36 @@ def check_port_free(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise UsageError(f"port {port} on {host} is in use: choose another --port") from None
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _supervisor_background(settings: Settings, dirs: list[Any], alerts_interval: float) -> None:
+    from clawscope.alerts.service import AlertService
+    from clawscope.store import Store
+    from clawscope.web.live_ingest import LiveIngest
+    from clawscope.web.state import AppState
+
+    store = Store(
+        settings.db_url, secrets_key=settings.secrets_key, secrets_key_file=settings.secrets_key_path
+    )
+    _load_alert_rules(store, settings)
+    alerts = AlertService(store, interval_s=alerts_interval).start()  # whatever feeds the database
+    if dirs:
+        live = LiveIngest(AppState.build(settings, store), dirs)
+        live.state.ingest.after.append(alerts.notify)
+        live.start()
+    exporter = _otlp_background(store, settings)
+    if exporter is not None:
+        exporter.start()
+
+
+def _load_alert_rules(store: Any, settings: Settings) -> None:
+    """`alerts.toml` in clawscope's home, when there is one (a mistake stops the start, naming it)."""
+    from clawscope.alerts.config_file import FILE_NAME, load_rules
+
+    path = settings.home / FILE_NAME
+    if path.is_file():
+        ids = load_rules(store, path)
+        click.echo(f"alert rules loaded from {path}: {', '.join(ids) or 'none'}", err=True)
 
 
 def _otlp_background(store: Any, settings: Settings) -> Any:

@@ -128,6 +128,7 @@ class Rhythm:
     def __init__(self, end_ms: int, offset_h: int, spike_days: frozenset[int]) -> None:
         self.start_ms = end_ms - SPAN_DAYS * DAY_MS
         self.end_ms = end_ms
+        self.spike_days = spike_days  # day indexes (from start_ms) with 3.5x the usual activity
         weights = []
         for slot in range(SPAN_DAYS * 24):
             ms = self.start_ms + slot * HOUR_MS

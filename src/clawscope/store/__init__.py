@@ -19,6 +19,8 @@ parts, each a module named by what it answers:
     store.metrics       metrics.py       all-time counters and histograms per label set (/metrics)
     store.exports       exports.py       rows streamed for file exports (sessions, model calls, tool calls)
     store.otlp          otlp_export.py   the OTLP export's turns to send and its cursor
+    store.alert_rules   alert_rules.py   alert rules, their channels (secrets sealed), silences
+    store.alert_outbox  alert_outbox.py  alert state (grouping, cooldown), history, the delivery outbox
     store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
     store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
     store.rate_limits   rate_limits.py   per-key request counts of the current minute, shared by processes
@@ -39,6 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clawscope.errors import StoreError
 from clawscope.store import schema
+from clawscope.store.alert_outbox import AlertOutbox, AlertRecord, Claim, StateRow, delivery_id
+from clawscope.store.alert_rules import AlertRules, ChannelInput, Silence, StoredChannel, StoredRule
 from clawscope.store.api_keys import (
     DEFAULT_RATE_LIMIT,
     KEY_USE_RESOLUTION_MS,
@@ -82,7 +86,10 @@ __all__ = [
     "SCOPES",
     "TOOL_BOUNDS_MS",
     "AgentReg",
+    "AlertRecord",
     "ApiKey",
+    "ChannelInput",
+    "Claim",
     "Estimator",
     "Event",
     "EventFilter",
@@ -93,12 +100,17 @@ __all__ = [
     "Notifications",
     "Remote",
     "Signer",
+    "Silence",
+    "StateRow",
     "Store",
+    "StoredChannel",
     "StoredFinding",
+    "StoredRule",
     "SyncResult",
     "Unit",
     "Writer",
     "WriterThread",
+    "delivery_id",
     "finding_id",
     "finding_position",
     "parse_scopes",
@@ -148,6 +160,8 @@ class Store:
         self.metrics = Metrics(e, c)
         self.exports = Exports(e, c)
         self.otlp = OtlpExport(e, c)
+        self.alert_rules = AlertRules(e, c, key=lambda: self.remote.fernet)
+        self.alert_outbox = AlertOutbox(e, c)
         self.detection = SessionViews(e, c)
         self.findings = Findings(e, c)
         self.rate_limits = RateLimits(e, c)

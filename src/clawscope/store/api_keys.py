@@ -29,6 +29,8 @@ SCOPES = (
     "ingest:write",
     "audit:read",
     "metrics:read",
+    "alerts:read",
+    "alerts:write",
     "admin",
 )
 KEY_USE_RESOLUTION_MS = 60_000  # `last_used_ms` is written at most once a minute per key

@@ -751,3 +751,112 @@ rate_windows = Table(
     Column("window_ms", Ms, primary_key=True),
     Column("hits", Integer, nullable=False),
 )
+
+# -- alerts (revision 0015) ---------------------------------------------------------------------------
+# Rules (their type-specific settings as JSON in `spec`), the channels each rule notifies (a channel's
+# secret sealed with Fernet as the remote secrets are, never returned), silences, per rule and scope the
+# state that groups firing into one alert and applies the cooldown, the history of alerts and notices,
+# and the outbox: one row per alert and channel, claimed by one process at a time (a lease), retried with
+# backoff, every attempt recorded. The delivery id is the stable id receivers see (`webhook-id`).
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("rule_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("rule_type", Text, nullable=False),
+    Column("spec", Text, nullable=False),  # JSON: the rule's settings (clawscope.alerts.rules.Rule)
+    Column("enabled", Boolean, nullable=False),
+    Column("created_ms", Ms, nullable=False),
+    Column("updated_ms", Ms, nullable=False),
+)
+
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("channel_id", Text, primary_key=True),
+    Column("rule_id", Text, nullable=False, index=True),
+    Column("kind", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret_enc", Text),
+    Column("options", Text, nullable=False),  # JSON
+    Column("created_ms", Ms, nullable=False),
+)
+
+alert_silences = Table(
+    "alert_silences",
+    metadata,
+    Column("silence_id", Text, primary_key=True),
+    Column("rule_id", Text),  # NULL: every rule
+    Column("scope", Text),  # NULL: every scope
+    Column("until_ms", Ms, nullable=False),
+    Column("reason", Text),
+    Column("created_ms", Ms, nullable=False),
+)
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("rule_id", Text, primary_key=True),
+    Column("scope", Text, primary_key=True),
+    Column("firing", Boolean, nullable=False),
+    Column("since_ms", Ms, nullable=False),
+    Column("last_fired_ms", Ms),
+    Column("alert_id", Text),
+    Column("value", Float),
+)
+
+alert_history = Table(
+    "alert_history",
+    metadata,
+    Column("alert_id", Text, primary_key=True),
+    Column("rule_id", Text, nullable=False),
+    Column("rule_name", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # firing | resolved | digest | test
+    Column("severity", Text, nullable=False),
+    Column("value", Float),
+    Column("message", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+    Column("digest", Boolean, nullable=False),  # held for the rule's daily digest
+    Column("at_ms", Ms, nullable=False, index=True),
+)
+
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("delivery_id", Text, primary_key=True),
+    Column("alert_id", Text, nullable=False, index=True),
+    Column("channel_id", Text, nullable=False),
+    Column("status", Text, nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_ms", Ms, nullable=False),
+    Column("claimed_by", Text),
+    Column("lease_until_ms", Ms),
+    Column("created_ms", Ms, nullable=False),
+    Column("done_ms", Ms),
+    Index("ix_alert_outbox_due", "status", "next_ms"),
+)
+
+alert_attempts = Table(
+    "alert_attempts",
+    metadata,
+    Column("attempt_id", Id, primary_key=True, autoincrement=True),
+    Column("delivery_id", Text, nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", Text, nullable=False),
+    Column("at_ms", Ms, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("latency_ms", Float, nullable=False),
+)
+
+ALERT_TABLES = (
+    alert_rules,
+    alert_channels,
+    alert_silences,
+    alert_states,
+    alert_history,
+    alert_outbox,
+    alert_attempts,
+)

@@ -31,6 +31,7 @@ from clawscope.web.params import known_query
 from clawscope.web.request_counts import CountRequests
 from clawscope.web.responses import JSONResponse
 from clawscope.web.routes import (
+    alerts,
     audit,
     auth,
     findings,
@@ -49,7 +50,7 @@ from clawscope.web.state import AppState
 API_PREFIX = "/api/v1"
 # The API's resources, mounted under API_PREFIX; OTLP/HTTP keeps the paths its spec fixes (/v1/traces, …)
 # and Prometheus scrapes /metrics.
-ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks, findings)
+ROUTES = (health, auth, audit, stats, sessions, openclaw, webhook, stream, hooks, findings, alerts)
 SPEC_ROUTES = (otlp, metrics)
 
 

@@ -31,6 +31,7 @@ from clawscope.web.ratelimit import RateLimiter
 from clawscope.web.request_counts import RequestCounter
 
 if TYPE_CHECKING:
+    from clawscope.alerts.service import AlertService
     from clawscope.exports.otlp import Background
     from clawscope.web.live_ingest import LiveIngest
 
@@ -74,6 +75,7 @@ class AppState:
     ingest: IngestStatus = field(default_factory=IngestStatus)
     live: LiveIngest | None = None  # `serve`'s live ingest of the state dirs, when it follows any
     otlp: Background | None = None  # `serve`'s OTLP export, when an endpoint is configured
+    alerts: AlertService | None = None  # `serve`'s alert evaluation and delivery
     detecting: live_detect.Detecting | None = None  # live detection (None when `detect_live` is off)
     nonces_pruned_s: float = 0.0  # when webhook nonces were last pruned (at most once a minute)
     started: float = field(default_factory=time.monotonic)
@@ -100,6 +102,9 @@ class AppState:
             self.live.start()
         if self.otlp is not None:
             self.otlp.start()
+        if self.alerts is not None:
+            self.ingest.after.append(self.alerts.notify)
+            self.alerts.start()
         self.background.append(asyncio.create_task(self._flush_requests()))
 
     async def _flush_requests(self) -> None:
@@ -132,6 +137,8 @@ class AppState:
             await run_in_threadpool(self.live.stop)
         if self.otlp is not None:
             await run_in_threadpool(self.otlp.stop)
+        if self.alerts is not None:
+            await run_in_threadpool(self.alerts.stop)
         await self.bus.stop()
         await run_in_threadpool(self.webhooks.close)
         if self.detecting is not None:

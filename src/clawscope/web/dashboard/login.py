@@ -17,7 +17,7 @@ from clawscope.web.auth import SESSION_COOKIE, Principal, authenticate, issue_to
 from clawscope.web.state import AppState
 
 DASHBOARD_KEY_LABEL = "clawscope dashboard (internal)"
-DASHBOARD_SCOPES = ("stats:read", "sessions:read", "audit:read")
+DASHBOARD_SCOPES = ("stats:read", "sessions:read", "audit:read", "alerts:read", "alerts:write")
 SESSION_TTL_S = 12 * 3600
 
 

@@ -19,7 +19,7 @@ from clawscope.store import FindingQuery
 from clawscope.timeutil import now_ms, parse_iso_ms
 from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.body import read_raw
-from clawscope.web.dashboard import charts, data, login, replay
+from clawscope.web.dashboard import alerts_data, charts, data, login, replay
 from clawscope.web.dashboard.period import Period, parse_period
 from clawscope.web.dashboard.render import num, page, usd
 from clawscope.web.state import AppState, StateDep
@@ -256,6 +256,42 @@ def forecast(request: Request, state: StateDep, at: Q = None) -> Response:
         return PlainTextResponse(f"invalid at {at!r}: use an ISO date or datetime", status_code=400)
     f = data.forecast(state.store, now_ms() if at_ms is None else at_ms)
     return page(request, state, "forecast.html", period, f=f, chart=charts.columns(f["history"], usd))
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state, "alerts:read")) is not None:
+        return r
+    return _alerts(request, state, None, {}, 200)
+
+
+def _alerts(
+    request: Request, state: AppState, error: str | None, form: dict[str, str], status: int
+) -> Response:
+    d = alerts_data.overview(state.store)
+    notice = request.query_params.get("notice")
+    return page(request, state, "alerts.html", _period(request), **d, error=error, form=form, notice=notice,
+                status=status, measures=alerts_data.MEASURES, kinds=alerts_data.CHANNEL_KINDS)  # fmt: skip
+
+
+@router.post("/alerts/rules")
+async def alerts_add(request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state, "alerts:write")) is not None:
+        return r
+    raw = parse_qs((await read_raw(request, LOGIN_MAX_BYTES)).decode("utf-8", "replace"))
+    form = {k: v[0].strip() for k, v in raw.items() if v}
+    error = await run_in_threadpool(alerts_data.add_rule, state.store, form)
+    if error is not None:
+        return await run_in_threadpool(_alerts, request, state, error, form, 422)
+    return RedirectResponse("/alerts?notice=created", status_code=303)
+
+
+@router.post("/alerts/rules/{rule_id}/test")
+def alerts_test(rule_id: str, request: Request, state: StateDep) -> Response:
+    if (r := _guard(request, state, "alerts:write")) is not None:
+        return r
+    alerts_data.send_test(state.store, rule_id)
+    return RedirectResponse("/alerts?notice=test-sent", status_code=303)
 
 
 @router.get("/login")

@@ -26,6 +26,7 @@ NAV = (
     ("/agents", "Agents"),
     ("/forecast", "Forecast"),
     ("/health", "Health"),
+    ("/alerts", "Alerts"),
 )
 
 
