@@ -22,6 +22,7 @@ import zstandard
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from clawscope import faults
 from clawscope.errors import UnstorableValueError, WriteConflictError
 from clawscope.model import (
     Agent,
@@ -170,6 +171,7 @@ class Writer:
             raise WriteConflictError(f"a concurrent write conflicted: {exc}") from exc
         except (DataError, dbapi.DataError) as exc:  # PostgreSQL: text with NUL
             raise UnstorableValueError(f"a value the database cannot store: {exc}") from exc
+        faults.point("unit-committed")
         event_log.announce(top)  # the events were stored with the data (see store/events.py)
         for k in ("entries", "llm_calls", "tool_calls"):
             self.written[k] += added[k]
@@ -183,7 +185,10 @@ class Writer:
                 # One ingest writer at a time on PostgreSQL (SQLite has one by design): two processes
                 # upserting the same sessions and rows in their own orders deadlocked, and counting
                 # what a unit added is exact only when nobody else commits meanwhile.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+                # (keyed by schema too: advisory locks are database-wide, a schema is one clawscope)
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": WRITE_LOCK}
+                )
             if nonces:
                 record_nonces(conn, nonces)
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -203,6 +208,7 @@ class Writer:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
             refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
             found = probe.collect(conn) if probe is not None else []
+            faults.point("before-events")
             return event_log.append_in(conn, found, now), _added(before, _counts(conn, list(by_sid)))
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
