@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test check unit conformance browser bench clean
+.PHONY: run test check unit attack conformance browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/clawscope serve
 
-## test: static checks, then every test tier (unit, PostgreSQL, conformance, browser)
+## test: static checks, then every test tier (unit, PostgreSQL, attack, conformance, browser)
 test: $(STAMP)
 	scripts/setup-test-deps
 	scripts/test
@@ -28,7 +28,11 @@ check: $(STAMP)
 	scripts/check
 
 unit: $(STAMP)
-	$(BIN)/pytest -m "not conformance and not browser" -n 2
+	$(BIN)/pytest -m "not conformance and not browser and not attack" -n 2
+
+## attack: the attack tier: hostile state dirs, kill -9 at random moments and fault points, abuse (< 10 min)
+attack: $(STAMP)
+	$(BIN)/pytest -m attack -n 2
 
 conformance: $(STAMP)
 	scripts/setup-test-deps conformance

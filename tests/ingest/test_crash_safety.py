@@ -3,13 +3,14 @@ kept, and a rerun gives the database of a clean run (issue 13, data integrity)."
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from clawscope.demo import generate
-from clawscope.ingest import ingest
+from clawscope.ingest import IngestReport, ingest
 from clawscope.store import Store, schema
 from tests.ingest.test_incremental import build_history
 from tests.support.hostile import NOW
@@ -114,3 +115,47 @@ def test_a_crash_mid_sqlite_session_then_a_rerun_keeps_its_metadata(
         ingest(store, [root], instance="t", now=NOW, batch_entries=20)
         assert differences(expected, dump(store, root)) == []
         assert event_gaps(store) == []
+
+
+# -- two ingests at once on PostgreSQL (item 3) ------------------------------------------------------------
+
+
+def _at_once(url: str, root: Path, n: int = 2) -> tuple[list[IngestReport], list[BaseException]]:
+    """`n` ingests of the same state dir started together, each with its own store (engine)."""
+    start = threading.Barrier(n)
+    reports: list[IngestReport] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            with Store(url) as store:
+                start.wait()
+                reports.append(ingest(store, [root], instance="t", now=NOW, batch_entries=30))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return reports, errors
+
+
+@pytest.mark.postgres
+def test_two_concurrent_ingests_finish_and_each_reports_what_it_added(tmp_path: Path, pg_url: str) -> None:
+    root = tmp_path / "state"
+    build_history(root, sessions=24, turns=6)
+    with Store(f"sqlite:///{tmp_path / 'clean.db'}") as clean:
+        total = ingest(clean, [root], instance="t", now=NOW, batch_entries=30)
+        expected = dump(clean, root)
+    for trial in range(2):
+        with Store(pg_url) as store, store.engine.begin() as conn:  # start each trial empty
+            for table in reversed(schema.metadata.sorted_tables):
+                conn.execute(table.delete())
+        reports, errors = _at_once(pg_url, root)
+        assert errors == [], f"trial {trial}: {errors}"
+        for field in ("entries", "llm_calls", "tool_calls"):
+            assert sum(getattr(r, field) for r in reports) == getattr(total, field), (trial, field, reports)
+        with Store(pg_url) as store:
+            assert differences(expected, dump(store, root)) == [], f"trial {trial}"

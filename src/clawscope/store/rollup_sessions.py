@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
 
+from clawscope import faults
 from clawscope.store.rollup_hours import refresh_analytics
 
 # Roll-ups: reset, then one grouped pass per table (UPDATE … FROM: SQLite ≥ 3.33 and PostgreSQL).
@@ -55,4 +56,5 @@ def refresh_rollups(conn: Connection, sids: Iterable[int]) -> None:
         chunk = ordered[i : i + 500]
         for stmt in _ROLLUPS:
             conn.execute(stmt, {"sids": chunk})
+            faults.point("mid-rollup")
     refresh_analytics(conn, ordered)

@@ -22,6 +22,7 @@ import zstandard
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from clawscope import faults
 from clawscope.errors import UnstorableValueError, WriteConflictError
 from clawscope.model import (
     Agent,
@@ -42,6 +43,7 @@ from clawscope.store.remote import claim_sessions, record_nonces
 from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.timeutil import now_ms
 
+WRITE_LOCK = 0x636C6177  # "claw": PostgreSQL advisory lock held by each ingest unit's transaction
 FLUSH_ENTRIES = 10_000  # a unit in flight, one queued and one filling: memory stays flat
 FLUSH_BYTES = 8 << 20
 _ZSTD_LEVEL = 1  # fastest; transcript JSON still shrinks 5-10x
@@ -110,7 +112,10 @@ class Writer:
         self.unit = Unit()
         self.nonces: list[tuple[str, int]] = []  # webhook (nonce, ms): recorded first in the next write
         self.owners: list[tuple[str, str, int]] = []  # pushed (session, instance, ms): claimed with it
+        # what this writer's commits added (not what they offered: another process may have stored
+        # the same rows first), and the sessions that got new entries
         self.written = {"entries": 0, "llm_calls": 0, "tool_calls": 0, "sessions": 0}
+        self._added_sessions: set[int] = set()
 
     # -- buffering ------------------------------------------------------------------------------
 
@@ -163,16 +168,31 @@ class Writer:
         owners, self.owners = self.owners, []
         dbapi: Any = self.engine.dialect.dbapi  # the bulk statements run on the driver's own cursor
         try:
-            top = self._write(unit, nonces, owners)
+            top, added = self._write(unit, nonces, owners)
         except (IntegrityError, OperationalError, dbapi.IntegrityError, dbapi.OperationalError) as exc:
             raise WriteConflictError(f"a concurrent write conflicted: {exc}") from exc
         except (DataError, dbapi.DataError) as exc:  # PostgreSQL: text with NUL
             raise UnstorableValueError(f"a value the database cannot store: {exc}") from exc
+        faults.point("unit-committed")
         event_log.announce(top)  # the events were stored with the data (see store/events.py)
-        self.written["sessions"] += len(unit.sessions())
+        for k in ("entries", "llm_calls", "tool_calls"):
+            self.written[k] += added[k]
+        self._added_sessions.update(added["sessions"])
+        self.written["sessions"] = len(self._added_sessions)
 
-    def _write(self, unit: Unit, nonces: list[tuple[str, int]], owners: list[tuple[str, str, int]]) -> int:
+    def _write(
+        self, unit: Unit, nonces: list[tuple[str, int]], owners: list[tuple[str, str, int]]
+    ) -> tuple[int, dict[str, Any]]:
+        """The unit's transaction; returns the top event id and what it added (see `_added`)."""
         with write_tx(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                # One ingest writer at a time on PostgreSQL (SQLite has one by design): two processes
+                # upserting the same sessions and rows in their own orders deadlocked, and counting
+                # what a unit added is exact only when nobody else commits meanwhile.
+                # (keyed by schema too: advisory locks are database-wide, a schema is one clawscope)
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": WRITE_LOCK}
+                )
             if nonces:
                 record_nonces(conn, nonces)
             if owners:
@@ -183,6 +203,7 @@ class Writer:
             for batch in unit.batches:
                 by_sid.setdefault(sids[batch.session_id], []).append(batch)
             probe = Probe(conn, by_sid, unit.problems) if self.emit_events else None
+            before = _counts(conn, list(by_sid))
             self._entries(conn, cur, by_sid)
             self._facts(cur, by_sid)
             self._registry(cur, unit)
@@ -193,7 +214,8 @@ class Writer:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
             refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
             found = probe.collect(conn) if probe is not None else []
-            return event_log.append_in(conn, found, now)
+            faults.point("before-events")
+            return event_log.append_in(conn, found, now), _added(before, _counts(conn, list(by_sid)))
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
         """Upsert session metadata; make sure every session of a batch has a row; return sids."""
@@ -242,7 +264,6 @@ class Writer:
                 off += size + 1
         cur.executemany(self._sql["block"], blocks)
         cur.executemany(self._sql["entries"], entry_rows)
-        self.written["entries"] += len(entry_rows)
 
     def _facts(self, cur: Any, by_sid: dict[int, list[TranscriptBatch]]) -> None:
         """Model calls, tool calls, compactions and changes of every session of the unit."""
@@ -268,8 +289,6 @@ class Writer:
         for key, found in statements:
             if found:
                 cur.executemany(self._sql[key], found)
-        self.written["llm_calls"] += len(llm)
-        self.written["tool_calls"] += len(tools.joined) + len(tools.alone)
 
     def _llm_row(self, sid: int, c: LlmCall) -> tuple[Any, ...]:
         est, ref = None, None
@@ -317,6 +336,32 @@ class _ToolRows:
                 else:
                     self.joined.append(rows.call_row(sid, t) + rows.result_row(sid, res)[2:])
         self.results.extend(rows.result_row(sid, r) for r in first.values())
+
+
+def _counts(conn: Connection, sids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(entries, model calls, tool calls) of these sessions, from their roll-ups."""
+    s = schema.sessions
+    stmt = select(s.c.sid, s.c.n_entries, s.c.n_llm_calls, s.c.n_tool_calls).where(
+        s.c.sid.in_(bindparam("sids", expanding=True))
+    )
+    out: dict[int, tuple[int, int, int]] = {}
+    for i in range(0, len(sids), 500):
+        out.update({r[0]: (r[1], r[2], r[3]) for r in conn.execute(stmt, {"sids": sids[i : i + 500]})})
+    return out
+
+
+def _added(before: dict[int, tuple[int, int, int]], after: dict[int, tuple[int, int, int]]) -> dict[str, Any]:
+    """What a unit added: the growth of its sessions' roll-ups (exact: writers do not overlap)."""
+    grown = {
+        sid: tuple(a - b for a, b in zip(row, before.get(sid, (0, 0, 0)), strict=True))
+        for sid, row in after.items()
+    }
+    return {
+        "entries": sum(g[0] for g in grown.values()),
+        "llm_calls": sum(g[1] for g in grown.values()),
+        "tool_calls": sum(g[2] for g in grown.values()),
+        "sessions": {sid for sid, g in grown.items() if g[0] > 0},
+    }
 
 
 def block_ids(conn: Connection, n: int) -> list[int]:
