@@ -132,3 +132,34 @@ def _fernet(material: str):  # type: ignore[no-untyped-def]
     from cryptography.fernet import Fernet
 
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(material.encode()).digest()))
+
+
+def test_processes_creating_the_key_at_once_all_get_the_same_whole_key(tmp_path: Path) -> None:
+    import threading
+
+    from clawscope.store.secrets_key import SecretsKey
+
+    path = tmp_path / "k" / "secrets.key"
+    barrier, got = threading.Barrier(8), []
+
+    def make() -> None:
+        barrier.wait()
+        got.append(SecretsKey("sqlite:///unused.db", key_file=path).load(create=True))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and len(set(got)) == 1 and len(got[0] or "") >= 32
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in path.parent.iterdir()] == ["secrets.key"]  # no temporary file left
+
+
+def test_losing_the_race_to_a_file_without_a_key_is_an_error_not_an_empty_key(tmp_path: Path) -> None:
+    from clawscope.store.secrets_key import _create
+
+    path = tmp_path / "secrets.key"
+    path.write_text("")  # what a reader saw between another process's create and its write, before
+    with pytest.raises(StoreError, match="holds no key"):
+        _create(path)

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,16 +148,27 @@ def _reseal(conn: Connection, old: Fernet, new: Fernet) -> None:
 
 
 def _create(path: Path) -> str:
+    """A new key file, made atomically: written whole to a private temporary file, then linked into
+    place (`os.link` fails if the name exists). A process that loses the race reads the winner's
+    complete file, never a half-written one (an empty key would seal every secret under sha256(""))."""
     material = base64.urlsafe_b64encode(os.urandom(32)).decode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text(encoding="ascii").strip()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600
     except OSError as exc:
         raise StoreError(f"cannot create the secrets key file {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(material + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(material + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    except FileExistsError:  # another process made it first: use theirs (whole, as it was linked)
+        material = path.read_text(encoding="ascii").strip()
+        if len(material) < 32:
+            raise StoreError(f"{path} holds no key (expected 32+ characters)") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the secrets key file {path}: {exc.strerror}") from None
+    finally:
+        os.unlink(tmp)
     return material
