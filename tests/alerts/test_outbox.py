@@ -139,3 +139,22 @@ def test_two_server_processes_on_postgres_deliver_each_alert_once(
             for a in d["tries"]
         }
         assert workers  # recorded who sent what
+
+
+def test_an_unexpected_error_fails_the_delivery_for_good_instead_of_stalling_it(
+    db_url: str, receiver: HttpReceiver
+) -> None:
+    with Store(db_url, clock=Clock(T0)) as store:
+        hook_rule(store, receiver.url + "/h")
+        send_test(store, "r1")
+        d = Deliverer(store, worker="w")
+
+        def boom(claim: object) -> None:
+            raise UnicodeEncodeError("ascii", "é", 0, 1, "a header value that cannot be encoded")
+
+        d.before_send = boom
+        assert d.run_once() == 1
+        assert d.run_once() == 0  # finished, not left claimed for the next lease
+        d.close()
+        assert receiver.requests == []
+        assert store.alert_outbox.counts() == {"failed": 1}

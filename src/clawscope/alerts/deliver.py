@@ -86,8 +86,6 @@ class Deliverer:
         return total
 
     def _one(self, claim: Claim) -> None:
-        if self.before_send is not None:
-            self.before_send(claim)
         ch = self.store.alert_rules.channel(claim.channel_id)
         started = time.perf_counter()
         status: int | None = None
@@ -95,6 +93,8 @@ class Deliverer:
         retry_at: int | None = None
         ok = False
         try:
+            if self.before_send is not None:
+                self.before_send(claim)
             if ch is None:
                 raise ChannelError("the channel was removed")
             secret = self.store.alert_rules.channel_secret(ch.channel_id)
@@ -113,6 +113,10 @@ class Deliverer:
             error = f"{exc.__class__.__name__}: {exc}"
             if claim.attempt < self.policy.attempts:
                 retry_at = self.store.clock() + int(self.policy.backoff(claim.attempt) * 1000)
+        except Exception as exc:  # noqa: BLE001 - anything else (a header that cannot be encoded, a bad
+            # secret) fails this delivery for good and is recorded: never a row re-claimed forever
+            error = f"{exc.__class__.__name__}: {exc}"
+            log.exception("alert delivery %s failed unexpectedly", claim.delivery_id)
         latency_ms = (time.perf_counter() - started) * 1000
         if not ok:
             log.warning("alert delivery %s failed (attempt %d): %s", claim.delivery_id, claim.attempt, error)
