@@ -72,3 +72,19 @@ def test_an_error_reaches_its_own_request(store: Store) -> None:
         group.write(again)
     group.close()
     assert analytics.stats(store, Filters())["totals"]["sessions"] == 1
+
+
+def test_sessions_stored_one_by_one_after_a_failed_group_are_announced(store: Store) -> None:
+    from concurrent.futures import Future
+
+    group = GroupCommit(store, estimate=False)
+    group.write(_item(store, str(uuid.uuid4()), "spent"))
+    calls: list[int] = []
+    group.after.append(lambda: calls.append(1))
+    good, replay = _item(store, str(uuid.uuid4()), "fresh"), _item(store, str(uuid.uuid4()), "spent")
+    futures: list[Future[None]] = [Future(), Future()]
+    group._commit([(good, futures[0]), (replay, futures[1])])  # the group fails on the replay
+    assert futures[0].result() is None
+    assert isinstance(futures[1].exception(), ReplayedNonceError)
+    assert calls == [1]  # live detection and alerts hear of the stored session
+    group.close()

@@ -113,8 +113,8 @@ class Deliverer:
             error = f"{exc.__class__.__name__}: {exc}"
             if claim.attempt < self.policy.attempts:
                 retry_at = self.store.clock() + int(self.policy.backoff(claim.attempt) * 1000)
-        except Exception as exc:  # noqa: BLE001 - anything else (a header that cannot be encoded, a bad
-            # secret) fails this delivery for good and is recorded: never a row re-claimed forever
+        except Exception as exc:  # anything else (a header that cannot be encoded, a bad secret) fails
+            # this delivery for good and is recorded: never a row re-claimed forever
             error = f"{exc.__class__.__name__}: {exc}"
             log.exception("alert delivery %s failed unexpectedly", claim.delivery_id)
         latency_ms = (time.perf_counter() - started) * 1000

@@ -124,9 +124,8 @@ def serve(
         if dirs:
             LiveIngest(app_state, dirs)  # started by the app's lifespan
         app_state.otlp = _otlp_background(app_state.store, settings)  # started by the lifespan
-        app_state.alerts = AlertService(
-            app_state.store, interval_s=alerts_interval
-        )  # started by the lifespan
+        _load_alert_rules(app_state.store, settings)  # alerts.toml, as with --workers
+        app_state.alerts = AlertService(app_state.store, interval_s=alerts_interval)  # lifespan starts it
         if settings.no_auth:
             click.echo(f"clawscope dashboard: {base}/   (API: {base}/api/v1)", err=True)
         else:

@@ -76,6 +76,7 @@ class GroupCommit:
         try:
             commit(self.store, [item for item, _ in group], estimate=self.estimate)
         except Exception:
+            stored = False
             for item, done in group:  # one by one: each gets its own outcome
                 try:
                     self._commit_one(item)
@@ -83,10 +84,13 @@ class GroupCommit:
                     done.set_exception(one)
                 else:
                     done.set_result(None)
-            return
-        for _, done in group:
-            done.set_result(None)
-        for hook in list(self.after):
+                    stored = True
+            if not stored:
+                return
+        else:
+            for _, done in group:
+                done.set_result(None)
+        for hook in list(self.after):  # what was stored is announced (live detection wakes on it)
             try:
                 hook()
             except Exception as exc:  # a listener's failure is not the writer's
