@@ -38,8 +38,17 @@ def _values(raw: list[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for item in raw or [] for v in item.split(",") if v.strip())
 
 
-def format_event(e: Event) -> bytes:
-    data = orjson.dumps(e.to_json())
+# What a finding says of a transcript (its message, its evidence: excerpts, paths, masked PII) is
+# transcript content: a reader with `stats:read` only gets the rest of a `detection` event.
+_TRANSCRIPT_FIELDS = {"detection": ("message", "evidence")}
+
+
+def format_event(e: Event, *, transcripts: bool = True) -> bytes:
+    body = e.to_json()
+    hidden = () if transcripts else _TRANSCRIPT_FIELDS.get(e.type, ())
+    if hidden and isinstance(body["data"], dict):
+        body["data"] = {k: v for k, v in body["data"].items() if k not in hidden}
+    data = orjson.dumps(body)
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (e.id, e.type.encode(), data)
 
 
@@ -51,7 +60,7 @@ def format_event(e: Event) -> bytes:
 )
 async def stream(
     state: StateDep,
-    _principal: Annotated[Principal, Depends(stream_reader)],
+    principal: Annotated[Principal, Depends(stream_reader)],
     type: Annotated[list[str] | None, Query(description="event types, comma-separated or repeated")] = None,
     agent: Annotated[list[str] | None, Query()] = None,
     session: Annotated[list[str] | None, Query(description="session ids")] = None,
@@ -75,7 +84,7 @@ async def stream(
             ) from None
     sub = state.bus.subscribe(flt)
     return StreamingResponse(
-        _events(state, sub, flt, last),
+        _events(state, sub, flt, last, transcripts=principal.allows("sessions:read")),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         background=None,
@@ -83,7 +92,7 @@ async def stream(
 
 
 async def _events(
-    state: AppState, sub: Subscription, flt: EventFilter, last: int | None
+    state: AppState, sub: Subscription, flt: EventFilter, last: int | None, *, transcripts: bool
 ) -> AsyncIterator[bytes]:
     bus = state.bus
     events = state.store.events
@@ -97,7 +106,7 @@ async def _events(
             while True:  # the missed events, from the log, page by page
                 page = await asyncio.to_thread(events.read_after, last, flt, 1000)
                 for e in page:
-                    yield format_event(e)
+                    yield format_event(e, transcripts=transcripts)
                     last = e.id
                 if len(page) < 1000:
                     break
@@ -111,7 +120,7 @@ async def _events(
                 return
             if live.id > last:
                 last = live.id
-                yield format_event(live)
+                yield format_event(live, transcripts=transcripts)
     finally:
         bus.unsubscribe(sub)
 
