@@ -48,6 +48,23 @@ def _guard(request: Request, state: AppState, scope: str = "stats:read") -> Resp
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
+def _cross_site(request: Request) -> Response | None:
+    """A 403 for a form posted from another site. Under `--no-auth` no cookie stands between a page the
+    user visits and a dashboard form (a rule whose webhook points elsewhere would send data off the
+    machine), so browsers' `Sec-Fetch-Site` and `Origin` are checked on every dashboard POST."""
+    site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    foreign = site not in (None, "same-origin", "none")
+    if origin is not None and not foreign:
+        host = request.headers.get("host", "")
+        foreign = origin == "null" or origin.split("://", 1)[-1] != host
+    if foreign:
+        return PlainTextResponse(
+            "A dashboard form must be posted from the dashboard itself.", status_code=403
+        )
+    return None
+
+
 def _may_read_sessions(request: Request, state: AppState) -> bool:
     if state.settings.no_auth:
         return True
@@ -276,7 +293,7 @@ def _alerts(
 
 @router.post("/alerts/rules")
 async def alerts_add(request: Request, state: StateDep) -> Response:
-    if (r := _guard(request, state, "alerts:write")) is not None:
+    if (r := _cross_site(request) or _guard(request, state, "alerts:write")) is not None:
         return r
     raw = parse_qs((await read_raw(request, LOGIN_MAX_BYTES)).decode("utf-8", "replace"))
     form = {k: v[0].strip() for k, v in raw.items() if v}
@@ -288,7 +305,7 @@ async def alerts_add(request: Request, state: StateDep) -> Response:
 
 @router.post("/alerts/rules/{rule_id}/test")
 def alerts_test(rule_id: str, request: Request, state: StateDep) -> Response:
-    if (r := _guard(request, state, "alerts:write")) is not None:
+    if (r := _cross_site(request) or _guard(request, state, "alerts:write")) is not None:
         return r
     alerts_data.send_test(state.store, rule_id)
     return RedirectResponse("/alerts?notice=test-sent", status_code=303)
