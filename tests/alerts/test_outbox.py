@@ -158,3 +158,17 @@ def test_an_unexpected_error_fails_the_delivery_for_good_instead_of_stalling_it(
         d.close()
         assert receiver.requests == []
         assert store.alert_outbox.counts() == {"failed": 1}
+
+
+def test_a_secret_that_cannot_be_opened_is_never_sent_unsigned(db_url: str, receiver: HttpReceiver) -> None:
+    from sqlalchemy import text
+
+    with Store(db_url, clock=Clock(T0)) as store:
+        hook_rule(store, receiver.url + "/h")
+        with store.engine.begin() as conn:  # sealed under some other database's key
+            conn.execute(text("UPDATE alert_channels SET secret_enc = 'gAAAAABnot-a-token'"))
+        send_test(store, "r1")
+        with Deliverer(store, worker="w") as d:
+            d.drain()
+        assert receiver.requests == []
+        assert store.alert_outbox.counts() == {"failed": 1}

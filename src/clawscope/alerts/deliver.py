@@ -98,6 +98,8 @@ class Deliverer:
             if ch is None:
                 raise ChannelError("the channel was removed")
             secret = self.store.alert_rules.channel_secret(ch.channel_id)
+            if ch.has_secret and secret is None:  # never sent unsigned or without its token instead
+                raise ChannelError("the channel's secret cannot be opened with this server's secrets key")
             sent = send(self.http, ch, secret, claim.alert, claim.delivery_id, self.wall_s(), self.timeout_s)
             status = sent.status
             if sent.response is None or sent.response.is_success:

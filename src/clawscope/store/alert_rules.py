@@ -21,7 +21,6 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 from clawscope.store import schema
 from clawscope.store.engine import Part
 
-_KEY_NAME = "alerts-fernet"
 _DEFAULTS_CURSOR = "alerts:defaults-installed"
 
 
