@@ -55,6 +55,7 @@ def test_rules_load_by_id(sqlite_url: str, tmp_path: Path) -> None:
         (GOOD.replace('id = "month"\n', ""), "rule 2 needs an id"),
         ("[[rule]\n", "not valid TOML"),
         ("[rules]\nx = 1\n", "expected only [[rule]] tables"),
+        ("rule = [1]\n", "rule 1 must be a [[rule]] table, not int"),
     ],
 )
 def test_a_mistake_refuses_the_file(sqlite_url: str, tmp_path: Path, text: str, says: str) -> None:

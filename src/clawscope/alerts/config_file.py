@@ -42,6 +42,8 @@ def read_rules(path: Path) -> list[Rule]:
         raise UsageError(f"{path}: expected only [[rule]] tables, found {', '.join(unknown) or 'rule = …'}")
     rules = []
     for i, raw in enumerate(tables, 1):
+        if not isinstance(raw, dict):
+            raise UsageError(f"{path}: rule {i} must be a [[rule]] table, not {type(raw).__name__}")
         if not raw.get("id"):
             raise UsageError(f"{path}: rule {i} needs an id (loading again replaces it by id)")
         try:

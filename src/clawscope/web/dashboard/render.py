@@ -89,6 +89,15 @@ def health_badge(state: AppState) -> str:
     return "warn" if new else "ok"
 
 
+def unreadable_files(state: AppState) -> int:
+    """Files that could not be read (sessions may be missing, so the badge is never green); a database
+    error here is not the page's: the badge says so as if files were missing."""
+    try:
+        return state.store.problems.count("unreadable")
+    except StoreError:
+        return 1
+
+
 def page(request: Request, state: AppState, name: str, period: Period, **ctx: Any) -> Response:
     status = int(ctx.pop("status", 200))
     base = {
@@ -104,7 +113,7 @@ def page(request: Request, state: AppState, name: str, period: Period, **ctx: An
         "auth": not state.settings.no_auth,
         "version": __version__,
         # files that could not be read: sessions may be missing, so the live badge is never green
-        "unreadable": state.store.problems.count("unreadable"),
+        "unreadable": unreadable_files(state),
         "health": health_badge(state),
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
