@@ -36,6 +36,10 @@ OK = {"name": "n", "measure": "cost", "threshold": 1.0}
         ({"name": "a", "type": "anomaly", "measure": "cost", "scope": {"model": "x"}}, "scoped by agent"),
         ({"name": "f", "type": "finding", "families": ["gremlins"]}, "unknown finding families"),
         ({"name": "", "measure": "cost", "threshold": 1}, "needs a name"),
+        (
+            {**OK, "channels": [{"kind": "ntfy", "url": "http://127.0.0.1/t", "id": "x"}] * 2},
+            "two channels of the rule have the same id",
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_a_clear_message(raw: dict[str, object], says: str) -> None:
@@ -64,3 +68,27 @@ def test_a_rule_round_trips_through_the_store_without_its_secrets() -> None:
     assert isinstance(back, Rule)
     assert back.channels[0].secret is None
     assert back.threshold == 1.0
+
+
+def test_an_edit_without_the_secret_keeps_it_and_ids_stay_stable(sqlite_url: str) -> None:
+    from clawscope.store import ChannelInput, Store
+
+    hook = "http://127.0.0.1:1/h"
+    with Store(sqlite_url) as store:
+        store.alert_rules.put("r", "n", "threshold", {}, True, [ChannelInput("webhook", hook, "s3cret")])
+        (first,) = store.alert_rules.get("r").channels  # type: ignore[union-attr]
+        # what a GET-then-PUT edit sends: the channel as listed, without its (never listed) secret
+        store.alert_rules.put("r", "renamed", "threshold", {}, True, [ChannelInput("webhook", hook, None)])
+        (again,) = store.alert_rules.get("r").channels  # type: ignore[union-attr]
+        assert again.channel_id == first.channel_id  # an id made from the rule, position, kind and URL
+        assert store.alert_rules.channel_secret(again.channel_id) == "s3cret"
+        with pytest.raises(UsageError, match="belongs to another rule"):
+            store.alert_rules.put(
+                "other",
+                "o",
+                "threshold",
+                {},
+                True,
+                [ChannelInput("webhook", hook, None, {}, first.channel_id)],
+            )
+        assert store.alert_rules.get("other") is None

@@ -130,6 +130,9 @@ def parse_rule(raw: dict[str, Any] | bytes, *, check_hosts: bool = True) -> Rule
     RULE_TYPES[rule.type].validate(rule)
     for ch in rule.channels:
         check_channel(ch, check_hosts=check_hosts)
+    ids = [ch.id for ch in rule.channels if ch.id]
+    if len(ids) != len(set(ids)):
+        raise UsageError("two channels of the rule have the same id")
     if not rule.id:
         rule = msgspec.structs.replace(rule, id=uuid.uuid4().hex[:12])
     return rule

@@ -9,6 +9,7 @@ never returned by a listing, only to the delivery of that channel (`channel_secr
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import msgspec
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, delete, insert, or_, select, update
 
+from clawscope.errors import UsageError
 from clawscope.store import schema
 from clawscope.store.engine import Part
 
@@ -107,15 +109,28 @@ class AlertRules(Part):
             "updated_ms": now,
         }
         sealed = [self._key.encrypt(ch.secret.encode()).decode() if ch.secret else None for ch in channels]
+        # A channel without an id gets a stable one (rule, position, kind, URL), so loading the same
+        # file again keeps its pending deliveries; an edit that sends no secret (secrets are never read
+        # back) keeps the channel's stored one.
+        ids = [ch.channel_id or _channel_id(rule_id, i, ch.kind, ch.url) for i, ch in enumerate(channels)]
         with self._write() as conn:
+            kept = dict(
+                conn.execute(select(c.c.channel_id, c.c.secret_enc).where(c.c.rule_id == rule_id)).all()
+            )
+            taken = conn.execute(
+                select(c.c.channel_id).where(c.c.channel_id.in_(ids), c.c.rule_id != rule_id)
+            ).first()
+            if taken is not None:
+                raise UsageError(f"channel id {taken[0]!r} belongs to another rule")  # 422, not a traceback
             done = conn.execute(update(r).where(r.c.rule_id == rule_id).values(**row)).rowcount
             if not done:
                 conn.execute(insert(r).values(rule_id=rule_id, created_ms=now, **row))
             conn.execute(delete(c).where(c.c.rule_id == rule_id))
-            for ch, secret_enc in zip(channels, sealed, strict=True):
+            for ch, channel_id, new_secret in zip(channels, ids, sealed, strict=True):
+                secret_enc = new_secret if ch.secret is not None else kept.get(channel_id)
                 conn.execute(
                     insert(c).values(
-                        channel_id=ch.channel_id or uuid.uuid4().hex[:16],
+                        channel_id=channel_id,
                         rule_id=rule_id,
                         kind=ch.kind,
                         url=ch.url,
@@ -268,3 +283,7 @@ class AlertRules(Part):
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
+
+
+def _channel_id(rule_id: str, position: int, kind: str, url: str) -> str:
+    return hashlib.sha256(f"{rule_id}\0{position}\0{kind}\0{url}".encode()).hexdigest()[:16]
