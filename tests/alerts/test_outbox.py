@@ -116,13 +116,14 @@ def test_two_server_processes_on_postgres_deliver_each_alert_once(
 ) -> None:
     tx = Transcripts(tmp_path / "state")
     at = now_ms() - MIN_MS  # data relative to the servers' clock, whatever the date
-    with Store(pg_url) as store:
+    key = {"CLAWSCOPE_SECRETS_KEY": "k" * 44}  # the channel secrets' key, shared by every process
+    with Store(pg_url, secrets_key=key["CLAWSCOPE_SECRETS_KEY"]) as store:
         for i in range(5):
             tx.call(f"s{i}", at, 2.0)
             hook_rule(store, receiver.url + f"/r{i}", f"r{i}", measure="session_cost", scope={})
         tx.ingest(store)
-        first = Serve(tmp_path / "a", pg_url, "--no-live", "--alerts-interval", "0.2")
-        second = Serve(tmp_path / "b", pg_url, "--no-live", "--alerts-interval", "0.2")
+        first = Serve(tmp_path / "a", pg_url, "--no-live", "--alerts-interval", "0.2", extra_env=key)
+        second = Serve(tmp_path / "b", pg_url, "--no-live", "--alerts-interval", "0.2", extra_env=key)
         with first, second:
             receiver.wait(25, timeout_s=60)  # 5 rules × 5 sessions
             deadline = time.monotonic() + 60

@@ -161,6 +161,7 @@ SEMANTIC_CODES = {
     "E_KEY_INVALID",
     "E_LOG_NOTE_INVALID",
     "E_LOG_NOTE_SIGNATURE",
+    "invalid_rule",  # an alert rule's meaning: the fields its type needs, known measures, reachable hosts
 }
 
 
@@ -176,8 +177,17 @@ def positive_data_acceptance_of_form(ctx: Any, response: Any, case: Any) -> bool
     return positive_data_acceptance(ctx, response, case)
 
 
+def negative_data_rejection_of_form(ctx: Any, response: Any, case: Any) -> bool | None:
+    """`negative_data_rejection`, except for a query value made "invalid" as a one-item array: it is
+    sent as that one value, which the server cannot tell from the valid scalar."""
+    for value in (case.query or {}).values():
+        if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], list | dict):
+            return None
+    return negative_data_rejection(ctx, response, case)
+
+
 STRICT = [
-    negative_data_rejection,
+    negative_data_rejection_of_form,
     positive_data_acceptance_of_form,
     unsupported_method,
     allow_header_conformance,

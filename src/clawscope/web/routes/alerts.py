@@ -78,7 +78,9 @@ def _checked(raw: dict[str, Any], state: StateDep) -> dict[str, Any]:
     try:
         return manage.add_rule(state.store, raw)
     except UsageError as exc:
-        raise ApiError(422, str(exc), param="rule") from None
+        # what a rule means (a threshold rule needs a threshold, a known measure, a reachable host…)
+        # is checked by the rules, not by the schema: its own code says so
+        raise ApiError(422, str(exc), code="invalid_rule", param="rule") from None
 
 
 def _raw(body: RuleIn) -> dict[str, Any]:

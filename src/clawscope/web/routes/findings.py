@@ -14,6 +14,7 @@ from clawscope.web import api_models as m
 from clawscope.web.auth import Principal, require
 from clawscope.web.errors import ApiError
 from clawscope.web.params import TEXT as _TEXT
+from clawscope.web.params import TIME as _TIME
 from clawscope.web.params import WHEN, when
 from clawscope.web.state import StateDep
 
@@ -49,9 +50,9 @@ def list_findings(
     session: Annotated[str | None, Query(description="a session id", **_TEXT)] = None,
     status: Annotated[Status, Query(description="open (default), resolved or all")] = "open",
     from_: Annotated[
-        str | None, Query(alias="from", description=f"last seen at or after ({WHEN})", **_TEXT)
+        str | None, Query(alias="from", description=f"last seen at or after ({WHEN})", **_TIME)
     ] = None,
-    to: Annotated[str | None, Query(description=f"last seen before ({WHEN})", **_TEXT)] = None,
+    to: Annotated[str | None, Query(description=f"last seen before ({WHEN})", **_TIME)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[
         str | None, Query(max_length=500, description="nextCursor of the previous page")
