@@ -275,24 +275,23 @@ def _known_keys(conn: Connection, instance: str) -> frozenset[str]:
 
 
 def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
-    blocks: dict[int, bytes] = {}
+    blocks: dict[int, memoryview] = {}
     stmt = text("SELECT block_id, codec, data FROM entry_blocks WHERE sid IN :sids").bindparams(
         bindparam("sids", expanding=True)
     )
     for block_id, codec, data in conn.execute(stmt, {"sids": sids}).all():
-        raw: Any = bytes(data)
-        blocks[block_id] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+        blocks[block_id] = _decoded(codec, data)
     stmt = text(
         "SELECT sid, pos, entry_id, type, role, ts_ms, block_id, block_off, block_len FROM entries "
         "WHERE sid IN :sids ORDER BY sid, pos"
     ).bindparams(bindparam("sids", expanding=True))
     out: dict[int, list[EntryView]] = defaultdict(list)
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    loads, decode_error, empty = orjson.loads, orjson.JSONDecodeError, memoryview(b"")
     for sid, pos, entry_id, type_, role, ts_ms, block_id, off, length in conn.execute(
         stmt, {"sids": sids}
     ).all():
-        try:
-            record = loads(blocks.get(block_id, b"")[off : off + length])
+        try:  # a slice of a memoryview copies nothing
+            record = loads(blocks.get(block_id, empty)[off : off + length])
         except decode_error:
             record = {}
         if not isinstance(record, dict):
@@ -313,6 +312,19 @@ def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
     return out
 
 
+def _decoded(codec: str, data: Any) -> memoryview:
+    raw: Any = bytes(data) if not isinstance(data, bytes) else data
+    return memoryview(_DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw)
+
+
+def _blocks(conn: Connection, block_ids: list[int]) -> dict[int, memoryview]:
+    """These blocks, decompressed."""
+    return {r["block_id"]: _decoded(r["codec"], r["data"]) for r in _in(conn, _BLOCKS_SQL, "b", block_ids)}
+
+
+_BLOCKS_SQL = "SELECT block_id, codec, data FROM entry_blocks WHERE block_id IN :b"
+
+
 # -- building ----------------------------------------------------------------------------------------------
 
 
@@ -324,18 +336,15 @@ def _last_replies(conn: Connection, sids: list[int]) -> dict[int, str]:
     )
     out: dict[int, str] = {}
     done: set[int] = set()
-    blocks: dict[int, bytes] = {}
-    for r in _in(conn, sql, "sids", sids):
+    rows = _in(conn, sql, "sids", sids)
+    blocks = _blocks(conn, sorted({r["block_id"] for r in rows}))  # one query, not one per block
+    for r in rows:
         sid = r["sid"]
         if sid in done:
             continue
         bid = r["block_id"]
         if bid not in blocks:
-            codec, data = conn.execute(
-                text("SELECT codec, data FROM entry_blocks WHERE block_id = :b"), {"b": bid}
-            ).one()
-            raw: Any = bytes(data)
-            blocks[bid] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+            continue
         try:
             record = orjson.loads(blocks[bid][r["block_off"] : r["block_off"] + r["block_len"]])
         except orjson.JSONDecodeError:
