@@ -47,6 +47,17 @@ SELECT s.sid, s.session_id, s.instance, s.agent_id, s.key, s.kind, s.channel, s.
 FROM sessions s LEFT JOIN sessions p ON p.sid = s.parent_sid
 """
 
+# only the columns the views carry (`view_records`): the previews and prices stay unread
+_LLM_SQL = (
+    "SELECT sid, entry_id, ts_ms, provider, model, stop_reason, error_message, input, cache_read, "
+    "cache_write, output FROM llm_calls WHERE sid IN :sids"
+)
+_TOOLS_SQL = (
+    "SELECT sid, call_id, call_entry_id, result_entry_id, nested_entry_id, wrapper, ts_ms, result_ts_ms, "
+    "name, status, exit_code, error_text, duration_ms, exec_command, exec_elevated, exec_host, "
+    "exec_security FROM tool_calls WHERE sid IN :sids"
+)
+
 
 class SessionViews(Part):
     def session_ids(self, *, since_ms: int | None = None, instance: str | None = None) -> list[str]:
@@ -105,9 +116,11 @@ class SessionViews(Part):
         children = _children(conn, sids)
         results = _last_replies(conn, [c["sid"] for cs in children.values() for c in cs])
         entries = _entries(conn, sids)
-        llm = _grouped(conn, "SELECT * FROM llm_calls WHERE sid IN :sids", sids)
-        tools = _grouped(conn, "SELECT * FROM tool_calls WHERE sid IN :sids", sids)
-        comps = _grouped(conn, "SELECT * FROM compactions WHERE sid IN :sids", sids)
+        llm = _grouped(conn, _LLM_SQL, sids)
+        tools = _grouped(conn, _TOOLS_SQL, sids)
+        comps = _grouped(
+            conn, "SELECT sid, entry_id, ts_ms, tokens_before FROM compactions WHERE sid IN :sids", sids
+        )
         for instance in {r["instance"] for r in rows} - set(keys_cache):
             keys_cache[instance] = _known_keys(conn, instance)
         for r in rows:
