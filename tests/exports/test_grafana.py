@@ -24,6 +24,7 @@ def test_dashboards_round_trip_through_the_sdk_models() -> None:
         "clawscope-cost",
         "clawscope-tools",
         "clawscope-ingest",
+        "clawscope-findings",
     ]
     for d in found:
         data = grafana.dashboard_json(d)
@@ -62,14 +63,14 @@ def test_grafana_export_writes_provisioning_files(tmp_path: Path) -> None:
 
 
 def test_a_dashboard_without_panels_is_not_provisioned(monkeypatch) -> None:
-    empty = boards.Dashboard("clawscope-findings", "clawscope / Findings and alerts", "later")
+    empty = boards.Dashboard("clawscope-alerts", "clawscope / Alerts", "later")
     monkeypatch.setattr(boards, "EXTRA_DASHBOARDS", [empty])
-    assert "clawscope-findings" not in [d.uid for d in boards.dashboards()]
+    assert "clawscope-alerts" not in [d.uid for d in boards.dashboards()]
     full = boards.Dashboard(
-        "clawscope-findings", "x", "y", (boards.Panel("n", "stat", (boards.q("vector(1)"),)),)
+        "clawscope-alerts", "x", "y", (boards.Panel("n", "stat", (boards.q("vector(1)"),)),)
     )
     monkeypatch.setattr(boards, "EXTRA_DASHBOARDS", [full])
-    assert boards.dashboards()[-1].uid == "clawscope-findings"
+    assert boards.dashboards()[-1].uid == "clawscope-alerts"
 
 
 def test_grafana_export_into_an_unwritable_place_is_a_clean_error(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The real Prometheus scrapes a running `clawscope serve` over a demo state: its query API gives the
 numbers of `clawscope stats --json` by model and by trigger; `promtool check metrics` and `promtool check
 rules` pass on what clawscope writes; every PromQL expression of the provisioned dashboards and rules
-returns data (no dead panels)."""
+returns data (no dead panels); the open findings it scrapes are the store's."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from click.testing import CliRunner
 
 from clawscope.cli import cli
 from clawscope.demo import generate
+from clawscope.detect.service import detect
 from clawscope.exports import grafana, rules
 from clawscope.exports.dashboards import dashboards
 from clawscope.ingest import ingest
-from clawscope.store import Store
+from clawscope.store import FindingQuery, Store
+from tests.detect.doubles import FailedToolDetector
 from tests.support.prometheus import PROMTOOL, Prometheus, has_data, require_prometheus
 from tests.support.serve import Serve
 from tests.support.server import auth
@@ -42,6 +44,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scraped]:
     db_url = f"sqlite:///{tmp / 'clawscope.db'}"
     with Store(db_url) as store:
         ingest(store, [state], instance="demo-host", estimate=True)
+        detect(store, {}, detectors={FailedToolDetector.id: FailedToolDetector()}, publish=False)
         key, _ = store.keys.create("prometheus", ("metrics:read",))
     (tmp / "prom").mkdir()
     with Serve(tmp / "home", db_url) as serve, Prometheus(tmp / "prom", serve.target, key) as prom:
@@ -137,6 +140,16 @@ def test_every_dashboard_and_rule_expression_returns_data(scraped: Scraped) -> N
         if not has_data(scraped.prom.query(expr)):
             dead.append((where, expr))
     assert dead == []
+
+
+def test_prometheus_open_findings_equal_the_store(scraped: Scraped) -> None:
+    with Store(scraped.db_url) as store:
+        want = {
+            (r["family"], r["severity"]): float(r["n"])
+            for r in store.findings.counts(FindingQuery(status="open"))
+        }
+    got = scraped.prom.values("sum by (family, severity) (clawscope_findings_open)", ("family", "severity"))
+    assert want and len(got) == 33 and {k: v for k, v in got.items() if v} == want
 
 
 def test_an_alert_fires_when_its_threshold_is_crossed(scraped: Scraped) -> None:

@@ -4,8 +4,8 @@ official `mcp` SDK, over stdio or streamable HTTP.
 Tools give exactly what the REST API gives (they call the same analytics): `stats` (totals, or groups by
 any dimension, for any period: `/api/v1/stats`, `/stats/<dimension>`, `/stats/tools`), `list_sessions`
 (`/sessions`, paged), `open_session` (`/sessions/{id}` with a page of `/history`), `verify_receipt`
-(`/receipts/verify` for one receipt or spool), and `list_findings` / `list_alerts` once the detection and
-alerting packages store them (`EXTRA_TOOLS`: they register there). Nothing changes data.
+(`/receipts/verify` for one receipt or spool), `list_findings` (`/findings`, paged: `findings_mcp`) and
+`list_alerts` once alerting stores them (`EXTRA_TOOLS`: they register there). Nothing changes data.
 
 Over HTTP the caller sends `Authorization: Bearer <API key>` (keys of `clawscope api-key`, checked by the
 store, only their hash stored) and each tool needs the REST scope of its route (`stats:read`,
@@ -69,7 +69,8 @@ def require(scope: str) -> None:
         raise ToolError(f"this key lacks the scope {scope!r}")
 
 
-def _when(value: str | None, name: str) -> int | None:
+def when(value: str | None, name: str) -> int | None:
+    """A tool's time argument (ISO or relative) as epoch ms; a ToolError when it is not one."""
     try:
         return parse_when(value, now_ms(), name) if value else None
     except ClawscopeError as exc:
@@ -80,8 +81,8 @@ def _filters(
     since: str | None, until: str | None, agent: str | None, kind: str | None, channel: str | None
 ) -> Filters:
     f = Filters(
-        since_ms=_when(since, "since"),
-        until_ms=_when(until, "until"),
+        since_ms=when(since, "since"),
+        until_ms=when(until, "until"),
         agent=agent,
         kind=kind,
         channel=channel,
@@ -153,8 +154,8 @@ def build(store: Store, *, receipt_key: Path | None = None, auth_url: str | None
         """A page of sessions (cost, calls, errors, agent, kind, channel, …) and `nextCursor` for the next."""
         require("sessions:read")
         query = SessionQuery(
-            agent=agent, kind=kind, channel=channel, model=model, since_ms=_when(since, "since"),
-            until_ms=_when(until, "until"), sort=sort,
+            agent=agent, kind=kind, channel=channel, model=model, since_ms=when(since, "since"),
+            until_ms=when(until, "until"), sort=sort,
         )  # fmt: skip
         try:
             return await asyncio.to_thread(browse.page, store, query, max(1, min(limit, 500)), cursor)
@@ -206,6 +207,8 @@ def build(store: Store, *, receipt_key: Path | None = None, auth_url: str | None
         # as the REST API's response model gives each verdict: every field, null or empty when unused
         verdicts = [{**dict.fromkeys(_VERDICT), "warnings": [], **r} for r in results]
         return {"ok": all(r["ok"] for r in results), "results": verdicts}
+
+    from clawscope.exports import findings_mcp  # noqa: F401  (adds list_findings to EXTRA_TOOLS)
 
     for add in EXTRA_TOOLS:
         add(server, store)

@@ -47,6 +47,17 @@ SELECT s.sid, s.session_id, s.instance, s.agent_id, s.key, s.kind, s.channel, s.
 FROM sessions s LEFT JOIN sessions p ON p.sid = s.parent_sid
 """
 
+# only the columns the views carry (`view_records`): the previews and prices stay unread
+_LLM_SQL = (
+    "SELECT sid, entry_id, ts_ms, provider, model, stop_reason, error_message, input, cache_read, "
+    "cache_write, output FROM llm_calls WHERE sid IN :sids"
+)
+_TOOLS_SQL = (
+    "SELECT sid, call_id, call_entry_id, result_entry_id, nested_entry_id, wrapper, ts_ms, result_ts_ms, "
+    "name, status, exit_code, error_text, duration_ms, exec_command, exec_elevated, exec_host, "
+    "exec_security FROM tool_calls WHERE sid IN :sids"
+)
+
 
 class SessionViews(Part):
     def session_ids(self, *, since_ms: int | None = None, instance: str | None = None) -> list[str]:
@@ -105,9 +116,11 @@ class SessionViews(Part):
         children = _children(conn, sids)
         results = _last_replies(conn, [c["sid"] for cs in children.values() for c in cs])
         entries = _entries(conn, sids)
-        llm = _grouped(conn, "SELECT * FROM llm_calls WHERE sid IN :sids", sids)
-        tools = _grouped(conn, "SELECT * FROM tool_calls WHERE sid IN :sids", sids)
-        comps = _grouped(conn, "SELECT * FROM compactions WHERE sid IN :sids", sids)
+        llm = _grouped(conn, _LLM_SQL, sids)
+        tools = _grouped(conn, _TOOLS_SQL, sids)
+        comps = _grouped(
+            conn, "SELECT sid, entry_id, ts_ms, tokens_before FROM compactions WHERE sid IN :sids", sids
+        )
         for instance in {r["instance"] for r in rows} - set(keys_cache):
             keys_cache[instance] = _known_keys(conn, instance)
         for r in rows:
@@ -275,24 +288,23 @@ def _known_keys(conn: Connection, instance: str) -> frozenset[str]:
 
 
 def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
-    blocks: dict[int, bytes] = {}
+    blocks: dict[int, memoryview] = {}
     stmt = text("SELECT block_id, codec, data FROM entry_blocks WHERE sid IN :sids").bindparams(
         bindparam("sids", expanding=True)
     )
     for block_id, codec, data in conn.execute(stmt, {"sids": sids}).all():
-        raw: Any = bytes(data)
-        blocks[block_id] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+        blocks[block_id] = _decoded(codec, data)
     stmt = text(
         "SELECT sid, pos, entry_id, type, role, ts_ms, block_id, block_off, block_len FROM entries "
         "WHERE sid IN :sids ORDER BY sid, pos"
     ).bindparams(bindparam("sids", expanding=True))
     out: dict[int, list[EntryView]] = defaultdict(list)
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    loads, decode_error, empty = orjson.loads, orjson.JSONDecodeError, memoryview(b"")
     for sid, pos, entry_id, type_, role, ts_ms, block_id, off, length in conn.execute(
         stmt, {"sids": sids}
     ).all():
-        try:
-            record = loads(blocks.get(block_id, b"")[off : off + length])
+        try:  # a slice of a memoryview copies nothing
+            record = loads(blocks.get(block_id, empty)[off : off + length])
         except decode_error:
             record = {}
         if not isinstance(record, dict):
@@ -313,6 +325,19 @@ def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
     return out
 
 
+def _decoded(codec: str, data: Any) -> memoryview:
+    raw: Any = bytes(data) if not isinstance(data, bytes) else data
+    return memoryview(_DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw)
+
+
+def _blocks(conn: Connection, block_ids: list[int]) -> dict[int, memoryview]:
+    """These blocks, decompressed."""
+    return {r["block_id"]: _decoded(r["codec"], r["data"]) for r in _in(conn, _BLOCKS_SQL, "b", block_ids)}
+
+
+_BLOCKS_SQL = "SELECT block_id, codec, data FROM entry_blocks WHERE block_id IN :b"
+
+
 # -- building ----------------------------------------------------------------------------------------------
 
 
@@ -324,18 +349,15 @@ def _last_replies(conn: Connection, sids: list[int]) -> dict[int, str]:
     )
     out: dict[int, str] = {}
     done: set[int] = set()
-    blocks: dict[int, bytes] = {}
-    for r in _in(conn, sql, "sids", sids):
+    rows = _in(conn, sql, "sids", sids)
+    blocks = _blocks(conn, sorted({r["block_id"] for r in rows}))  # one query, not one per block
+    for r in rows:
         sid = r["sid"]
         if sid in done:
             continue
         bid = r["block_id"]
         if bid not in blocks:
-            codec, data = conn.execute(
-                text("SELECT codec, data FROM entry_blocks WHERE block_id = :b"), {"b": bid}
-            ).one()
-            raw: Any = bytes(data)
-            blocks[bid] = _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw
+            continue
         try:
             record = orjson.loads(blocks[bid][r["block_off"] : r["block_off"] + r["block_len"]])
         except orjson.JSONDecodeError:

@@ -5,7 +5,10 @@ A finding's id is a hash of detector + session + anchor entry (`finding_id`), so
 its id across recomputations and re-ingests and is never stored twice. `sync` replaces what the
 detectors that ran said about a session: what they still say is updated (and re-opened if it had been
 resolved), what they no longer say is marked `resolved`, never deleted. Pages are keyset pages by
-(last time, id), newest first.
+(last time, id), newest first. Two processes syncing the same session at once (serve and a manual
+`clawscope detect`) store each finding once: inserts are `ON CONFLICT DO NOTHING` (the one that lost
+updates the row instead and does not report it new again), and a transaction that still conflicts
+(a deadlock, a busy SQLite file) is retried, then raised as `WriteConflictError`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from clawscope.errors import WriteConflictError
 from clawscope.model.detection import Finding
 from clawscope.store import schema
 from clawscope.store.engine import Part
@@ -32,6 +39,7 @@ _COLUMNS = (
     "resolved_ms"
 )
 _SORT = "COALESCE(last_ms, first_ms, created_ms)"
+_ATTEMPTS = 5  # transactions of one sync before a conflict is raised
 
 
 def finding_id(detector: str, session_id: str, anchor_entry_id: str) -> str:
@@ -120,13 +128,30 @@ class Findings(Part):
         fingerprint: str | None = None,
     ) -> SyncResult:
         """Store what `detectors` found in each session (all of them: an empty list resolves every open
-        finding of theirs there). With `fingerprint` (a run of every detector), remember it per session."""
+        finding of theirs there). With `fingerprint` (a run of every detector), remember it per session.
+        Safe under concurrency (see the module docstring); `WriteConflictError` if retries did not help."""
         ran = set(detectors)
         by_session = {sid: list(found) for sid, found in results}
-        out = SyncResult()
         if not by_session:
-            return out
+            return SyncResult()
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._sync(by_session, ran, fingerprint)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == _ATTEMPTS - 1:
+                    raise WriteConflictError(f"a concurrent findings sync conflicted: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def _sync(
+        self, by_session: dict[str, list[Finding]], ran: set[str], fingerprint: str | None
+    ) -> SyncResult:
+        out = SyncResult()
         now = self._clock()
+        insert = (
+            (pg_insert if self._postgres else sqlite_insert)(schema.findings)
+            .on_conflict_do_nothing(index_elements=["finding_id"])
+            .returning(schema.findings.c.finding_id)
+        )  # a row back: stored by us (rowcount is -1 on psycopg)
         with self._write() as conn:
             meta = _session_meta(conn, list(by_session))
             existing = _existing(conn, list(by_session))
@@ -143,8 +168,15 @@ class Findings(Part):
                     old = existing.get(fid)
                     if old is None:
                         row.update(status=OPEN, created_ms=now, updated_ms=now, resolved_ms=None)
-                        conn.execute(schema.findings.insert().values(**row))
-                        out.new.append(_stored(row))
+                        if conn.execute(insert.values(**row)).first() is not None:
+                            out.new.append(_stored(row))
+                            continue
+                        # another process stored it a moment ago (and announced it): ours wins the content
+                        del row["created_ms"]
+                        conn.execute(
+                            schema.findings.update().where(schema.findings.c.finding_id == fid).values(**row)
+                        )
+                        out.unchanged += 1
                     elif old["status"] == RESOLVED or any(old[k] != v for k, v in row.items()):
                         row.update(status=OPEN, updated_ms=now, resolved_ms=None)
                         conn.execute(
