@@ -71,7 +71,7 @@ def list_findings(
     try:
         return queries.page(state.store, query, limit, cursor)
     except UsageError as exc:
-        raise ApiError(422, str(exc), param="cursor") from None
+        raise ApiError(422, str(exc), code="invalid_cursor", param="cursor") from None
 
 
 @router.get(
