@@ -90,3 +90,27 @@ def test_sqlite_fingerprint_changes_when_the_store_is_written(tmp_path: Path) ->
     conn.commit()
     assert sqlite_fingerprint([tmp_path]) != before
     conn.close()
+
+
+def test_a_line_written_between_the_first_pass_and_the_watch_is_not_missed(
+    db_url: str, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "openclaw"
+    shutil.copytree(FIXTURES / "openclaw-2026.3.24-jsonl", state_dir)
+    with Store(db_url) as store:
+        state = AppState.build(Settings(db=db_url, home=tmp_path, instance="t"), store)
+
+        class AppendAfterFirstPass(LiveIngest):
+            def run_once(self) -> None:
+                super().run_once()
+                if self.passes == 1:  # before the file watch starts: no event will tell of it
+                    _append(state_dir)
+
+        live = AppendAfterFirstPass(state, [state_dir]).start()
+        try:
+            assert _wait(lambda: live.passes >= 1)
+            calls = analytics.stats(store, Filters())["totals"]["llmCalls"]
+            # the appended line arrives without any later change to the files
+            assert _wait(lambda: analytics.stats(store, Filters())["totals"]["llmCalls"] == calls + 1)
+        finally:
+            live.stop()

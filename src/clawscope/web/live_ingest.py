@@ -109,6 +109,8 @@ class LiveIngest:
         watched = [str(d) for d in self.dirs if d.is_dir()]
         if not watched:
             return
+        caught_up = False  # a file written between that pass and the watch's start raised no event:
+        # the first yield (a change, or the first timeout) comes once the watch runs, and passes again
         for changes in watchfiles.watch(
             *watched,
             watch_filter=_relevant,
@@ -121,5 +123,6 @@ class LiveIngest:
         ):
             if self._stop.is_set():
                 return
-            if changes or sqlite_fingerprint(self.dirs) != self._fingerprint:
+            if not caught_up or changes or sqlite_fingerprint(self.dirs) != self._fingerprint:
+                caught_up = True
                 self.run_once()
