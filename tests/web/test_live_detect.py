@@ -36,7 +36,7 @@ def test_an_appended_failure_is_a_detection_event(
     path = b.write_session(sessions, "live-1", [b.user("go"), *failing("c1")], key="agent:main:main")
     state: AppState = app.state.clawscope
     params = {"type": "detection"}
-    with registered(), SseReader(live_server.url + STREAM, auth(make_key("stats:read")), params) as sse:
+    with registered(), SseReader(live_server.url + STREAM, auth(make_key("sessions:read")), params) as sse:
         live = LiveIngest(state, [tmp_path / "openclaw"]).start()
         try:
             (first,) = sse.take(1, timeout=30)
@@ -63,7 +63,9 @@ def test_a_pushed_session_is_detected_without_delaying_the_webhook(
         body = session_body(instance_id, session_id="pushed-1", n=3)  # its second tool call fails
         with (
             registered(),
-            SseReader(live_server.url + STREAM, auth(make_key("stats:read")), {"type": "detection"}) as sse,
+            SseReader(
+                live_server.url + STREAM, auth(make_key("sessions:read")), {"type": "detection"}
+            ) as sse,
         ):
             r = client.post(WEBHOOK, content=body, headers=signed_headers(key, secret, body))
             assert r.status_code == 200, r.text

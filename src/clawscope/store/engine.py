@@ -6,6 +6,8 @@ are configured once, on connect, here.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -60,7 +62,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see `_on_begin`).
         dbapi_conn.isolation_level = None
         for pragma in _SQLITE_PRAGMAS:
-            dbapi_conn.execute(pragma)
+            _pragma(dbapi_conn, pragma)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -70,6 +72,19 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _pragma(dbapi_conn: Any, pragma: str) -> None:
+    """Run a pragma; switching a new file to WAL needs its exclusive lock, and SQLite answers "database
+    is locked" at once (no busy wait) while several processes open the same new file: retried briefly."""
+    for attempt in range(100):
+        try:
+            dbapi_conn.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 def shown(engine: Engine) -> str:
