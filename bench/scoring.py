@@ -20,19 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-FAMILIES: tuple[str, ...] = (
-    "loop",
-    "tool_abuse",
-    "elevated_risk",
-    "spawn_depth",
-    "channel_mismatch",
-    "sandbox_escape",
-    "coordination_failure",
-    "persona_drift",
-    "hallucination",
-    "context_overflow",
-    "prompt_injection",
-)
+from clawscope.model.detection import FAMILIES  # the family ids are the findings' JSON contract
 
 Predictions = Mapping[str, Mapping[str, set[str]]]
 Labels = Mapping[str, Mapping[str, set[str]]]

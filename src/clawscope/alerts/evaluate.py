@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from clawscope.alerts.channels import payload
 from clawscope.alerts.finding_source import stored_findings
 from clawscope.alerts.registry import RULE_TYPES
 from clawscope.alerts.rules import DEFAULT_RULES, Rule, from_store, to_store
@@ -59,19 +60,8 @@ class Outcome:
 
 
 def alert_json(a: AlertRecord) -> dict[str, Any]:
-    return {
-        "alertId": a.alert_id,
-        "ruleId": a.rule_id,
-        "rule": a.rule_name,
-        "scope": a.scope,
-        "kind": a.kind,
-        "severity": a.severity,
-        "value": a.value,
-        "message": a.message,
-        "detail": a.detail,
-        "at": iso_ms(a.at_ms),
-        "digest": a.digest,
-    }
+    """What the API and the stream show of an alert: what channels send, and whether it is a digest."""
+    return {**payload(a), "digest": a.digest}
 
 
 def install_defaults(store: Store) -> bool:

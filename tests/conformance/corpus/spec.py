@@ -16,22 +16,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from clawscope.model.detection import FAMILIES  # the family ids are the findings' JSON contract
 from tests.conformance.releases import Era
 from tests.conformance.scripted import Step
 
-FAMILIES: tuple[str, ...] = (
-    "loop",
-    "tool_abuse",
-    "elevated_risk",
-    "spawn_depth",
-    "channel_mismatch",
-    "sandbox_escape",
-    "coordination_failure",
-    "persona_drift",
-    "hallucination",
-    "context_overflow",
-    "prompt_injection",
-)
 BOTH_ERAS = frozenset({Era.SQLITE, Era.JSONL})
 
 
