@@ -24,6 +24,7 @@ def test_dashboards_round_trip_through_the_sdk_models() -> None:
         "clawscope-cost",
         "clawscope-tools",
         "clawscope-ingest",
+        "clawscope-alerts",
         "clawscope-findings",
     ]
     for d in found:

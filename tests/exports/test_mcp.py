@@ -30,7 +30,7 @@ from tests.support.env import ROOT
 from tests.support.server import auth, free_port
 from tests.support.vectors import VECTORS
 
-TOOLS = {"stats", "list_sessions", "open_session", "verify_receipt", "list_findings"}
+TOOLS = {"stats", "list_sessions", "open_session", "verify_receipt", "list_findings", "list_alerts"}
 
 
 @pytest.fixture
@@ -173,28 +173,28 @@ def test_stdio_lists_the_tools_and_answers(filled: Store, client: TestClient, ma
     same(got, client.get("/api/v1/stats/agents", headers=auth(make_key("stats:read"))).json())
 
 
-def test_extra_tools_are_the_extension_point_for_alerts(store: Store, monkeypatch) -> None:
-    """Until alerting stores alerts, `list_alerts` is absent; a package adds a tool through `EXTRA_TOOLS`
-    (as `findings_mcp` adds `list_findings`)."""
+def test_extra_tools_are_the_extension_point(store: Store, monkeypatch) -> None:
+    """A package adds a tool through `EXTRA_TOOLS` (as `findings_mcp` adds `list_findings` and `alerts_mcp`
+    `list_alerts`); one not added is absent."""
 
-    def alerts(server: Any, _store: Store) -> None:
+    def extra(server: Any, _store: Store) -> None:
         @server.tool()
-        async def list_alerts(limit: int = 10) -> dict[str, Any]:
-            """Alerts."""
+        async def list_extra(limit: int = 10) -> dict[str, Any]:
+            """Extra."""
             clawscope_mcp.require("sessions:read")
-            return {"alerts": [], "limit": limit}
+            return {"extra": [], "limit": limit}
 
     async def main(server: Any) -> tuple[set[str], Any]:
         async with Client(server) as c:
             names = {t.name for t in (await c.list_tools()).tools}
             found = (
-                (await c.call_tool("list_alerts", {"limit": 3})).structured_content
-                if "list_alerts" in names
+                (await c.call_tool("list_extra", {"limit": 3})).structured_content
+                if "list_extra" in names
                 else None
             )
             return names, found
 
     assert anyio.run(main, clawscope_mcp.build(store))[0] == TOOLS
-    monkeypatch.setattr(clawscope_mcp, "EXTRA_TOOLS", [*clawscope_mcp.EXTRA_TOOLS, alerts])
+    monkeypatch.setattr(clawscope_mcp, "EXTRA_TOOLS", [*clawscope_mcp.EXTRA_TOOLS, extra])
     names, found = anyio.run(main, clawscope_mcp.build(store))
-    assert names == TOOLS | {"list_alerts"} and found == {"alerts": [], "limit": 3}
+    assert names == TOOLS | {"list_extra"} and found == {"extra": [], "limit": 3}

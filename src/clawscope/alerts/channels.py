@@ -15,7 +15,10 @@ of its receiver:
   any) as a bearer token;
 * email: SMTP with STARTTLS (refused without it unless `options.starttls` is false), login when a
   user and the secret are given;
-* alertmanager: `POST {base}/api/v2/alerts` `[{"labels", "annotations", "startsAt", "endsAt"?}]`.
+* alertmanager: `POST {base}/api/v2/alerts` `[{"labels", "annotations", "startsAt", "endsAt"}]`. Like
+  Prometheus, clawscope re-sends a firing alert every `options.resend_s` (default 60 s; the evaluator's
+  `refresh` notices) with `endsAt` four intervals ahead, so Alertmanager keeps it active while it fires
+  and resolves it on its own if clawscope stops; the resolve notice ends it at once.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from clawscope import webhooks
 from clawscope.store import AlertRecord, StoredChannel
 from clawscope.timeutil import iso_ms
 
+AM_RESEND_S = 60  # Prometheus's default resend delay
+AM_HOLD = 4  # endsAt is this many resend intervals ahead (Prometheus: 4 × max(resend delay, eval interval))
 _PRIORITY = {"info": "3", "warning": "4", "critical": "5"}
 _COLOR = {"info": 0x3B82F6, "warning": 0xF59E0B, "critical": 0xDC2626}
 USER_AGENT = "clawscope-alerts"
@@ -124,7 +129,7 @@ def send(
             headers["authorization"] = f"Bearer {secret}"
     elif ch.kind == "alertmanager":
         url = f"{ch.url.rstrip('/')}/api/v2/alerts"
-        body = orjson.dumps([_am_alert(a)])
+        body = orjson.dumps([_am_alert(a, resend_s(ch.options))])
         headers["content-type"] = "application/json"
     else:
         raise ChannelError(f"unknown channel kind {ch.kind!r}")
@@ -132,7 +137,13 @@ def send(
     return Sent(response.status_code, response)
 
 
-def _am_alert(a: AlertRecord) -> dict[str, Any]:
+def resend_s(options: dict[str, Any]) -> int:
+    """How often a firing alert is re-sent to an Alertmanager channel (seconds)."""
+    value = options.get("resend_s", AM_RESEND_S)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else AM_RESEND_S
+
+
+def _am_alert(a: AlertRecord, resend: int = AM_RESEND_S) -> dict[str, Any]:
     labels = {
         "alertname": a.rule_name,
         "severity": a.severity,
@@ -146,9 +157,9 @@ def _am_alert(a: AlertRecord) -> dict[str, Any]:
         "annotations": {"summary": a.message.split("\n", 1)[0], "description": a.message},
         "startsAt": a.detail.get("firingSince") or iso_ms(a.at_ms),
     }
-    # Alertmanager resolves what is not re-sent within its resolve_timeout (5 min); clawscope sends a firing
-    # alert once, so it says how long it holds (a day) and ends it with the resolve notice
-    ends = {"resolved": 0, "test": 300_000}.get(a.kind, 86_400_000)
+    # a firing alert holds for AM_HOLD resend intervals and is re-sent (`refresh`) before that runs out;
+    # the resolve notice ends it now
+    ends = {"resolved": 0, "test": 300_000}.get(a.kind, AM_HOLD * resend * 1000)
     out["endsAt"] = iso_ms(a.at_ms + ends)
     return out
 

@@ -8,7 +8,10 @@ The same for every rule type and every caller (`serve` after each ingest pass an
 * silences: a silenced rule or scope is not evaluated into any change until the silence ends;
 * resolve notices: when a firing scope no longer fires, a `resolved` notice (if the rule sends them);
 * digest: a rule with `digest` holds its alerts; once a day at `digest_hour` UTC one message lists the
-  previous 24 hours' (sent once, whichever process makes it).
+  previous 24 hours' (sent once, whichever process makes it);
+* re-send: while a scope keeps firing, a `refresh` notice goes to the rule's Alertmanager channels once
+  per resend interval since it fired (its id names the interval, so one process makes each), because
+  Alertmanager ends an alert that is not re-sent before its `endsAt` (`channels.py`).
 
 State changes are made in the database so that, with several processes, exactly one makes each and
 writes the alert and its outbox rows; delivery is `deliver.py`'s.
@@ -22,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from clawscope.alerts.channels import payload
+from clawscope.alerts.channels import payload, resend_s
 from clawscope.alerts.finding_source import stored_findings
 from clawscope.alerts.registry import RULE_TYPES
 from clawscope.alerts.rules import DEFAULT_RULES, Rule, from_store, to_store
@@ -101,7 +104,9 @@ class Evaluator:
                 log.warning("alert rule %s could not be evaluated: %s", rule.id, exc)
                 out.errors.append(f"{rule.id}: {exc.__class__.__name__}: {exc}")
                 continue
-            self._apply(rule, {s.scope: s for s in signals}, states.get(rule.id, {}), silences, now, out)
+            current = {s.scope: s for s in signals}
+            self._apply(rule, current, states.get(rule.id, {}), silences, now, out)
+            self._refresh(rule, current, states.get(rule.id, {}), silences, now)
             if rule.digest:
                 self._digest(rule, now, out)
         out.firing = self.store.alert_outbox.states(firing_only=True)
@@ -139,6 +144,36 @@ class Evaluator:
             if self.store.alert_outbox.resolve(alert, channels if rule.resolve_notice else []):
                 out.resolved.append(alert)
                 self.publish(alert)
+
+    def _refresh(
+        self,
+        rule: Rule,
+        current: dict[str, Any],
+        states: dict[str, StateRow],
+        silences: list[Silence],
+        now: int,
+    ) -> None:
+        """Re-send what still fires to the rule's Alertmanager channels, once per resend interval."""
+        am = [c for c in rule.channels if c.kind == "alertmanager" and c.id]
+        if not am or rule.digest:
+            return
+        every_ms = min(resend_s(c.options) for c in am) * 1000
+        for scope, st in states.items():
+            sig = current.get(scope)
+            if not st.firing or sig is None or _silenced(silences, rule.id, scope, now):
+                continue
+            slot = (now - st.since_ms) // every_ms
+            if slot < 1:
+                continue
+            alert = AlertRecord(
+                f"{st.alert_id}-rs{slot}", rule.id, rule.name, scope, "refresh", rule.severity, sig.value,
+                sig.message, {**sig.detail, "firingSince": iso_ms(st.since_ms), "refreshOf": st.alert_id},
+                now,
+            )  # fmt: skip
+            try:
+                self.store.alert_outbox.record(alert, [c.id for c in am if c.id])
+            except Exception as exc:  # another process recorded the same re-send first
+                log.debug("alert re-send %s not recorded: %s", alert.alert_id, exc.__class__.__name__)
 
     def _digest(self, rule: Rule, now: int, out: Outcome) -> None:
         due = period_start(now, "day") + rule.digest_hour * HOUR_MS

@@ -179,6 +179,13 @@ def check_channel(ch: Channel, *, check_hosts: bool = True) -> None:
         )
     if ch.kind == "email" and not ch.options.get("to"):
         raise UsageError("an email channel needs options.to (the recipient address)")
+    resend = ch.options.get("resend_s")
+    if (
+        ch.kind == "alertmanager"
+        and resend is not None
+        and (not isinstance(resend, int) or isinstance(resend, bool) or not 10 <= resend <= 86_400)
+    ):
+        raise UsageError("options.resend_s of an alertmanager channel is whole seconds from 10 to 86400")
     if ch.kind == "telegram" and not (ch.secret and ch.options.get("chat_id")):
         raise UsageError("a telegram channel needs the bot token as its secret and options.chat_id")
     if check_hosts:

@@ -5,12 +5,13 @@ Tools give exactly what the REST API gives (they call the same analytics): `stat
 any dimension, for any period: `/api/v1/stats`, `/stats/<dimension>`, `/stats/tools`), `list_sessions`
 (`/sessions`, paged), `open_session` (`/sessions/{id}` with a page of `/history`), `verify_receipt`
 (`/receipts/verify` for one receipt or spool), `list_findings` (`/findings`, paged: `findings_mcp`) and
-`list_alerts` once alerting stores them (`EXTRA_TOOLS`: they register there). Nothing changes data.
+`list_alerts` (`/alerts/firing`, `/alerts/history`: `alerts_mcp`; both add themselves to `EXTRA_TOOLS`).
+Nothing changes data.
 
 Over HTTP the caller sends `Authorization: Bearer <API key>` (keys of `clawscope api-key`, checked by the
 store, only their hash stored) and each tool needs the REST scope of its route (`stats:read`,
-`sessions:read`, `audit:read`; `admin` has all). Over stdio the caller is the local process that started
-the server (its security boundary, as for any stdio MCP server): no key.
+`sessions:read`, `audit:read`, `alerts:read`; `admin` has all). Over stdio the caller is the local process
+that started the server (its security boundary, as for any stdio MCP server): no key.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def build(store: Store, *, receipt_key: Path | None = None, auth_url: str | None
         verdicts = [{**dict.fromkeys(_VERDICT), "warnings": [], **r} for r in results]
         return {"ok": all(r["ok"] for r in results), "results": verdicts}
 
-    from clawscope.exports import findings_mcp  # noqa: F401  (adds list_findings to EXTRA_TOOLS)
+    from clawscope.exports import alerts_mcp, findings_mcp  # noqa: F401  (add list_alerts, list_findings)
 
     for add in EXTRA_TOOLS:
         add(server, store)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,7 +33,7 @@ class AlertRecord:
     rule_id: str
     rule_name: str
     scope: str
-    kind: str  # firing | resolved | digest | test
+    kind: str  # firing | resolved | digest | test | refresh (a firing alert re-sent to Alertmanager)
     severity: str
     value: float | None
     message: str
@@ -176,10 +176,13 @@ class AlertOutbox(Part):
         since_ms: int | None = None,
         until_ms: int | None = None,
         digest_only: bool = False,
+        refreshes: bool = False,
     ) -> list[AlertRecord]:
-        """Alerts and notices, newest first."""
+        """Alerts and notices, newest first (the re-sends of a firing alert only with `refreshes`)."""
         h = schema.alert_history
         q = select(h).order_by(h.c.at_ms.desc(), h.c.alert_id).limit(limit)
+        if not refreshes:
+            q = q.where(h.c.kind != "refresh")
         if rule_id is not None:
             q = q.where(h.c.rule_id == rule_id)
         if since_ms is not None:
@@ -262,6 +265,27 @@ class AlertOutbox(Part):
                 .where(o.c.attempts == claim.attempt, o.c.status == "pending")
                 .values(claimed_by=None, lease_until_ms=None, **values)
             )
+
+    def metric_counts(self) -> dict[str, list[tuple[str, str, int]]]:
+        """For the monitoring exports: outbox rows by channel kind (`removed` when the channel is gone)
+        and status, and alerts by kind and severity (re-sends to Alertmanager are deliveries only)."""
+        o, c, h = schema.alert_outbox, schema.alert_channels, schema.alert_history
+        kind = func.coalesce(c.c.kind, "removed")
+        by_channel = (
+            select(kind, o.c.status, func.count())
+            .select_from(o.outerjoin(c, c.c.channel_id == o.c.channel_id))
+            .group_by(kind, o.c.status)
+        )
+        by_kind = (
+            select(h.c.kind, h.c.severity, func.count())
+            .where(h.c.kind != "refresh")
+            .group_by(h.c.kind, h.c.severity)
+        )
+        with self._read() as conn:
+            return {
+                "deliveries": [(str(r[0]), str(r[1]), int(r[2])) for r in conn.execute(by_channel)],
+                "alerts": [(str(r[0]), str(r[1]), int(r[2])) for r in conn.execute(by_kind)],
+            }
 
     def counts(self) -> dict[str, int]:
         """Outbox rows per status."""
