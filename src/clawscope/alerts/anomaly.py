@@ -81,8 +81,11 @@ class Anomaly:
         star = next((k for k, v in rule.scope.items() if v == "*"), None)
         scopes = [fixed]
         if star is not None:
-            f = filters(fixed, since, ctx.now_ms + 1)
-            scopes = [{**fixed, star: g["key"]} for g in grouped(ctx.store, f, star) if g["key"]]
+            values = ("values", since, star, tuple(sorted(fixed.items())))
+            if values not in ctx.memo:  # asked once per evaluation, however many rules share the scope
+                f = filters(fixed, since, ctx.now_ms + 1)
+                ctx.memo[values] = [g["key"] for g in grouped(ctx.store, f, star) if g["key"]]
+            scopes = [{**fixed, star: v} for v in ctx.memo[values]]
         out = []
         for scope in scopes:
             key = ("hourly", since, tuple(sorted(scope.items())))

@@ -6,7 +6,8 @@ and the row is claimed again and sent with the same delivery id, which receivers
 duplicate. A failure is retried later, not now: the next attempt is due after the backoff of
 `clawscope.retry` (or the receiver's `Retry-After`), so a slow or failing channel holds up neither
 ingest nor the other channels. A 4xx other than 408/429 is a configuration mistake and not retried.
-Every attempt is stored with its status, error and latency.
+Every attempt is stored with its status, error and latency. A rule's `abort_session` action is one
+more row (channel id `gateway.ABORT`), sent to the session's OpenClaw gateway the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 import httpx
 
 from clawscope.alerts.channels import ChannelError, send
+from clawscope.alerts.gateway import ABORT, GatewayError, abort_session
 from clawscope.retry import RetryPolicy
 from clawscope.store import Claim, Store
 
@@ -95,24 +97,36 @@ class Deliverer:
         try:
             if self.before_send is not None:
                 self.before_send(claim)
-            if ch is None:
-                raise ChannelError("the channel was removed")
-            secret = self.store.alert_rules.channel_secret(ch.channel_id)
-            if ch.has_secret and secret is None:  # never sent unsigned or without its token instead
-                raise ChannelError("the channel's secret cannot be opened with this server's secrets key")
-            sent = send(self.http, ch, secret, claim.alert, claim.delivery_id, self.wall_s(), self.timeout_s)
-            status = sent.status
-            if sent.response is None or sent.response.is_success:
+            if claim.channel_id == ABORT:  # the rule's action: stop the session at its gateway
+                done = abort_session(self.store, claim.alert, self.timeout_s)
+                log.warning(
+                    "alert %s (rule %s, %s) aborted session %s through the %s",
+                    claim.alert.alert_id, claim.alert.rule_id, claim.alert.scope, done["sessionKey"],
+                    done["from"],
+                )  # fmt: skip
                 ok = True
             else:
-                error = f"HTTP {sent.response.status_code}: {sent.response.text[:200]}"
-                delay = self.policy.delay(sent.response, claim.attempt)
-                if delay is not None:
-                    retry_at = self.store.clock() + int(delay * 1000)
+                if ch is None:
+                    raise ChannelError("the channel was removed")
+                secret = self.store.alert_rules.channel_secret(ch.channel_id)
+                if ch.has_secret and secret is None:  # never sent unsigned or without its token instead
+                    raise ChannelError("the channel's secret cannot be opened with this server's secrets key")
+                sent = send(
+                    self.http, ch, secret, claim.alert, claim.delivery_id, self.wall_s(), self.timeout_s
+                )
+                status = sent.status
+                if sent.response is None or sent.response.is_success:
+                    ok = True
+                else:
+                    error = f"HTTP {sent.response.status_code}: {sent.response.text[:200]}"
+                    delay = self.policy.delay(sent.response, claim.attempt)
+                    if delay is not None:
+                        retry_at = self.store.clock() + int(delay * 1000)
         except ChannelError as exc:
             error = str(exc)
-        except (httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
-            error = f"{exc.__class__.__name__}: {exc}"
+        except (GatewayError, httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
+            # a gateway that is restarting, a receiver that is down: retried after the backoff
+            error = str(exc) if isinstance(exc, GatewayError) else f"{exc.__class__.__name__}: {exc}"
             if claim.attempt < self.policy.attempts:
                 retry_at = self.store.clock() + int(self.policy.backoff(claim.attempt) * 1000)
         except Exception as exc:  # anything else (a header that cannot be encoded, a bad secret) fails

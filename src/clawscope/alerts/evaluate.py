@@ -27,6 +27,7 @@ from typing import Any
 
 from clawscope.alerts.channels import payload, resend_s
 from clawscope.alerts.finding_source import stored_findings
+from clawscope.alerts.gateway import ABORT
 from clawscope.alerts.registry import RULE_TYPES
 from clawscope.alerts.rules import DEFAULT_RULES, Rule, from_store, to_store
 from clawscope.alerts.types import Context, period_start
@@ -122,6 +123,7 @@ class Evaluator:
         out: Outcome,
     ) -> None:
         channels = [c.id for c in rule.channels if c.id]
+        actions = [ABORT] if rule.abort_session else []  # delivered by the outbox like a message
         for scope, sig in current.items():
             st = states.get(scope)
             if (st is not None and st.firing) or _silenced(silences, rule.id, scope, now):
@@ -130,7 +132,7 @@ class Evaluator:
                 _new_id(), rule.id, rule.name, scope, "firing", rule.severity, sig.value, sig.message,
                 sig.detail, now, rule.digest,
             )  # fmt: skip
-            if self.store.alert_outbox.fire(alert, rule.cooldown_s * 1000, channels):
+            if self.store.alert_outbox.fire(alert, rule.cooldown_s * 1000, channels + actions):
                 out.fired.append(alert)
                 self.publish(alert)
         for scope, st in states.items():

@@ -61,6 +61,9 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
       value of at least `min_value` (see `anomaly.py`);
     * finding: detection findings of `families` (empty: any) at `min_severity` or worse.
 
+    `abort_session` (off by default): when a per-session alert fires (session_cost, session_tokens, a
+    finding), also ask the session's OpenClaw gateway to abort it (`chat.abort`, see `gateway.py`).
+
     `scope` narrows what is counted (`{"agent": "main"}`); the value `*` makes one alert per value
     (`{"model": "*"}`). `cooldown_s`: after firing, the same rule and scope does not fire again for this
     long. `digest`: alerts wait for one daily message at `digest_hour` UTC instead of going out at once.
@@ -89,6 +92,7 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     resolve_notice: bool = True
     digest: bool = False
     digest_hour: int = 8
+    abort_session: bool = False
     channels: list[Channel] = msgspec.field(default_factory=list)
 
 
@@ -128,6 +132,13 @@ def parse_rule(raw: dict[str, Any] | bytes, *, check_hosts: bool = True) -> Rule
         raise UsageError("digest_hour must be between 0 and 23 (UTC)")
     _check_scope(rule.scope)
     RULE_TYPES[rule.type].validate(rule)
+    if rule.abort_session and not (rule.type == "finding" or rule.measure in SESSION_MEASURES):
+        raise UsageError(
+            "abort_session stops the session an alert is about: only for session_cost, session_tokens "
+            "or finding rules"
+        )
+    if rule.abort_session and rule.digest:
+        raise UsageError("abort_session acts at once: not with digest (whose alerts wait for the day)")
     for ch in rule.channels:
         check_channel(ch, check_hosts=check_hosts)
     ids = [ch.id for ch in rule.channels if ch.id]

@@ -1,7 +1,10 @@
 """What `clawscope serve` runs for alerts: evaluation after each ingest pass (live, webhook or OTLP:
 whatever calls `notify()`) and on a timer for time-based rules (windows passing, budgets, digests), and
 delivery of the outbox, in one background thread so that neither a slow rule nor a failing channel ever
-holds up ingest. Several processes may each run one: the database decides who makes and who sends
+holds up ingest. Wake-ups are batched: while ingest passes keep ending (a burst of lines, a back-fill), the
+evaluation waits until they pause for `quiet_s`, but never more than `max_wait_s` after the first one, so
+a burst costs one or two evaluations instead of one per `min_gap_s`, and an alert is at most `max_wait_s`
+(plus the evaluation) late. Several processes may each run one: the database decides who makes and who sends
 each alert (`evaluate.py`, `deliver.py`).
 """
 
@@ -28,6 +31,8 @@ class AlertService:
         interval_s: float = 30.0,
         deliver_s: float = 2.0,
         min_gap_s: float = 1.0,
+        quiet_s: float = 0.25,
+        max_wait_s: float = 1.5,
         findings: Callable[[int], Iterable[Finding]] | None = None,
         deliverer: Deliverer | None = None,
     ) -> None:
@@ -37,6 +42,11 @@ class AlertService:
         # at most one evaluation per `min_gap_s`, however often ingest passes end (bounds what alerts
         # take from ingest on a busy machine; an alert is at most this much later)
         self.min_gap_s = min(min_gap_s, interval_s)
+        self.quiet_s = quiet_s
+        self.max_wait_s = max(max_wait_s, quiet_s)
+        self._pending_since: float | None = None  # the first wake-up not yet evaluated (monotonic)
+        self._last_wake = 0.0
+        self._last_eval = float("-inf")
         self.evaluator = Evaluator(store, findings=findings)
         self.deliverer = deliverer or Deliverer(store)
         self.passes = 0
@@ -57,7 +67,19 @@ class AlertService:
 
     def notify(self, *_: object) -> None:
         """Evaluate soon (called after each ingest pass; never blocks the caller)."""
+        now = time.monotonic()
+        if self._pending_since is None:
+            self._pending_since = now
+        self._last_wake = now
         self._wake.set()
+
+    def _woken_due(self) -> float | None:
+        """When (monotonic) the evaluation asked for by wake-ups may run; None: none asked for."""
+        pending = self._pending_since
+        if pending is None:
+            return None
+        settled = min(self._last_wake + self.quiet_s, pending + self.max_wait_s)
+        return max(self._last_eval + self.min_gap_s, settled)
 
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
@@ -69,12 +91,13 @@ class AlertService:
 
     def _run(self) -> None:
         next_eval = 0.0
-        last = float("-inf")
         while not self._stop.is_set():
             now = time.monotonic()
-            if (self._wake.is_set() and now >= last + self.min_gap_s) or now >= next_eval:
+            due = self._woken_due()
+            if (due is not None and now >= due) or now >= next_eval:
+                self._pending_since = None  # before clearing: a wake-up from now on is seen next round
                 self._wake.clear()
-                last = now
+                self._last_eval = now
                 next_eval = now + self.interval_s
                 try:
                     self.last = self.evaluator.run()
@@ -85,8 +108,9 @@ class AlertService:
                 self.deliverer.drain()
             except Exception as exc:
                 log.warning("alert delivery failed: %s", exc)
-            until_next = next_eval - time.monotonic()
-            if self._wake.is_set():  # woken within the gap: sleep out the gap, then evaluate
-                self._stop.wait(max(0.0, min(until_next, last + self.min_gap_s - time.monotonic())))
+            now = time.monotonic()
+            due = self._woken_due()
+            if due is not None:  # asked for: sleep until it may run (later wake-ups move it, up to the cap)
+                self._stop.wait(max(0.0, min(next_eval, due) - now))
             else:
-                self._wake.wait(max(0.0, min(self.deliver_s, until_next)))
+                self._wake.wait(max(0.0, min(self.deliver_s, next_eval - now)))

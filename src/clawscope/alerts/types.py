@@ -58,7 +58,7 @@ class Context:
         """`scoped()` totals from `since` to now, asked once per evaluation."""
         key = ("scoped", since, tuple(sorted(scope.items())))
         if key not in self.memo:
-            self.memo[key] = scoped(self.store, since, self.now_ms + 1, scope)
+            self.memo[key] = scoped(self.store, since, self.now_ms + 1, scope, self.memo)
         found: dict[str, Any] = self.memo[key]
         return found
 
@@ -121,12 +121,19 @@ def pieces(since: int | None, until: int) -> list[tuple[int | None, int]]:
     return out
 
 
-def scoped(store: Store, since: int | None, until: int, scope: dict[str, str]) -> dict[str, Any]:
+def scoped(
+    store: Store,
+    since: int | None,
+    until: int,
+    scope: dict[str, str],
+    memo: dict[tuple[Any, ...], Any] | None = None,
+) -> dict[str, Any]:
     """Totals per scope label (`""` for everything; `agent=main`; `model=x` per value when grouped), summed
-    over the hour-aligned pieces of the period (`pieces`)."""
+    over the hour-aligned pieces of the period (`pieces`). With a `memo` (one evaluation's), the rules
+    scoped by one agent each share one query per piece grouped by agent."""
     out: dict[str, Any] = {}
     for s, u in pieces(since, until):
-        for label, t in _scoped(store, s, u, scope).items():
+        for label, t in _scoped(store, s, u, scope, memo).items():
             have = out.get(label)
             if have is None:
                 out[label] = dict(t)
@@ -136,11 +143,25 @@ def scoped(store: Store, since: int | None, until: int, scope: dict[str, str]) -
     return {label: derived(t) for label, t in out.items()}
 
 
-def _scoped(store: Store, since: int | None, until: int | None, scope: dict[str, str]) -> dict[str, Any]:
+def _scoped(
+    store: Store,
+    since: int | None,
+    until: int | None,
+    scope: dict[str, str],
+    memo: dict[tuple[Any, ...], Any] | None = None,
+) -> dict[str, Any]:
     direct = {k: v for k, v in scope.items() if k in DIRECT and v != "*"}
     f = filters(direct, since, until)
     base = [f"{k}={v}" for k, v in sorted(direct.items())]
     group = next((k for k, v in scope.items() if k not in DIRECT or v == "*"), None)
+    if group is None and memo is not None and list(direct) == ["agent"] and direct["agent"] != "unknown":
+        # many rules watch one agent each over the same windows: one grouped query serves them all
+        # (group keys are the agent ids; only agentless rows are named "unknown", hence not shared)
+        key = ("by-agent", since, until)
+        if key not in memo:
+            memo[key] = {g["key"]: g for g in grouped(store, filters({}, since, until), "agent")}
+        found = memo[key].get(direct["agent"])
+        return {base[0]: found if found is not None else derived(store.totals.empty())}
     if group is None:
         return {",".join(base): totals(store, f)}
     want = scope[group]

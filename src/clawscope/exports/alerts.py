@@ -8,7 +8,8 @@ Families, all read from the store (the same in every server process, right after
 * `clawscope_alerts_total{kind, severity}` (counter): alerts and notices made (firing, resolved, digest,
   test; re-sends to Alertmanager are deliveries, not alerts);
 * `clawscope_alert_notifications_total{channel, outcome}` (counter): deliveries finished per channel kind,
-  `sent` or `failed` (after their retries); a delivery of a removed channel counts as `removed`;
+  `sent` or `failed` (after their retries); a rule's action (`abort_session`: chat.abort at the gateway)
+  counts as channel `action`, a delivery of a removed channel as `removed`;
 * `clawscope_alert_notifications_pending{channel}` (gauge): deliveries waiting (the outbox's depth).
 
 Every channel kind x outcome pair is exposed from the start, so panels and alert expressions have their

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, case, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -267,10 +267,11 @@ class AlertOutbox(Part):
             )
 
     def metric_counts(self) -> dict[str, list[tuple[str, str, int]]]:
-        """For the monitoring exports: outbox rows by channel kind (`removed` when the channel is gone)
-        and status, and alerts by kind and severity (re-sends to Alertmanager are deliveries only)."""
+        """For the monitoring exports: outbox rows by channel kind (`action` for a rule's action such as
+        `chat.abort`, `removed` when the channel is gone) and status, and alerts by kind and severity (re-sends to Alertmanager are deliveries only)."""
         o, c, h = schema.alert_outbox, schema.alert_channels, schema.alert_history
-        kind = func.coalesce(c.c.kind, "removed")
+        action = case((o.c.channel_id.like("action:%"), "action"), else_="removed")  # a rule's action
+        kind = func.coalesce(c.c.kind, action)
         by_channel = (
             select(kind, o.c.status, func.count())
             .select_from(o.outerjoin(c, c.c.channel_id == o.c.channel_id))

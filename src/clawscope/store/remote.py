@@ -129,6 +129,16 @@ class Remote(Part):
             raise NotFoundError(f"no instance {instance_id!r}")
         return _instance(dict(row._mapping))
 
+    def gateway_token(self, instance_id: str) -> str | None:
+        """The instance's gateway token, opened (None: none stored, or sealed under another key)."""
+        t = schema.openclaw_instances
+        with self._read() as conn:
+            sealed = conn.execute(
+                select(t.c.gateway_token_enc).where(t.c.instance_id == instance_id)
+            ).scalar()
+        plain = _open(self.fernet, sealed) if sealed else b""
+        return plain.decode() or None
+
     # -- agents ---------------------------------------------------------------------------------
 
     def add_agent(

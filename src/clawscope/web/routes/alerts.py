@@ -63,6 +63,11 @@ class RuleIn(BaseModel):
     resolve_notice: bool = True
     digest: bool = False
     digest_hour: int = 8
+    abort_session: bool = Field(
+        default=False,
+        description="Also ask the session's OpenClaw gateway to abort it (chat.abort) when a per-session "
+        "alert fires (session_cost, session_tokens, finding rules); off by default",
+    )
     channels: list[ChannelIn] = Field(default_factory=list, max_length=20)
 
 

@@ -1,0 +1,76 @@
+"""The rule action `abort_session` against the real OpenClaw gateway: a scripted turn that would run for
+minutes (the fake LLM holds its second answer back) is aborted by a clawscope rule through the gateway's
+`chat.abort`, and OpenClaw's transcript shows the turn ended (`abort_driver.py` runs it in a loopback-only
+network namespace). Run with `-m conformance`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conformance import clawscope_cli as cs
+from tests.conformance import netns
+from tests.conformance.abort_driver import RULE
+from tests.conformance.layout import RunPaths
+from tests.conformance.releases import installed, release
+from tests.support.env import ROOT, require
+
+pytestmark = pytest.mark.conformance
+RELEASE = "2026.9.6"
+TIMEOUT_S = 1200
+
+
+def _step(result: dict[str, Any], name: str) -> dict[str, Any]:
+    return [s for s in result["steps"] if s["name"] == name][-1]
+
+
+def _messages(obj: Any) -> list[dict[str, Any]]:
+    found = obj.get("messages") if isinstance(obj, dict) else None
+    return [m for m in found or [] if isinstance(m, dict)]
+
+
+@pytest.fixture(scope="module")
+def run() -> tuple[RunPaths, dict[str, Any]]:
+    rel = release(RELEASE)
+    require(
+        installed(rel), f"OpenClaw {RELEASE} / Node 24 not installed: scripts/setup-test-deps conformance"
+    )
+    why = netns.probe()
+    require(why is None, f"no loopback-only network namespace: {why}")
+    run_dir = ROOT / "artifacts" / "conformance-abort" / rel.slug
+    shutil.rmtree(run_dir, ignore_errors=True)
+    paths = RunPaths(run_dir)
+    paths.create()
+    argv = [*netns.unshare_prefix(), sys.executable, "-m", "tests.conformance.abort_driver"]
+    argv += ["--release", RELEASE, "--run-dir", str(run_dir), "--clawscope", cs.executable()]
+    with (run_dir / "driver.out").open("wb") as out:
+        subprocess.run(
+            argv, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=out, stderr=subprocess.STDOUT,
+            timeout=TIMEOUT_S, check=False,
+        )  # fmt: skip
+    result: dict[str, Any] = json.loads(paths.result.read_text())
+    assert result["aborted"] is None, (result["aborted"], (run_dir / "driver.out").read_text()[-3000:])
+    return paths, result
+
+
+def test_a_rule_aborts_the_running_turn_through_the_gateway(run: tuple[RunPaths, dict[str, Any]]) -> None:
+    _paths, result = run
+    assert result["fired"], "the rule never fired"
+    assert result["turnReturned"]
+    history = json.loads(Path(_step(result, "alerts-history")["stdout"]).read_text())
+    (alert,) = [h for h in history if h["ruleId"] == RULE["id"] and h["kind"] == "firing"]
+    (action,) = [d for d in alert["deliveries"] if d["channelId"] == "action:chat.abort"]
+    assert action["status"] == "sent", action
+    assert alert["detail"]["key"] == "agent:main:main"
+    chat = json.loads(Path(_step(result, "chat-history")["stdout"]).read_text())
+    texts = json.dumps(_messages(chat))
+    assert "finished" not in texts  # the held-back answer (due after 15 min) never came
+    last = [m for m in _messages(chat) if m.get("role") == "assistant"][-1]
+    assert last.get("stopReason") == "aborted", last
