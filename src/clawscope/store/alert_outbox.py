@@ -268,7 +268,8 @@ class AlertOutbox(Part):
 
     def metric_counts(self) -> dict[str, list[tuple[str, str, int]]]:
         """For the monitoring exports: outbox rows by channel kind (`action` for a rule's action such as
-        `chat.abort`, `removed` when the channel is gone) and status, and alerts by kind and severity (re-sends to Alertmanager are deliveries only)."""
+        `chat.abort`, `removed` when the channel is gone) and status, and alerts by kind and severity
+        (re-sends to Alertmanager are deliveries only)."""
         o, c, h = schema.alert_outbox, schema.alert_channels, schema.alert_history
         action = case((o.c.channel_id.like("action:%"), "action"), else_="removed")  # a rule's action
         kind = func.coalesce(c.c.kind, action)
