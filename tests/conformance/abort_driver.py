@@ -89,8 +89,8 @@ class AbortDriver(Driver):
         for _ in range(20):
             self.clawscope_cli("ingest", "ingest", str(self.paths.state), "--json")
             step = self.clawscope_cli("alerts-check", "alerts", "check", "--json")
-            if step["rc"] == 1 and (step["json"] or {}).get("fired"):
-                fired = True
+            fired = fired or bool((step["json"] or {}).get("fired"))
+            if fired and not bg.worker.is_alive():  # the action stopped the turn
                 break
             time.sleep(1)
         self.result["fired"] = fired

@@ -45,7 +45,9 @@ from clawscope.store import AlertRecord, Store
 
 ABORT = "action:chat.abort"  # the outbox channel id of the action
 DEFAULT_PORT = 18789
-SCOPES = ("operator.read", "operator.write")
+# chat.abort of a run another client started needs operator.admin (its owner check,
+# src/gateway/chat-abort: `canRequesterAbortChatRun`); the shared gateway token grants it
+SCOPES = ("operator.read", "operator.write", "operator.admin")
 
 
 class GatewayError(Exception):
