@@ -8,7 +8,9 @@ writer, cached by a content key; its build time is printed when it is built). Ea
 in-process through the ASGI app (real auth: a bearer key for the API, the login cookie for pages; real
 database; no network). The baseline, measured in the same run, is `GET /api/v1/health` through the same
 stack (routing, middleware, one trivial query): each row's p95 is also given as a multiple of it.
-Target: p95 < 100 ms per endpoint and page, on both backends. Writes its section of bench/RESULTS.md.
+CPU ms per request (this process's, database included on SQLite) is reported beside the wall times, which
+a loaded machine inflates. Target: p95 < 100 ms per endpoint and page, on both backends. Writes one
+section of bench/RESULTS.md per backend (`api-sqlite`, `api-postgresql`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from results import write_section  # noqa: E402
 
 PG = os.environ.get("CLAWSCOPE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_MS = 100.0
+SLOW_S = 5.0
 BASELINE = "/api/v1/health"
 API = [
     "/api/v1/stats",
@@ -74,8 +77,11 @@ def timed(client: TestClient, url: str, headers: dict[str, str], repeat: int) ->
     """p50 and p95 wall ms, and the mean CPU ms this process spent per request (on SQLite the whole
     request, database included: a load-independent measure on a shared machine; on PostgreSQL the
     server's own CPU is not in it)."""
+    t = time.perf_counter()
     r = client.get(url, headers=headers)  # warm (and checked)
     assert r.status_code == 200, (url, r.status_code, r.text[:300])
+    if time.perf_counter() - t > SLOW_S:  # far off target already: a few samples say as much
+        repeat = min(repeat, 3)
     samples = []
     cpu = time.process_time()
     for _ in range(repeat):
@@ -141,58 +147,51 @@ def main() -> None:
     backends = {"SQLite": None, "PostgreSQL": args.pg}
     if args.only:
         backends = {k: v for k, v in backends.items() if k.lower() == args.only}
-    results = {}
-    builds = {}
     for name, pg in backends.items():
         t = time.perf_counter()
         url = filled(args.calls, args.seed, pg)
-        builds[name] = time.perf_counter() - t
-        print(f"{name}: store ready in {builds[name]:.0f} s", flush=True)
-        results[name] = bench_backend(name, url, args.repeat)
-    names = list(results)
-    meta = results[names[0]][1]
+        built = time.perf_counter() - t
+        print(f"{name}: store ready in {built:.0f} s", flush=True)
+        rows, meta = bench_backend(name, url, args.repeat)
+        body = report(name, rows, meta, built, args)
+        print(body)
+        if not args.no_write:
+            write_section(f"api-{name.lower()}", f"bench/api.py --only {name.lower()}", body)
+
+
+def report(
+    name: str, rows: list[tuple[str, float, float, float]], meta: dict[str, Any], built: float, args: Any
+) -> str:
     lines = [
-        f"store: {meta['calls']:,} model calls in {meta['sessions']:,} sessions (bench/bigstore.py, seed "
-        f"{args.seed}); {args.repeat} timed requests each after one warm-up, in-process ASGI (auth on); "
-        f"CPython {platform.python_version()}, {os.cpu_count()} cores, load average "
+        f"{name}; store: {meta['calls']:,} model calls in {meta['sessions']:,} sessions (bench/bigstore.py, "
+        f"seed {args.seed}); {args.repeat} timed requests each after one warm-up (3 when the warm-up took "
+        f"over {SLOW_S:.0f} s), in-process ASGI (auth on); CPython {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load average "
         + ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        + " at the end (a shared machine)\n",
-        "| endpoint | "
-        + " | ".join(f"{n} p50 ms | {n} p95 ms | {n} p95 / baseline" for n in names)
-        + " | target p95 |",
-        "|---|" + "---:|---:|---:|" * len(names) + "---:|",
+        + " at the end (a shared machine: wall times are inflated by the load; CPU ms per request is "
+        "the load-independent measure, and on SQLite it includes the database's work)\n",
+        "| endpoint | p50 ms | p95 ms | p95 / baseline | CPU ms/req | target p95 |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     missed: list[str] = []
-    bases = {n: results[n][0][0][2] for n in names}
-    for i, row in enumerate(results[names[0]][0]):
-        cells = []
-        worst = 0.0
-        for n in names:
-            _, p50, p95, cpu_ms = results[n][0][i]
-            cells.append(f"{p50:.1f} | {p95:.1f} | {p95 / max(bases[n], 1e-9):.1f}× | {cpu_ms:.1f}")
-            worst = max(worst, p95)
-        verdict = "" if i == 0 else ("met" if worst < TARGET_MS else "NOT met")
+    base = rows[0][2]
+    for i, (label, p50, p95, cpu_ms) in enumerate(rows):
+        verdict = "baseline" if i == 0 else ("met" if p95 < TARGET_MS else "NOT met")
         if verdict == "NOT met":
-            missed.append(row[0])
-        target = f"< {TARGET_MS:.0f}: {verdict or 'baseline'}"
-        lines.append(f"| `{row[0]}` | " + " | ".join(cells) + f" | {target} |")
+            missed.append(label)
+        ratio = p95 / max(base, 1e-9)
+        target = f"< {TARGET_MS:.0f}: {verdict}"
+        lines.append(f"| `{label}` | {p50:.1f} | {p95:.1f} | {ratio:.1f}× | {cpu_ms:.1f} | {target} |")
     lines.append("")
-    for n in names:
-        built = builds[n]
-        lines.append(
-            f"- {n}: store {'built' if built > 5 else 'cached, found'} in {built:.0f} s; "
-            f"{results[n][1]['cpu_s']:.1f} s CPU in the benchmark process for all its requests"
-        )
+    how = "built" if built > 5 else "cached, found"
+    lines.append(f"- store {how} in {built:.0f} s; {meta['cpu_s']:.1f} s CPU in the benchmark process in all")
     lines.append(
-        f"- targets (p95 < {TARGET_MS:.0f} ms on every backend): "
-        + ("all met" if not missed else f"NOT met for {', '.join(missed)}")
+        f"- targets (p95 < {TARGET_MS:.0f} ms): "
+        + ("all met" if not missed else f"NOT met for {len(missed)} of {len(rows) - 1}: {', '.join(missed)}")
     )
     if meta["calls"] < 1_000_000:
         lines.append(f"- run at {meta['calls']:,} model calls, below the 1,000,000 the issue asks for")
-    body = "\n".join(lines)
-    print(body)
-    if not args.no_write:
-        write_section("api", "bench/api.py", body)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
