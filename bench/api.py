@@ -143,13 +143,14 @@ def main() -> None:
     ap.add_argument("--pg", default=PG)
     ap.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
     ap.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    ap.add_argument("--url", default=None, help="with --only: bench this store as it is (no corpus build)")
     args = ap.parse_args()
     backends = {"SQLite": None, "PostgreSQL": args.pg}
     if args.only:
         backends = {k: v for k, v in backends.items() if k.lower() == args.only}
     for name, pg in backends.items():
         t = time.perf_counter()
-        url = filled(args.calls, args.seed, pg)
+        url = args.url if args.url and args.only else filled(args.calls, args.seed, pg)
         built = time.perf_counter() - t
         print(f"{name}: store ready in {built:.0f} s", flush=True)
         rows, meta = bench_backend(name, url, args.repeat)
