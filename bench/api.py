@@ -1,29 +1,28 @@
-"""API benchmark: p50/p95 latency of every stats endpoint and of opening a large session, over a big
-`clawscope demo` store, on SQLite and PostgreSQL.
+"""API benchmark: p50/p95 latency of every stats endpoint, the sessions and findings lists and the
+dashboard pages, over a 1,000,000-model-call store, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/api.py [--calls 1000000] [--seed 11] [--repeat 20] [--pg URL]
+    .venv/bin/python bench/api.py [--calls 1000000] [--seed 1] [--repeat 20] [--pg URL] [--only sqlite]
 
-Builds (and caches under bench/out/) a demo corpus with at least --calls model calls, ingests it
-into a SQLite file and a PostgreSQL schema, then times each endpoint in-process through the ASGI app
-(real auth, real database; no network). "Opening a session" is `GET /sessions/{id}` plus
-`GET /sessions/{id}/history?limit=5000` on the session with the most entries (its size is printed:
-the demo's sessions are small, so it may be below 5,000). Targets: stats p95 < 100 ms, session
-open p95 < 100 ms. Writes its section of bench/RESULTS.md.
+The store comes from the corpus builder (bench/bigstore.py: written straight through the store's bulk
+writer, cached by a content key; its build time is printed when it is built). Each request runs
+in-process through the ASGI app (real auth: a bearer key for the API, the login cookie for pages; real
+database; no network). The baseline, measured in the same run, is `GET /api/v1/health` through the same
+stack (routing, middleware, one trivial query): each row's p95 is also given as a multiple of it.
+CPU ms per request (this process's, database included on SQLite) is reported beside the wall times, which
+a loaded machine inflates. Target: p95 < 100 ms per endpoint and page, on both backends. Writes one
+section of bench/RESULTS.md per backend (`api-sqlite`, `api-postgresql`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import re
-import shutil
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -33,99 +32,79 @@ sys.path.insert(0, str(HERE))
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bigstore import filled  # noqa: E402
 from clawscope.config import Settings  # noqa: E402
-from clawscope.dburl import sqlite_url  # noqa: E402
-from clawscope.demo import generate  # noqa: E402
-from clawscope.ingest import ingest  # noqa: E402
 from clawscope.store import Store  # noqa: E402
 from clawscope.web import create_app  # noqa: E402
 from results import write_section  # noqa: E402
 
 PG = os.environ.get("CLAWSCOPE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-CALLS_PER_SESSION = 9.0  # a first guess; the corpus is regenerated larger if it falls short
-ENDPOINTS = [
+TARGET_MS = 100.0
+SLOW_S = 5.0
+BASELINE = "/api/v1/health"
+API = [
     "/api/v1/stats",
     "/api/v1/stats?from={month}&to={next_month}",
     "/api/v1/stats/models",
+    "/api/v1/stats/providers",
     "/api/v1/stats/agents",
     "/api/v1/stats/kinds",
+    "/api/v1/stats/triggers",
     "/api/v1/stats/channels",
+    "/api/v1/stats/hours",
+    "/api/v1/stats/days",
+    "/api/v1/stats/months",
     "/api/v1/stats/tools",
+    "/api/v1/stats/tools?from={month}&to={next_month}",
+    "/api/v1/stats/sessions",
     "/api/v1/stats/forecast?at={mid}",
     "/api/v1/stats/compare?from={month}&to={next_month}",
+    "/api/v1/stats/reconciliation",
+    "/api/v1/sessions",
+    "/api/v1/sessions?agent=ops&limit=100",
+    "/api/v1/findings",
+    "/api/v1/findings?family=loop&limit=100",
 ]
+PAGES = ["/", "/timeline", "/models", "/tools", "/sessions", "/agents"]
 
 
-def count_calls(state: Path) -> int:
-    n = 0
-    for path in state.glob("agents/*/sessions/*.jsonl"):
-        with path.open("rb") as fh:
-            n += sum(1 for line in fh if b'"role":"assistant"' in line)
-    return n
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
 
 
-def corpus(out: Path, calls: int, seed: int) -> Path:
-    tag = out / f"api-corpus-{calls}-{seed}"
-    if (tag / "demo-totals.json").exists() and (tag / "calls").exists():
-        return tag
-    sessions = max(20, int(calls / CALLS_PER_SESSION))
-    while True:
-        shutil.rmtree(tag, ignore_errors=True)
-        print(f"generating {sessions} demo sessions …", flush=True)
-        generate(tag, sessions=sessions, agents=4, era="jsonl", seed=seed)
-        have = count_calls(tag)
-        if have >= calls:
-            (tag / "calls").write_text(str(have))
-            return tag
-        sessions = int(sessions * calls / max(have, 1) * 1.05) + 1
-
-
-BIG_SESSION = "bench0000-0000-4000-8000-000000005000"
-
-
-def big_session(state: Path, entries: int = 5000) -> None:
-    """Adds one session of `entries` entries: the largest demo transcript's body repeated with its
-    entry and tool-call ids made unique (the demo's own sessions are a few dozen entries long)."""
-    path = state / "agents" / "main" / "sessions" / f"{BIG_SESSION}.jsonl"
-    if path.exists():
-        return
-    source = max(state.glob("agents/main/sessions/*.jsonl"), key=lambda p: p.stat().st_size)
-    header, *body = source.read_text().splitlines()
-    ids = set(re.findall(r'"id":"([^"]+)"', "\n".join(body)))
-    pattern = re.compile('"(' + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + ')"')
-    old = json.loads(header)["id"]
-    out = [header.replace(old, BIG_SESSION)]
-    k = 0
-    while len(out) < entries:
-        out += [pattern.sub(lambda m, k=k: f'"{m.group(1)}-{k}"', line) for line in body]
-        k += 1
-    path.write_text("\n".join(out[:entries]) + "\n")
-
-
-def timed(client: TestClient, url: str, headers: dict[str, str], repeat: int) -> tuple[float, float]:
-    client.get(url, headers=headers)  # warm
+def timed(client: TestClient, url: str, headers: dict[str, str], repeat: int) -> tuple[float, float, float]:
+    """p50 and p95 wall ms, and the mean CPU ms this process spent per request (on SQLite the whole
+    request, database included: a load-independent measure on a shared machine; on PostgreSQL the
+    server's own CPU is not in it)."""
+    t = time.perf_counter()
+    r = client.get(url, headers=headers)  # warm (and checked)
+    assert r.status_code == 200, (url, r.status_code, r.text[:300])
+    if time.perf_counter() - t > SLOW_S:  # far off target already: a few samples say as much
+        repeat = min(repeat, 3)
     samples = []
+    cpu = time.process_time()
     for _ in range(repeat):
         t = time.perf_counter()
         r = client.get(url, headers=headers)
         samples.append((time.perf_counter() - t) * 1000)
         assert r.status_code == 200, (url, r.status_code, r.text[:300])
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    cpu_ms = (time.process_time() - cpu) * 1000 / repeat
+    return (*percentiles(samples), cpu_ms)
+
+
+def _label(url: str) -> str:
+    path, _, query = url.partition("?")
+    return path + ("?" + "&".join(p.split("=")[0] for p in query.split("&")) if query else "")
 
 
 def bench_backend(
-    name: str, url: str, state: Path, repeat: int
-) -> tuple[list[tuple[str, float, float]], dict]:
+    name: str, url: str, repeat: int
+) -> tuple[list[tuple[str, float, float, float]], dict[str, Any]]:
     store = Store(url)
-    t = time.perf_counter()
-    ingest(store, [state], instance="bench", estimate=False)
-    ingest_s = time.perf_counter() - t
     with store.engine.connect() as conn:
         calls = int(conn.execute(text("SELECT count(*) FROM llm_calls")).scalar_one())
-        sid, entries = conn.execute(
-            text("SELECT session_id, n_entries FROM sessions ORDER BY n_entries DESC LIMIT 1")
-        ).one()
+        sessions = int(conn.execute(text("SELECT count(*) FROM sessions")).scalar_one())
         first, last = conn.execute(text("SELECT min(ts_ms), max(ts_ms) FROM llm_calls")).one()
     plain, _ = store.keys.create("bench", ("admin",), 1_000_000)
     headers = {"Authorization": f"Bearer {plain}"}
@@ -135,89 +114,85 @@ def bench_backend(
     next_month = f"{y + (m == 12)}-{m % 12 + 1:02d}-01"
     rows = []
     app = create_app(Settings(db=url, home=HERE / "out" / "home", instance="bench"), store=store)
-    with TestClient(app) as client:
-        for ep in ENDPOINTS:
+    cpu0 = time.process_time()
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        rows.append(("baseline " + BASELINE, *timed(client, BASELINE, {}, repeat)))
+        for ep in API:
             path = ep.format(month=month, next_month=next_month, mid=mid)
-            p50, p95 = timed(client, path, headers, repeat)
-            rows.append((ep.split("?")[0] + ("?period" if "?" in ep else ""), p50, p95))
-            print(f"  {name} {path}: p50 {p50:.1f} ms, p95 {p95:.1f} ms", flush=True)
-        samples = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            assert client.get(f"/api/v1/sessions/{sid}", headers=headers).status_code == 200
-            r = client.get(f"/api/v1/sessions/{sid}/history?limit=5000", headers=headers)
-            samples.append((time.perf_counter() - t) * 1000)
-            assert r.status_code == 200
-            assert len(r.json()["entries"]) == min(entries, 5000)
-        samples.sort()
-        rows.append(
-            ("open session (detail + history)", statistics.median(samples), samples[int(0.95 * (repeat - 1))])
-        )
-        print(f"  {name} open {entries}-entry session: p50 {rows[-1][1]:.1f} ms, p95 {rows[-1][2]:.1f} ms")
+            rows.append((_label(ep), *timed(client, path, headers, repeat)))
+            _, p50, p95, cpu_ms = rows[-1]
+            print(f"  {name} {path}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, cpu {cpu_ms:.1f} ms", flush=True)
+        login = client.post("/login", data={"api_key": plain}, follow_redirects=False)
+        assert login.status_code == 303, login.text[:300]
+        for page in PAGES:
+            rows.append((f"page {page}", *timed(client, page, {}, repeat)))
+            _, p50, p95, cpu_ms = rows[-1]
+            print(
+                f"  {name} page {page}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, cpu {cpu_ms:.1f} ms", flush=True
+            )
+    cpu = time.process_time() - cpu0
     store.close()
-    return rows, {"calls": calls, "entries": int(entries), "ingest_s": ingest_s}
+    return rows, {"calls": calls, "sessions": sessions, "cpu_s": cpu}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=1_000_000)
-    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--pg", default=PG)
-    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--only", choices=("sqlite", "postgresql"), default=None)
+    ap.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    ap.add_argument("--url", default=None, help="with --only: bench this store as it is (no corpus build)")
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    state = corpus(args.out, args.calls, args.seed)
-    big_session(state)
-    db = args.out / "api-bench.db"
-    db.unlink(missing_ok=True)
-    schema = "bench_" + uuid.uuid4().hex[:8]
-    import psycopg
+    backends = {"SQLite": None, "PostgreSQL": args.pg}
+    if args.only:
+        backends = {k: v for k, v in backends.items() if k.lower() == args.only}
+    for name, pg in backends.items():
+        t = time.perf_counter()
+        url = args.url if args.url and args.only else filled(args.calls, args.seed, pg)
+        built = time.perf_counter() - t
+        print(f"{name}: store ready in {built:.0f} s", flush=True)
+        rows, meta = bench_backend(name, url, args.repeat)
+        body = report(name, rows, meta, built, args)
+        print(body)
+        if not args.no_write:
+            write_section(f"api-{name.lower()}", f"bench/api.py --only {name.lower()}", body)
 
-    raw = args.pg.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(raw, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    results = {}
-    try:
-        results["SQLite"] = bench_backend("sqlite", sqlite_url(db), state, args.repeat)
-        pg = f"{args.pg}?options=-csearch_path%3D{schema}"
-        results["PostgreSQL"] = bench_backend("postgres", pg, state, args.repeat)
-    finally:
-        with psycopg.connect(raw, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    lines = []
-    meta = results["SQLite"][1]
-    lines.append(
-        f"store: {meta['calls']:,} model calls (clawscope demo, seed {args.seed}, `--calls {args.calls}`); "
-        f"largest session {meta['entries']:,} entries; {args.repeat} timed requests each, in-process ASGI "
-        f"(auth on); CPython {platform.python_version()}, {os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f} (a shared machine)\n"
-    )
-    lines.append(
-        "| endpoint | SQLite p50 ms | SQLite p95 ms | PostgreSQL p50 ms | PostgreSQL p95 ms | target p95 |"
-    )
-    lines.append("|---|---:|---:|---:|---:|---:|")
-    verdicts = []
-    for (ep, s50, s95), (_, p50, p95) in zip(results["SQLite"][0], results["PostgreSQL"][0], strict=True):
-        lines.append(f"| `{ep}` | {s50:.1f} | {s95:.1f} | {p50:.1f} | {p95:.1f} | < 100 |")
-        if max(s95, p95) >= 100:
-            verdicts.append(ep)
+
+def report(
+    name: str, rows: list[tuple[str, float, float, float]], meta: dict[str, Any], built: float, args: Any
+) -> str:
+    lines = [
+        f"{name}; store: {meta['calls']:,} model calls in {meta['sessions']:,} sessions (bench/bigstore.py, "
+        f"seed {args.seed}); {args.repeat} timed requests each after one warm-up (3 when the warm-up took "
+        f"over {SLOW_S:.0f} s), in-process ASGI (auth on); CPython {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load average "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        + " at the end (a shared machine: wall times are inflated by the load; CPU ms per request is "
+        "the load-independent measure, and on SQLite it includes the database's work)\n",
+        "| endpoint | p50 ms | p95 ms | p95 / baseline | CPU ms/req | target p95 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    missed: list[str] = []
+    base = rows[0][2]
+    for i, (label, p50, p95, cpu_ms) in enumerate(rows):
+        verdict = "baseline" if i == 0 else ("met" if p95 < TARGET_MS else "NOT met")
+        if verdict == "NOT met":
+            missed.append(label)
+        ratio = p95 / max(base, 1e-9)
+        target = f"< {TARGET_MS:.0f}: {verdict}"
+        lines.append(f"| `{label}` | {p50:.1f} | {p95:.1f} | {ratio:.1f}× | {cpu_ms:.1f} | {target} |")
     lines.append("")
+    how = "built" if built > 5 else "cached, found"
+    lines.append(f"- store {how} in {built:.0f} s; {meta['cpu_s']:.1f} s CPU in the benchmark process in all")
     lines.append(
-        f"- ingest: SQLite {results['SQLite'][1]['ingest_s']:.0f} s, PostgreSQL "
-        f"{results['PostgreSQL'][1]['ingest_s']:.0f} s"
-    )
-    lines.append(
-        "- targets (p95 < 100 ms): " + ("all met" if not verdicts else "NOT met for " + ", ".join(verdicts))
+        f"- targets (p95 < {TARGET_MS:.0f} ms): "
+        + ("all met" if not missed else f"NOT met for {len(missed)} of {len(rows) - 1}: {', '.join(missed)}")
     )
     if meta["calls"] < 1_000_000:
-        lines.append(
-            f"- run at {meta['calls']:,} model calls, below the 1,000,000 the issue asks for "
-            "(`--calls 1000000` is the default; its corpus takes far longer to generate and ingest)"
-        )
-    body = "\n".join(lines)
-    print(body)
-    write_section("api", "bench/api.py", body)
+        lines.append(f"- run at {meta['calls']:,} model calls, below the 1,000,000 the issue asks for")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -56,3 +56,31 @@ def test_covers_only_whole_hours() -> None:
     assert rq.covers(Filters(since_ms=3_600_000 * 5))
     assert not rq.covers(Filters(until_ms=3_600_000 * 5 + 1))
     assert not rq.covers(Filters(), "tool")
+
+
+@pytest.mark.parametrize("by", [None, "day", "month", "model", "trigger", "hour"])
+def test_periods_with_partial_days_read_days_and_hours_alike(
+    by: str | None, fixture_copy, db_url: str
+) -> None:
+    """Whole days come from the daily roll-up, partial days at either end from the hourly one (revision
+    0018): the same numbers as the rows for windows that start and end anywhere on a whole hour."""
+    hour = 3_600_000
+    with Store(db_url) as store:
+        ingest(store, [fixture_copy(s) for s in SAMPLES], instance="test", estimate=False)
+        with store.engine.connect() as conn:
+            first, last = conn.execute(text("SELECT min(ts_ms), max(ts_ms) FROM llm_calls")).one()
+            lo, hi = first // hour * hour, last // hour * hour + hour
+            windows = [(lo - 5 * hour, hi + 7 * hour), (lo + hour, hi), (lo, lo + hour), (lo - 49 * hour, hi)]
+            for since, until in windows:
+                for f in (
+                    Filters(since_ms=since, until_ms=until),
+                    Filters(since_ms=since),
+                    Filters(until_ms=until),
+                ):
+                    if by is None:
+                        same(q.totals(conn, f), rq.totals(conn, f))
+                        continue
+                    raw, rolled = q.groups(conn, f, by), rq.groups(conn, f, by)
+                    assert [g["key"] for g in raw] == [g["key"] for g in rolled]
+                    for a, b in zip(raw, rolled, strict=True):
+                        same(a, b)

@@ -4,7 +4,9 @@ Two levels. Per session × UTC hour (`rollup_calls`, `rollup_entries`): rebuilt 
 write touches, they carry the session's attributes (agent, kind, channel, instance) and the resolved
 trigger, so distinct-session counts need no join. Per hour × attributes × model (`rollup_hourly`, no
 session): rebuilt for every hour whose per-session rows changed, it answers the additive metrics of
-any period of whole hours from a few thousand rows even over millions of model calls.
+any period of whole hours from a few thousand rows even over millions of model calls. Per UTC day ×
+attributes × model (`rollup_daily`, revision 0018): the hourly rows summed by day, rebuilt for every day
+whose hours changed; it answers the whole days of a period (rollup_totals.py).
 """
 
 from __future__ import annotations
@@ -71,6 +73,21 @@ FROM rollup_calls WHERE hour_ms IN :hours
 GROUP BY hour_ms, provider, model, {_ATTRS}"""),
 ]
 _PER_HOUR = [stmt.bindparams(bindparam("hours", expanding=True)) for stmt in _PER_HOUR]
+DAY_MS = 86_400_000
+_DAY = f"CASE WHEN hour_ms < 0 THEN -1 ELSE (hour_ms / {DAY_MS}) * {DAY_MS} END"
+_DAILY = f"""
+INSERT INTO rollup_daily (day_ms, provider, model, {_ATTRS}, {_METRICS})
+SELECT {_DAY}, provider, model, {_ATTRS}, {_SUMS}
+FROM rollup_hourly WHERE hour_ms >= :lo AND hour_ms < :hi
+GROUP BY {_DAY}, provider, model, {_ATTRS}"""
+_PER_DAY = [
+    text("DELETE FROM rollup_daily WHERE day_ms >= :lo AND day_ms < :hi"),
+    text(_DAILY),
+]
+
+
+def day_of(hour_ms: int) -> int:
+    return -1 if hour_ms < 0 else hour_ms // DAY_MS * DAY_MS
 
 
 def hours_of(conn: Connection, sids: list[int]) -> set[int]:
@@ -107,3 +124,31 @@ def refresh_hours(conn: Connection, hours: Iterable[int]) -> None:
     for i in range(0, len(ordered), 500):
         for stmt in _PER_HOUR:
             conn.execute(stmt, {"hours": ordered[i : i + 500]})
+    refresh_days(conn, {day_of(h) for h in ordered})
+
+
+def refresh_days(conn: Connection, days: Iterable[int]) -> None:
+    """Rebuild these days of `rollup_daily` from the hourly rows (one range per run of adjacent days:
+    the hourly primary key starts with the hour, so each is an index range)."""
+    for lo, hi in _runs(sorted(days)):
+        for stmt in _PER_DAY:
+            conn.execute(stmt, {"lo": lo, "hi": hi})
+
+
+def _runs(days: list[int]) -> list[tuple[int, int]]:
+    """[lo, hi) ranges covering these days (-1, the undated rows, is every negative hour, as `_DAY`
+    maps them)."""
+    out: list[tuple[int, int]] = []
+    for d in days:
+        lo, hi = (-(2**62), 0) if d < 0 else (d, d + DAY_MS)
+        if out and out[-1][1] == lo and d >= 0:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def refresh_all_days(conn: Connection) -> None:
+    """Rebuild all of `rollup_daily` (the migration that adds it)."""
+    conn.execute(text("DELETE FROM rollup_daily"))
+    conn.execute(text(_DAILY), {"lo": -(2**62), "hi": 2**62})

@@ -4,11 +4,14 @@ Over a million model calls a GROUP BY over `llm_calls` takes seconds; the roll-u
 session × hour × trigger × model and give the same numbers (they are recomputed from the rows, see
 rollup_hours.py) as long as the period starts and ends on whole UTC hours, which `covers` checks. The
 measures are those of measures.py; the raw-row totals (row_totals.py) remain the reference and the
-fallback.
+fallback. The additive measures of a period's whole UTC days come from `rollup_daily` (one row per day ×
+attributes × model), only its partial days from `rollup_hourly`: over a year of history that is tens
+of thousands of rows to sum instead of millions.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +22,11 @@ from clawscope.store.measures import MODEL_KEY_SEP, empty, fill_llm, period_tota
 from clawscope.store.sql_filters import ROLLUP_ATTRS, bucket, where
 
 HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+_COLUMNS = (
+    "instance, agent, kind, trigger, channel, provider, model, llm_calls, errors, tokens_in, tokens_out, "
+    "cache_read, cache_write, total_tokens, cost, est_cost, tool_calls, tool_errors, latency_sum, latency_n"
+)
 _CALL_METRICS = """
   COALESCE(sum(r.llm_calls), 0) AS llm_calls, COALESCE(sum(r.errors), 0) AS errors,
   COALESCE(sum(r.tokens_in), 0) AS tokens_in, COALESCE(sum(r.tokens_out), 0) AS tokens_out,
@@ -38,6 +46,34 @@ def covers(f: Filters, by: str | None = None) -> bool:
 
 def _where(f: Filters, p: dict[str, Any]) -> str:
     return where(f, "r.hour_ms", p, ROLLUP_ATTRS, dated="r.hour_ms >= 0")
+
+
+def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str:
+    """One source of `_source`: its rows in `f`, its parameters suffixed with `n` (each branch binds
+    its own bounds)."""
+    own: dict[str, Any] = {}
+    clause = where(f, f"r.{time}", own, ROLLUP_ATTRS, dated=f"r.{time} >= 0")
+    clause = re.sub(r":(\w+)", rf":\1_{n}", clause)
+    p.update({f"{k}_{n}": v for k, v in own.items()})
+    return f"SELECT r.{time} AS hour_ms, {_COLUMNS} FROM {table} r WHERE {clause}"
+
+
+def _source(f: Filters, p: dict[str, Any], by: str | None = None) -> str:
+    """The roll-up rows of a period of whole hours, as `(…) r` (`hour_ms`, attributes, measures): its
+    whole UTC days from `rollup_daily` (their `hour_ms` is the day's midnight, which buckets by day
+    and month alike), its partial days at either end from `rollup_hourly`. Per hour: hourly only."""
+    since, until = f.since_ms, f.until_ms
+    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS  # the first midnight at or after since
+    d1 = None if until is None else until // DAY_MS * DAY_MS  # the last midnight at or before until
+    if by == "hour" or (d0 is not None and d1 is not None and d0 >= d1):
+        return f"({_branch('rollup_hourly', 'hour_ms', f, p, 0)}) r"
+    attrs = {"agent": f.agent, "kind": f.kind, "channel": f.channel, "instance": f.instance}
+    parts = [_branch("rollup_daily", "day_ms", Filters(since_ms=d0, until_ms=d1, **attrs), p, 0)]
+    if since is not None and d0 is not None and since < d0:
+        parts.append(_branch("rollup_hourly", "hour_ms", Filters(since, d0, **attrs), p, 1))
+    if until is not None and d1 is not None and d1 < until:
+        parts.append(_branch("rollup_hourly", "hour_ms", Filters(d1, until, **attrs), p, 2))
+    return "(" + " UNION ALL ".join(parts) + ") r"
 
 
 def _key(conn: Connection, by: str) -> str:
@@ -74,7 +110,7 @@ def totals(conn: Connection, f: Filters) -> dict[str, Any]:
     entries: dict[str, Any] = {}
     return period_totals(
         conn,
-        (f"SELECT {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, calls)}", calls),
+        (f"SELECT {_CALL_METRICS} FROM {_source(f, calls)}", calls),
         None,
         (
             "SELECT count(DISTINCT r.sid), COALESCE(sum(r.messages), 0) "
@@ -89,7 +125,7 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     p: dict[str, Any] = {}
     key = _key(conn, by)
-    sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM rollup_hourly r WHERE {_where(f, p)} GROUP BY {key}"
+    sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM {_source(f, p, by)} GROUP BY {key}"
     for row in conn.execute(text(sql), p):
         d = out.setdefault(_label(by, row.k), empty())
         if row.llm_calls:

@@ -557,6 +557,20 @@ rollup_hourly = Table(
     *_metrics(),
 )
 
+# Per UTC day × attributes × model (revision 0018): `rollup_hourly` summed by day, rebuilt for every
+# day whose hours changed. A year of history is a few ten thousand rows here against millions of hourly
+# ones, so a period's whole days are read from it and only its partial days from `rollup_hourly`.
+# `day_ms` is the day's midnight, -1 for rows without a timestamp (hour -1).
+rollup_daily = Table(
+    "rollup_daily",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    *_attrs(True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *_metrics(),
+)
+
 # -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------
 
 # What `/metrics` and the OTLP metrics export read: all-time counters per label set, so a scrape over

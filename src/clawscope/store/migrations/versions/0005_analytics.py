@@ -17,5 +17,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     for table in (schema.rollup_calls, schema.rollup_entries, schema.rollup_hourly):
         table.create(conn)
+    # the fill below maintains the daily roll-up too (revision 0018), so it must exist by now
+    schema.rollup_daily.create(conn, checkfirst=True)
     # Fill them for the sessions already stored.
     refresh_rollups(conn, [r[0] for r in conn.execute(sa.text("SELECT sid FROM sessions"))])
