@@ -8,6 +8,7 @@ opened.
 from __future__ import annotations
 
 import os
+import stat
 from itertools import groupby
 
 import msgspec
@@ -42,14 +43,15 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
         todo: list[tuple[TranscriptFile, FileCursor | None]] = []
         size = 0
         for tf in files:
-            if (why := why_unreadable(tf.path)) is not None:  # only regular files are read
-                run.writer.add_problems([unreadable("jsonl", tf.path, why)])
-                continue
-            cursor = _file_cursor(cursors.get("jsonl:" + tf.path))
             try:
-                st = os.stat(tf.path)
+                st: os.stat_result | None = os.stat(tf.path)
             except OSError:
-                continue  # removed since it was listed
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):  # only regular files are read
+                if (why := why_unreadable(tf.path)) is not None:
+                    run.writer.add_problems([unreadable("jsonl", tf.path, why)])
+                continue  # (or removed since it was listed)
+            cursor = _file_cursor(cursors.get("jsonl:" + tf.path))
             settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
             if is_unchanged(cursor, st, settled):
                 run.advance(st.st_size)
