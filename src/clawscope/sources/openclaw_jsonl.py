@@ -49,11 +49,22 @@ class FileCursor(msgspec.Struct, omit_defaults=True):
     partial_reported: bool = False
 
 
+class CursorStamp(msgspec.Struct):
+    """The part of a `FileCursor` the re-run decision reads: decoding only it (msgspec skips the rest,
+    the decoder state included) keeps the per-file cost of a re-run over a long history small."""
+
+    identity: str
+    offset: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+    partial_reported: bool = False
+
+
 def file_identity(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}"
 
 
-def is_unchanged(cursor: FileCursor | None, st: os.stat_result, settled: bool) -> bool:
+def is_unchanged(cursor: FileCursor | CursorStamp | None, st: os.stat_result, settled: bool) -> bool:
     """True when reading the file again would find nothing new (the cheap re-run check)."""
     if cursor is None or cursor.identity != file_identity(st):
         return False
