@@ -8,7 +8,9 @@ opened.
 from __future__ import annotations
 
 import os
+import stat
 from itertools import groupby
+from typing import TypeVar
 
 import msgspec
 
@@ -18,10 +20,17 @@ from clawscope.ingest.run import Run
 from clawscope.model import ProblemCode, SessionMeta, SourceKind
 from clawscope.sources.files import unreadable, why_unreadable
 from clawscope.sources.layout import AgentDir, TranscriptFile
-from clawscope.sources.openclaw_jsonl import FileCursor, ReadResult, is_unchanged, read_transcript
+from clawscope.sources.openclaw_jsonl import (
+    CursorStamp,
+    FileCursor,
+    ReadResult,
+    is_unchanged,
+    read_transcript,
+)
 from clawscope.sources.registries import read_sessions_json
 
 SETTLE_S = 300
+T = TypeVar("T", FileCursor, CursorStamp)
 
 
 def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
@@ -42,18 +51,20 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
         todo: list[tuple[TranscriptFile, FileCursor | None]] = []
         size = 0
         for tf in files:
-            if (why := why_unreadable(tf.path)) is not None:  # only regular files are read
-                run.writer.add_problems([unreadable("jsonl", tf.path, why)])
-                continue
-            cursor = _file_cursor(cursors.get("jsonl:" + tf.path))
             try:
-                st = os.stat(tf.path)
+                st: os.stat_result | None = os.stat(tf.path)
             except OSError:
-                continue  # removed since it was listed
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):  # only regular files are read
+                if (why := why_unreadable(tf.path)) is not None:
+                    run.writer.add_problems([unreadable("jsonl", tf.path, why)])
+                continue  # (or removed since it was listed)
+            raw = cursors.get("jsonl:" + tf.path)
             settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
-            if is_unchanged(cursor, st, settled):
+            if is_unchanged(_decode(raw, CursorStamp), st, settled):
                 run.advance(st.st_size)
             else:
+                cursor = _decode(raw, FileCursor)
                 todo.append((tf, cursor))
                 size += st.st_size - (cursor.offset if cursor is not None else 0)
         if todo:
@@ -101,10 +112,10 @@ def _header_meta(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult
     )
 
 
-def _file_cursor(raw: bytes | None) -> FileCursor | None:
+def _decode(raw: bytes | None, kind: type[T]) -> T | None:
     if raw is None:
         return None
     try:
-        return msgspec.json.decode(raw, type=FileCursor)
+        return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError:
         return None  # an older cursor format: read the file again (dedupe keeps it exact)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import msgspec
@@ -48,7 +49,10 @@ class Run:
         self.writer = store.writer(pricing.estimate if estimate else None, batch_entries)
         self.thread = WriterThread(self.writer, on_commit=self._committed)
         self.report = IngestReport()
-        self.has_entries = store.sessions_with_entries()
+        # sessions with stored entries, loaded when first needed (a re-run that finds nothing new never
+        # needs them: at 170k sessions the query alone was a tenth of a second)
+        self._has_entries: set[str] | None = None
+        self._has_entries_lock = threading.Lock()  # the writer thread adds what it commits
         self.deleted = store.deleted_session_ids()
         self.progress: ProgressFn | None = None
         self.listings: dict[str, list[TranscriptFile]] = {}
@@ -60,10 +64,18 @@ class Run:
         if session_id in self.writer.pending_sessions or self.thread.in_flight(session_id):
             self.flush()
             self.thread.drain()  # its rows must be committed before we read them back
-        return self.store.entry_ids(session_id) if session_id in self.has_entries else set()
+        return self.store.entry_ids(session_id) if session_id in self._sessions_with_entries() else set()
+
+    def _sessions_with_entries(self) -> set[str]:
+        with self._has_entries_lock:
+            if self._has_entries is None:
+                self._has_entries = self.store.sessions_with_entries()
+            return self._has_entries
 
     def _committed(self, unit: Unit) -> None:  # runs in the writer thread
-        self.has_entries.update(b.session_id for b in unit.batches if b.entries)
+        with self._has_entries_lock:  # (not loaded yet: the query will see this commit)
+            if self._has_entries is not None:
+                self._has_entries.update(b.session_id for b in unit.batches if b.entries)
 
     def flush(self) -> None:
         self.thread.submit(self.writer.take())

@@ -1,11 +1,14 @@
 """Reads JSONL transcripts (JSONL era, and legacy files of the SQLite era) incrementally.
 
-A file's cursor is its identity (device:inode), the byte offset after the last complete line, and a
-hash of its head. A line still being written (no newline yet) is left for the next read, so it is
-read whole; a cut-off line that stays cut off (an archive, or a file untouched for `SETTLE_S`) is
-reported as a problem instead. A file replaced or truncated (new inode, smaller size, other head)
-is read again from the start; entries already stored are skipped by id, so nothing counts twice.
-Files are read in chunks: memory stays bounded whatever their size.
+A file's cursor is its identity (device:inode), the byte offset after the last complete line, and
+hashes of its head and of the bytes just before the offset (its tail). A re-run decides from the
+file's metadata alone (identity, size, mtime: `is_unchanged`) and opens only files whose metadata
+moved; those resume at the offset only when head and tail still match, so a file rewritten in place
+with the same size is read again from the start. A line still being written (no newline yet) is
+left for the next read, so it is read whole; a cut-off line that stays cut off (an archive, or a
+file untouched for `SETTLE_S`) is reported as a problem instead. A file replaced or truncated (new
+inode, smaller size, other head) is read again from the start; entries already stored are skipped
+by id, so nothing counts twice. Files are read in chunks: memory stays bounded whatever their size.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from clawscope.sources.wire import RecordError, WRecord, decode_record, to_ms
 
 CHUNK_BYTES = 4 << 20
 HEAD_BYTES = 4096
+TAIL_BYTES = 4096
 SETTLE_S = 300  # a file untouched this long is not being written: a cut-off last line is damage
 MAX_LINE_BYTES = 64 << 20  # a longer line is skipped with a problem: memory stays bounded whatever the file
 
@@ -40,7 +44,19 @@ class FileCursor(msgspec.Struct, omit_defaults=True):
     mtime_ns: int = 0
     head: str = ""
     head_len: int = 0
+    tail: str = ""  # sha1 of the (up to) TAIL_BYTES before `offset` ("": a cursor from before tails)
     state: DecoderState = msgspec.field(default_factory=DecoderState)
+    partial_reported: bool = False
+
+
+class CursorStamp(msgspec.Struct):
+    """The part of a `FileCursor` the re-run decision reads: decoding only it (msgspec skips the rest,
+    the decoder state included) keeps the per-file cost of a re-run over a long history small."""
+
+    identity: str
+    offset: int = 0
+    size: int = 0
+    mtime_ns: int = 0
     partial_reported: bool = False
 
 
@@ -48,7 +64,7 @@ def file_identity(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}"
 
 
-def is_unchanged(cursor: FileCursor | None, st: os.stat_result, settled: bool) -> bool:
+def is_unchanged(cursor: FileCursor | CursorStamp | None, st: os.stat_result, settled: bool) -> bool:
     """True when reading the file again would find nothing new (the cheap re-run check)."""
     if cursor is None or cursor.identity != file_identity(st):
         return False
@@ -87,7 +103,7 @@ def read_transcript(
     with opened as fh:
         st = os.fstat(fh.fileno())
         settled = tf.variant in IMMUTABLE_VARIANTS or now_s - st.st_mtime > SETTLE_S
-        start = _resume_point(fh, st, cursor, tf.compressed)
+        start, tail = _resume_point(fh, st, cursor, tf.compressed)
         state = msgspec.structs.replace(start.state) if start.offset else DecoderState()
         decoder = TranscriptDecoder(tf.session_id, "jsonl", tf.path, state, seen)
         if tf.compressed:
@@ -95,26 +111,34 @@ def read_transcript(
         else:
             fh.seek(start.offset)
             stream = fh
-        yield from _read_lines(stream, decoder, start, st, settled, chunk_bytes)
+        yield from _read_lines(stream, decoder, start, tail, st, settled, chunk_bytes)
 
 
 def _resume_point(
     fh: BinaryIO, st: os.stat_result, cursor: FileCursor | None, compressed: bool
-) -> FileCursor:
+) -> tuple[FileCursor, bytes]:
+    """Where to start reading, and the bytes before it (for the next cursor's tail hash)."""
     fresh = FileCursor(identity=file_identity(st))
     if cursor is None or compressed or cursor.identity != fresh.identity or st.st_size < cursor.offset:
-        return fresh
+        return fresh, b""
     if cursor.head_len:
         fh.seek(0)
         if hashlib.sha1(fh.read(cursor.head_len)).hexdigest() != cursor.head:
-            return fresh
-    return cursor
+            return fresh, b""
+    tail = b""
+    if cursor.offset:
+        fh.seek(max(0, cursor.offset - TAIL_BYTES))
+        tail = fh.read(min(TAIL_BYTES, cursor.offset))
+        if cursor.tail and hashlib.sha1(tail).hexdigest() != cursor.tail:
+            return fresh, b""  # rewritten in place (same head, other end): read it all again
+    return cursor, tail
 
 
 def _read_lines(
     stream: BinaryIO,
     decoder: TranscriptDecoder,
     start: FileCursor,
+    tail: bytes,
     st: os.stat_result,
     settled: bool,
     chunk_bytes: int,
@@ -135,7 +159,7 @@ def _read_lines(
         if skipping:
             nl = data.find(b"\n")
             offset += len(data) if nl < 0 else nl + 1
-            carry, data = b"", (b"" if nl < 0 else data[nl + 1 :])
+            carry, data, tail = b"", (b"" if nl < 0 else data[nl + 1 :]), b""
             if nl < 0:
                 continue
             line, skipping = line + 1, False
@@ -159,13 +183,15 @@ def _read_lines(
             head_len = min(HEAD_BYTES, end + 1)
             head = hashlib.sha1(data[:head_len]).hexdigest()
         offset += end + 1
-        yield _result(decoder, start, offset, line, st, head, head_len, False)
+        tail = _tail(tail, data, end + 1)
+        yield _result(decoder, start, offset, line, st, head, head_len, tail, False)
     partial_reported = False
     if carry.strip():
         if _is_complete(carry):  # a last record written without its newline
             line += 1
             decoder.feed(carry, line - 1, f"line {line}")
             offset += len(carry)
+            tail = _tail(tail, carry, len(carry))
         elif settled:
             decoder.problem(
                 f"line {line + 1} (byte {offset})",
@@ -175,7 +201,14 @@ def _read_lines(
                 carry,
             )
             partial_reported = True
-    yield _result(decoder, start, offset, line, st, head, head_len, partial_reported)
+    yield _result(decoder, start, offset, line, st, head, head_len, tail, partial_reported)
+
+
+def _tail(before: bytes, data: bytes, end: int) -> bytes:
+    """The last TAIL_BYTES read once `data[:end]` follows `before`."""
+    if end >= TAIL_BYTES:
+        return data[end - TAIL_BYTES : end]
+    return (before + data[:end])[-TAIL_BYTES:]
 
 
 def _result(
@@ -186,6 +219,7 @@ def _result(
     st: os.stat_result,
     head: str,
     head_len: int,
+    tail: bytes,
     partial_reported: bool,
 ) -> ReadResult:
     cursor = FileCursor(
@@ -196,6 +230,8 @@ def _result(
         mtime_ns=st.st_mtime_ns,
         head=head,
         head_len=head_len,
+        # (a tail shorter than what precedes the offset, after a skipped line, is not checked)
+        tail=hashlib.sha1(tail).hexdigest() if tail and len(tail) == min(TAIL_BYTES, offset) else "",
         state=msgspec.structs.replace(decoder.state),
         partial_reported=partial_reported,
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
+from clawscope.store.engine import execute_in
 from clawscope.store.schema import (
     CALL_KEYS,
     CALL_LATENCY_BOUNDS_MS,
@@ -111,7 +112,7 @@ class _Family:
         self.all_grouped = text(f"SELECT {group}, {sums}, min(first_ms) FROM {name}_sid GROUP BY {group}")
 
     def sums(self, conn: Connection, sids: list[int]) -> dict[tuple[str, ...], list[Any]]:
-        return self.read(conn.execute(self.grouped, {"sids": sids}))
+        return self.read(execute_in(conn, self.grouped, "sids", sids))
 
     def read(self, rows: Iterable[Any]) -> dict[tuple[str, ...], list[Any]]:
         """Label tuple -> measures as Python numbers (PostgreSQL sums BIGINT as NUMERIC), then first_ms."""
@@ -162,8 +163,8 @@ def refresh(conn: Connection, sids: Iterable[int]) -> None:
         chunk = ordered[i : i + _CHUNK]
         for family in FAMILIES:
             old = family.sums(conn, chunk)
-            conn.execute(family.delete, {"sids": chunk})
-            conn.execute(family.build, {"sids": chunk})
+            execute_in(conn, family.delete, "sids", chunk)
+            execute_in(conn, family.build, "sids", chunk)
             family.apply(conn, old, family.sums(conn, chunk))
 
 

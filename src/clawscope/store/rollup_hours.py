@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, bindparam, text
 
 from clawscope.store import metric_rollups
+from clawscope.store.engine import execute_in
 
 _ROLLUP_LOCK = 0x636C6172  # "clar": PostgreSQL advisory lock of the roll-up rebuild
 _HOUR = "CASE WHEN {ts} IS NULL THEN -1 ELSE ({ts} / 3600000) * 3600000 END"
@@ -91,7 +92,7 @@ def day_of(hour_ms: int) -> int:
 
 
 def hours_of(conn: Connection, sids: list[int]) -> set[int]:
-    return {int(r[0]) for r in conn.execute(_HOURS_OF, {"sids": sids})} if sids else set()
+    return {int(r[0]) for r in execute_in(conn, _HOURS_OF, "sids", sids)} if sids else set()
 
 
 def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
@@ -103,7 +104,7 @@ def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
         chunk = ordered[i : i + 500]
         hours |= hours_of(conn, chunk)
         for stmt in _PER_SESSION:
-            conn.execute(stmt, {"sids": chunk})
+            execute_in(conn, stmt, "sids", chunk)
         hours |= hours_of(conn, chunk)
     refresh_hours(conn, hours)
     metric_rollups.refresh(conn, ordered)  # the metrics' label-set totals (revision 0011)
@@ -123,7 +124,7 @@ def refresh_hours(conn: Connection, hours: Iterable[int]) -> None:
     ordered = sorted(hours)
     for i in range(0, len(ordered), 500):
         for stmt in _PER_HOUR:
-            conn.execute(stmt, {"hours": ordered[i : i + 500]})
+            execute_in(conn, stmt, "hours", ordered[i : i + 500])
     refresh_days(conn, {day_of(h) for h in ordered})
 
 

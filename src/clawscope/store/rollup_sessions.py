@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, bindparam, text
 
 from clawscope import faults
+from clawscope.store.engine import execute_in
 from clawscope.store.rollup_hours import refresh_analytics
 
 # Roll-ups: reset, then one grouped pass per table (UPDATE … FROM: SQLite ≥ 3.33 and PostgreSQL).
@@ -55,6 +56,6 @@ def refresh_rollups(conn: Connection, sids: Iterable[int]) -> None:
     for i in range(0, len(ordered), 500):
         chunk = ordered[i : i + 500]
         for stmt in _ROLLUPS:
-            conn.execute(stmt, {"sids": chunk})
+            execute_in(conn, stmt, "sids", chunk)
             faults.point("mid-rollup")
     refresh_analytics(conn, ordered)
