@@ -92,7 +92,13 @@ def _to_bigint(conn: Any, table: str, cols: tuple[str, ...]) -> None:
             using = f"{c}::bigint"
             op.alter_column(table, c, type_=sa.BigInteger(), existing_type=sa.Float(), postgresql_using=using)
         return
-    # SQLite cannot change a column's type: the table is copied into one with the new types.
+    # SQLite cannot change a column's type: the table is copied into one with the new types. A generated
+    # column cannot be copied into: it is dropped and added back, and computes its values again.
+    generated = [c for c in sa.inspect(conn).get_columns(table) if c.get("computed")]
     with op.batch_alter_table(table, recreate="always") as batch:
         for c in cols:
             batch.alter_column(c, type_=sa.BigInteger(), existing_type=sa.Float())
+        for g in generated:
+            batch.drop_column(g["name"])
+            computed = sa.Computed(g["computed"]["sqltext"], persisted=g["computed"].get("persisted"))
+            batch.add_column(sa.Column(g["name"], g["type"], computed))
