@@ -67,23 +67,29 @@ def _is_integer(conn: Any, table: str, column: str) -> bool:
 
 def _convert(conn: Any, table: str, keys: tuple[str, ...], cols: tuple[str, ...]) -> None:
     """Each amount becomes its whole nano-dollars while the column is still REAL (an integer below 2^53
-    is exact in it, and the type change below keeps it)."""
+    is exact in it, and the type change below keeps it). Read in key order, a page at a time."""
     from clawscope.money import to_nano
 
     some = " OR ".join(f"{c} IS NOT NULL" for c in cols)
-    rows = conn.execute(sa.text(f"SELECT {', '.join(keys + cols)} FROM {table} WHERE {some}")).all()
+    key = ", ".join(keys)
+    after = f"({key}) > ({', '.join(':k_' + k for k in keys)})"
+    page = f"SELECT {key}, {', '.join(cols)} FROM {table} WHERE ({some}) {{}} ORDER BY {key} LIMIT {_CHUNK}"
     sets = ", ".join(f"{c} = :{c}" for c in cols)
-    match = " AND ".join(f"{k} = :{k}" for k in keys)
-    update = sa.text(f"UPDATE {table} SET {sets} WHERE {match}")
-    n = len(keys)
-    for i in range(0, len(rows), _CHUNK):
+    update = sa.text(f"UPDATE {table} SET {sets} WHERE " + " AND ".join(f"{k} = :{k}" for k in keys))
+    n, last = len(keys), None
+    while True:
+        params = {} if last is None else {f"k_{k}": v for k, v in zip(keys, last, strict=True)}
+        rows = conn.execute(sa.text(page.format("" if last is None else f"AND {after}")), params).all()
+        if not rows:
+            return
         batch = []
-        for r in rows[i : i + _CHUNK]:
+        for r in rows:
             amounts = {
                 c: None if v is None else float(to_nano(float(v))) for c, v in zip(cols, r[n:], strict=True)
             }
             batch.append({**dict(zip(keys, r[:n], strict=True)), **amounts})
         conn.execute(update, batch)
+        last = tuple(rows[-1][:n])
 
 
 def _to_bigint(conn: Any, table: str, cols: tuple[str, ...]) -> None:
