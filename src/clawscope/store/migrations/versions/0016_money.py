@@ -78,7 +78,9 @@ def _convert(conn: Any, table: str, keys: tuple[str, ...], cols: tuple[str, ...]
     update = sa.text(f"UPDATE {table} SET {sets} WHERE " + " AND ".join(f"{k} = :{k}" for k in keys))
     n, last = len(keys), None
     while True:
-        params = {} if last is None else {f"k_{k}": v for k, v in zip(keys, last, strict=True)}
+        params: dict[str, Any] = (
+            {} if last is None else {f"k_{k}": v for k, v in zip(keys, last, strict=True)}
+        )
         rows = conn.execute(sa.text(page.format("" if last is None else f"AND {after}")), params).all()
         if not rows:
             return
