@@ -43,3 +43,16 @@ def test_strays_are_named_with_their_line(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert [ln.split(":")[1] for ln in lines] == ["1", "2", "3", "4", "5"], lines
     assert all(ln.startswith("src/clawscope/web/bad.py:") for ln in lines)
+
+
+def test_money_converts_to_nano_dollars_in_one_place(tmp_path: Path) -> None:
+    pkg = tmp_path / "src" / "clawscope"
+    (pkg / "web").mkdir(parents=True)
+    (pkg / "money.py").write_text("def usd(n):\n    return n / 1_000_000_000\n")
+    assert _run(tmp_path).returncode == 0  # in its home
+    (pkg / "web" / "bad.py").write_text(
+        "a = cost / 1e9\nb = round(cost * 1_000_000_000)\nc = 1e9 * x\nlimit = Query(le=1_000_000_000)\n"
+    )
+    result = _run(tmp_path)
+    assert result.returncode == 1
+    assert [ln.split(":")[1] for ln in result.stdout.splitlines()] == ["1", "2", "3"], result.stdout

@@ -6,7 +6,9 @@ user would (issue 13). Every module here is marked `attack` by `conftest.py`; un
 * `test_kills.py`: kill -9 at seeded random moments and at deterministic fault points (`clawscope.faults`),
   each era x backend, then a rerun; every table compared with a clean run.
 * `test_abuse.py`: hostile request bodies (deep nesting) against a real server.
-* Room for more: webhook abuse (forged, replayed, cross-agent) goes into `test_webhook_abuse.py` and audit
-  tamper cases (edited or deleted checkpoint notes, missing receipts, stripped bundle signatures) into
-  `test_audit_tamper.py`, beside these; they are marked by the same conftest.
+* `test_webhook_abuse.py`: forged, replayed, stale and cross-agent webhooks against a real server (the unit
+  tier's `FORGERIES` and `ABUSES` tables), each refused with its own code and nothing stored.
+* `test_audit_tamper.py`: edited or deleted checkpoint notes, missing receipts, stripped bundle signatures
+  (the unit tier's `DIRECTORY_TAMPERS` and `SPAN_TAMPERS`) on a directory the real CLI captured, checked
+  by `clawscope receipts verify` in its own process: each fails with its own code.
 """

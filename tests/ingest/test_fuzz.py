@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from clawscope import analytics
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
+from tests.support.money import exact_usd
 
 SID = "fuzz0000-0000-0000-0000-000000000000"
 MODELS = ["claude-sonnet-4-5", "gpt-5", "gemini-2.5-flash"]
@@ -152,7 +152,8 @@ def test_random_and_malformed_lines(specs: list[dict[str, Any]], truncate_last: 
     assert totals["tokensIn"] == sum(s["usage"]["input"] for s in calls)
     assert totals["tokensOut"] == sum(s["usage"]["output"] for s in calls)
     assert totals["cacheRead"] == sum(s["usage"]["cacheRead"] for s in calls)
-    assert totals["costUSD"] == pytest.approx(sum(s["usage"]["cost"]["total"] for s in calls), abs=1e-9)
+    # money is whole nano-dollars (issue 13): exactly the half-even nano-dollars of each cost, summed
+    assert totals["costUSD"] == exact_usd(s["usage"]["cost"]["total"] for s in calls)
     assert totals["toolCalls"] == sum(s["tools"] for s in calls)
     n_entries = sum(1 for s in specs if s["kind"] != "garbage")
     assert report.entries == n_entries

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from clawscope.ingest import ingest
 from clawscope.model import Trigger
+from clawscope.money import usd
 from clawscope.store import Store
 from tests.sources.test_transcript import assistant, decode, line, user
 from tests.support.env import FIXTURES
@@ -71,7 +72,7 @@ def _by_trigger(release: str) -> dict[str, tuple[int, float]]:
                 ),
                 {"id": root},
             ).all()
-    return {str(t): (int(n), float(c)) for t, n, c in rows}
+    return {str(t): (int(n), usd(c)) for t, n, c in rows}  # (stored in nano-dollars)
 
 
 def test_the_announce_turn_has_the_same_trigger_on_both_eras() -> None:

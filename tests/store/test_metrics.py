@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pytest
 from sqlalchemy import text
 
 from clawscope import analytics
 from clawscope.ingest import ingest
 from clawscope.model import Filters
+from clawscope.money import usd
 from clawscope.store import Store
 from clawscope.store.migrate import HEAD, head_revision, migrate
 
@@ -50,8 +50,9 @@ def _check_equal_to_stats(store: Store) -> None:
             assert mine[k]["tokens_in"] == g["tokensIn"]
             assert mine[k]["tokens_out"] == g["tokensOut"]
             assert mine[k]["cache_read"] == g["cacheRead"]
-            assert mine[k]["cost"] == pytest.approx(g["costUSD"], abs=1e-9)
-            assert mine[k]["est_cost"] == pytest.approx(g["estimatedCostUSD"], abs=1e-9)
+            # whole nano-dollars (issue 13): the stats' dollars are exactly their sum / 10^9
+            assert usd(mine[k]["cost"]) == g["costUSD"]
+            assert usd(mine[k]["est_cost"]) == g["estimatedCostUSD"]
     tools = _by(store.metrics.tools(), "tool", ("calls", "errors"))
     for g in analytics.stats(store, Filters(), "tool")["groups"]:
         assert tools[g["key"]] == {"calls": g["toolCalls"], "errors": g["toolErrors"]}
@@ -61,13 +62,7 @@ def _check_equal_to_stats(store: Store) -> None:
 
 def _snapshot(store: Store) -> tuple[list, list]:
     key = lambda r: tuple(str(v) for v in r.values())  # noqa: E731
-    calls = sorted(
-        (
-            {k: (round(v, 9) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in store.metrics.calls()
-        ),
-        key=key,
-    )
+    calls = sorted(store.metrics.calls(), key=key)  # (exact: money is whole nano-dollars)
     tools = sorted(store.metrics.tools(), key=key)
     return calls, tools
 

@@ -71,9 +71,7 @@ def _is_db_signature(key: str) -> bool:
 def _rooted(value: Any, root: object) -> Any:
     if root is not None and isinstance(value, str):
         return value.replace(str(root), "<root>")
-    if isinstance(value, float):  # money to the nano-dollar: two backends sum floats in other orders
-        return round(value, 9)
-    return value
+    return value  # (money is whole nano-dollars: compared exactly, whatever the backend or batch)
 
 
 def _raw_entries(conn: Any, sids: dict[int, str]) -> list[tuple[str, str, bytes]]:

@@ -28,6 +28,7 @@ from clawscope.analytics.reports import month_forecast
 from clawscope.errors import UsageError
 from clawscope.model import Filters
 from clawscope.model.detection import Finding
+from clawscope.money import usd, usd_sum
 from clawscope.store import Store
 
 DIRECT = ("agent", "kind", "channel", "instance")  # scope dimensions `Filters` takes as they are
@@ -187,7 +188,7 @@ def filters(scope: dict[str, str], since: int | None = None, until: int | None =
 def measure_of(t: dict[str, Any], measure: str) -> float | None:
     """One measure of a totals dict (None when a rate has no denominator)."""
     if measure == "cost":
-        return float(t["costUSD"] + t["estimatedCostUSD"])
+        return usd_sum(t["costUSD"], t["estimatedCostUSD"])
     if measure == "tokens":
         return float(t["tokensIn"] + t["tokensOut"] + t["cacheRead"] + t["cacheWrite"])
     if measure == "calls":
@@ -266,7 +267,7 @@ class Threshold:
             ):
                 continue
             if rule.measure == "session_cost":
-                value = float(r["cost_usd"]) + float(r["est_cost_usd"])
+                value = usd(int(r["cost_usd"]) + int(r["est_cost_usd"]))  # stored in nano-dollars
             else:
                 value = float(r["tokens_in"] + r["tokens_out"] + r["cache_read"] + r["cache_write"])
             if crosses(value, rule.op, rule.threshold):

@@ -13,6 +13,7 @@ from clawscope.analytics.core import iso, session_json
 from clawscope.analytics.metrics import roll_up
 from clawscope.errors import NotFoundError, UsageError
 from clawscope.model import SessionQuery
+from clawscope.money import usd, usd_or_none
 from clawscope.store import Store
 
 __all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
@@ -69,8 +70,8 @@ def session(store: Store, session_id: str) -> dict[str, Any]:
             "tokensOut": int(m["tokens_out"]),
             "cacheRead": int(m["cache_read"]),
             "cacheWrite": int(m["cache_write"]),
-            "costUSD": float(m["cost"]),
-            "estimatedCostUSD": float(m["est_cost"]),
+            "costUSD": usd(m["cost"]),
+            "estimatedCostUSD": usd(m["est_cost"]),
         }
         for m in store.sessions.models(session_id)
     ]
@@ -89,8 +90,8 @@ def llm_json(r: dict[str, Any]) -> dict[str, Any]:
         "tokensOut": int(r["output"]),
         "cacheRead": int(r["cache_read"]),
         "cacheWrite": int(r["cache_write"]),
-        "costUSD": r["cost_total"],
-        "estimatedCostUSD": r["est_cost"],
+        "costUSD": usd_or_none(r["cost_total"]),
+        "estimatedCostUSD": usd_or_none(r["est_cost"]),
         "latencyMs": ts - started if started is not None and ts is not None and ts >= started else None,
     }
 

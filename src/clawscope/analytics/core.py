@@ -10,6 +10,7 @@ from typing import Any
 
 from clawscope.analytics.metrics import cache_hit_rate, percentile, tokens_per_dollar
 from clawscope.model import Filters
+from clawscope.money import usd, usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import iso_ms
 
@@ -73,7 +74,7 @@ def derived(d: dict[str, Any]) -> dict[str, Any]:
         d["cacheHitRate"] = cache_hit_rate(d["tokensIn"], d["cacheRead"])
         d["tokensPerDollar"] = tokens_per_dollar(
             d["tokensIn"] + d["tokensOut"] + d["cacheRead"] + d["cacheWrite"],
-            d["costUSD"] + d["estimatedCostUSD"],
+            usd_sum(d["costUSD"], d["estimatedCostUSD"]),
         )
     return d
 
@@ -104,8 +105,8 @@ def session_json(r: dict[str, Any]) -> dict[str, Any]:
         "cacheRead": r["cache_read"],
         "cacheWrite": r["cache_write"],
         "totalTokens": r["total_tokens"],  # the one token count: OpenClaw's per-call total, summed
-        "costUSD": float(r["cost_usd"]),
-        "estimatedCostUSD": float(r["est_cost_usd"]),
+        "costUSD": usd(r["cost_usd"]),
+        "estimatedCostUSD": usd(r["est_cost_usd"]),
         "entries": r["n_entries"],
         "messages": r["n_messages"],
         "compactions": r["n_compactions"],
@@ -167,8 +168,8 @@ def session_turns(store: Store, session_id: str) -> dict[str, dict[str, Any]]:
             "tokensOut": int(r["output"]),
             "cacheRead": int(r["cache_read"]),
             "cacheWrite": int(r["cache_write"]),
-            "costUSD": float(r["cost_total"] or 0.0),
-            "estimatedCostUSD": float(r["est_cost"] or 0.0),
+            "costUSD": usd(r["cost_total"]),
+            "estimatedCostUSD": usd(r["est_cost"]),
             "error": r["error_message"] if r["is_error"] else None,
         }
         for r in store.transcripts.turns(session_id)

@@ -7,6 +7,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from clawscope.money import usd_sum
+
 __all__ = [
     "cache_hit_rate",
     "compare",
@@ -104,6 +106,7 @@ def forecast(daily: list[float], month_to_date: float, days_left: float) -> dict
 
 
 _ROLLED = ("costUSD", "estimatedCostUSD", "llmCalls", "toolCalls", "tokensIn", "tokensOut")
+_MONEY = ("costUSD", "estimatedCostUSD")  # added as nano-dollars: exact, whatever the tree's shape
 
 
 def roll_up(nodes: list[dict[str, Any]], root_id: str) -> dict[str, Any]:
@@ -128,7 +131,7 @@ def roll_up(nodes: list[dict[str, Any]], root_id: str) -> dict[str, Any]:
         for child in sorted(kids, key=lambda c: (c.get("firstAt") or "", c["sessionId"])):
             sub = total(child)
             for k in _ROLLED:
-                sums[k] += sub[k]
+                sums[k] = usd_sum(sums[k], sub[k]) if k in _MONEY else sums[k] + sub[k]
         node["children"].sort(key=lambda c: (c.get("firstAt") or "", c["sessionId"]))
         sums["sessions"] = 1 + sum(c["total"]["sessions"] for c in node["children"])
         node["total"] = sums

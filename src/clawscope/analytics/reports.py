@@ -13,6 +13,7 @@ from clawscope import pricing
 from clawscope.analytics.core import derived, grouped, iso, session_json, tool_groups, totals
 from clawscope.analytics.metrics import compare, cost_stats, forecast, percentile
 from clawscope.model import Filters
+from clawscope.money import to_nano, usd, usd_sum
 from clawscope.store import Store
 
 DAY_MS = 86_400_000
@@ -61,7 +62,7 @@ def sessions_report(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
     prompts = store.context.prompt_sizes(f)
     return {
         "period": period(f),
-        "costStats": cost_stats(costs),
+        "costStats": cost_stats(usd(c) for c in costs),
         "top": [session_json(r) for r in top_rows],
         "context": {
             "compactions": int(comp["n"] or 0),
@@ -110,8 +111,8 @@ def month_forecast(store: Store, f: Filters, at_ms: int) -> dict[str, Any]:
     for i in range(complete):
         key = datetime.fromtimestamp((start_ms + i * DAY_MS) / 1000, UTC).strftime("%Y-%m-%d")
         g = days.get(key)
-        daily.append(0.0 if g is None else g["costUSD"] + g["estimatedCostUSD"])
-    spent = mtd["costUSD"] + mtd["estimatedCostUSD"]
+        daily.append(0.0 if g is None else usd_sum(g["costUSD"], g["estimatedCostUSD"]))
+    spent = usd_sum(mtd["costUSD"], mtd["estimatedCostUSD"])
     days_left = (end_ms - hour_ms) / DAY_MS
     out = forecast(daily, spent, days_left)
     return {
@@ -142,6 +143,7 @@ def reconciliation(store: Store, f: Filters) -> dict[str, Any]:
     """Reported vs re-priced cost per model, so drift between OpenClaw and the price table shows."""
     rows = store.priced_calls.by_model_day(f)
     models: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+    nano: dict[tuple[str | None, str | None], list[int]] = {}  # reported, re-priced: summed exactly
     for r in rows:
         key = (r["provider"], r["model"])
         m = models.setdefault(
@@ -158,17 +160,20 @@ def reconciliation(store: Store, f: Filters) -> dict[str, Any]:
         )
         n = int(r["n"])
         m["calls"] += n
-        m["reportedUSD"] += float(r["cost"] or 0)
+        sums = nano.setdefault(key, [0, 0])
+        sums[0] += int(r["cost"] or 0)
+        m["reportedUSD"] = usd(sums[0])
         rates = pricing.rates_for(r["provider"], r["model"], int(r["day"]))
         if rates is None:
             m["unpricedCalls"] += n
             continue
         m["priceRef"] = rates.ref
-        m["repricedUSD"] += _reprice(rates, n, int(r["i"]), int(r["o"]), int(r["r"]), int(r["w"]))
+        sums[1] += to_nano(_reprice(rates, n, int(r["i"]), int(r["o"]), int(r["r"]), int(r["w"])))
+        m["repricedUSD"] = usd(sums[1])
     out = []
-    for m in models.values():
+    for k, m in models.items():
         priced = m["calls"] > m["unpricedCalls"]
-        m["driftUSD"] = m["repricedUSD"] - m["reportedUSD"] if priced else None
+        m["driftUSD"] = usd(nano[k][1] - nano[k][0]) if priced else None
         m["driftPct"] = (
             m["driftUSD"] / m["reportedUSD"] * 100
             if priced and m["reportedUSD"] and not m["unpricedCalls"]

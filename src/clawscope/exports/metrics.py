@@ -20,6 +20,7 @@ from typing import Any
 
 from clawscope import __version__
 from clawscope.model.metrics import OTHER, MetricFamily, Sample, capped, first_seen
+from clawscope.money import usd
 from clawscope.store import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Store
 
 Source = Callable[[Store, int], Iterable[MetricFamily]]
@@ -179,13 +180,13 @@ def _call_families(rows: list[dict[str, Any]]) -> list[MetricFamily]:
             "clawscope_cost_usd",
             "Cost OpenClaw reported (usage.cost.total), in US dollars.",
             CALL_LABELS,
-            {k: v[2] for k, v in sums.items()},
+            {k: usd(v[2]) for k, v in sums.items()},  # summed in nano-dollars, exact
         ),
         _counter(
             "clawscope_estimated_cost_usd",
             "clawscope's estimate for calls OpenClaw did not price, in US dollars.",
             CALL_LABELS,
-            {k: v[3] for k, v in sums.items()},
+            {k: usd(v[3]) for k, v in sums.items()},
         ),
         _histogram(
             "clawscope_model_call_duration_seconds",

@@ -20,6 +20,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from clawscope import __version__
+from clawscope.money import usd, usd_or_none
 
 SCOPE = InstrumentationScope("clawscope", __version__)
 MS = 1_000_000  # ns per ms
@@ -145,8 +146,8 @@ def spans(session: dict[str, Any], turn: Turn, res: Resource, after_pos: int = -
             "openclaw.tool_calls": len(turn.tools),
             "gen_ai.usage.input_tokens": sum(int(c["input"]) for c in turn.calls),
             "gen_ai.usage.output_tokens": sum(int(c["output"]) for c in turn.calls),
-            "openclaw.cost.usd": sum(float(c["cost_total"] or 0) for c in turn.calls),
-            "openclaw.cost.estimated_usd": sum(float(c["est_cost"] or 0) for c in turn.calls),
+            "openclaw.cost.usd": usd(sum(int(c["cost_total"] or 0) for c in turn.calls)),
+            "openclaw.cost.estimated_usd": usd(sum(int(c["est_cost"] or 0) for c in turn.calls)),
         }
         errors = sum(1 for c in turn.calls if c["is_error"])
         out.append(
@@ -209,8 +210,8 @@ def _call_span(
         "openclaw.tokens.cache_read": int(c["cache_read"]),
         "openclaw.tokens.cache_write": int(c["cache_write"]),
         "openclaw.tokens.total": int(c["total_tokens"]),
-        "openclaw.cost.usd": None if c["cost_total"] is None else float(c["cost_total"]),
-        "openclaw.cost.estimated_usd": None if c["est_cost"] is None else float(c["est_cost"]),
+        "openclaw.cost.usd": usd_or_none(c["cost_total"]),
+        "openclaw.cost.estimated_usd": usd_or_none(c["est_cost"]),
     }
     if c["is_error"]:
         attrs["error.type"] = "model_error"

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text, tuple_
 
 from clawscope.model import Problem, TranscriptBatch
+from clawscope.money import to_nano, usd
 from clawscope.store import schema
 from clawscope.store.events import Event
 
@@ -107,7 +108,7 @@ class Probe:
                         "cacheRead": u.cache_read if u else 0,
                         "cacheWrite": u.cache_write if u else 0,
                         "totalTokens": u.total if u else 0,
-                        "costUSD": cost.total if cost else None,
+                        "costUSD": usd(to_nano(cost.total)) if cost else None,  # as stored
                         "latencyMs": c.latency_ms,
                         "runId": c.run_id,
                         "source": "transcript",
@@ -214,14 +215,14 @@ def _session_event(row: dict[str, Any], old: dict[str, Any] | None) -> Event:
         "errors": row["n_errors"],
         "toolErrors": row["n_tool_errors"],
         "totalTokens": row["total_tokens"],
-        "costUSD": row["cost_usd"],
-        "estimatedCostUSD": row["est_cost_usd"],
+        "costUSD": usd(row["cost_usd"]),
+        "estimatedCostUSD": usd(row["est_cost_usd"]),
         "new": {
             "entries": delta("n_entries"),
             "llmCalls": delta("n_llm_calls"),
             "toolCalls": delta("n_tool_calls"),
             "totalTokens": delta("total_tokens"),
-            "costUSD": round(delta("cost_usd"), 10),
+            "costUSD": usd(delta("cost_usd")),  # nano-dollars: the deltas add up exactly
         },
         "created": old is None,
         "source": "transcript",

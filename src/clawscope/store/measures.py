@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from clawscope.money import usd
+
 Query = tuple[str, dict[str, Any]]  # SQL text and its parameters
 
 TIME_DIMENSIONS = ("day", "hour", "month")
@@ -52,8 +54,8 @@ def fill_llm(d: dict[str, Any], row: Any) -> None:
         cacheRead=int(row.cache_read),
         cacheWrite=int(row.cache_write),
         totalTokens=int(row.total_tokens),
-        costUSD=float(row.cost),
-        estimatedCostUSD=float(row.est_cost),
+        costUSD=usd(row.cost),  # sums of nano-dollars, exact; dollars only here
+        estimatedCostUSD=usd(row.est_cost),
         avgLatencyMs=round(float(row.latency_sum) / int(row.latency_n), 1) if row.latency_n else None,
     )
 

@@ -119,10 +119,7 @@ class _Family:
         n = len(self.keys)
         out: dict[tuple[str, ...], list[Any]] = {}
         for r in rows:
-            values: list[Any] = [
-                float(v or 0) if c in ("cost", "est_cost") else int(v or 0)
-                for c, v in zip(self.cols, r[n:-1], strict=True)
-            ]
+            values: list[Any] = [int(v or 0) for v in r[n:-1]]  # (costs are whole nano-dollars too)
             values.append(None if r[-1] is None else int(r[-1]))
             out[tuple(r[:n])] = values
         return out

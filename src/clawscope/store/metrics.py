@@ -22,11 +22,8 @@ TOOL_BOUNDS_MS = TOOL_DURATION_BOUNDS_MS
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, Any]:
-    """PostgreSQL returns NUMERIC for some sums; callers get ints and floats."""
-    return {
-        k: (float(v) if k in ("cost", "est_cost") else int(v)) if k not in _TEXT and v is not None else v
-        for k, v in row.items()
-    }
+    """PostgreSQL returns NUMERIC for some sums; callers get ints (costs in whole nano-dollars)."""
+    return {k: int(v) if k not in _TEXT and v is not None else v for k, v in row.items()}
 
 
 _TEXT = {"instance", "agent", "trigger", "channel", "provider", "model", "tool", "endpoint", "outcome"}
@@ -35,10 +32,10 @@ _TEXT = {"instance", "agent", "trigger", "channel", "provider", "model", "tool",
 class Metrics(Part):
     def calls(self) -> list[dict[str, Any]]:
         """One row per (instance, agent, trigger, channel, provider, model): `calls`, `errors`, tokens,
-        `cost`, `est_cost`, `dur_n`/`dur_sum` (ms, calls with a known latency), `b0…` (calls per latency
-        bucket of `CALL_BOUNDS_MS`, the last one above all bounds) and `first_ms`. Agent, channel and
-        provider are '' when unknown; model is 'unknown'."""
-        return self._rows("SELECT * FROM metric_calls", {})  # plain columns: ints and floats as stored
+        `cost`, `est_cost` (nano-dollars), `dur_n`/`dur_sum` (ms, calls with a known latency), `b0…`
+        (calls per latency bucket of `CALL_BOUNDS_MS`, the last one above all bounds) and `first_ms`.
+        Agent, channel and provider are '' when unknown; model is 'unknown'."""
+        return self._rows("SELECT * FROM metric_calls", {})  # plain columns: ints as stored
 
     def tools(self) -> list[dict[str, Any]]:
         """One row per (instance, agent, trigger, channel, tool): `calls`, `errors`, `pending`, `dur_n`,

@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import bindparam, select, text
 
 from clawscope.model import Observation
+from clawscope.money import to_nano_or_none, usd_or_none
 from clawscope.store import bulk, schema
 from clawscope.store import events as log
 from clawscope.store.engine import Part, placeholder
@@ -69,7 +70,7 @@ class Observations(Part):
         session_id: str | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """What arrived, newest first, each with its decoded `payload`."""
+        """What arrived, newest first, each with its decoded `payload` (and `cost_usd` in dollars)."""
         t = schema.observations
         stmt = select(t).order_by(t.c.id.desc()).limit(limit)
         for col, value in ((t.c.source, source), (t.c.category, category), (t.c.session_id, session_id)):
@@ -79,12 +80,14 @@ class Observations(Part):
             rows = [dict(r._mapping) for r in conn.execute(stmt)]
         for r in rows:
             r["payload"] = orjson.loads(r.pop("payload"))
+            r["cost_usd"] = usd_or_none(r["cost_usd"])
         return rows
 
 
 def _row(o: Observation, now: int) -> tuple[Any, ...]:
     values = {f: getattr(o, f) for f in _COLS if f not in ("received_ms", "payload")}
     values["received_ms"] = now
+    values["cost_usd"] = to_nano_or_none(o.cost_usd)
     values["payload"] = orjson.dumps(o.payload, default=str).decode()
     return tuple(values[c] for c in _COLS)
 
@@ -125,7 +128,7 @@ def to_event(o: Observation, kinds: dict[str, tuple[str | None, str | None]]) ->
             cacheRead=o.cache_read,
             cacheWrite=o.cache_write,
             totalTokens=o.total_tokens,
-            costUSD=o.cost_usd,
+            costUSD=usd_or_none(to_nano_or_none(o.cost_usd)),  # to the nano-dollar, as stored
             durationMs=o.duration_ms,
         )
     elif o.category in ("session", "message"):

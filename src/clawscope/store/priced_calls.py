@@ -13,7 +13,7 @@ from clawscope.store.sql_filters import where
 class PricedCalls(Part):
     def by_model_day(self, f: Filters) -> list[dict[str, Any]]:
         """`provider`, `model`, `day` (days since the epoch), `n` calls, token sums `i`/`o`/`r`/`w` and
-        the reported `cost`."""
+        the reported `cost` (nano-dollars)."""
         p: dict[str, Any] = {}
         sql = (
             "SELECT l.provider, l.model, l.ts_ms / 86400000 AS day, count(*) AS n, sum(l.input) AS i, "

@@ -18,6 +18,7 @@ from clawscope.model import (
     ToolCall,
     ToolResult,
 )
+from clawscope.money import to_nano, to_nano_or_none
 
 UNKNOWN_INSTANCE = "unknown"
 
@@ -104,7 +105,12 @@ def llm_row(sid: int, c: LlmCall, est: float | None, ref: str | None) -> tuple[A
         tokens: tuple[Any, ...] = (False, 0, 0, 0, 0, 0)
     else:
         tokens = (True, u.input, u.output, u.cache_read, u.cache_write, u.total)
-    costs = (None,) * 5 if k is None else (k.input, k.output, k.cache_read, k.cache_write, k.total)
+    # money as whole nano-dollars (clawscope.money): every sum of them is exact
+    costs = (
+        (None,) * 5
+        if k is None
+        else tuple(map(to_nano, (k.input, k.output, k.cache_read, k.cache_write, k.total)))
+    )
     return (
         sid,
         c.entry_id,
@@ -118,7 +124,7 @@ def llm_row(sid: int, c: LlmCall, est: float | None, ref: str | None) -> tuple[A
         c.error_message,
         *tokens,
         *costs,
-        est,
+        to_nano_or_none(est),
         ref,
         c.response_id,
         c.run_id,

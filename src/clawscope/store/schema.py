@@ -96,8 +96,9 @@ sessions = Table(
     Column("cache_read", BigInteger, nullable=False, server_default="0"),
     Column("cache_write", BigInteger, nullable=False, server_default="0"),
     Column("total_tokens", BigInteger, nullable=False, server_default="0"),
-    Column("cost_usd", Float, nullable=False, server_default="0"),
-    Column("est_cost_usd", Float, nullable=False, server_default="0"),
+    # Money columns hold whole nano-dollars (clawscope.money, revision 0016): sums are exact everywhere.
+    Column("cost_usd", BigInteger, nullable=False, server_default="0"),
+    Column("est_cost_usd", BigInteger, nullable=False, server_default="0"),
     Column("first_ms", Ms),
     Column("last_ms", Ms),
     Index(None, "instance", "key"),
@@ -154,12 +155,13 @@ llm_calls = Table(
     Column("cache_read", BigInteger, nullable=False),
     Column("cache_write", BigInteger, nullable=False),
     Column("total_tokens", BigInteger, nullable=False),
-    Column("cost_input", Float),
-    Column("cost_output", Float),
-    Column("cost_cache_read", Float),
-    Column("cost_cache_write", Float),
-    Column("cost_total", Float),  # exactly what OpenClaw reported; NULL when it reported none
-    Column("est_cost", Float),  # our estimate, only for calls with tokens and no reported cost
+    # costs in nano-dollars (clawscope.money), rounded half-even from what OpenClaw wrote
+    Column("cost_input", BigInteger),
+    Column("cost_output", BigInteger),
+    Column("cost_cache_read", BigInteger),
+    Column("cost_cache_write", BigInteger),
+    Column("cost_total", BigInteger),  # what OpenClaw reported; NULL when it reported none
+    Column("est_cost", BigInteger),  # our estimate, only for calls with tokens and no reported cost
     Column("price_ref", Text),  # which price the estimate used
     Column("response_id", Text),
     Column("run_id", Text),
@@ -470,7 +472,7 @@ observations = Table(
     Column("cache_read", BigInteger),
     Column("cache_write", BigInteger),
     Column("total_tokens", BigInteger),
-    Column("cost_usd", Float),
+    Column("cost_usd", BigInteger),  # nano-dollars (clawscope.money)
     Column("value", Float),  # a metric point's value
     Column("duration_ms", Float),
     Column("is_error", Boolean),
@@ -507,9 +509,7 @@ _ROLLUP_ATTRS = ("instance", "agent", "kind", "trigger", "channel")
 
 
 def _metrics() -> list[Column]:  # type: ignore[type-arg]
-    return [
-        Column(m, Float if m in ("cost", "est_cost") else BigInteger, nullable=False) for m in _ROLLUP_METRICS
-    ]
+    return [Column(m, BigInteger, nullable=False) for m in _ROLLUP_METRICS]  # cost: nano-dollars
 
 
 def _attrs(primary: bool) -> list[Column]:  # type: ignore[type-arg]
@@ -600,7 +600,7 @@ TOOL_KEYS = ("instance", "agent", "trigger", "channel", "tool")
 
 def _measure_columns(measures: tuple[str, ...], buckets: int) -> list[Column]:  # type: ignore[type-arg]
     return [
-        *(Column(m, Float if m in ("cost", "est_cost") else BigInteger, nullable=False) for m in measures),
+        *(Column(m, BigInteger, nullable=False) for m in measures),  # cost: nano-dollars
         Column("dur_n", BigInteger, nullable=False),  # calls whose duration is known
         Column("dur_sum", BigInteger, nullable=False),  # ms
         *(Column(f"b{i}", BigInteger, nullable=False) for i in range(buckets + 1)),

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from clawscope.model import Filters, SessionQuery
+from clawscope.money import clamp, to_nano
 from clawscope.store import deletion, schema
 from clawscope.store.engine import Part
 from clawscope.store.sql_filters import session_where
@@ -68,12 +69,12 @@ class Sessions(Part):
         )
         return self._rows(sql, p)
 
-    def costs(self, f: Filters) -> list[float]:
-        """Reported plus estimated cost of every session active in the period."""
+    def costs(self, f: Filters) -> list[int]:
+        """Reported plus estimated cost of every session active in the period, in nano-dollars."""
         p: dict[str, Any] = {}
         sql = f"SELECT s.cost_usd + s.est_cost_usd FROM sessions s WHERE {session_where(f, p)}"
         with self._read() as conn:
-            return [float(r[0]) for r in conn.execute(text(sql), p)]
+            return [int(r[0]) for r in conn.execute(text(sql), p)]
 
     def page(self, q: SessionQuery, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
         """Up to `limit` sessions (with entries) matching `q`, after the keyset position `after`; each row
@@ -99,7 +100,7 @@ class Sessions(Part):
             p["until"] = q.until_ms
         if q.min_cost is not None:
             parts.append("s.cost_usd + s.est_cost_usd >= :min_cost")
-            p["min_cost"] = q.min_cost
+            p["min_cost"] = clamp(to_nano(q.min_cost))  # dollars asked, nano-dollars stored
         if q.has_errors is not None:
             parts.append("s.n_errors + s.n_tool_errors " + ("> 0" if q.has_errors else "= 0"))
         if after is not None:

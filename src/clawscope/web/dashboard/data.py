@@ -11,6 +11,7 @@ from typing import Any
 
 from clawscope import analytics
 from clawscope.analytics import reports
+from clawscope.money import usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
 from clawscope.web.dashboard.period import DAY_MS, Period, parse_period
@@ -122,7 +123,7 @@ def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
         return {
             "session": r,
             "children": kids,
-            "rolledUpCostUSD": r["costUSD"] + sum(k["rolledUpCostUSD"] for k in kids),
+            "rolledUpCostUSD": usd_sum(r["costUSD"], *(k["rolledUpCostUSD"] for k in kids)),
         }
 
     return node(root, 0)
@@ -148,7 +149,7 @@ def forecast(store: Store, at_ms: int) -> dict[str, Any]:
     if as_of > start:
         window = analytics.Filters(since_ms=start, until_ms=as_of)
         groups = analytics.grouped(store, window, "day")
-        days = {g["key"]: g["costUSD"] + g["estimatedCostUSD"] for g in groups}
+        days = {g["key"]: usd_sum(g["costUSD"], g["estimatedCostUSD"]) for g in groups}
     history = []
     for ms in range(start, as_of, DAY_MS):
         day = datetime.fromtimestamp(ms / 1000, UTC)
