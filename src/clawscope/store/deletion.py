@@ -23,6 +23,7 @@ _DELETE = [
         "rollup_entries",
         "otlp_turns",
         "otlp_sessions",
+        "search_docs",  # its FTS5 rows (SQLite) are left: hits are joined to search_docs
     )
 ]
 
