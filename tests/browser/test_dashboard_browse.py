@@ -140,7 +140,7 @@ def test_a_csv_download_equals_the_api(page: Any) -> None:
     with page.expect_download() as info:
         page.click('[data-downloads="timeline"] a:has-text("CSV")')
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
-    api = page.request.get("/api/v1/stats?by=day").json()["groups"]
+    api = page.request.get("/api/v1/stats/days").json()["groups"]
     assert [(r["key"], float(r["costUSD"]), int(r["llmCalls"])) for r in rows] == [
         (g["key"], g["costUSD"], g["llmCalls"]) for g in api
     ]

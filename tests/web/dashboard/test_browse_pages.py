@@ -132,7 +132,7 @@ def test_search_finds_an_entry_and_links_to_its_replay_page(client: TestClient) 
 
 
 def test_csv_and_json_downloads_equal_the_api(client: TestClient) -> None:
-    api = client.get("/api/v1/stats?by=day").json()["groups"]
+    api = client.get("/api/v1/stats/days").json()["groups"]
     rows = list(csv.DictReader(io.StringIO(client.get("/download/timeline.csv?unit=day").text)))
     assert [r["key"] for r in rows] == [g["key"] for g in api]
     assert [float(r["costUSD"]) for r in rows] == [g["costUSD"] for g in api]

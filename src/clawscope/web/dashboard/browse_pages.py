@@ -84,8 +84,8 @@ def session(request: Request, state: StateDep, session_id: str, p: Q = None) -> 
     sid = state.store.sessions.one(session_id)["sid"]  # type: ignore[index]
     hist = state.store.transcripts.history(sid, replay.PAGE, (number - 1) * replay.PAGE)
     records = [(int(e["pos"]), bytes(e["raw"])) for e in hist]
-    turns = analytics.session_turns(state.store, session_id)
-    items = replay.timeline(records, turns)
+    calls = state.store.transcripts.model_calls(sid, [str(e["entry_id"]) for e in hist]) if hist else {}
+    items = replay.timeline(records, {k: replay.turn(c) for k, c in calls.items()})  # this page's only
     marks = findings_q.by_entry(state.store, session_id)
     seen: set[str] = set()
     for it in items:  # an entry may show as several steps: its id and markers go on the first

@@ -61,6 +61,21 @@ def _item(kind: str, rec: dict[str, Any], text: str, **extra: Any) -> dict[str, 
     }
 
 
+def turn(call: dict[str, Any]) -> dict[str, Any]:
+    """A stored model call as the replay shows it (the shape of `analytics.session_turns`)."""
+    return {
+        "model": call["model"],
+        "provider": call["provider"],
+        "tokensIn": int(call["input"]),
+        "tokensOut": int(call["output"]),
+        "cacheRead": int(call["cache_read"]),
+        "cacheWrite": int(call["cache_write"]),
+        "costUSD": float(call["cost_total"] or 0.0),
+        "estimatedCostUSD": float(call["est_cost"] or 0.0),
+        "error": call["error_message"] if call["is_error"] else None,
+    }
+
+
 def _spawned_key(text: str) -> str | None:
     """The child session key a `sessions_spawn` result names."""
     try:
