@@ -35,6 +35,7 @@ from tests.support.long_session import write_session  # noqa: E402
 from tests.support.server import LiveServer  # noqa: E402
 
 from clawscope.config import Settings  # noqa: E402
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.store import Store  # noqa: E402
 from clawscope.web import create_app  # noqa: E402
@@ -62,7 +63,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="clawscope-bench-replay-"))
     try:
         sid = write_session(tmp / "state", args.entries)
-        settings = Settings(db=f"sqlite:///{tmp / 'db.sqlite'}", home=tmp / "home", no_auth=True)
+        settings = Settings(db=sqlite_url(tmp / "db.sqlite"), home=tmp / "home", no_auth=True)
         with Store(settings.db_url) as store:
             ingest(store, [tmp / "state"], instance="bench", estimate=False)
             app = create_app(settings, store=store)

@@ -22,6 +22,7 @@ from tests.support.server import LiveServer  # noqa: E402
 
 from clawscope import analytics  # noqa: E402
 from clawscope.config import Settings  # noqa: E402
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.demo import generate  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.model import Filters  # noqa: E402
@@ -56,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         generate(tmp / "state", sessions=args.sessions, agents=3, era="jsonl", seed=args.seed, end_ms=END_MS)
-        settings = Settings(db=f"sqlite:///{tmp / 'db.sqlite'}", home=tmp / "home", no_auth=True)
+        settings = Settings(db=sqlite_url(tmp / "db.sqlite"), home=tmp / "home", no_auth=True)
         with Store(settings.db_url) as store:
             ingest(store, [tmp / "state"], instance="demo")
             top = analytics.sessions(store, Filters(), limit=1, order="cost")[0]["sessionId"]
