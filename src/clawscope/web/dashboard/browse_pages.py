@@ -43,7 +43,6 @@ def sessions(request: Request, state: StateDep, q: Q = None, sort: Q = None, dir
     desc = dir != "asc"
     eq = {k: qp.get(k) or None for k in FILTERS}
     size = _int(qp.get("size"), 50, 1, 200)
-    size = size if size in PAGE_SIZES else 50
     rows = data.sessions(state.store, period, q or "", sort, desc, **eq)
     pages = max(1, -(-len(rows) // size))
     number = _int(qp.get("page"), 1, 1, pages)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
+from clawscope.analytics import reports
 from clawscope.exports import csvout
 from clawscope.store import Store
 from clawscope.web.dashboard import data
@@ -34,14 +35,16 @@ def _sessions(store: Store, period: Period, qp: dict[str, str]) -> list[dict[str
 
 def _grouped(by: str) -> Rows:
     def rows(store: Store, period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
-        return list(analytics.stats(store, period.filters(), by)["groups"])
+        if by == "tool":
+            return list(analytics.stats(store, period.filters(), by)["groups"])
+        return list(reports.by_dimension(store, period.filters(), by)["groups"])  # as /api/v1/stats/…
 
     return rows
 
 
 def _timeline(store: Store, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
     unit = qp.get("unit") if qp.get("unit") in ("hour", "day", "month") else "day"
-    return list(data.timeline(store, period, str(unit))["groups"])
+    return list(reports.by_dimension(store, period.filters(), str(unit))["groups"])  # /api/v1/stats/days
 
 
 TABLES: dict[str, tuple[Rows, str]] = {  # the rows, and the scope they need
