@@ -88,19 +88,19 @@ def test_a_chart_has_axes_and_a_tooltip_and_a_bar_opens_its_sessions(page: Any) 
     page.mouse.click(box["x"] + box["width"] * frac, box["y"] + box["height"] - 2)
     page.wait_for_url("**/sessions?**")
     assert "model=fake-model" in page.url and "range=custom" in page.url
-    assert page.locator("tr[data-session]").count() >= 1
+    assert page.locator("td[data-session]").count() >= 1
     assert page.errors == []
 
 
 def test_sessions_page_by_page(page: Any, served: Served) -> None:
     page.goto("/sessions?size=25")
-    assert page.locator("tr[data-session]").count() <= 25
-    first = page.locator("tr[data-session]").first.get_attribute("data-session")
+    assert page.locator("td[data-session]").count() <= 25
+    first = page.locator("td[data-session]").first.get_attribute("data-session")
     page.goto("/sessions?size=1&sort=cost")
-    assert page.locator("tr[data-session]").count() == 1
+    assert page.locator("td[data-session]").count() == 1
     page.click('nav.pager a:has-text("next")')
     page.wait_for_url("**page=2**")
-    assert page.locator("tr[data-session]").count() == 1
+    assert page.locator("td[data-session]").count() == 1
     assert first is not None
     assert page.errors == []
 
