@@ -32,6 +32,11 @@ def test_an_ingested_entry_is_found_by_its_words(fixture_copy, db_url: str) -> N
         assert len(store.search.entries(SearchQuery("hello via http"))) == len(hits)
         store.sessions.delete(hits[0].session_id)
         assert hits[0].session_id not in {h.session_id for h in store.search.entries(SearchQuery("hello"))}
+        if store.backend == "sqlite":  # its words are gone from the index too, not just unreachable
+            with store.engine.connect() as conn:
+                docs = conn.execute(text("SELECT count(*) FROM search_docs")).scalar()
+                indexed = conn.execute(text("SELECT count(*) FROM search_fts_docsize")).scalar()
+            assert indexed <= docs
 
 
 def test_revision_0017_indexes_what_is_already_stored(fixture_copy, sqlite_url: str) -> None:

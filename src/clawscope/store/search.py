@@ -138,6 +138,26 @@ def index_entries(conn: Connection, docs: Sequence[tuple[int, str, str | None, i
     return len(added)
 
 
+def forget(conn: Connection, sid: int) -> None:
+    """Remove a session's words from the index (deletion, before its entries go). A contentless FTS5
+    table forgets a row only when given the text it indexed, so that text is recomputed."""
+    if conn.dialect.name == "postgresql":
+        return  # the words are in search_docs itself, deleted with it
+    from clawscope.store.transcripts import raw_entries
+
+    found = conn.execute(text("SELECT entry_id, id FROM search_docs WHERE sid = :sid"), {"sid": sid})
+    ids: dict[str, int] = {str(eid): int(i) for eid, i in found}
+    rows = [
+        {"id": ids[eid], "body": body}
+        for _pos, eid, raw in raw_entries(conn, sid)
+        if eid in ids and (body := entry_text(raw))
+    ]
+    if rows:
+        conn.execute(
+            text("INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', :id, :body)"), rows
+        )
+
+
 def backfill(conn: Connection) -> int:
     """Index every stored entry (revision 0017 on an existing database), a session at a time."""
     from clawscope.store.transcripts import read_block
