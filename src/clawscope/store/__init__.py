@@ -24,6 +24,8 @@ parts, each a module named by what it answers:
     store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
     store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
     store.rate_limits   rate_limits.py   per-key request counts of the current minute, shared by processes
+    store.series        series.py        a measure per hour or day and per model/trigger/agent/… (charts)
+    store.search        search.py        full-text search over transcript entries (FTS5 / tsvector)
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -68,7 +70,9 @@ from clawscope.store.problems import Problems
 from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
 from clawscope.store.rollup_sessions import refresh_rollups
+from clawscope.store.search import Search, SearchHit, SearchQuery
 from clawscope.store.secrets_key import SecretsKey
+from clawscope.store.series import Series
 from clawscope.store.sessions import Sessions
 from clawscope.store.tools import ToolCalls
 from clawscope.store.totals import Totals
@@ -99,6 +103,8 @@ __all__ = [
     "Instance",
     "Notifications",
     "Remote",
+    "SearchHit",
+    "SearchQuery",
     "Signer",
     "Silence",
     "StateRow",
@@ -165,6 +171,8 @@ class Store:
         self.detection = SessionViews(e, c)
         self.findings = Findings(e, c)
         self.rate_limits = RateLimits(e, c)
+        self.series = Series(e, c)
+        self.search = Search(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

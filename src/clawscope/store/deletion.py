@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from clawscope.store import metric_rollups
+from clawscope.store import metric_rollups, search
 from clawscope.store.rollup_hours import hours_of, refresh_hours
 
 _DELETE = [
@@ -23,6 +23,7 @@ _DELETE = [
         "rollup_entries",
         "otlp_turns",
         "otlp_sessions",
+        "search_docs",
     )
 ]
 
@@ -33,6 +34,7 @@ def delete_session(conn: Connection, session_id: str, now_ms: int) -> bool:
     if sid is None:
         return False
     hours = hours_of(conn, [sid])
+    search.forget(conn, sid)  # its words, while its entries are still there to say which
     for stmt in _DELETE:
         conn.execute(text(stmt), {"sid": sid})
     refresh_hours(conn, hours)

@@ -15,6 +15,8 @@ Design choices that later features rely on:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 
 metadata = MetaData(
@@ -874,3 +877,15 @@ ALERT_TABLES = (
     alert_outbox,
     alert_attempts,
 )
+
+
+# -- full-text search (revision 0017) ---------------------------------------------------------------------
+# Backend-specific (an FTS5 virtual table on SQLite, a tsvector with a GIN index on PostgreSQL), so
+# created by DDL of its own module after the tables above (search.py says why each).
+def _create_search(_target: Any, connection: Any, **_kw: Any) -> None:
+    from clawscope.store import search
+
+    search.create(connection)
+
+
+event.listen(metadata, "after_create", _create_search)

@@ -35,7 +35,7 @@ from clawscope.model import (
     ToolResult,
     TranscriptBatch,
 )
-from clawscope.store import bulk, rows, schema
+from clawscope.store import bulk, rows, schema, search
 from clawscope.store import events as event_log
 from clawscope.store.engine import placeholder, write_tx
 from clawscope.store.ingest_events import Probe
@@ -264,6 +264,9 @@ class Writer:
                 off += size + 1
         cur.executemany(self._sql["block"], blocks)
         cur.executemany(self._sql["entries"], entry_rows)
+        search.index_entries(
+            conn, [(s, e.entry_id, e.role, e.ts_ms, e.raw) for s, es in sessions for e in es]
+        )
 
     def _facts(self, cur: Any, by_sid: dict[int, list[TranscriptBatch]]) -> None:
         """Model calls, tool calls, compactions and changes of every session of the unit."""

@@ -15,7 +15,9 @@ HERE = Path(__file__).parent
 
 
 def install(app: FastAPI) -> None:
-    from clawscope.web.dashboard import pages
+    from clawscope.web.dashboard import browse_pages, downloads, pages
 
     app.include_router(pages.router)
+    app.include_router(browse_pages.router)
+    app.include_router(downloads.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -1,7 +1,8 @@
-"""Charts as inline SVG, drawn on the server: no chart library, no script, nothing from a CDN.
-
-Three shapes cover the dashboard: horizontal bars (rankings), columns over time (with spikes — values
-above mean + 2σ — marked), and a donut (shares). Every mark has a `<title>` so hovering shows the value.
+"""Charts of the dashboard. Over time: stacked bars drawn in the browser by uPlot (a pinned copy served
+from the package's static folder, nothing from a CDN) from a JSON document (`interactive`, data from
+chartdata.py). Rankings and shares: inline SVG drawn here, horizontal bars and a donut, every mark with a
+`<title>` (hover shows the value) and, given links, a click-through to the sessions behind it. Columns
+(with spikes — values above mean + 2σ — marked) remain for the forecast's days.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
+import orjson
 from markupsafe import Markup
 
 PALETTE = ("#4f7cff", "#22b07d", "#f29d38", "#d9534f", "#9b6cf0", "#2bb3c0", "#c9a227", "#8a8f98")
@@ -20,8 +23,27 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.4g}"
 
 
-def bars(items: Sequence[tuple[str, float]], fmt: Fmt = _num, width: int = 560) -> Markup:
-    """Horizontal bars, one row per item, longest first as given."""
+def interactive(doc: dict[str, Any], name: str) -> Markup:
+    """A uPlot chart of a chartdata document (drawn by static/charts.js); says so when empty."""
+    data = orjson.dumps(doc).decode().replace("</", "<\\/")
+    empty = '<p class="empty">No data in this period.</p>' if doc.get("empty") else ""
+    return Markup(
+        f'<div class="uchart" data-chart="{escape(name)}"><script type="application/json">{data}</script>'
+        f"{empty}</div>"
+    )
+
+
+def _linked(mark: str, link: str | None) -> str:
+    return f'<a href="{escape(link)}">{mark}</a>' if link else mark
+
+
+def bars(
+    items: Sequence[tuple[str, float]],
+    fmt: Fmt = _num,
+    width: int = 560,
+    links: Sequence[str | None] | None = None,
+) -> Markup:
+    """Horizontal bars, one row per item, longest first as given; `links[i]` opens item i's sessions."""
     if not items:
         return Markup('<p class="empty">No data in this period.</p>')
     row, label_w = 24, 170
@@ -32,13 +54,14 @@ def bars(items: Sequence[tuple[str, float]], fmt: Fmt = _num, width: int = 560) 
         y = i * row + 2
         w = max(1.0, (width - label_w - 90) * value / top) if value > 0 else 0
         text = escape(label if len(label) <= 26 else label[:25] + "…")
-        parts.append(
+        mark = (
             f"<g><title>{escape(label)}: {escape(fmt(value))}</title>"
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{text}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" rx="3" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 15}">{escape(fmt(value))}</text></g>'
         )
+        parts.append(_linked(mark, links[i] if links and i < len(links) else None))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -85,8 +108,14 @@ def columns(
     return Markup("".join(parts))
 
 
-def donut(items: Sequence[tuple[str, float]], fmt: Fmt = _num, size: int = 220) -> Markup:
-    """Shares of a whole, with a legend; the 7 largest slices and "other"."""
+def donut(
+    items: Sequence[tuple[str, float]],
+    fmt: Fmt = _num,
+    size: int = 220,
+    link: Callable[[str], str] | None = None,
+) -> Markup:
+    """Shares of a whole, with a legend; the 7 largest slices and "other". `link(label)`: where a
+    slice (and its legend entry) leads (not "other", which is many values)."""
     items = [(k, v) for k, v in items if v > 0]
     total = sum(v for _, v in items)
     if total <= 0:
@@ -103,14 +132,18 @@ def donut(items: Sequence[tuple[str, float]], fmt: Fmt = _num, size: int = 220) 
     for i, (label, value) in enumerate(items):
         share = value / total
         color = PALETTE[i % len(PALETTE)]
+        href = link(label) if link and label != "other" else None
         parts.append(
-            f'<circle r="{r:.1f}" cx="{c}" cy="{c}" fill="none" stroke="{color}" stroke-width="26" '
-            f'stroke-dasharray="{share * circ:.2f} {circ:.2f}" stroke-dashoffset="{-offset * circ:.2f}" '
-            f'transform="rotate(-90 {c} {c})"><title>{escape(label)}: {share:.1%}</title></circle>'
+            _linked(
+                f'<circle r="{r:.1f}" cx="{c}" cy="{c}" fill="none" stroke="{color}" stroke-width="26" '
+                f'stroke-dasharray="{share * circ:.2f} {circ:.2f}" stroke-dashoffset="{-offset * circ:.2f}" '
+                f'transform="rotate(-90 {c} {c})"><title>{escape(label)}: {share:.1%}</title></circle>',
+                href,
+            )
         )
         offset += share
         legend.append(
-            f'<li><span class="sw" style="background:{color}"></span>{escape(label)} '
+            f'<li><span class="sw" style="background:{color}"></span>{_linked(escape(label), href)} '
             f"<b>{share:.1%}</b> <small>{escape(fmt(value))}</small></li>"
         )
     parts.append(f'</svg><ul class="legend">{"".join(legend)}</ul></div>')

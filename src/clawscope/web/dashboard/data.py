@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from clawscope import analytics
-from clawscope.analytics import reports
+from clawscope.analytics import browse, reports
+from clawscope.model import SessionQuery
 from clawscope.money import usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
@@ -29,6 +30,7 @@ SESSION_SORTS = {
     "kind": "kind",
     "channel": "channel",
     "model": "model",
+    "trigger": "trigger",
 }
 
 
@@ -41,14 +43,27 @@ def rates(t: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+COMPARED = ("costUSD", "sessions", "messages", "llmCalls", "toolCalls", "tokensIn", "tokensOut", "errors")
+
+
+def change(now: float, before: float) -> float | None:
+    """The relative change from the previous period (None when it had nothing to compare with)."""
+    return None if not before else (now - before) / before
+
+
 def overview(store: Store, period: Period, now_ms: int) -> dict[str, Any]:
     stats = analytics.stats(store, period.filters(), "trigger")
     windows = {}
     for key in ("today", "7d", "30d", "all"):
         p = parse_period(key, None, None, now_ms)
         windows[key] = analytics.stats(store, p.filters())["totals"]["costUSD"]
+    before = period.previous(now_ms)
+    prev = analytics.stats(store, before.filters())["totals"] if before is not None else None
     return {
         "totals": stats["totals"],
+        "previous": prev,
+        "previousPeriod": before,
+        "change": {k: change(stats["totals"][k], prev[k]) for k in COMPARED} if prev else {},
         "rates": rates(stats["totals"]),
         "windows": windows,
         "byTrigger": stats["groups"],
@@ -83,9 +98,31 @@ def _duration_s(s: dict[str, Any]) -> float:
 
 
 def sessions(
-    store: Store, period: Period, search: str, sort: str, desc: bool, **eq: str | None
+    store: Store,
+    period: Period,
+    search: str,
+    sort: str,
+    desc: bool,
+    model: str | None = None,
+    trigger: str | None = None,
+    **eq: str | None,
 ) -> list[dict[str, Any]]:
+    """Sessions active in the period with these attributes, sorted; `model`: sessions that called it
+    (as `GET /api/v1/sessions?model=`), `trigger`: sessions of that trigger."""
     rows = analytics.sessions(store, period.filters(**eq))
+    if model:
+        q = SessionQuery(
+            model=model,
+            since_ms=period.since_ms,
+            until_ms=period.until_ms,
+            agent=eq.get("agent"),
+            kind=eq.get("kind"),
+            channel=eq.get("channel"),
+        )
+        called = {s["sessionId"] for s in browse.page(store, q, 100_000, None)["sessions"]}
+        rows = [r for r in rows if r["sessionId"] in called]
+    if trigger:
+        rows = [r for r in rows if r["trigger"] == trigger]
     for r in rows:
         r["durationS"] = _duration_s(r)
     needle = search.strip().lower()

@@ -3,8 +3,9 @@ threadpool), each a thin call into `data` and a template; sign-in guards them un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
@@ -12,14 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
-from clawscope.analytics import browse
 from clawscope.detect import queries as findings_q
 from clawscope.model.detection import FAMILIES
 from clawscope.store import FindingQuery
 from clawscope.timeutil import now_ms, parse_iso_ms
 from clawscope.web.auth import SESSION_COOKIE
 from clawscope.web.body import read_raw
-from clawscope.web.dashboard import alerts_data, charts, data, login, replay
+from clawscope.web.dashboard import alerts_data, chartdata, charts, data, login
 from clawscope.web.dashboard.period import Period, parse_period
 from clawscope.web.dashboard.render import num, page, usd
 from clawscope.web.state import AppState, StateDep
@@ -80,9 +80,27 @@ def overview(request: Request, state: StateDep) -> Response:
     d = data.overview(state.store, period, now_ms())
     trig = [(g["key"], g["costUSD"]) for g in d["byTrigger"]]
     found = findings_q.counts(state.store, _finding_query(period, "open"))
+    doc = chartdata.stacked(state.store, period.filters(), "day", "trigger", "cost", now_ms())
     return page(
-        request, state, "overview.html", period, d=d, trigger_chart=charts.donut(trig, usd), findings=found
+        request,
+        state,
+        "overview.html",
+        period,
+        d=d,
+        trigger_chart=charts.donut(trig, usd, link=_sessions_link(period, "trigger")),
+        cost_chart=charts.interactive(doc, "cost-by-trigger"),
+        findings=found,
     )
+
+
+def _sessions_link(period: Period, key: str) -> Callable[[str], str]:
+    """Where a bar or slice of `key` = value leads: the Sessions page filtered to it, in this period."""
+
+    def link(value: str) -> str:
+        q = period.query()
+        return f"/sessions?{q + '&' if q else ''}{urlencode({key: value})}"
+
+    return link
 
 
 def _finding_query(
@@ -136,21 +154,27 @@ def findings(
     )
 
 
-METRICS = {"cost": ("costUSD", usd), "tokens": ("totalTokens", num), "messages": ("messages", num)}
+MEASURES = ("cost", "tokens", "calls")
 
 
 @router.get("/timeline")
-def timeline(request: Request, state: StateDep, unit: Q = None) -> Response:
+def timeline(request: Request, state: StateDep, unit: Q = None, stack: Q = None) -> Response:
     if (r := _guard(request, state)) is not None:
         return r
     period = _period(request)
     unit = unit if unit in ("hour", "day", "month") else "day"
+    stack = stack if stack in chartdata.STACKS else "model"
     stats = data.timeline(state.store, period, unit)
+    now = now_ms()
+    grain = "hour" if unit == "hour" else "day"  # a month's chart shows its days
     chart = {
-        name: charts.columns([(g["key"], g[field]) for g in stats["groups"]], fmt)
-        for name, (field, fmt) in METRICS.items()
+        m: charts.interactive(chartdata.stacked(state.store, period.filters(), grain, stack, m, now), m)
+        for m in MEASURES
     }
-    return page(request, state, "timeline.html", period, unit=unit, stats=stats, chart=chart)
+    return page(
+        request, state, "timeline.html", period, unit=unit, stack=stack, stacks=chartdata.STACKS,
+        stats=stats, chart=chart,
+    )  # fmt: skip
 
 
 @router.get("/models")
@@ -159,7 +183,10 @@ def models(request: Request, state: StateDep) -> Response:
         return r
     period = _period(request)
     d = data.models(state.store, period)
-    bars = charts.bars([(f"{g['key']}", g["costUSD"]) for g in d["models"][:15]], usd)
+    top = d["models"][:15]
+    to_model = _sessions_link(period, "model")
+    links = [to_model(str(g["key"])) for g in top]
+    bars = charts.bars([(f"{g['key']}", g["costUSD"]) for g in top], usd, links=links)
     share = charts.donut([(g["key"], g["costUSD"]) for g in d["providers"]], usd)
     tok = charts.donut([(g["key"], g["totalTokens"]) for g in d["models"]], num)
     return page(request, state, "models.html", period, d=d, bars=bars, share=share, tok=tok)
@@ -177,88 +204,16 @@ def tools(request: Request, state: StateDep) -> Response:
     return page(request, state, "tools.html", period, d=d, bars=bars)
 
 
-@router.get("/sessions")
-def sessions(
-    request: Request,
-    state: StateDep,
-    q: Q = None,
-    sort: Q = None,
-    dir: Q = None,
-    agent: Q = None,
-    kind: Q = None,
-    channel: Q = None,
-) -> Response:
-    if (r := _guard(request, state, "sessions:read")) is not None:
-        return r
-    period = _period(request)
-    sort = sort if sort in data.SESSION_SORTS else "last"
-    desc = dir != "asc"
-    eq = {"agent": agent or None, "kind": kind or None, "channel": channel or None}
-    rows = data.sessions(state.store, period, q or "", sort, desc, **eq)
-    facets = analytics.sessions(state.store, period.filters())
-    options = {k: sorted({str(s[k]) for s in facets if s[k]}) for k in ("agent", "kind", "channel")}
-    return page(
-        request,
-        state,
-        "sessions.html",
-        period,
-        rows=rows[:500],
-        count=len(rows),
-        q=q or "",
-        sort=sort,
-        desc=desc,
-        eq=eq,
-        options=options,
-    )
-
-
-@router.get("/sessions/{session_id}")
-def session(request: Request, state: StateDep, session_id: str) -> Response:
-    if (r := _guard(request, state, "sessions:read")) is not None:
-        return r
-    period = _period(request)
-    tree = data.spawn_tree(state.store, session_id)
-    if tree is None:
-        return page(request, state, "missing.html", period, session_id=session_id, status=404)
-    rows = {n["session"]["sessionId"]: n for n in _walk(tree)}
-    node = rows[session_id]
-    s = browse.session(state.store, session_id)  # what GET /api/v1/sessions/{id} answers
-    turns = analytics.session_turns(state.store, session_id)
-    items = replay.timeline(state.store.transcripts.records(session_id), turns)
-    marks = findings_q.by_entry(state.store, session_id)
-    seen: set[str] = set()
-    for it in items:  # an entry may show as several steps: its id and markers go on the first
-        it["first"] = it["id"] not in seen
-        seen.add(it["id"])
-    found = findings_q.of_session(state.store, session_id)["findings"]
-    return page(
-        request,
-        state,
-        "session.html",
-        period,
-        s=s,
-        node=node,
-        tree=tree,
-        items=items,
-        marks=marks,
-        findings=found,
-    )
-
-
-def _walk(node: dict) -> list[dict]:  # type: ignore[type-arg]
-    out = [node]
-    for c in node["children"]:
-        out.extend(_walk(c))
-    return out
-
-
 @router.get("/agents")
 def agents(request: Request, state: StateDep) -> Response:
     if (r := _guard(request, state)) is not None:
         return r
     period = _period(request)
     rows = data.agents(state.store, period)
-    bars = charts.bars([(g["key"], g["costUSD"]) for g in rows], usd)
+    to_agent = _sessions_link(period, "agent")
+    bars = charts.bars(
+        [(g["key"], g["costUSD"]) for g in rows], usd, links=[to_agent(g["key"]) for g in rows]
+    )
     return page(request, state, "agents.html", period, rows=rows, bars=bars)
 
 

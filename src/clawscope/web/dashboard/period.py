@@ -34,6 +34,18 @@ class Period:
     def filters(self, **eq: str | None) -> Filters:
         return Filters(since_ms=self.since_ms, until_ms=self.until_ms, **eq)
 
+    def previous(self, now_ms: int) -> Period | None:
+        """The period of the same length just before this one (None for all time, or an open start):
+        what the overview compares with."""
+        if self.since_ms is None:
+            return None
+        end = self.until_ms if self.until_ms is not None else now_ms
+        length = max(end - self.since_ms, 3_600_000)
+        since = self.since_ms - length
+        start = datetime.fromtimestamp(since / 1000, UTC).strftime("%Y-%m-%d")
+        last = datetime.fromtimestamp((self.since_ms - 1) / 1000, UTC).strftime("%Y-%m-%d")
+        return Period("custom", since, self.since_ms, start, last)
+
     def query(self) -> str:
         """The query string that reproduces this period (empty for all time)."""
         if self.key == "custom":

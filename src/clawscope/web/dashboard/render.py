@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import Response
 from starlette.routing import NoMatchFound
 
@@ -62,8 +64,19 @@ def secs(v: float | None) -> str:
     return f"{v / 60:.1f} min" if v >= 60 else f"{v:.0f} s"
 
 
+def downloads(request: Request, table: str) -> Markup:
+    """The CSV and JSON download links of a table (web/dashboard/downloads.py), for this page's query."""
+    q = request.url.query
+    links = "".join(
+        f'<a href="/download/{table}.{fmt}{"?" + escape(q) if q else ""}" download>{fmt.upper()}</a>'
+        for fmt in ("csv", "json")
+    )
+    return Markup(f'<p class="downloads" data-downloads="{table}">Download:{links}</p>')
+
+
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters.update(usd=usd, num=num, pct=pct, ms=ms, secs=secs)
+templates.env.globals["downloads"] = downloads
 
 
 def live_mode(request: Request) -> str:

@@ -1,0 +1,58 @@
+"""`Store.series`: a measure per time bucket and per value of one dimension, for the stacked charts.
+
+`Store.totals.groups` answers one dimension at a time; a stacked chart needs two (day × model, hour ×
+trigger, …). The per-hour roll-up (`rollup_hourly`, see rollup_hours.py) carries every attribute the
+charts stack by, so one GROUP BY over it answers any whole-hour period exactly, whatever the number of
+raw model calls. Buckets are integers (UTC hour or day numbers): labels are made by the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawscope.model import Filters
+from clawscope.store.engine import Part
+from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+
+HOUR_MS = 3_600_000
+UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
+STACKS = {
+    "model": "r.model",
+    "provider": "CASE WHEN r.provider = '' THEN 'unknown' ELSE r.provider END",
+    "trigger": "r.trigger",
+    "agent": "CASE WHEN r.agent = '' THEN 'unknown' ELSE r.agent END",
+    "channel": "CASE WHEN r.channel = '' THEN 'none' ELSE r.channel END",
+    "kind": "r.kind",
+}
+MEASURES = {
+    "cost": "sum(r.cost)",  # reported cost, as `costUSD`
+    "estimated": "sum(r.est_cost)",
+    "tokens": "sum(r.total_tokens)",
+    "calls": "sum(r.llm_calls)",
+    "errors": "sum(r.errors)",
+}
+
+
+class Series(Part):
+    def stacked(self, f: Filters, unit: str, stack: str, measure: str) -> list[dict[str, Any]]:
+        """`[{"bucket": n, "key": value, "value": x}]`: `measure` per `unit` bucket (hour or day
+        number since the epoch) and per value of `stack`, rows without a time left out. A period that
+        does not start or end on a whole hour is widened to whole hours (the roll-up's grain)."""
+        if unit not in UNIT_MS or stack not in STACKS or measure not in MEASURES:
+            raise ValueError(f"unknown series {unit}/{stack}/{measure}")
+        since = None if f.since_ms is None else f.since_ms - f.since_ms % HOUR_MS
+        until = None if f.until_ms is None else -(-f.until_ms // HOUR_MS) * HOUR_MS
+        aligned = Filters(
+            since_ms=since, until_ms=until, agent=f.agent, kind=f.kind, channel=f.channel, instance=f.instance
+        )
+        params: dict[str, Any] = {}
+        cond = where(aligned, "r.hour_ms", params, ROLLUP_ATTRS)
+        sql = (
+            f"SELECT r.hour_ms / {UNIT_MS[unit]} AS bucket, {STACKS[stack]} AS key, "
+            f"{MEASURES[measure]} AS value FROM rollup_hourly r WHERE r.hour_ms >= 0 AND {cond} "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        rows = self._rows(sql, params)
+        return [
+            {"bucket": int(r["bucket"]), "key": str(r["key"]), "value": float(r["value"] or 0)} for r in rows
+        ]
