@@ -10,6 +10,7 @@ function of a `SessionView`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -207,6 +208,11 @@ _STOPWORDS = frozenset(
 def stems(text: str) -> set[str]:
     """Content-word stems of a text (its words of 4+ letters, cut to 4, stopwords left out)."""
     return {w[:4] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
+
+
+def stem_counts(text: str, size: int = 5) -> Counter[str]:
+    """How often each content-word stem (its first `size` letters, stopwords left out) occurs in a text."""
+    return Counter(w[:size] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS)
 
 
 def topical(a: str, b: str) -> set[str]:

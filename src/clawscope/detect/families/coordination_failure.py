@@ -153,6 +153,19 @@ def _outcome(child: SessionInfo, failed: set[str]) -> str | None:
     return None
 
 
+_KNOWN: list[tuple[frozenset[str], frozenset[str]]] = [(frozenset(), frozenset())]
+
+
+def _known_keys(keys: frozenset[str]) -> frozenset[str]:
+    """The instance's session keys lower-cased; the sessions of one instance share one set (reused)."""
+    given, lowered = _KNOWN[0]
+    if given is keys:
+        return lowered
+    lowered = frozenset(k.lower() for k in keys)
+    _KNOWN[0] = (keys, lowered)
+    return lowered
+
+
 def _resolve(key: str, agent: str | None) -> str:
     k = key.strip().lower()
     return k if k.startswith("agent:") or not agent else f"agent:{agent.lower()}:{k}"
@@ -168,11 +181,12 @@ class UnknownSession:
     }
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
+        sends = [t for t in view.tools if t.name in param(params, self.defaults, "send_tools")]
+        if not sends:
+            return  # most sessions send nothing: no key set to build
         refusal = re.compile(str(param(params, self.defaults, "refusal")), re.I)
-        known = {k.lower() for k in view.known_session_keys}
-        for t in view.tools:
-            if t.name not in param(params, self.defaults, "send_tools"):
-                continue
+        known = _known_keys(view.known_session_keys)
+        for t in sends:
             raw = t.arguments.get("sessionKey") or t.arguments.get("key")
             if not isinstance(raw, str) or not raw.strip():
                 continue
