@@ -24,6 +24,7 @@ parts, each a module named by what it answers:
     store.detection     detection.py     the SessionViews failure detectors read (one batch pass)
     store.findings      findings.py      the detectors' findings: stale sessions, sync, pages, counts
     store.rate_limits   rate_limits.py   per-key request counts of the current minute, shared by processes
+    store.judge         judge.py         the semantic judge's calls, cached verdicts and own spend
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -59,6 +60,7 @@ from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
 from clawscope.store.findings import FindingQuery, Findings, StoredFinding, SyncResult, finding_id
 from clawscope.store.findings import position as finding_position
+from clawscope.store.judge import JudgeCall, JudgeCalls
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
@@ -97,6 +99,7 @@ __all__ = [
     "FindingQuery",
     "Findings",
     "Instance",
+    "JudgeCall",
     "Notifications",
     "Remote",
     "Signer",
@@ -165,6 +168,7 @@ class Store:
         self.detection = SessionViews(e, c)
         self.findings = Findings(e, c)
         self.rate_limits = RateLimits(e, c)
+        self.judge = JudgeCalls(e, c)
 
     def close(self) -> None:
         self.engine.dispose()
