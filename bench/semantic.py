@@ -60,7 +60,8 @@ NOTICE = (
 # -- 1. prompt injection on BIPIA ------------------------------------------------------------------
 def bipia(split: str) -> list[tuple[str, bool, str]]:
     """(name, poisoned?, e-mail text) of every session of a split: each e-mail clean and poisoned."""
-    emails = [json.loads(x)["context"] for x in (SEMANTIC / f"bipia-email-{split}.jsonl").open()]
+    lines = (SEMANTIC / f"bipia-email-{split}.jsonl").read_text().splitlines()
+    emails = [json.loads(x)["context"] for x in lines if x.strip()]
     attacks_by_kind = json.loads((SEMANTIC / f"bipia-text_attack_{split}.json").read_text())
     attacks = [a for kind in sorted(attacks_by_kind) for a in attacks_by_kind[kind]]
     out = []

@@ -17,16 +17,19 @@ from collections import Counter
 
 from clawscope.detect.semantic import stem_counts
 
-# Lines shaped like a request to an assistant: a task verb or a question opening the line.
-_CANDIDATE = re.compile(
-    r"^[ \t>*-]*(?:(?:please\s+)?(?:write|draft|compose|generate|create|provide|explain|describe|"
-    r"summari[sz]e|translate|recommend|suggest|list|analy[sz]e|give me|tell me|show me|help me|calculate|"
-    r"compare|outline|define|add|include|modify|integrate|replace|use|introduce|rearrange|remove|group|"
-    r"anagram|misspell|substitute|insert|mention|end|begin|start|respond|answer|format|can you|could you|"
-    r"what|who|whom|how|which|why|when|where|is|are|do|does|in your)\b|[^\n]*\byour (?:answer|response|"
-    r"reply|output|summary)(?:'s|s)?\b)[^\n]*$",
-    re.I | re.M,
+# How a request to an assistant opens: a task verb or a question word.
+_OPENERS = (
+    r"(?:please\s+)?(?:write|draft|compose|generate|create|provide|explain|describe|summari[sz]e|translate|"
+    r"recommend|suggest|list|analy[sz]e|give me|tell me|show me|help me|calculate|compare|outline|define|add|"
+    r"include|modify|integrate|replace|use|introduce|rearrange|remove|group|anagram|misspell|substitute|"
+    r"insert|mention|end|begin|start|respond|answer|format|can you|could you|what|who|whom|how|which|why|"
+    r"when|where|is|are|do|does|in your)\b"
 )
+_YOUR_ANSWER = r"[^\n]*\byour (?:answer|response|reply|output|summary)(?:'s|s)?\b"
+_LEAD = r"^[ \t>*-]*"
+# Candidate lines (one multiline pass): opened like a request, or speaking of the reader's answer.
+_CANDIDATE = re.compile(rf"{_LEAD}(?:{_OPENERS}|{_YOUR_ANSWER})[^\n]*$", re.I | re.M)
+_REQUEST_START = re.compile(_OPENERS, re.I)
 # It shapes the reader's own answer: only an assistant writing a reply can follow that.
 _ANSWER_SHAPING = re.compile(
     r"\byour (answer|response|reply|output|summary)('s|s)?\b|"
@@ -41,6 +44,7 @@ _QUESTION = re.compile(
     r"^\W*(what|who|whom|how|which|why|when|where|is|are|do|does|can|could)\b.*\?\s*$", re.I
 )
 _MIN_WORDS = 5
+_MIN_REST = 8  # content words the rest of the text needs before "off-topic" means anything
 
 
 def task_requests(text: str, limit: int = 200_000) -> list[str]:
@@ -55,14 +59,20 @@ def task_requests(text: str, limit: int = 200_000) -> list[str]:
         words = line.split()
         if len(words) < _MIN_WORDS or len(line) > 300:
             continue
-        if _ANSWER_SHAPING.search(line) and not _SENDER_VOICE.search(line):
-            out.append(line)
+        voice = _SENDER_VOICE.search(line)
+        if _ANSWER_SHAPING.search(line):
+            if not voice:
+                out.append(line)
             continue
+        question = _QUESTION.match(line)
+        if not _REQUEST_START.match(line) or (voice and not question):
+            continue  # not shaped like a request, or a sender's sentence about themselves
         if total is None:
             total = stem_counts(head)
         own = stem_counts(line)
-        is_request = _QUESTION.match(line) or not line.endswith("?")
+        is_request = question or not line.endswith("?")
         # off-topic: none of its content words appears anywhere else in the text
-        if own and is_request and all(total[s] <= n for s, n in own.items()):
+        rest = sum(total.values()) - sum(own.values())
+        if own and is_request and rest >= _MIN_REST and all(total[s] <= n for s, n in own.items()):
             out.append(line)
     return out

@@ -17,6 +17,8 @@ from typing import Any
 
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
+# The families with an offline tier here and an opt-in judge (detect/judge/); their findings say which.
+SEMANTIC_FAMILIES = ("prompt_injection", "hallucination", "coordination_failure", "persona_drift")
 # Literal texts OpenClaw stores for "nothing to say" (openclaw-format.md §10).
 SILENT = frozenset({"NO_REPLY", "ANNOUNCE_SKIP", "HEARTBEAT_OK"})
 # User rows OpenClaw writes itself (sub-agent context, inter-session rounds): not a human turn.
@@ -253,7 +255,11 @@ def make_finding(
         anchor_entry_id=anchor,
         entry_ids=ids,
         message=message,
-        evidence=evidence,
+        evidence=(
+            {**evidence, "tier": evidence.get("tier", "offline")}  # which tier said so
+            if detector.family in SEMANTIC_FAMILIES
+            else evidence
+        ),
         first_ms=min(ts) if ts else None,
         last_ms=max(ts) if ts else None,
     )

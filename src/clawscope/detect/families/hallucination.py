@@ -66,7 +66,7 @@ def _turn_tools(view: SessionView, turn: Turn, before_pos: int) -> list[ToolUse]
 
 class SuccessAfterError:
     id: ClassVar[str] = "hallucination.success-after-error"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"ignore_tools": list(_DELEGATION)}
 
@@ -116,7 +116,7 @@ def _backed(token: str, outputs: str) -> bool:
 
 class FailedReadQuoted:
     id: ClassVar[str] = "hallucination.failed-read-quoted"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {
         "read_tools": ["read"],
@@ -166,7 +166,7 @@ class FailedReadQuoted:
 
 class UnbackedWork:
     id: ClassVar[str] = "hallucination.unbacked-work"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"claim_pattern": ACTION_CLAIM.pattern}
 
@@ -211,7 +211,7 @@ def _known_numbers(view: SessionView) -> set[str]:
 
 class UnbackedNumber:
     id: ClassVar[str] = "hallucination.unbacked-number"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"ignore_tools": list(_DELEGATION), "min_value": 2}
 

@@ -19,10 +19,11 @@ from typing import Any, Literal
 import msgspec
 
 from clawscope.detect.families.prompt_injection import content_of
+from clawscope.detect.semantic import SEMANTIC_FAMILIES
 from clawscope.model.detection import SessionView
 
 PROMPT_VERSION = "semantic-judge/1"
-FAMILIES = ("prompt_injection", "hallucination", "coordination_failure", "persona_drift")
+FAMILIES = SEMANTIC_FAMILIES
 
 _COMMON = (
     "You review one recorded session of an AI agent (OpenClaw) for one kind of failure. Every line "
