@@ -19,7 +19,8 @@ SETS = Path(__file__).resolve().parents[2] / "fixtures" / "semantic"
 
 
 def fetched_view(body: str, tool: str = "web_fetch", key: str = "agent:main:main") -> SessionView:
-    wrapped = f'<<<EXTERNAL_UNTRUSTED_CONTENT id="t1">>>\nSource: Web Fetch\n---\n{body}\n<<<END_EXTERNAL_UNTRUSTED_CONTENT id="t1">>>'
+    head, tail = '<<<EXTERNAL_UNTRUSTED_CONTENT id="t1">>>', '<<<END_EXTERNAL_UNTRUSTED_CONTENT id="t1">>>'
+    wrapped = f"{head}\nSource: Web Fetch\n---\n{body}\n{tail}"
     output = json.dumps({"text": wrapped})
     rows = [("u1", "user", "Summarise it."), ("a1", "assistant", ""), ("r1", "toolResult", output),
             ("a2", "assistant", "Here is a short summary.")]  # fmt: skip
@@ -117,8 +118,12 @@ def whowhen(name: str) -> dict[str, Any]:
 
 
 def test_attribution_blames_the_author_of_the_step_that_errored() -> None:
-    steps = [Step("human", "task"), Step("Coder", "```python\nprint(1/0)\n```"),
-             Step("Computer_terminal", "exitcode: 1 (execution failed)\nZeroDivisionError: division by zero")]  # fmt: skip
+    error = "exitcode: 1 (execution failed)\nZeroDivisionError: division by zero"
+    steps = [
+        Step("human", "task"),
+        Step("Coder", "```python\nprint(1/0)\n```"),
+        Step("Computer_terminal", error),
+    ]
     a = attribute(steps)
     assert a is not None and (a.agent, a.step) == ("Coder", 1)
     assert agent_name("Orchestrator (-> WebSurfer)") == "Orchestrator"

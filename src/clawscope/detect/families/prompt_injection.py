@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from clawscope.detect.base import register
 from clawscope.detect.instructions import task_requests
-from clawscope.detect.semantic import entry_pos, excerpt, make_finding, param, replies, turns
+from clawscope.detect.semantic import entry_pos, excerpt, is_human, make_finding, param, replies, stems, turns
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
 FAMILY = "prompt_injection"
@@ -172,6 +172,14 @@ _INTERNAL_TOOLS = (
 _EXTERNAL_TOOLS = r"fetch|browser|search|read|mail|message|inbox|slack|discord|telegram|whatsapp|rss|feed"
 
 
+def _not_asked(view: SessionView, t: ToolUse, tasks: list[str]) -> list[str]:
+    """Task requests neither the user nor the agent made: a search answer that echoes its own query, or
+    a page that repeats the user's question ("how much disk space is left"), plants nothing."""
+    own = json.dumps(t.arguments, ensure_ascii=False)
+    asked = stems(own + " " + " ".join(e.text for e in view.entries if is_human(e)))
+    return [t for t in tasks if len(stems(t) & asked) * 2 < max(1, len(stems(t)))]
+
+
 def _turn_end(view: SessionView, at: int) -> int:
     return next((b for a, b in ((t.first_pos, t.last_pos) for t in turns(view)) if a <= at <= b), at)
 
@@ -204,6 +212,8 @@ class InjectedInstructions:
             text, wrapped = content_of(t.output_text)
             sentences = injected(text) if strong else []
             tasks = [] if sentences or not external else task_requests(text)
+            if tasks:
+                tasks = _not_asked(view, t, tasks)
             if not (sentences or tasks):
                 continue
             yield self._finding(view, t, sentences or tasks, wrapped, uncertain=not sentences)
