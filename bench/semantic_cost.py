@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/semantic_cost.py [--lines 40000] [--rounds 3] [--compare SRC]
 
-The corpus is `bench/ingest.py`'s (cached under bench/out/), ingested once with `--no-detect` into a
-SQLite file; every session's `SessionView` is then built once and each detector of the four families
-timed over all of them (user CPU of this process, best of `--rounds`). With `--compare SRC` (another
-checkout's `src/`, e.g. main's) the same is measured for that code in a subprocess, in the same run,
-so the two columns share the machine's load. This is the detectors' own share: how much detection adds
-to cold ingest in all is `bench/ingest.py`'s (e)/(c).
+The corpus is `bench/ingest.py`'s (cached under bench/out/), ingested (no detection) into a SQLite
+file by each checkout measured; every session's `SessionView` is then built once and each detector
+of the four families timed over all of them (user CPU of the process, best of `--rounds`). With
+`--compare SRC` (another checkout's `src/`, e.g. main's) the same runs for that code in a subprocess
+in the same run, so both columns share the machine's load. This is the detectors' own share; how much
+detection adds to cold ingest in all is `bench/ingest.py`'s (e)/(c).
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ HERE = Path(__file__).resolve().parent
 FAMILIES = ("prompt_injection", "hallucination", "coordination_failure", "persona_drift")
 
 
-def measure(db: str, rounds: int) -> dict[str, float]:
+def measure(state: str, db_file: str, rounds: int) -> dict[str, float]:
+    from clawscope.dburl import sqlite_url
     from clawscope.detect.runner import detect_view, load_all, selected
+    from clawscope.ingest import ingest
     from clawscope.store import Store
 
     dets = selected(load_all(), FAMILIES)
-    with Store(db) as store:
+    with Store(sqlite_url(Path(db_file))) as store:
+        ingest(store, [Path(state)], instance="bench", estimate=False)  # each checkout its own schema
         views = list(store.detection.views(store.detection.session_ids()))
     out: dict[str, float] = {}
     for det_id, det in sorted(dets.items()):
@@ -50,10 +53,10 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=40000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--compare", type=Path, help="another checkout's src/ to time in the same run")
-    parser.add_argument("--child", nargs=2, metavar=("DB", "ROUNDS"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("STATE", "DB", "ROUNDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child[0], int(args.child[1]))))
+        print(json.dumps(measure(args.child[0], args.child[1], int(args.child[2]))))
         return 0
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(HERE.parent / "src"))
@@ -61,20 +64,15 @@ def main() -> int:
 
     state = ingest_bench.corpus(HERE / "out", args.lines, 7)
     with tempfile.TemporaryDirectory(prefix="clawscope-semcost-") as tmp:
-        db = f"sqlite:///{Path(tmp) / 'c.db'}"
-        from clawscope.ingest import ingest
-        from clawscope.store import Store
-
-        with Store(db) as store:
-            ingest(store, [state], instance="bench", estimate=False)
         runs = {"this branch": HERE.parent / "src"}
         if args.compare:
             runs["compare"] = args.compare
         results = {}
         for name, src in runs.items():
             env = {**os.environ, "PYTHONPATH": str(src)}
+            child = ["--child", str(state), f"{tmp}/{len(results)}.db", str(args.rounds)]
             out = subprocess.run(
-                [sys.executable, __file__, "--child", db, str(args.rounds)],
+                [sys.executable, __file__, *child],
                 env=env, capture_output=True, text=True, check=True,
             )  # fmt: skip
             results[name] = json.loads(out.stdout.strip().splitlines()[-1])
