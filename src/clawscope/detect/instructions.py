@@ -25,10 +25,13 @@ _OPENERS = (
     r"insert|mention|end|begin|start|respond|answer|format|can you|could you|what|who|whom|how|which|why|"
     r"when|where|is|are|do|does|in your)\b"
 )
-_YOUR_ANSWER = r"[^\n]*\byour (?:answer|response|reply|output|summary)(?:'s|s)?\b"
-_LEAD = r"^[ \t>*-]*"
-# Candidate lines (one multiline pass): opened like a request, or speaking of the reader's answer.
-_CANDIDATE = re.compile(rf"{_LEAD}(?:{_OPENERS}|{_YOUR_ANSWER})[^\n]*$", re.I | re.M)
+# Candidate lines: opened like a request (one multiline pass anchored at line starts, which fails fast),
+# or speaking of the reader's answer (a second pass only when the text says "your answer" or the like).
+_CANDIDATE = re.compile(rf"^[ \t>*-]*{_OPENERS}[^\n]*$", re.I | re.M)
+_YOUR_ANSWER = re.compile(
+    r"^[^\n]*\byour (?:answer|response|reply|output|summary)(?:'s|s)?\b[^\n]*$", re.I | re.M
+)
+_YOUR_WORDS = ("your answer", "your response", "your reply", "your output", "your summary")
 _REQUEST_START = re.compile(_OPENERS, re.I)
 # It shapes the reader's own answer: only an assistant writing a reply can follow that.
 _ANSWER_SHAPING = re.compile(
@@ -54,7 +57,12 @@ def task_requests(text: str, limit: int = 200_000) -> list[str]:
     head = text[:limit]
     out: list[str] = []
     total: Counter[str] | None = None
-    for m in _CANDIDATE.finditer(head):
+    low = head.lower()
+    found = list(_CANDIDATE.finditer(head))
+    if any(w in low for w in _YOUR_WORDS):
+        starts = {m.start() for m in found}
+        found += [m for m in _YOUR_ANSWER.finditer(head) if m.start() not in starts]
+    for m in found:
         line = m.group(0).strip(" \t>*-")
         words = line.split()
         if len(words) < _MIN_WORDS or len(line) > 300:
