@@ -58,6 +58,8 @@ class Settings:
     # detection (issue 14): per detector id or family {enabled, severity, <param>: value} (detect/settings.py)
     detectors: Mapping[str, Any] = field(default_factory=dict)
     detect_live: bool = True  # `ingest` and `serve` detect on the sessions each pass touched
+    # semantic judge (issue 19): {base_url, model, api_key_env, daily_cap_usd, …} (detect/judge/config.py)
+    judge: Mapping[str, Any] = field(default_factory=dict)  # empty = no judge: nothing leaves the machine
     # access (issue 13): the key of stored secrets, kept outside the database
     secrets_key: str = ""  # "" = the key file below
     secrets_key_file: str = ""  # "" = <database>.key beside a SQLite file, else <home>/secrets.key
@@ -150,6 +152,7 @@ def _coerce(s: Settings) -> Settings:
             otlp_settle_s=float(s.otlp_settle_s),
             detectors=_table(s.detectors, "detectors"),
             detect_live=_bool(s.detect_live),
+            judge=_table(s.judge, "judge"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid setting: {exc}") from None

@@ -10,12 +10,15 @@ function of a `SessionView`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
+# The families with an offline tier here and an opt-in judge (detect/judge/); their findings say which.
+SEMANTIC_FAMILIES = ("prompt_injection", "hallucination", "coordination_failure", "persona_drift")
 # Literal texts OpenClaw stores for "nothing to say" (openclaw-format.md §10).
 SILENT = frozenset({"NO_REPLY", "ANNOUNCE_SKIP", "HEARTBEAT_OK"})
 # User rows OpenClaw writes itself (sub-agent context, inter-session rounds): not a human turn.
@@ -209,6 +212,11 @@ def stems(text: str) -> set[str]:
     return {w[:4] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
 
 
+def stem_counts(text: str, size: int = 5) -> Counter[str]:
+    """How often each content-word stem (its first `size` letters, stopwords left out) occurs in a text."""
+    return Counter(w[:size] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS)
+
+
 def topical(a: str, b: str) -> set[str]:
     """The content-word stems two texts share: do they talk about the same thing?"""
     return stems(a) & stems(b)
@@ -247,7 +255,11 @@ def make_finding(
         anchor_entry_id=anchor,
         entry_ids=ids,
         message=message,
-        evidence=evidence,
+        evidence=(
+            {**evidence, "tier": evidence.get("tier", "offline")}  # which tier said so
+            if detector.family in SEMANTIC_FAMILIES
+            else evidence
+        ),
         first_ms=min(ts) if ts else None,
         last_ms=max(ts) if ts else None,
     )

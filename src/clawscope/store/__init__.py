@@ -26,6 +26,7 @@ parts, each a module named by what it answers:
     store.rate_limits   rate_limits.py   per-key request counts of the current minute, shared by processes
     store.series        series.py        a measure per hour or day and per model/trigger/agent/… (charts)
     store.search        search.py        full-text search over transcript entries (FTS5 / tsvector)
+    store.judge         judge.py         the semantic judge's calls, cached verdicts and own spend
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -61,6 +62,7 @@ from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
 from clawscope.store.findings import FindingQuery, Findings, StoredFinding, SyncResult, finding_id
 from clawscope.store.findings import position as finding_position
+from clawscope.store.judge import JudgeCall, JudgeCalls
 from clawscope.store.metrics import CALL_BOUNDS_MS, TOOL_BOUNDS_MS, Metrics
 from clawscope.store.migrate import migrate
 from clawscope.store.observations import Observations
@@ -101,6 +103,7 @@ __all__ = [
     "FindingQuery",
     "Findings",
     "Instance",
+    "JudgeCall",
     "Notifications",
     "Remote",
     "SearchHit",
@@ -173,6 +176,7 @@ class Store:
         self.rate_limits = RateLimits(e, c)
         self.series = Series(e, c)
         self.search = Search(e, c)
+        self.judge = JudgeCalls(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -45,6 +45,13 @@ def delete_session(conn: Connection, session_id: str, now_ms: int) -> bool:
     conn.execute(text("DELETE FROM events WHERE session_id = :id"), {"id": session_id})
     conn.execute(text("DELETE FROM findings WHERE session_id = :id"), {"id": session_id})
     conn.execute(text("DELETE FROM detection_state WHERE session_id = :id"), {"id": session_id})
+    # the judge's verdicts may quote the session: dropped; its calls' cost stays (the daily cap counts it)
+    conn.execute(
+        text(
+            "UPDATE judge_calls SET verdict = NULL, note = NULL, outcome = 'deleted' WHERE session_id = :id"
+        ),
+        {"id": session_id},
+    )
     conn.execute(text("DELETE FROM deleted_sessions WHERE session_id = :id"), {"id": session_id})
     conn.execute(
         text("INSERT INTO deleted_sessions (session_id, deleted_ms) VALUES (:id, :now)"),

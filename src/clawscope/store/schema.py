@@ -889,3 +889,28 @@ def _create_search(_target: Any, connection: Any, **_kw: Any) -> None:
 
 
 event.listen(metadata, "after_create", _create_search)
+
+# -- semantic judge (revision 0022) --------------------------------------------------------------------
+# One row per judge call (or cache-able verdict): the content hash it was asked about, what it said,
+# what it cost. Verdicts are reused by `cache_key` (prompt version + model + family + content hash); the
+# day's spend is the sum of `cost_usd` since the day began (the daily cap).
+judge_calls = Table(
+    "judge_calls",
+    metadata,
+    Column("call_id", Integer, primary_key=True, autoincrement=True),
+    Column("cache_key", Text, nullable=False),
+    Column("session_id", Text, nullable=False),
+    Column("family", Text, nullable=False),
+    Column("prompt_version", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("outcome", Text, nullable=False),  # ok | error | timeout | invalid | capped
+    Column("verdict", Text),  # the validated JSON verdict (outcome ok)
+    Column("note", Text),
+    Column("input_tokens", Integer, nullable=False, default=0),
+    Column("output_tokens", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("created_ms", Ms, nullable=False),
+    Index("ix_judge_calls_key", "cache_key", "outcome"),
+    Index("ix_judge_calls_created", "created_ms"),
+)
+JUDGE_TABLES = (judge_calls,)

@@ -77,3 +77,17 @@ def test_findings_page_needs_sessions_read(settings: Settings, flagged: Store) -
     with TestClient(create_app(settings, store=flagged), base_url=LOCAL) as c:
         r = c.get("/findings", follow_redirects=False)
     assert r.status_code == 303 and "/login" in r.headers["location"]
+
+
+def test_findings_page_says_whether_a_judge_is_configured(settings: Settings, flagged: Store) -> None:
+    with TestClient(create_app(replace(settings, no_auth=True), store=flagged), base_url=LOCAL) as c:
+        off = c.get("/findings").text
+    assert "Semantic judge <b>off</b>" in off and "nothing leaves this machine" in off
+    judged = replace(
+        settings,
+        no_auth=True,
+        judge={"base_url": "http://127.0.0.1:11434/v1", "model": "qwen-test", "daily_cap_usd": 2},
+    )
+    with TestClient(create_app(judged, store=flagged), base_url=LOCAL) as c:
+        on = c.get("/findings").text
+    assert "Semantic judge <b>on</b>" in on and "qwen-test at 127.0.0.1:11434" in on

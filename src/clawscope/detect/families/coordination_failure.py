@@ -80,7 +80,7 @@ def _announce_reply(view: SessionView, child: SessionInfo, after_pos: int) -> En
 
 class FailedChild:
     id: ClassVar[str] = "coordination_failure.failed-child"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {
         "failed_statuses": ["failed", "timeout", "killed", "error", "aborted"],
@@ -137,8 +137,23 @@ class FailedChild:
                     "task": excerpt(task, 120),
                     "parentReply": excerpt(anchor.text, 160) if anchor else None,
                     "outcome": "claimed-success" if claim is not None else "no-follow-up",
+                    # who lost the run, and where: the child failed in its own records (its session);
+                    # the parent's step is where it missed that (claimed success or said nothing)
+                    "responsibleAgent": _agent_of(child),
+                    "responsibleSessionId": child.session_id,
+                    "decisiveStep": {"sessionId": child.session_id, "what": f"child run ended {status}"},
+                    "parentStep": anchor.entry_id if anchor else t.call_entry_id,
+                    "tier": "offline",
                 },
             )
+
+
+def _agent_of(child: SessionInfo) -> str | None:
+    """The child's agent id (recorded, else the one its key names: `agent:<id>:subagent:…`)."""
+    if child.agent:
+        return child.agent
+    parts = (child.key or "").split(":")
+    return parts[1] if len(parts) > 2 and parts[0] == "agent" else None
 
 
 def _outcome(child: SessionInfo, failed: set[str]) -> str | None:
@@ -153,6 +168,19 @@ def _outcome(child: SessionInfo, failed: set[str]) -> str | None:
     return None
 
 
+_KNOWN: list[tuple[frozenset[str], frozenset[str]]] = [(frozenset(), frozenset())]
+
+
+def _known_keys(keys: frozenset[str]) -> frozenset[str]:
+    """The instance's session keys lower-cased; the sessions of one instance share one set (reused)."""
+    given, lowered = _KNOWN[0]
+    if given is keys:
+        return lowered
+    lowered = frozenset(k.lower() for k in keys)
+    _KNOWN[0] = (keys, lowered)
+    return lowered
+
+
 def _resolve(key: str, agent: str | None) -> str:
     k = key.strip().lower()
     return k if k.startswith("agent:") or not agent else f"agent:{agent.lower()}:{k}"
@@ -160,7 +188,7 @@ def _resolve(key: str, agent: str | None) -> str:
 
 class UnknownSession:
     id: ClassVar[str] = "coordination_failure.unknown-session"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {
         "send_tools": ["sessions_send"],
@@ -168,11 +196,12 @@ class UnknownSession:
     }
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
+        sends = [t for t in view.tools if t.name in param(params, self.defaults, "send_tools")]
+        if not sends:
+            return  # most sessions send nothing: no key set to build
         refusal = re.compile(str(param(params, self.defaults, "refusal")), re.I)
-        known = {k.lower() for k in view.known_session_keys}
-        for t in view.tools:
-            if t.name not in param(params, self.defaults, "send_tools"):
-                continue
+        known = _known_keys(view.known_session_keys)
+        for t in sends:
             raw = t.arguments.get("sessionKey") or t.arguments.get("key")
             if not isinstance(raw, str) or not raw.strip():
                 continue
@@ -189,13 +218,20 @@ class UnknownSession:
                 severity=FindingSeverity.WARNING,
                 confidence=0.9 if missing else 0.7,
                 message=f"message sent to a session that does not exist: {excerpt(raw, 80)}",
-                evidence={"sessionKey": raw, "known": not missing, "status": t.status},
+                evidence={
+                    "sessionKey": raw,
+                    "known": not missing,
+                    "status": t.status,
+                    "responsibleAgent": view.session.agent,
+                    "parentStep": t.call_entry_id,
+                    "tier": "offline",
+                },
             )
 
 
 class DuplicateDelegation:
     id: ClassVar[str] = "coordination_failure.duplicate-delegation"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"spawn_tools": ["sessions_spawn"]}
 
@@ -229,7 +265,13 @@ class DuplicateDelegation:
                 severity=FindingSeverity.WARNING,
                 confidence=0.9,
                 message=f"the same task delegated twice at once: {excerpt(task, 80)}",
-                evidence={"task": excerpt(task, 160), "children": [fkey, key]},
+                evidence={
+                    "task": excerpt(task, 160),
+                    "children": [fkey, key],
+                    "responsibleAgent": view.session.agent,
+                    "parentStep": t.call_entry_id,
+                    "tier": "offline",
+                },
             )
 
 

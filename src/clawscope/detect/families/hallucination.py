@@ -66,15 +66,22 @@ def _turn_tools(view: SessionView, turn: Turn, before_pos: int) -> list[ToolUse]
 
 class SuccessAfterError:
     id: ClassVar[str] = "hallucination.success-after-error"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"ignore_tools": list(_DELEGATION)}
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         ignore = set(param(params, self.defaults, "ignore_tools"))
+        claims = {
+            r.entry_id
+            for r in replies(view.entries)
+            if SUCCESS_VERDICT.search(r.text) and not FAILURE_ACK.search(r.text)
+        }
+        if not claims or not any(failed(t) for t in view.tools):
+            return  # the common case: no verdict, or nothing failed
         for turn in turns(view):
             for r in replies(turn.entries):
-                if not SUCCESS_VERDICT.search(r.text) or FAILURE_ACK.search(r.text):
+                if r.entry_id not in claims:
                     continue
                 done = [t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore]
                 if not done or not failed(done[-1]):
@@ -109,7 +116,7 @@ def _backed(token: str, outputs: str) -> bool:
 
 class FailedReadQuoted:
     id: ClassVar[str] = "hallucination.failed-read-quoted"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {
         "read_tools": ["read"],
@@ -123,6 +130,8 @@ class FailedReadQuoted:
         return isinstance(cmd, str) and bool(re.match(param(params, self.defaults, "read_commands"), cmd))
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
+        if not any(failed(t) and self._is_read(t, params) for t in view.tools):
+            return  # no read failed: nothing to quote from nowhere
         ok_out = "\n".join(t.output_text for t in view.tools if not failed(t))
         for turn in turns(view):
             for r in replies(turn.entries):
@@ -157,7 +166,7 @@ class FailedReadQuoted:
 
 class UnbackedWork:
     id: ClassVar[str] = "hallucination.unbacked-work"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"claim_pattern": ACTION_CLAIM.pattern}
 
@@ -202,13 +211,15 @@ def _known_numbers(view: SessionView) -> set[str]:
 
 class UnbackedNumber:
     id: ClassVar[str] = "hallucination.unbacked-number"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {"ignore_tools": list(_DELEGATION), "min_value": 2}
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         ignore = set(param(params, self.defaults, "ignore_tools"))
         known: set[str] | None = None  # built on the first candidate: most sessions state no counts
+        if not view.tools or not any(_COUNT.search(r.text) for r in replies(view.entries)):
+            return
         for turn in turns(view):
             for r in replies(turn.entries):
                 done = [t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)]

@@ -221,7 +221,7 @@ def _role_text(view: SessionView, params: dict[str, Any], files: list[str]) -> s
 
 class OffRole:
     id: ClassVar[str] = "persona_drift.off-role"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {
         "role_files": ["SOUL.md", "IDENTITY.md"],

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from clawscope.detect.base import register
-from clawscope.detect.semantic import entry_pos, excerpt, make_finding, param, replies, turns
+from clawscope.detect.instructions import task_requests
+from clawscope.detect.semantic import entry_pos, excerpt, is_human, make_finding, param, replies, stems, turns
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
 FAMILY = "prompt_injection"
@@ -45,6 +46,14 @@ OVERRIDE = re.compile(
     r"goal)\b|\bnew instructions?:|\byou are now\b|\bdo not tell the user\b",
     re.I,
 )
+# Extraction: asks for the agent's own prompt or the secrets it can reach.
+EXTRACT = re.compile(
+    r"\b(reveal|print|repeat|show|output|leak|dump|disclose|tell me|send|share|post|paste|include|give me)\b"
+    r"[^.\n]{0,30}\b(your|the|its|all)\s+(\w+\s+)?(system prompt|initial (prompt|instructions)|hidden "
+    r"instructions|instructions above|(api|access|secret|private|ssh) keys?|secrets|credentials|passwords?|"
+    r"tokens|env(ironment)? (variables|file)|\.env( file)?|soul\.md|agents\.md)\b",
+    re.I,
+)
 ADDRESSED = re.compile(
     r"\b(AI|LLM|GPT|assistant|agent|bot|model|copilot)s?\b[^.\n:]{0,40}\b(reading|processing|triaging|"
     r"summari[sz]ing|parsing|seeing|viewing) (this|these)\b|\b(note|message|instructions?) (to|for) (any|the"
@@ -62,6 +71,9 @@ _TRIGGERS = (
     "instruction to", "instruction for", "dear ", "attention ", "hey ", "<!--", "to ai", "to the ai",
     "to assistant", "to the assistant", "to agent", "to the agent", "to bot", "to the bot", "to llm",
     "to the llm", "to gpt", "to the gpt", "to the model", "to copilot", "to the copilot",
+    "initial prompt", "initial instructions", "hidden instructions", "instructions above", " key",
+    "secrets", "credentials", "password", "tokens", "environment variables", "env file", ".env",
+    "soul.md", "agents.md",
 )  # fmt: skip
 ORDER = re.compile(
     r"\b(run|execute|exec|read|cat|send|forward|email|post|upload|delete|remove|rm|reply|respond|say|"
@@ -108,7 +120,9 @@ def content_of(output: str, depth: int = 0) -> tuple[str, bool]:
 
 def _is_order(sentence: str) -> bool:
     bare = _QUOTE.sub(" ", sentence)
-    return bool(OVERRIDE.search(bare) or (ADDRESSED.search(bare) and ORDER.search(bare)))
+    return bool(
+        OVERRIDE.search(bare) or EXTRACT.search(bare) or (ADDRESSED.search(bare) and ORDER.search(bare))
+    )
 
 
 def injected(text: str) -> list[str]:
@@ -148,53 +162,170 @@ def _acted(
     return None
 
 
+# Tools whose results the agent or OpenClaw wrote itself (not outside content): never scanned.
+_INTERNAL_TOOLS = (
+    "sessions_spawn", "sessions_yield", "sessions_send", "session_status", "subagents", "write", "edit",
+    "apply_patch", "process", "cron", "memory_search", "memory_get", "canvas", "tts", "image_generate",
+)  # fmt: skip
+# Tools that bring outside content in (besides anything OpenClaw wrapped as untrusted): the weaker
+# task-request signal is only looked for in their results.
+_EXTERNAL_TOOLS = r"fetch|browser|search|read|mail|message|inbox|slack|discord|telegram|whatsapp|rss|feed"
+
+
+def _not_asked(view: SessionView, t: ToolUse, tasks: list[str]) -> list[str]:
+    """Task requests neither the user nor the agent made: a search answer that echoes its own query, or
+    a page that repeats the user's question ("how much disk space is left"), plants nothing."""
+    own = json.dumps(t.arguments, ensure_ascii=False)
+    asked = stems(own + " " + " ".join(e.text for e in view.entries if is_human(e)))
+    return [t for t in tasks if len(stems(t) & asked) * 2 < max(1, len(stems(t)))]
+
+
+def _turn_end(view: SessionView, at: int) -> int:
+    return next((b for a, b in ((t.first_pos, t.last_pos) for t in turns(view)) if a <= at <= b), at)
+
+
+def _source(t: ToolUse) -> str | None:
+    url = t.arguments.get("url") or t.arguments.get("path") or t.exec_command
+    return excerpt(str(url), 120) if url else None
+
+
 class InjectedInstructions:
     id: ClassVar[str] = "prompt_injection.tool-content"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     family: ClassVar[str] = FAMILY
     defaults: ClassVar[dict[str, Any]] = {
-        "ignore_tools": ["sessions_spawn", "sessions_yield", "session_status", "subagents"],
+        "ignore_tools": list(_INTERNAL_TOOLS),
+        "external_tools": _EXTERNAL_TOOLS,
     }
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         ignore = set(param(params, self.defaults, "ignore_tools"))
-        pos = entry_pos(view)
-        bounds = [(t.first_pos, t.last_pos) for t in turns(view)]
+        outside = re.compile(str(param(params, self.defaults, "external_tools")), re.I)
         for t in view.tools:
             if t.name in ignore or not t.result_entry_id or not t.output_text:
                 continue
             low = t.output_text.lower()
-            if not any(w in low for w in _TRIGGERS):
-                continue  # cheap pre-check on the raw output before unwrapping it
-            text, wrapped = content_of(t.output_text)
-            sentences = injected(text)
-            if not sentences:
+            # cheap pre-check before unwrapping it (a loop of substring tests: one case-insensitive regex
+            # alternation of the same words was measured 10x slower)
+            strong = any(w in low for w in _TRIGGERS)
+            external = "EXTERNAL_UNTRUSTED_CONTENT" in t.output_text or bool(outside.search(t.name))
+            if not (strong or external):
                 continue
-            at = pos.get(t.result_entry_id, 0)
-            end = next((b for a, b in bounds if a <= at <= b), at)
-            calls = [c for c in view.tools if at < pos.get(c.call_entry_id or "", -1) <= end]
-            said = [r for r in replies(view.entries) if at < r.pos <= end]
+            text, wrapped = content_of(t.output_text)
+            sentences = injected(text) if strong else []
+            tasks = [] if sentences or not external else task_requests(text)
+            if tasks:
+                tasks = _not_asked(view, t, tasks)
+            if not (sentences or tasks):
+                continue
+            yield self._finding(view, t, sentences or tasks, wrapped, uncertain=not sentences)
+
+    def _finding(
+        self, view: SessionView, t: ToolUse, sentences: list[str], wrapped: bool, uncertain: bool
+    ) -> Finding:
+        # positions and turns only for the rare output that carries an order
+        pos = entry_pos(view)
+        at = pos.get(t.result_entry_id or "", 0)
+        end = _turn_end(view, at)
+        calls = [c for c in view.tools if at < pos.get(c.call_entry_id or "", -1) <= end]
+        said = [r for r in replies(view.entries) if at < r.pos <= end]
+        loads = payloads(sentences)
+        acted = _acted(loads, calls, said)
+        what = "a task request aimed at an assistant" if uncertain else "instructions to the agent"
+        return make_finding(
+            self,
+            view,
+            anchor=t.result_entry_id or "",
+            entry_ids=[t.result_entry_id, *(acted[1] if acted else [])],
+            severity=FindingSeverity.CRITICAL if acted else FindingSeverity.WARNING,
+            confidence=(0.9 if acted else 0.75) - (0.2 if uncertain else 0.0),
+            message=f"{what} in {t.name} output"
+            + (f", and it acted on them ({acted[0]})" if acted else ", not acted on"),
+            evidence={
+                "tool": t.name,
+                "source": _source(t),
+                "untrustedWrapper": wrapped,
+                "instructions": [excerpt(s, 200) for s in sentences[:3]],
+                "payloads": [excerpt(p, 80) for p in loads[:5]],
+                "actedOn": acted[0] if acted else None,
+                "signal": "task-request" if uncertain else "order",
+                "uncertain": uncertain,
+                "tier": "offline",
+            },
+        )
+
+
+_GROUP_TYPES = ("group", "channel", "room")
+_SECRET_HINT = re.compile(r"\b(sk|ghp|xox[bp]|AKIA)[-_A-Za-z0-9]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY")
+
+
+def _group_chat(view: SessionView) -> bool:
+    info = view.session
+    parts = (info.key or "").lower().split(":")
+    kind = info.chat_type or (parts[3] if len(parts) > 4 and parts[0] == "agent" else None)
+    return kind in _GROUP_TYPES
+
+
+def _leaked(view: SessionView, said: list[EntryView]) -> EntryView | None:
+    """A reply that gives away the agent's own prompt (a line of a workspace file) or a secret."""
+    lines = {
+        " ".join(x.split()).lower()
+        for text in view.workspace_files.values()
+        for x in text.splitlines()
+        if len(x.split()) >= 6 and not x.lstrip().startswith("#")
+    }
+    for r in said:
+        flat = " ".join(r.text.split()).lower()
+        if _SECRET_HINT.search(r.text) or any(x in flat for x in lines):
+            return r
+    return None
+
+
+class ParticipantInjection:
+    """In a group or channel anyone can address the agent: a member's message that overrides its
+    instructions or asks for its prompt or secrets. A plain request to the bot ("@claw send the
+    report") is not one: only an override or an extraction counts."""
+
+    id: ClassVar[str] = "prompt_injection.participant-message"
+    version: ClassVar[int] = 1
+    family: ClassVar[str] = FAMILY
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:  # noqa: ARG002
+        if not _group_chat(view):
+            return
+        for turn in turns(view):
+            msg = turn.user
+            if msg is None:
+                continue
+            bare = _QUOTE.sub(" ", msg.text)
+            if not (OVERRIDE.search(bare) or EXTRACT.search(bare)):
+                continue
+            sentences = injected(msg.text) or [excerpt(msg.text, 200)]
             loads = payloads(sentences)
+            said = replies(turn.entries)
+            calls = [c for c in view.tools if c.call_entry_id in {e.entry_id for e in turn.entries}]
             acted = _acted(loads, calls, said)
-            url = t.arguments.get("url") or t.arguments.get("path") or t.exec_command
+            leak = _leaked(view, said)
+            how = acted[0] if acted else ("leaked" if leak else None)
+            cited = acted[1] if acted else ([leak.entry_id] if leak else [])
             yield make_finding(
                 self,
                 view,
-                anchor=t.result_entry_id,
-                entry_ids=[t.result_entry_id, *(acted[1] if acted else [])],
-                severity=FindingSeverity.CRITICAL if acted else FindingSeverity.WARNING,
-                confidence=0.9 if acted else 0.75,
-                message=f"instructions to the agent in {t.name} output"
-                + (f", and it acted on them ({acted[0]})" if acted else ", not acted on"),
+                anchor=msg.entry_id,
+                entry_ids=[msg.entry_id, *cited],
+                severity=FindingSeverity.CRITICAL if how else FindingSeverity.WARNING,
+                confidence=0.85 if how else 0.65,
+                message="a chat member's message tries to override the agent or extract its prompt"
+                + (f", and it complied ({how})" if how else ", not complied with"),
                 evidence={
-                    "tool": t.name,
-                    "source": excerpt(str(url), 120) if url else None,
-                    "untrustedWrapper": wrapped,
                     "instructions": [excerpt(s, 200) for s in sentences[:3]],
                     "payloads": [excerpt(p, 80) for p in loads[:5]],
-                    "actedOn": acted[0] if acted else None,
+                    "actedOn": how,
+                    "tier": "offline",
                 },
             )
 
 
 register(InjectedInstructions())
+register(ParticipantInjection())

@@ -14,6 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
 from clawscope.detect import queries as findings_q
+from clawscope.detect.judge.status import judge_status
 from clawscope.model.detection import FAMILIES
 from clawscope.store import FindingQuery
 from clawscope.timeutil import now_ms, parse_iso_ms
@@ -139,6 +140,7 @@ def findings(
     query = _finding_query(period, None if shown == "all" else shown, **eq)
     d = findings_q.dashboard(state.store, query)
     fams = sorted(d["byFamily"].items(), key=lambda kv: -kv[1])
+    judge = judge_status(state.settings.judge, state.store)
     return page(
         request,
         state,
@@ -151,6 +153,7 @@ def findings(
         severities=SEVERITIES,
         by_family=charts.bars(fams, num),
         by_day=charts.columns([(x["day"], x["total"]) for x in d["byDay"]], num),
+        judge=judge,
     )
 
 
