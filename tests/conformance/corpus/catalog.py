@@ -1,8 +1,13 @@
-"""Every corpus scenario, by family module; which run with which era; the CI live subset."""
+"""Every corpus scenario, by family module; which run with which era; the CI live subset.
+
+Two sets: `tuning` (the corpus the detectors were written and tuned against, tests/fixtures/detect/)
+and `heldout` (`corpus/heldout.py`, tests/fixtures/detect-heldout/: recorded the same way, scored
+apart, never tuned on)."""
 
 from __future__ import annotations
 
 from tests.conformance.corpus import (
+    heldout,
     s_abuse,
     s_channel,
     s_context,
@@ -54,5 +59,17 @@ def check_unique(scenarios: list[Scenario]) -> None:
                 keys.add(key)
 
 
-def scenarios_for(era: Era, live_only: bool = False) -> list[Scenario]:
-    return [s for s in all_scenarios(era) if s.live or not live_only]
+SETS = ("tuning", "heldout")
+
+
+def heldout_scenarios(era: Era) -> list[Scenario]:
+    found = heldout.scenarios()
+    check_unique(found)
+    return [s for s in found if era in s.eras]
+
+
+def scenarios_for(era: Era, live_only: bool = False, corpus_set: str = "tuning") -> list[Scenario]:
+    if corpus_set not in SETS:
+        raise ValueError(f"unknown corpus set {corpus_set!r} (one of {SETS})")
+    chosen = all_scenarios(era) if corpus_set == "tuning" else heldout_scenarios(era)
+    return [s for s in chosen if s.live or not live_only]
