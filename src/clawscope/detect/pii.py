@@ -128,10 +128,17 @@ def _phones(text: str, regions: Sequence[str]) -> list[PiiMatch]:
     import phonenumbers  # its metadata loads lazily; only texts with a digit run pay for it
 
     seen: dict[tuple[int, int], PiiMatch] = {}
-    for region in regions:
-        for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            seen.setdefault((m.start, m.end), PiiMatch("PHONE_NUMBER", m.start, m.end, m.raw_string))
-    return list(seen.values())
+    # Only the lines with a digit run go through the matcher (a number never spans lines): its cost
+    # grows with the text times the regions, and tool outputs are long.
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if _PHONE_HINT.search(line):
+            for region in regions:
+                for m in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.VALID):
+                    span = (offset + m.start, offset + m.end)
+                    seen.setdefault(span, PiiMatch("PHONE_NUMBER", *span, m.raw_string))
+        offset += len(line)
+    return sorted(seen.values(), key=lambda m: (m.start, m.end))
 
 
 def _ibans(text: str) -> list[PiiMatch]:
