@@ -129,3 +129,41 @@ def test_openclaws_own_tool_loop_warning_is_reported() -> None:
     assert [(f.detector, f.evidence["repeatedCalls"], f.anchor_entry_id) for f in found] == [
         ("loop.openclaw-warning", 5, "r1")
     ]
+
+
+STUCK_HARD_NEGATIVES = (
+    "loop-neg/heartbeat-polls",
+    "loop-neg/status-check-each-turn",
+    "loop-neg/retry-after-fix",
+)
+ACROSS_TURN_POSITIVES = ("loop/heartbeat-poll-stuck", "loop/retry-without-fix", "loop/paging-stuck")
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_hard_negatives_the_stuck_detector_gets_wrong(corpora: dict[str, Corpus], release: str) -> None:
+    """OpenHands' StuckDetector (bench/baselines.py) ignores user turns and compares actions only: it
+    fires on a heartbeat poll or a status check the user asked for in each of four turns, and on a build
+    retried after each fix the user made; `loop` does not. On the same calls repeated inside one turn
+    (the matching positives), both fire."""
+    from tests.corpus.test_scoring import _load
+
+    baselines = _load("baselines")
+    c = corpora[release]
+
+    def stuck(sid: str) -> bool:
+        v = c.views[sid]
+        raw = baselines.SessionView(sid, v.session.key, v.session.agent, [e.record for e in v.entries])
+        return baselines.stuck_detector(raw) is not None
+
+    for name in STUCK_HARD_NEGATIVES:
+        (sid,) = c.sessions(name)
+        assert stuck(sid), f"{name}: the baseline should fire here"
+        assert run(c.views[sid]) == [], name
+    for name in ACROSS_TURN_POSITIVES:
+        (sid,) = c.sessions(name)
+        assert stuck(sid), name
+        (f,) = run(c.views[sid])
+        assert f.detector == "loop.repeated-call"
+        assert set(f.entry_ids) & set(c.labels[sid]["entries"]["loop"])
+    (pager,) = c.sessions("loop-neg/paging-with-cursor")
+    assert run(c.views[pager]) == []
