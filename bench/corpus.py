@@ -27,6 +27,7 @@ from clawscope.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "detect"
 HELDOUT = ROOT / "tests" / "fixtures" / "detect-heldout"  # recorded the same way, never tuned on
+LOOP_TURNS = ROOT / "tests" / "fixtures" / "detect-loop-turns"  # recorded later, part of the tuning corpus
 LABELS_FORMAT = "clawscope-detect-labels/1"
 
 
@@ -66,6 +67,11 @@ def committed(root: Path = FIXTURES, prefix: str = "") -> list[Corpus]:
         labels, meta = load_labels(folder / "labels.json")
         out.append(Corpus(prefix + folder.name, [folder / "state"], labels, True, meta))
     return out
+
+
+def tuning() -> list[Corpus]:
+    """The tuning corpus: the main recordings and the loop-across-turns set recorded after them."""
+    return [*committed(), *committed(LOOP_TURNS, "loop-turns-")]
 
 
 def heldout() -> list[Corpus]:

@@ -45,7 +45,7 @@ from clawscope.detect.runner import detect_view, load_all, selected  # noqa: E40
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.model.detection import Finding  # noqa: E402
 from clawscope.store import Store  # noqa: E402
-from corpus import Corpus, committed, demo, heldout, sessions  # noqa: E402
+from corpus import Corpus, demo, heldout, sessions, tuning  # noqa: E402
 from results import write_section  # noqa: E402
 from scoring import FAMILIES, Table, format_table, merge, score  # noqa: E402
 
@@ -189,7 +189,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="clawscope-detect-") as tmp:
         work = args.cache or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        corpora: list[Corpus] = list(committed())
+        corpora: list[Corpus] = list(tuning())
         if not args.fast and args.demo_sessions:
             for era in ("jsonl", "sqlite"):
                 out = work / f"demo-{era}-{args.demo_sessions}"

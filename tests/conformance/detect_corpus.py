@@ -11,7 +11,8 @@ that does not show what a scenario was built for), and writes `<out>/openclaw-<v
 trimmed state dir, `corpus/trim.py`) and `<out>/openclaw-<version>/labels.json`. The releases are
 recorded at the same time, each in its own namespace. Needs `scripts/setup-test-deps conformance`.
 A run that hit one of OpenClaw's known internal faults is repeated once. `--set heldout` records the
-held-out scenarios (`corpus/heldout.py`) into `tests/fixtures/detect-heldout/` instead.
+held-out scenarios (`corpus/heldout.py`) into `tests/fixtures/detect-heldout/` instead, `--set loop-turns`
+the loop scenarios across user turns into `tests/fixtures/detect-loop-turns/`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "tests" / "fixtures" / "detect"
 DEFAULT_WORK = REPO_ROOT / "artifacts" / "detect-corpus"
 HELDOUT_OUT = REPO_ROOT / "tests" / "fixtures" / "detect-heldout"
+SET_OUT = {
+    "tuning": DEFAULT_OUT,
+    "loop-turns": DEFAULT_OUT.with_name("detect-loop-turns"),
+    "heldout": HELDOUT_OUT,
+}
 CORPUS_RELEASES = ("2026.9.6", "2026.7.35")
 RECORD_TIMEOUT_S = 1800
 
@@ -216,7 +222,9 @@ def write_index(out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help=f"fixtures folder (default: {DEFAULT_OUT} or {HELDOUT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, help="fixtures folder (default: the set's, under tests/fixtures/)"
+    )
     parser.add_argument("--work", type=Path, help=f"run folders (default: {DEFAULT_WORK}[-heldout])")
     parser.add_argument("--set", dest="corpus_set", choices=SETS, default="tuning", help="which scenarios")
     parser.add_argument(
@@ -229,10 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="no recording: label the last ones in --work")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
-    held = args.corpus_set == "heldout"
-    args.out = args.out or (HELDOUT_OUT if held else DEFAULT_OUT)
+    tuning = args.corpus_set == "tuning"
+    args.out = args.out or SET_OUT[args.corpus_set]
     args.work = args.work or (
-        DEFAULT_WORK.with_name(DEFAULT_WORK.name + "-heldout") if held else DEFAULT_WORK
+        DEFAULT_WORK if tuning else DEFAULT_WORK.with_name(f"detect-corpus-{args.corpus_set}")
     )
     try:
         versions = args.release or list(CORPUS_RELEASES)

@@ -309,7 +309,7 @@ _helper_b = spawned(
 
 
 def scenarios() -> list[Scenario]:
-    return [*_loop_positives(), *_loop_negatives(), *_across_turns()]
+    return [*_loop_positives(), *_loop_negatives()]
 
 
 # OpenClaw's default heartbeat prompt (agents.defaults.heartbeat.prompt), sent as a user turn.
@@ -333,9 +333,10 @@ PAGER = (
 )
 
 
-def _across_turns() -> list[Scenario]:
+def across_turns() -> list[Scenario]:
     """The hard negatives OpenHands' StuckDetector gets wrong (it ignores user turns and only compares
-    actions), and positives built the same way inside one turn."""
+    actions), and positives built the same way inside one turn. Recorded as their own small set
+    (`--set loop-turns`, tests/fixtures/detect-loop-turns/), part of the tuning corpus."""
     health = exec_("cat status/health.txt")
     files = {ws("status/health.txt"): HEALTH}  # no HEARTBEAT.md: it would enter every session's prompt
     build = exec_("sh tools/build.sh tools/.build-count")
