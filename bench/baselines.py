@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 from clawscope.dburl import sqlite_url  # noqa: E402
-from corpus import Corpus, SessionView, committed, demo, ingest_corpus, sessions  # noqa: E402
+from corpus import Corpus, SessionView, demo, ingest_corpus, sessions, tuning  # noqa: E402
 from results import write_section  # noqa: E402
 from scoring import FAMILIES, Table, format_table, merge, score  # noqa: E402
 
@@ -226,7 +226,7 @@ def run(corpus: Corpus, work: Path) -> Table:
 
 
 def corpora(work: Path, demo_sessions: int) -> Iterable[Corpus]:
-    yield from committed()
+    yield from tuning()
     if demo_sessions:
         for era in ("jsonl", "sqlite"):
             yield demo(work / f"demo-{era}", sessions=demo_sessions, agents=3, era=era, seed=7)

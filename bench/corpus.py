@@ -26,6 +26,8 @@ from clawscope.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "detect"
+HELDOUT = ROOT / "tests" / "fixtures" / "detect-heldout"  # recorded the same way, never tuned on
+LOOP_TURNS = ROOT / "tests" / "fixtures" / "detect-loop-turns"  # recorded later, part of the tuning corpus
 LABELS_FORMAT = "clawscope-detect-labels/1"
 
 
@@ -58,13 +60,23 @@ def load_labels(path: Path) -> tuple[dict[str, dict[str, set[str]]], dict[str, d
     return labels, dict(data["sessions"])
 
 
-def committed(root: Path = FIXTURES) -> list[Corpus]:
-    """Every committed recording under `root`, oldest release first."""
+def committed(root: Path = FIXTURES, prefix: str = "") -> list[Corpus]:
+    """Every committed recording under `root`, oldest release first (named `prefix` + folder name)."""
     out = []
     for folder in sorted(root.glob("openclaw-*")):
         labels, meta = load_labels(folder / "labels.json")
-        out.append(Corpus(folder.name, [folder / "state"], labels, True, meta))
+        out.append(Corpus(prefix + folder.name, [folder / "state"], labels, True, meta))
     return out
+
+
+def tuning() -> list[Corpus]:
+    """The tuning corpus: the main recordings and the loop-across-turns set recorded after them."""
+    return [*committed(), *committed(LOOP_TURNS, "loop-turns-")]
+
+
+def heldout() -> list[Corpus]:
+    """The held-out recordings (tests/fixtures/detect-heldout/), scored apart from the tuning corpus."""
+    return committed(HELDOUT, "heldout-")
 
 
 def demo(

@@ -10,6 +10,8 @@ registered detector (`detect.runner`, settings = defaults) and scores the findin
 level (`bench/scoring.py`: precision, recall, F1, and the share of findings on true positives whose
 entry ids hit the labelled entries). The baselines (`bench/baselines.py`: OpenHands' StuckDetector rules
 for `loop`, a keyword/regex list per other family) are measured in the same run on the same sessions.
+The held-out recordings (tests/fixtures/detect-heldout/, never tuned on) are scored the same way in
+tables of their own, and are not part of "all".
 Then it ingests the real samples in ../shared/samples/ (clean sessions: every finding there is counted
 per family, the target is zero unless a real failure is there) and prints the counts. Last, the time
 from an appended transcript line to its `detection` event on a real server's SSE stream
@@ -43,7 +45,7 @@ from clawscope.detect.runner import detect_view, load_all, selected  # noqa: E40
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.model.detection import Finding  # noqa: E402
 from clawscope.store import Store  # noqa: E402
-from corpus import Corpus, committed, demo, sessions  # noqa: E402
+from corpus import Corpus, demo, heldout, sessions, tuning  # noqa: E402
 from results import write_section  # noqa: E402
 from scoring import FAMILIES, Table, format_table, merge, score  # noqa: E402
 
@@ -187,7 +189,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="clawscope-detect-") as tmp:
         work = args.cache or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        corpora: list[Corpus] = list(committed())
+        corpora: list[Corpus] = list(tuning())
         if not args.fast and args.demo_sessions:
             for era in ("jsonl", "sqlite"):
                 out = work / f"demo-{era}-{args.demo_sessions}"
@@ -203,9 +205,23 @@ def main() -> int:
                 base_tables[corpus.name] = base
             if args.errors:
                 error_lines += errors(corpus, found, families)
-        det_tables["all"] = merge(*[det_tables[c.name] for c in corpora])
+        tuned = [c.name for c in corpora]
+        det_tables["all"] = merge(*[det_tables[n] for n in tuned])
         if base_tables:
-            base_tables["all"] = merge(*base_tables.values())
+            base_tables["all"] = merge(*[base_tables[n] for n in tuned if n in base_tables])
+        # the held-out recordings: scored apart, never merged into "all" (no threshold was set on them)
+        held = heldout()
+        for corpus in held:
+            det, base, found, timing = measure(corpus, work, families, with_baselines)
+            det_tables[corpus.name], timings[corpus.name] = det, timing
+            if base is not None:
+                base_tables[corpus.name] = base
+            if args.errors:
+                error_lines += errors(corpus, found, families)
+        if held:
+            det_tables["held-out (all)"] = merge(*[det_tables[c.name] for c in held])
+            if base_tables:
+                base_tables["held-out (all)"] = merge(*[base_tables[c.name] for c in held])
         samples = {} if args.fast else sample_counts(work, families, args.samples)
         latency = detect_latency.measure(work, args.latency) if args.latency and not args.fast else None
     total = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.conformance.detect_corpus [--out tests/fixtures/detect] [--release V ...]
                                                          [--only NAME,...] [--live] [--jobs 2]
+                                                         [--set heldout]
 
 For each release (default: the pinned SQLite-era 2026.9.6 and the JSONL-era 2026.7.35) this records
 every corpus scenario in a loopback-only network namespace (`corpus/driver.py`), reads what OpenClaw
@@ -9,7 +10,9 @@ stored (`corpus/reader.py`), labels it by construction (`corpus/labels.py`, whic
 that does not show what a scenario was built for), and writes `<out>/openclaw-<version>/state/` (the
 trimmed state dir, `corpus/trim.py`) and `<out>/openclaw-<version>/labels.json`. The releases are
 recorded at the same time, each in its own namespace. Needs `scripts/setup-test-deps conformance`.
-A run that hit one of OpenClaw's known internal faults is repeated once.
+A run that hit one of OpenClaw's known internal faults is repeated once. `--set heldout` records the
+held-out scenarios (`corpus/heldout.py`) into `tests/fixtures/detect-heldout/` instead, `--set loop-turns`
+the loop scenarios across user turns into `tests/fixtures/detect-loop-turns/`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conformance import netns
-from tests.conformance.corpus.catalog import scenarios_for
+from tests.conformance.corpus.catalog import SETS, scenarios_for
 from tests.conformance.corpus.labels import LabelError, build
 from tests.conformance.corpus.reader import read_state
 from tests.conformance.corpus.trim import size_of, trim_state
@@ -37,6 +40,12 @@ from tests.conformance.runs import OPENCLAW_FAULTS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "tests" / "fixtures" / "detect"
 DEFAULT_WORK = REPO_ROOT / "artifacts" / "detect-corpus"
+HELDOUT_OUT = REPO_ROOT / "tests" / "fixtures" / "detect-heldout"
+SET_OUT = {
+    "tuning": DEFAULT_OUT,
+    "loop-turns": DEFAULT_OUT.with_name("detect-loop-turns"),
+    "heldout": HELDOUT_OUT,
+}
 CORPUS_RELEASES = ("2026.9.6", "2026.7.35")
 RECORD_TIMEOUT_S = 1800
 
@@ -54,7 +63,7 @@ class Recording:
     attempts: int = 1
 
 
-def start(rel: Release, run_dir: Path, only: str, live: bool, jobs: int) -> Recording:
+def start(rel: Release, run_dir: Path, only: str, live: bool, jobs: int, corpus_set: str) -> Recording:
     shutil.rmtree(run_dir, ignore_errors=True)
     paths = RunPaths(run_dir)
     paths.create()
@@ -62,6 +71,7 @@ def start(rel: Release, run_dir: Path, only: str, live: bool, jobs: int) -> Reco
     argv += ["--release", rel.version, "--run-dir", str(run_dir), "--jobs", str(jobs)]
     argv += ["--only", only] if only else []
     argv += ["--live"] if live else []
+    argv += ["--set", corpus_set]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     with (run_dir / "driver.out").open("wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -89,7 +99,13 @@ def fault(rec: Recording) -> str | None:
 
 
 def record(
-    versions: list[str], work: Path, only: str = "", live: bool = False, jobs: int = 2, reuse: bool = False
+    versions: list[str],
+    work: Path,
+    only: str = "",
+    live: bool = False,
+    jobs: int = 2,
+    reuse: bool = False,
+    corpus_set: str = "tuning",
 ) -> dict[str, Any]:
     """Record the chosen scenarios with each release (`reuse`: label the last recordings in `work`
     again instead); returns {version: (recording, driver result, labels)}."""
@@ -103,7 +119,7 @@ def record(
     if reuse:
         running = [Recording(r, RunPaths(work / r.version), _finished(), time.monotonic()) for r in rels]
     else:
-        running = [start(r, work / r.version, only, live, jobs) for r in rels]
+        running = [start(r, work / r.version, only, live, jobs, corpus_set) for r in rels]
     out: dict[str, Any] = {}
     for first in running:
         rec, result = first, wait(first)
@@ -112,14 +128,14 @@ def record(
                 f"OpenClaw {first.rel.version}: known internal fault ({why}); recording again",
                 file=sys.stderr,
             )
-            rec = start(first.rel, work / first.rel.version, only, live, jobs)
+            rec = start(first.rel, work / first.rel.version, only, live, jobs, corpus_set)
             rec.attempts = 2
             result = wait(rec)
         if result.get("aborted"):
             raise CorpusError(
                 f"OpenClaw {rec.rel.version}: driver aborted: {result['aborted']} (logs in {rec.paths.logs})"
             )
-        chosen = scenarios_for(rec.rel.era, live_only=live)
+        chosen = scenarios_for(rec.rel.era, live_only=live, corpus_set=corpus_set)
         if only:
             chosen = [s for s in chosen if s.root.name in set(only.split(","))]
         try:
@@ -207,9 +223,10 @@ def write_index(out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="fixtures folder (default: %(default)s)"
+        "--out", type=Path, help="fixtures folder (default: the set's, under tests/fixtures/)"
     )
-    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="run folders (default: %(default)s)")
+    parser.add_argument("--work", type=Path, help=f"run folders (default: {DEFAULT_WORK}[-heldout])")
+    parser.add_argument("--set", dest="corpus_set", choices=SETS, default="tuning", help="which scenarios")
     parser.add_argument(
         "--release", action="append", help="OpenClaw release (repeatable; default: both eras)"
     )
@@ -220,9 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="no recording: label the last ones in --work")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
+    tuning = args.corpus_set == "tuning"
+    args.out = args.out or SET_OUT[args.corpus_set]
+    args.work = args.work or (
+        DEFAULT_WORK if tuning else DEFAULT_WORK.with_name(f"detect-corpus-{args.corpus_set}")
+    )
     try:
         versions = args.release or list(CORPUS_RELEASES)
-        done = record(versions, args.work, args.only, args.live, args.jobs, args.reuse)
+        done = record(versions, args.work, args.only, args.live, args.jobs, args.reuse, args.corpus_set)
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

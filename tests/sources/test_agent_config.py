@@ -52,3 +52,46 @@ def test_config_and_workspace_stay_inside_the_state_dir(tmp_path: Path) -> None:
     assert workspace_dir(state, "evil", cfg) is None and workspace_files(state, "evil") == {}
     (state / "openclaw.json").write_text("{not json")
     assert read_config(state) == {} and workspace_files(state, "ops") == {"SOUL.md": "ops soul"}
+
+
+def test_tool_policy_of_an_agent_entry_2026_9_shape() -> None:
+    from clawscope.model.detection import PolicyLayer
+    from clawscope.sources.agent_config import tool_policy
+
+    cfg = {
+        "tools": {"profile": "coding", "deny": ["Browser"], "exec": {"security": "allowlist"}},
+        "agents": {
+            "defaults": {"sandbox": {"mode": "non-main"}},
+            "entries": {
+                "support": {
+                    "tools": {
+                        "profile": "messaging",
+                        "allow": ["slack"],
+                        "sandbox": {"tools": {"deny": ["message"]}},
+                    }
+                },
+                "main": {"default": True},
+            },
+        },
+    }
+    support = tool_policy(cfg, "support")
+    assert support.profile == "messaging"  # the agent's profile overrides the global one
+    assert support.layers == (
+        PolicyLayer("tools", None, ("browser",)),
+        PolicyLayer("agents.support.tools", ("slack",), ()),
+        PolicyLayer("tools.sandbox.tools", None, ("message",), "sandboxed"),
+    )
+    assert support.exec_security == "allowlist" and support.sandbox_mode == "non-main"
+    main = tool_policy(cfg, "main")
+    assert main.profile == "coding" and main.layers == (PolicyLayer("tools", None, ("browser",)),)
+    assert main.configured
+
+
+def test_tool_policy_of_the_legacy_agents_list_and_of_no_policy() -> None:
+    from clawscope.sources.agent_config import tool_policy
+
+    cfg = {"agents": {"list": [{"id": "ops", "tools": {"deny": ["group:runtime"]}}]}}
+    assert tool_policy(cfg, "ops").layers[0].deny == ("group:runtime",)
+    assert not tool_policy(cfg, "main").configured
+    assert not tool_policy({}, "main").configured
+    assert not tool_policy({"tools": {"profile": "full", "allow": "not a list"}}, "main").configured

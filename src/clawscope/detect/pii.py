@@ -1,24 +1,23 @@
 """Personal data and secrets in a text, found offline, with each matched span masked for evidence.
 
-`channel_mismatch` asks "did the agent post someone's data or a secret into a group?". The personal
-data part uses Microsoft Presidio's recognisers in a **pattern-only** configuration: no `AnalyzerEngine`
-(it would build a spaCy NLP engine and want a language model), only recognisers that work without NLP
-artifacts, called directly:
+`channel_mismatch` asks "did the agent post someone's data or a secret into a group?". Offline, no
+model, no NLP:
 
-* `PhoneRecognizer` (libphonenumber, valid numbers only) plus an international-format pattern checked
-  with `phonenumbers.is_possible_number` (fictional-range numbers such as +44 7700 900xxx are "possible"
-  but not "valid", and are still someone's number in a transcript);
-* `CreditCardRecognizer` (Luhn) and `IbanRecognizer` (ISO 13616 mod-97), re-checked here by
-  `luhn_ok`/`iban_ok` so the checksum rule is visible and tested in this module;
-* e-mail addresses with Presidio's own pattern in a plain `PatternRecognizer`: its `EmailRecognizer`
-  validates domains with `tldextract`, which downloads the public-suffix list at run time (egress, I/O),
-  so it is not used.
+* phone numbers with Google's libphonenumber (`phonenumbers.PhoneNumberMatcher`, valid numbers only, in
+  each configured region; exactly what Presidio's `PhoneRecognizer` runs) plus an international-format
+  pattern checked with `phonenumbers.is_possible_number` (fictional-range numbers such as
+  +44 7700 900xxx are "possible" but not "valid", and are still someone's number in a transcript);
+* card numbers and IBANs with Presidio's patterns, kept only when the Luhn (`luhn_ok`) or ISO 13616
+  mod-97 (`iban_ok`) checksum holds;
+* e-mail addresses with Presidio's pattern.
 
-Importing `presidio_analyzer` imports spaCy (the library, not a model) and takes about a second, so the
-recognisers are built on first use, not at import. Secrets (chat/API tokens, cloud keys, private keys,
-`password=`) and birth dates and home addresses given with a residential cue are plain patterns here.
-Every match comes back with its type, position and a masked form; the raw value never leaves this
-module in evidence.
+The patterns are Presidio's (presidio-analyzer 2.2, `predefined_recognizers/generic`), copied here
+rather than imported: `import presidio_analyzer` imports spaCy (the library: about 1.2 s of CPU), more
+than detection's whole share of a cold ingest (≤ 25 %, bench/ingest.py), and its pattern recognisers
+add nothing over a regular expression and the checksums below. Libphonenumber stays the library it
+is. Secrets (chat/API tokens, cloud keys, private keys, `password=`) and birth dates and home addresses
+given with a residential cue are plain patterns here. Every match comes back with its type, position
+and a masked form; the raw value never leaves this module in evidence.
 """
 
 from __future__ import annotations
@@ -26,8 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 DEFAULT_PHONE_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA", "BR", "AU", "NL", "ES", "IT")
 
@@ -61,9 +58,6 @@ _HOME = re.compile(
     r"\b(lives at|living at|lives in|home address( is)?|resides at|moved to|(his|her|their) address is)\s+"
     r"(?P<addr>\d+[A-Za-z]?,?\s+[A-Z][\w'-]*(\s+[A-Z][\w'-]*){0,3}(,\s*[A-Z][\w'-]*(\s+[A-Z0-9][\w'-]*){0,3})?)",
 )
-_DIGIT = re.compile(r"\d")
-# What a recogniser's entity needs in a text before it is worth running (-1: an "@").
-_NEEDS = {"EMAIL_ADDRESS": -1, "PHONE_NUMBER": 7, "CREDIT_CARD": 12, "IBAN_CODE": 10}
 _INTL_PHONE = re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,5}){2,4}(?!\d)")
 
 
@@ -111,22 +105,54 @@ def iban_ok(value: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
-@cache
-def _recognizers(regions: tuple[str, ...]) -> tuple[Any, ...]:
-    # Imported here: presidio_analyzer pulls in spaCy (~1 s), which only a PII scan needs. No
-    # AnalyzerEngine and no NLP engine are built, so no spaCy model is ever loaded or downloaded.
-    from presidio_analyzer import PatternRecognizer
-    from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer,
-        EmailRecognizer,
-        IbanRecognizer,
-        PhoneRecognizer,
-    )
+# Presidio 2.2's patterns (see the module docstring for why they are copied, not imported).
+_EMAIL = re.compile(
+    r"\b((([!#$%&'*+\-/=?^_`{|}~\w])|([!#$%&'*+\-/=?^_`{|}~\w][!#$%&'*+\-/=?^_`{|}~\.\w]{0,}"
+    r"[!#$%&'*+\-/=?^_`{|}~\w]))[@]\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+)\b"
+)
+_CARD = re.compile(
+    r"\b(?!1\d{12}(?!\d))((4\d{3})|(5[0-5]\d{2})|(6\d{3})|(1\d{3})|(3\d{3}))[- ]?(\d{3,4})[- ]?(\d{3,4})"
+    r"[- ]?(\d{3,5})\b"
+)
+_IBAN = re.compile(
+    r"(?<![A-Z0-9])([A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,6})((?:[ -]?[A-Z0-9]{4})?)"
+    r"((?:[ -]?[A-Z0-9]{1,3})?)(?![A-Z0-9])"
+)
+# A run of at least 7 digits with phone separators: below it no region's matcher can find a number.
+_PHONE_HINT = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6}")
+_IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 
-    email = PatternRecognizer(
-        supported_entity="EMAIL_ADDRESS", patterns=EmailRecognizer.PATTERNS, name="email"
-    )
-    return (email, PhoneRecognizer(supported_regions=regions), CreditCardRecognizer(), IbanRecognizer())
+
+def _phones(text: str, regions: Sequence[str]) -> list[PiiMatch]:
+    """Valid phone numbers in any of the regions (libphonenumber's matcher), one match per span."""
+    import phonenumbers  # its metadata loads lazily; only texts with a digit run pay for it
+
+    seen: dict[tuple[int, int], PiiMatch] = {}
+    # Only the lines with a digit run go through the matcher (a number never spans lines): its cost
+    # grows with the text times the regions, and tool outputs are long.
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if _PHONE_HINT.search(line):
+            for region in regions:
+                for m in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.VALID):
+                    span = (offset + m.start, offset + m.end)
+                    seen.setdefault(span, PiiMatch("PHONE_NUMBER", *span, m.raw_string))
+        offset += len(line)
+    return sorted(seen.values(), key=lambda m: (m.start, m.end))
+
+
+def _ibans(text: str) -> list[PiiMatch]:
+    """IBANs with a valid checksum; as Presidio does, a match is shortened group by group from its end
+    until one passes (`DE89 3704 0044 0532 0130 00 2` is the IBAN without the trailing 2)."""
+    out = []
+    for m in _IBAN.finditer(text):
+        for group in (3, 2, 1):
+            end = m.end(group) if m.end(group) > 0 else m.end(0)
+            value = text[m.start(0) : end]
+            if value and iban_ok(value):
+                out.append(PiiMatch("IBAN_CODE", m.start(0), end, value))
+                break
+    return out
 
 
 def _possible_phone(value: str) -> bool:
@@ -141,21 +167,20 @@ def _possible_phone(value: str) -> bool:
 def scan(text: str, *, phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> list[PiiMatch]:
     """Every piece of personal data or secret in `text`, in order, overlaps resolved to the longest."""
     found: list[PiiMatch] = []
-    digits = len(_DIGIT.findall(text))
-    for rec in _recognizers(tuple(phone_regions)):
-        need = _NEEDS.get(rec.supported_entities[0], 0)
-        if (need == -1 and "@" not in text) or digits < need:
-            continue  # cheap pre-check: libphonenumber's matcher costs ~1 ms a text
-        for r in rec.analyze(text, entities=rec.supported_entities, nlp_artifacts=None):
-            value = text[r.start : r.end]
-            if r.entity_type == "CREDIT_CARD" and not luhn_ok(value):
-                continue
-            if r.entity_type == "IBAN_CODE" and not iban_ok(value):
-                continue
-            found.append(PiiMatch(r.entity_type, r.start, r.end, value))
-    for m in _INTL_PHONE.finditer(text):
-        if _possible_phone(m.group(0)):
-            found.append(PiiMatch("PHONE_NUMBER", m.start(), m.end(), m.group(0)))
+    if "@" in text:
+        found += [PiiMatch("EMAIL_ADDRESS", m.start(), m.end(), m.group(0)) for m in _EMAIL.finditer(text)]
+    if _PHONE_HINT.search(text):
+        found += _phones(text, tuple(phone_regions))
+        for m in _INTL_PHONE.finditer(text):
+            if _possible_phone(m.group(0)):
+                found.append(PiiMatch("PHONE_NUMBER", m.start(), m.end(), m.group(0)))
+        found += [
+            PiiMatch("CREDIT_CARD", m.start(), m.end(), m.group(0))
+            for m in _CARD.finditer(text)
+            if luhn_ok(m.group(0))
+        ]
+    if _IBAN_HINT.search(text):
+        found += _ibans(text)
     for kind, rx in SECRET_PATTERNS:
         for m in rx.finditer(text):
             found.append(PiiMatch(kind, m.start(), m.end(), m.group(0), secret=True))

@@ -124,6 +124,35 @@ class CompactionView(msgspec.Struct, frozen=True):
     tokens_before: int | None
 
 
+class PolicyLayer(msgspec.Struct, frozen=True):
+    """One layer of an agent's configured tool policy (openclaw.json). A tool passes the layer when no
+    `deny` pattern matches it and, if `allow` is not None, an `allow` pattern does. Patterns are tool
+    names, `*` globs or `group:<name>` shorthands, as OpenClaw takes them (case-insensitive).
+    `applies` says to which sessions: "all", "sandboxed" (sandbox tool gate) or "subagent"."""
+
+    source: str  # where it was configured, e.g. "tools.deny", "agents.entries.ops.tools"
+    allow: tuple[str, ...] | None = None
+    deny: tuple[str, ...] = ()
+    applies: str = "all"
+
+
+class ToolPolicy(msgspec.Struct, frozen=True):
+    """The tools an agent's configuration lets it call: its profile (`tools.profile`, overridden by the
+    agent's own), then the allow/deny layers in OpenClaw's filtering order; `exec_security` is
+    `tools.exec.security` (`deny` forbids exec); `sandbox_mode` the agent's sandbox mode. Empty when the
+    config sets no policy (every tool allowed)."""
+
+    profile: str | None = None
+    also_allow: tuple[str, ...] = ()
+    layers: tuple[PolicyLayer, ...] = ()
+    exec_security: str | None = None
+    sandbox_mode: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.profile not in (None, "full") or self.layers or self.exec_security == "deny")
+
+
 class SessionView(msgspec.Struct, frozen=True):
     """Everything one session's detectors may read.
 
@@ -133,6 +162,7 @@ class SessionView(msgspec.Struct, frozen=True):
     Markdown file's name (IDENTITY.md, SOUL.md, AGENTS.md, …) to its text, when the state dir has them.
     `context_windows` maps "provider/model" and bare model ids to their context window in tokens, as
     the instance's `openclaw.json` configures them (`session.context_window` is the session model's).
+    `tool_policy` is the agent's configured tool policy (`sources.agent_config.tool_policy`).
     """
 
     session: SessionInfo
@@ -145,6 +175,7 @@ class SessionView(msgspec.Struct, frozen=True):
     known_session_keys: frozenset[str] = frozenset()
     workspace_files: dict[str, str] = msgspec.field(default_factory=dict)
     context_windows: dict[str, int] = msgspec.field(default_factory=dict)  # "provider/model" and model id
+    tool_policy: ToolPolicy = msgspec.field(default_factory=ToolPolicy)
 
 
 class Finding(msgspec.Struct, frozen=True):

@@ -26,8 +26,9 @@ from clawscope.model.detection import (
     CompactionView,
     EntryView,
     SessionView,
+    ToolPolicy,
 )
-from clawscope.sources.agent_config import context_windows, read_config
+from clawscope.sources.agent_config import context_windows, read_config, tool_policy
 from clawscope.sources.workspace import workspace_files
 from clawscope.store.engine import Part
 from clawscope.store.transcripts import MAX_BLOCK_BYTES
@@ -125,7 +126,7 @@ class SessionViews(Part):
             keys_cache[instance] = _known_keys(conn, instance)
         for r in rows:
             sid = r["sid"]
-            files, windows = envs.get(conn, r["instance"], r["agent_id"])
+            files, windows, policy = envs.get(conn, r["instance"], r["agent_id"])
             info = session_info(r, runs, envs.window(conn, r))
             ents = entries.get(sid, [])
             by_id = {e.entry_id: e for e in ents}
@@ -146,21 +147,23 @@ class SessionViews(Part):
                 known_session_keys=keys_cache[r["instance"]],
                 workspace_files=files,
                 context_windows=windows,
+                tool_policy=policy,
             )
 
 
 class _Envs:
-    """Per agent of an instance, read once per `views` call: its workspace files and the context
-    windows its state dir's config gives (a state dir is found in the `agents` table)."""
+    """Per agent of an instance, read once per `views` call: its workspace files, the context windows
+    and the agent's tool policy its state dir's config gives (a state dir is found in the `agents`
+    table)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], tuple[dict[str, str], dict[str, int]]] = {}
+        self._cache: dict[tuple[str, str], tuple[dict[str, str], dict[str, int], ToolPolicy]] = {}
 
     def get(
         self, conn: Connection, instance: str, agent: str | None
-    ) -> tuple[dict[str, str], dict[str, int]]:
+    ) -> tuple[dict[str, str], dict[str, int], ToolPolicy]:
         if not agent:
-            return {}, {}
+            return {}, {}, ToolPolicy()
         if (instance, agent) not in self._cache:
             state_dir = conn.execute(
                 text("SELECT state_dir FROM agents WHERE instance = :i AND agent_id = :a"),
@@ -169,14 +172,18 @@ class _Envs:
             if state_dir:
                 root = Path(state_dir)
                 config = read_config(root)
-                self._cache[instance, agent] = (workspace_files(root, agent, config), context_windows(config))
+                self._cache[instance, agent] = (
+                    workspace_files(root, agent, config),
+                    context_windows(config),
+                    tool_policy(config, agent),
+                )
             else:
-                self._cache[instance, agent] = ({}, {})
+                self._cache[instance, agent] = ({}, {}, ToolPolicy())
         return self._cache[instance, agent]
 
     def window(self, conn: Connection, r: dict[str, Any]) -> int | None:
         """The context window of a session's model, when its instance's config names it."""
-        _, windows = self.get(conn, r["instance"], r["agent_id"])
+        _, windows, _ = self.get(conn, r["instance"], r["agent_id"])
         model, provider = r["model"], r["model_provider"]
         if not model:
             return None

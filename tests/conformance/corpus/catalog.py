@@ -1,8 +1,14 @@
-"""Every corpus scenario, by family module; which run with which era; the CI live subset."""
+"""Every corpus scenario, by family module; which run with which era; the CI live subset.
+
+Three sets: `tuning` (the corpus the detectors were written and tuned against, tests/fixtures/detect/),
+`loop-turns` (loop hard negatives across user turns and their positives, recorded later on their own,
+tests/fixtures/detect-loop-turns/; scored with the tuning corpus) and `heldout` (`corpus/heldout.py`,
+tests/fixtures/detect-heldout/: recorded the same way, scored apart, never tuned on)."""
 
 from __future__ import annotations
 
 from tests.conformance.corpus import (
+    heldout,
     s_abuse,
     s_channel,
     s_context,
@@ -54,5 +60,25 @@ def check_unique(scenarios: list[Scenario]) -> None:
                 keys.add(key)
 
 
-def scenarios_for(era: Era, live_only: bool = False) -> list[Scenario]:
-    return [s for s in all_scenarios(era) if s.live or not live_only]
+SETS = ("tuning", "loop-turns", "heldout")
+
+
+def heldout_scenarios(era: Era) -> list[Scenario]:
+    found = heldout.scenarios()
+    check_unique(found)
+    return [s for s in found if era in s.eras]
+
+
+def loop_turn_scenarios(era: Era) -> list[Scenario]:
+    found = s_loop.across_turns()
+    check_unique(found)
+    return [s for s in found if era in s.eras]
+
+
+def scenarios_for(era: Era, live_only: bool = False, corpus_set: str = "tuning") -> list[Scenario]:
+    if corpus_set not in SETS:
+        raise ValueError(f"unknown corpus set {corpus_set!r} (one of {SETS})")
+    chosen = {"tuning": all_scenarios, "loop-turns": loop_turn_scenarios, "heldout": heldout_scenarios}[
+        corpus_set
+    ](era)
+    return [s for s in chosen if s.live or not live_only]

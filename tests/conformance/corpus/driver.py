@@ -1,13 +1,14 @@
 """Inside a loopback-only namespace: record the corpus scenarios with one OpenClaw release.
 
 Started as `unshare --net -- python -m tests.conformance.corpus.driver --release V --run-dir D
-[--only NAME,...] [--live] [--jobs N]`. It writes the corpus set-up (openclaw.json, workspaces, persona
-and scenario files), every scenario's scripts for the fake LLM and the fake web's pages, starts the
-fake LLM, the fake web and `openclaw gateway run`, and sends each root session's turns through the
-gateway's OpenAI-compatible endpoint into the scenario's own session key (`x-openclaw-session-key`).
-After each turn it waits until the model has been quiet for the scenario (its sub-agents and their
-announces included). Scenarios run a few at a time (`--jobs`); each is independent of the others.
-`result.json` records every turn; a failing step is recorded, never fatal.
+[--only NAME,...] [--live] [--jobs N] [--set tuning|heldout]`. It writes the corpus set-up
+(openclaw.json, workspaces, persona and scenario files), every scenario's scripts for the fake LLM
+and the fake web's pages, starts the fake LLM, the fake web and `openclaw gateway run`, and sends
+each root session's turns through the gateway's OpenAI-compatible endpoint into the scenario's own
+session key (`x-openclaw-session-key`). After each turn it waits until the model has been quiet for
+the scenario (its sub-agents and their announces included). Scenarios run a few at a time
+(`--jobs`); each is independent of the others. `result.json` records every turn; a failing step is
+recorded, never fatal.
 """
 
 from __future__ import annotations
@@ -160,9 +161,10 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated scenario (root session) names")
     parser.add_argument("--live", action="store_true", help="only the CI live subset")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--set", dest="corpus_set", default="tuning", help="tuning or heldout")
     args = parser.parse_args()
     rel = release(args.release)
-    chosen = scenarios_for(rel.era, live_only=args.live)
+    chosen = scenarios_for(rel.era, live_only=args.live, corpus_set=args.corpus_set)
     if args.only:
         wanted = set(args.only.split(","))
         chosen = [s for s in chosen if s.root.name in wanted]

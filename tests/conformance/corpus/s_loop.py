@@ -310,3 +310,142 @@ _helper_b = spawned(
 
 def scenarios() -> list[Scenario]:
     return [*_loop_positives(), *_loop_negatives()]
+
+
+# OpenClaw's default heartbeat prompt (agents.defaults.heartbeat.prompt), sent as a user turn.
+HEARTBEAT_PROMPT = (
+    "Read HEARTBEAT.md if it exists (workspace context). Follow it strictly. Do not infer or repeat old "
+    "tasks from prior chats. If nothing needs attention, reply HEARTBEAT_OK."
+)
+HEALTH = "health: ok\nqueue: 0 waiting\n"
+BUILD_FIXES = (
+    'n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1"; '
+    'case $n in 1) echo "error: missing dependency libfoo" >&2; exit 1;; '
+    '2) echo "error: missing dependency libbar" >&2; exit 1;; '
+    '3) echo "error: missing dependency libbaz" >&2; exit 1;; '
+    '*) echo "build ok";; esac\n'
+)
+BUILD_BROKEN = 'echo "error: missing dependency libqux" >&2; exit 1\n'
+EVENTS_LOG = "".join(f"event {i:03d}: order {1000 + i} shipped\n" for i in range(1, 41))
+PAGER = (
+    "p=$1; start=$(( (p-1)*10 + 1 )); end=$(( p*10 )); "
+    'sed -n "${start},${end}p" logs/events.log; echo "page $p of 4"\n'
+)
+
+
+def across_turns() -> list[Scenario]:
+    """The hard negatives OpenHands' StuckDetector gets wrong (it ignores user turns and only compares
+    actions), and positives built the same way inside one turn. Recorded as their own small set
+    (`--set loop-turns`, tests/fixtures/detect-loop-turns/), part of the tuning corpus."""
+    health = exec_("cat status/health.txt")
+    files = {ws("status/health.txt"): HEALTH}  # no HEARTBEAT.md: it would enter every session's prompt
+    build = exec_("sh tools/build.sh tools/.build-count")
+    return [
+        Scenario(
+            Session(
+                "loop-neg/heartbeat-polls",
+                tuple(turn(HEARTBEAT_PROMPT, calls(health), say("HEARTBEAT_OK")) for _ in range(4)),
+                hard_negative_for=("loop", "tool_abuse"),
+                note="four heartbeat turns, each reads the same health file once and gets the same answer",
+            ),
+            files=files,
+        ),
+        Scenario(
+            Session(
+                "loop-neg/status-check-each-turn",
+                (
+                    turn("Is the API healthy?", calls(health), say("Yes, the API is healthy (queue empty).")),
+                    turn("Check again please.", calls(health), say("Still healthy, nothing waiting.")),
+                    turn("And now, before the release?", calls(health), say("All good: health ok.")),
+                    turn("One last check?", calls(health), say("Healthy; go ahead with the release.")),
+                ),
+                hard_negative_for=("loop",),
+                note="the user asks for the same status check in four turns; one identical check per turn",
+            ),
+            files=files,
+        ),
+        Scenario(
+            Session(
+                "loop-neg/retry-after-fix",
+                (
+                    turn("Build the project.", calls(build), say("The build fails: libfoo is missing.")),
+                    turn("I installed libfoo, try again.", calls(build), say("Now libbar is missing.")),
+                    turn("libbar is in, build again.", calls(build), say("Now it needs libbaz.")),
+                    turn("Installed libbaz. Once more?", calls(build), say("The build passes now.")),
+                ),
+                hard_negative_for=("loop", "tool_abuse"),
+                note="the same failing build retried after each fix the user made; the error moves on",
+            ),
+            files={ws("tools/build.sh"): BUILD_FIXES},
+        ),
+        Scenario(
+            Session(
+                "loop-neg/paging-with-cursor",
+                (
+                    turn(
+                        "List every shipped order in the event log.",
+                        *[calls(exec_(f"sh tools/pager.sh {p}")) for p in (1, 2, 3, 4)],
+                        say("40 orders shipped, 1001 to 1040."),
+                    ),
+                ),
+                hard_negative_for=("loop", "tool_abuse"),
+                note="the same pager command four times with the page number moving on",
+            ),
+            files={ws("tools/pager.sh"): PAGER, ws("logs/events.log"): EVENTS_LOG},
+        ),
+        Scenario(
+            Session(
+                "loop/heartbeat-poll-stuck",
+                (turn(HEARTBEAT_PROMPT, *[calls(health)] * 5, say("HEARTBEAT_OK")),),
+                (
+                    label(
+                        "loop",
+                        "one heartbeat turn polls the same file five times",
+                        call("status/health.txt", min_count=4),
+                    ),
+                ),
+                note="inside one heartbeat turn, the same health read five times with the same answer",
+            ),
+            files=files,
+        ),
+        Scenario(
+            Session(
+                "loop/retry-without-fix",
+                (
+                    turn(
+                        "Build the reporting tool.",
+                        *[calls(exec_("sh tools/build-b.sh"))] * 4,
+                        say("The build keeps failing."),
+                    ),
+                ),
+                (
+                    label(
+                        "loop",
+                        "the same failing build four times, same error, nothing changed",
+                        call("build-b.sh", min_count=3),
+                    ),
+                ),
+                note="the same failing command four times in one turn, the same error each time",
+            ),
+            files={ws("tools/build-b.sh"): BUILD_BROKEN},
+        ),
+        Scenario(
+            Session(
+                "loop/paging-stuck",
+                (
+                    turn(
+                        "List every shipped order in the event log.",
+                        *[calls(exec_("sh tools/pager.sh 1"))] * 4,
+                        say("I'm still reading the log."),
+                    ),
+                ),
+                (
+                    label(
+                        "loop", "a pager that never moves past page 1", call("tools/pager.sh 1", min_count=3)
+                    ),
+                ),
+                note="the pager called four times with the same page number, the same page each time",
+            ),
+            files={ws("tools/pager.sh"): PAGER, ws("logs/events.log"): EVENTS_LOG},
+        ),
+    ]

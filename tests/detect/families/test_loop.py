@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from clawscope.dburl import sqlite_url
+from clawscope.ingest import ingest
 from clawscope.model.detection import EntryView, SessionInfo, SessionView, ToolUse
-from tests.detect.families.conftest import RELEASES, Corpus, by_scenario, check_positives, check_quiet, runner
+from clawscope.store import Store
+from tests.detect.families.conftest import (
+    CORPUS,
+    RELEASES,
+    Corpus,
+    _views,
+    by_scenario,
+    check_positives,
+    check_quiet,
+    runner,
+)
 
 run = runner("loop")
 
@@ -129,3 +142,49 @@ def test_openclaws_own_tool_loop_warning_is_reported() -> None:
     assert [(f.detector, f.evidence["repeatedCalls"], f.anchor_entry_id) for f in found] == [
         ("loop.openclaw-warning", 5, "r1")
     ]
+
+
+STUCK_HARD_NEGATIVES = (
+    "loop-neg/heartbeat-polls",
+    "loop-neg/status-check-each-turn",
+    "loop-neg/retry-after-fix",
+)
+ACROSS_TURN_POSITIVES = ("loop/heartbeat-poll-stuck", "loop/retry-without-fix", "loop/paging-stuck")
+LOOP_TURNS = CORPUS.parent / "detect-loop-turns"
+
+
+@pytest.fixture(scope="module", params=RELEASES)
+def loop_turns(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """The loop scenarios across user turns (tests/fixtures/detect-loop-turns/), recorded on their own."""
+    folder = LOOP_TURNS / request.param
+    store = Store(sqlite_url(tmp_path_factory.mktemp("loop-turns") / "corpus.db"))
+    ingest(store, [folder / "state"], instance=request.param, estimate=False)
+    labels = json.loads((folder / "labels.json").read_text())["sessions"]
+    return Corpus(request.param, _views(store), labels)
+
+
+def test_hard_negatives_the_stuck_detector_gets_wrong(loop_turns: Corpus) -> None:
+    """OpenHands' StuckDetector (bench/baselines.py) ignores user turns and compares actions only: it
+    fires on a heartbeat poll or a status check the user asked for in each of four turns, and on a build
+    retried after each fix the user made; `loop` does not. On the same calls repeated inside one turn
+    (the matching positives), both fire."""
+    from tests.corpus.test_scoring import _load
+
+    baselines = _load("baselines")
+    c = loop_turns
+
+    def stuck(sid: str) -> bool:
+        v = c.views[sid]
+        raw = baselines.SessionView(sid, v.session.key, v.session.agent, [e.record for e in v.entries])
+        return baselines.stuck_detector(raw) is not None
+
+    for name in STUCK_HARD_NEGATIVES:
+        (sid,) = c.sessions(name)
+        assert stuck(sid), f"{name}: the baseline should fire here"
+        assert run(c.views[sid]) == [], name
+    for name in ACROSS_TURN_POSITIVES:
+        (sid,) = c.sessions(name)
+        assert stuck(sid), name
+    check_positives(c, "loop", run)
+    check_quiet(c, "loop", run, c.hard_negatives("loop"))
+    assert by_scenario(check_positives(c, "loop", run), "loop/retry-without-fix").evidence["failed"] == 4

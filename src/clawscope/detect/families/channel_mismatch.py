@@ -72,9 +72,9 @@ def _sent_texts(
         for e in replies(view.entries):
             out.setdefault(e.entry_id, []).append((e.text, None))
     for t in view.tools:
-        target = _target(t.arguments)
         if t.name not in send_tools or not t.call_entry_id:
             continue
+        target = _target(t.arguments)
         if (target is None and not in_group) or (target is not None and not group_target.search(target)):
             continue
         for k in ("message", "text", "content", "caption"):
@@ -137,8 +137,7 @@ class PiiInGroup:
         sent = _sent_texts(view, p("send_tools"), in_group, re.compile(str(p("group_target")), re.I))
         if not sent:
             return
-        human = "\n".join(e.text for e in view.entries if is_human(e)).lower()
-        shared_norm = (human, re.sub(r"[^0-9a-z]", "", human))  # what the chat's people typed themselves
+        shared_norm: tuple[str, str] | None = None  # what the chat's people typed themselves (on demand)
         allowed = {str(v).lower() for v in p("allowed_values")}
         allowed_norm = {re.sub(r"[^0-9a-z]", "", v) for v in allowed}
         public = {str(v).lower() for v in p("public_email_localparts")}
@@ -147,7 +146,11 @@ class PiiInGroup:
             leaks = []
             targets = sorted({t for _, t in texts if t})
             matches = [m for text, _ in texts for m in pii.scan(text, phone_regions=p("phone_regions"))]
+            if matches and shared_norm is None:
+                human = "\n".join(e.text for e in view.entries if is_human(e)).lower()
+                shared_norm = (human, re.sub(r"[^0-9a-z]", "", human))
             for m in matches:
+                assert shared_norm is not None
                 n = _norm(m.type, m.value)
                 if (
                     n in shared_norm[m.type != "EMAIL_ADDRESS"]
