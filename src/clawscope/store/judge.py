@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from clawscope.money import to_nano, usd
 from clawscope.store import schema
 from clawscope.store.engine import Part
 
@@ -48,15 +49,16 @@ class JudgeCalls(Part):
 
     def record(self, call: JudgeCall) -> None:
         row = {**call.__dict__, "created_ms": self._clock()}
+        row["cost"] = to_nano(row.pop("cost_usd"))  # stored and summed as integer nano-dollars
         with self._write() as conn:
             conn.execute(insert(schema.judge_calls).values(**row))
 
     def spent_since(self, since_ms: int) -> float:
         """The judge's cost in USD of the calls made since `since_ms`."""
         t = schema.judge_calls
-        q = select(func.coalesce(func.sum(t.c.cost_usd), 0.0)).where(t.c.created_ms >= since_ms)
+        q = select(func.coalesce(func.sum(t.c.cost), 0)).where(t.c.created_ms >= since_ms)
         with self._read() as conn:
-            return float(conn.execute(q).scalar_one())
+            return usd(conn.execute(q).scalar_one())
 
     def totals(self, since_ms: int = 0) -> dict[str, Any]:
         """Calls per outcome, tokens and cost since `since_ms` (the judge's own spend, shown apart)."""
@@ -67,7 +69,7 @@ class JudgeCalls(Part):
                 func.count().label("n"),
                 func.coalesce(func.sum(t.c.input_tokens), 0).label("input"),
                 func.coalesce(func.sum(t.c.output_tokens), 0).label("output"),
-                func.coalesce(func.sum(t.c.cost_usd), 0.0).label("cost"),
+                func.coalesce(func.sum(t.c.cost), 0).label("cost"),
             )
             .where(t.c.created_ms >= since_ms)
             .group_by(t.c.outcome)
@@ -78,5 +80,5 @@ class JudgeCalls(Part):
             "calls": {str(r["outcome"]): int(r["n"]) for r in rows},
             "inputTokens": sum(int(r["input"]) for r in rows),
             "outputTokens": sum(int(r["output"]) for r in rows),
-            "costUsd": round(sum(float(r["cost"]) for r in rows), 6),
+            "costUsd": usd(sum(int(r["cost"]) for r in rows)),
         }

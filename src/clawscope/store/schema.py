@@ -893,7 +893,7 @@ event.listen(metadata, "after_create", _create_search)
 # -- semantic judge (revision 0022) --------------------------------------------------------------------
 # One row per judge call (or cache-able verdict): the content hash it was asked about, what it said,
 # what it cost. Verdicts are reused by `cache_key` (prompt version + model + family + content hash); the
-# day's spend is the sum of `cost_usd` since the day began (the daily cap).
+# day's spend is the sum of `cost` (nano-dollars) since the day began (the daily cap).
 judge_calls = Table(
     "judge_calls",
     metadata,
@@ -908,7 +908,7 @@ judge_calls = Table(
     Column("note", Text),
     Column("input_tokens", Integer, nullable=False, default=0),
     Column("output_tokens", Integer, nullable=False, default=0),
-    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("cost", BigInteger, nullable=False, default=0),  # nano-dollars, as every amount (money.py)
     Column("created_ms", Ms, nullable=False),
     Index("ix_judge_calls_key", "cache_key", "outcome"),
     Index("ix_judge_calls_created", "created_ms"),

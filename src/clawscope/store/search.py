@@ -117,6 +117,10 @@ def index_entries(conn: Connection, docs: Sequence[tuple[int, str, str | None, i
         for sid, eid, role, ts, raw in docs
     ]
     if conn.dialect.name == "postgresql":
+        # The words as the query sees them (`_WORD`): PostgreSQL's own parser would keep "-04001" of
+        # "needle-04001" as one signed-number token that the query's word "04001" never matches.
+        for r in rows:
+            r["body"] = " ".join(_WORD.findall(str(r["body"]).lower()))
         sql = (
             "INSERT INTO search_docs (sid, entry_id, role, ts_ms, tsv) VALUES "
             "(:sid, :e, :role, :ts, to_tsvector('simple', :body)) ON CONFLICT (sid, entry_id) DO NOTHING"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawscope.model import Filters
+from clawscope.money import usd
 from clawscope.store.engine import Part
 from clawscope.store.sql_filters import ROLLUP_ATTRS, where
 
@@ -24,13 +25,14 @@ STACKS = {
     "channel": "CASE WHEN r.channel = '' THEN 'none' ELSE r.channel END",
     "kind": "r.kind",
 }
-MEASURES = {
+MEASURES = {  # money columns hold nano-dollars: `_MONEY` measures are converted to dollars on the way out
     "cost": "sum(r.cost)",  # reported cost, as `costUSD`
     "estimated": "sum(r.est_cost)",
     "tokens": "sum(r.total_tokens)",
     "calls": "sum(r.llm_calls)",
     "errors": "sum(r.errors)",
 }
+_MONEY = {"cost", "estimated"}
 
 
 class Series(Part):
@@ -53,6 +55,5 @@ class Series(Part):
             "GROUP BY 1, 2 ORDER BY 1, 2"
         )
         rows = self._rows(sql, params)
-        return [
-            {"bucket": int(r["bucket"]), "key": str(r["key"]), "value": float(r["value"] or 0)} for r in rows
-        ]
+        value = usd if measure in _MONEY else (lambda v: float(v or 0))
+        return [{"bucket": int(r["bucket"]), "key": str(r["key"]), "value": value(r["value"])} for r in rows]
