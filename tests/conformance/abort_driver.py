@@ -21,7 +21,7 @@ from typing import Any
 
 from tests.conformance import scenarios as sc
 from tests.conformance.clawscope_cli import env_for
-from tests.conformance.driver import AGENT_TIMEOUT_S, Driver, _wait_for
+from tests.conformance.driver import AGENT_TIMEOUT_S, Driver, _wait_for, drive
 from tests.conformance.fakellm import read_log
 from tests.conformance.layout import RunPaths
 from tests.conformance.netns import isolate
@@ -118,16 +118,7 @@ def main() -> int:
     paths = RunPaths(args.run_dir)
     paths.create()
     driver = AbortDriver(release(args.release), paths, args.clawscope)
-    t0 = time.monotonic()
-    try:
-        driver.run()
-    except Exception as exc:  # recorded for the test, which reports it next to the logs
-        driver.result["aborted"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        driver.stop_all()
-        driver.result["seconds"] = round(time.monotonic() - t0, 1)
-        driver.save()
-    return 0 if driver.result["aborted"] is None else 1
+    return drive(driver)
 
 
 if __name__ == "__main__":

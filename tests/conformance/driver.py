@@ -362,6 +362,22 @@ def _wait_for(cond: Any, timeout_s: float, what: str, fatal: bool = True) -> boo
     return False
 
 
+def drive(driver: Any) -> int:
+    """Run a driver to its end: a failure is recorded in its result (the tests report it next to the
+    logs), its processes are stopped and its result saved whatever happened. The exit code of a
+    driver's `main`."""
+    t0 = time.monotonic()
+    try:
+        driver.run()
+    except Exception as exc:  # recorded for the tests, which report it next to the logs
+        driver.result["aborted"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        driver.stop_all()
+        driver.result["seconds"] = round(time.monotonic() - t0, 1)
+        driver.save()
+    return 0 if driver.result["aborted"] is None else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="run one OpenClaw release's conformance scenarios (inside a netns)"
@@ -373,16 +389,7 @@ def main() -> int:
     paths = RunPaths(args.run_dir)
     paths.create()
     driver = Driver(release(args.release), paths, args.clawscope)
-    t0 = time.monotonic()
-    try:
-        driver.run()
-    except Exception as exc:  # recorded for the tests, which report it next to the logs
-        driver.result["aborted"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        driver.stop_all()
-        driver.result["seconds"] = round(time.monotonic() - t0, 1)
-        driver.save()
-    return 0 if driver.result["aborted"] is None else 1
+    return drive(driver)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from tests.conformance import scenarios as sc
 from tests.conformance.corpus import config
 from tests.conformance.corpus.catalog import scenarios_for
 from tests.conformance.corpus.spec import Scenario
-from tests.conformance.driver import REPO_ROOT, Driver, _wait_for
+from tests.conformance.driver import REPO_ROOT, Driver, _wait_for, drive
 from tests.conformance.fakellm import read_log
 from tests.conformance.layout import RunPaths
 from tests.conformance.netns import isolate
@@ -171,16 +171,7 @@ def main() -> int:
     paths = RunPaths(args.run_dir)
     paths.create()
     driver = CorpusDriver(rel, paths, chosen, args.jobs)
-    t0 = time.monotonic()
-    try:
-        driver.run()
-    except Exception as exc:  # recorded; the caller reports it next to the logs
-        driver.result["aborted"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        driver.stop_all()
-        driver.result["seconds"] = round(time.monotonic() - t0, 1)
-        driver.save()
-    return 0 if driver.result["aborted"] is None else 1
+    return drive(driver)
 
 
 if __name__ == "__main__":
