@@ -24,18 +24,21 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from clawscope.detect.base import register
-from clawscope.detect.families.hallucination import FAMILY, _turn_tools, failed
+from clawscope.detect.families.hallucination import FAMILY, failed
 from clawscope.detect.semantic import (
     FAILURE_ACK,
     REFUSAL,
+    Turn,
+    entry_pos,
     excerpt,
     is_human,
     make_finding,
     param,
     replies,
+    tools_between,
     turns,
 )
-from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView
+from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
 _TOKEN = re.compile(r"[A-Za-z][\w'’-]*|\d+(?:[.,]\d+)*")
 # Short all-capital words are mostly technical terms an agent adds freely (URL, API, PDF, CLI), not names.
@@ -101,7 +104,7 @@ class UngroundedAnswer:
             for r in replies(turn.entries):
                 if len(r.text.split()) > max_words or FAILURE_ACK.search(r.text) or REFUSAL.search(r.text):
                     continue
-                done = _turn_tools(view, turn, r.pos)
+                done = _answered_from(view, turn, r.pos)
                 if not done or not all(looked_up.search(t.name) and not failed(t) for t in done):
                     continue  # only answers given from looked-up content, and only when it was found
                 asked = _human_text(view.entries[: r.pos])
@@ -125,6 +128,16 @@ class UngroundedAnswer:
                         "uncertain": True,
                     },
                 )
+
+
+def _answered_from(view: SessionView, turn: Turn, before_pos: int) -> list[ToolUse]:
+    """The turn's tool calls whose results were in before the reply at `before_pos`."""
+    pos = entry_pos(view)
+    return [
+        t
+        for t in tools_between(view, turn.first_pos, before_pos)
+        if pos.get(t.result_entry_id or t.call_entry_id or "", before_pos + 1) < before_pos
+    ]
 
 
 def _human_text(entries: Iterable[EntryView]) -> str:
