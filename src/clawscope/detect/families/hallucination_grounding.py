@@ -3,9 +3,10 @@
 The other `hallucination` rules (families/hallucination.py) catch a reply contradicting the session's
 own tool results: success after an error, contents of a failed read, a count no output states. This
 one covers the case the public claim-versus-evidence sets measure (HaluEval QA, tests/fixtures/semantic):
-the user asks something, the agent looks it up (`web_search`, `web_fetch`, `browser`, `read`, a mail or
-memory tool) and answers in a few sentences, naming people, places or numbers that neither the looked-up
-content, the tool arguments nor the human's own words contain ("Mumbai" when the page says "Delhi").
+the user asks a question, the agent looks it up (`web_search`, `web_fetch`, `browser`, `read`, a mail
+or memory tool) and answers in a few sentences, naming people, places, years or large figures that
+neither the looked-up content, the tool arguments nor the human's own words contain ("Spielberg" when
+the page says "Todd Phillips", "2018" when it says 2017).
 
 Lexical, so it misses a wrong pick among names the content does state ("First for Women" instead of
 "Arthur's Magazine") and cannot tell a paraphrase from an invention beyond names and numbers: its
@@ -14,7 +15,11 @@ findings carry `uncertain: true` and a low confidence, which is what hands them 
 freely, and the rule was only measured on short answers. A capitalised word opening a sentence is not
 taken for a name: counting those raised recall on the development half of HaluEval from 0.45 to 0.51
 but fired on three recorded OpenClaw hard negatives ("Everything is operational.", "Feed the starter
-daily.", "Three items are open.").
+daily.", "Three items are open."). What an agent works out rather than copies is not taken for a name
+either: clock times, amounts, percentages, measures, small counts, weekdays and months; and a turn that
+gives an order rather than asks a question ("check the disk") is the other rules' (a generated `clawscope
+demo` corpus, whose canned replies restate nothing of its tool outputs, drew hundreds of findings
+before these limits, four after; they cost HaluEval recall 0.45 → 0.39 on the development half).
 """
 
 from __future__ import annotations
@@ -41,6 +46,22 @@ from clawscope.detect.semantic import (
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
 _TOKEN = re.compile(r"[A-Za-z][\w'’-]*|\d+(?:[.,]\d+)*")
+# Numbers an agent works out rather than copies: clock times, amounts, percentages, decimals, ranges.
+_DERIVED = re.compile(r"[:€$£%~±°]|\d[.,]\d")
+_CALENDAR_WORDS = """
+monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday january february march
+april may june july august september october november december jan feb mar apr jun jul aug sep sept oct
+nov dec
+"""
+_CALENDAR = frozenset(_CALENDAR_WORDS.split())
+# Numbers an answer names: years (1850, 2018) and large figures; small counts and measures it works out.
+_NAMED_NUMBER = re.compile(r"^(1[0-9]{3}|20[0-9]{2}|[0-9]{5,})$")
+# A human turn that asks something (HaluEval's questions; "what is…", "who wrote…", "…?").
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(who|whom|whose|what|when|where|which|why|how|is|are|was|were|did|does|do|can|could|"
+    r"has|have|had)\b",
+    re.I | re.M,
+)
 # Short all-capital words are mostly technical terms an agent adds freely (URL, API, PDF, CLI), not names.
 _ACRONYM = re.compile(r"^[A-Z]{2,4}s?$")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$|\n\s*$")
@@ -68,20 +89,32 @@ def _named(text: str) -> list[str]:
         tok = m.group(0)
         opens = prev_end == 0 or bool(_SENTENCE_END.search(text[: m.start()]))
         prev_end = m.end()
+        around = text[max(0, m.start() - 1) : m.end() + 1]
         if tok[0].isdigit():
-            out.append(tok.rstrip(".,"))
+            if not _DERIVED.search(around) and _NAMED_NUMBER.match(tok.rstrip(".,")):
+                out.append(tok.rstrip(".,"))
+        elif tok.lower() in _CALENDAR or len(tok) < 2:
+            continue
         elif tok[0].isupper() and not opens and _norm(tok) not in _PLAIN and not _ACRONYM.match(tok):
             out.append(tok)
     return out
 
 
 def ungrounded(reply: str, evidence: str) -> list[str]:
-    """Names and numbers of `reply` that `evidence` does not contain (compared as normalised words)."""
-    known = {_norm(t) for t in _TOKEN.findall(evidence)}
-    known |= {_norm(p) for t in known if "_" in t or "-" in t for p in re.split(r"[_-]+", t)}  # DATABASE_URL
+    """Names and numbers of `reply` that `evidence` does not contain as a word (case, a plural or
+    possessive ending, thousands separators and the parts of `DATABASE_URL`-like words aside)."""
+    low = evidence.lower()
+    flat = low.replace(",", "")
     seen: list[str] = []
     for tok in _named(reply):
-        if _norm(tok) not in known and tok not in seen:
+        word = _norm(tok)
+        if not word or tok in seen:
+            continue
+        if word[0].isdigit():  # 23 in "23rd", 1250 in "1,250"
+            found = re.search(r"(?<![0-9])" + re.escape(word) + r"(?![0-9])", flat)
+        else:
+            found = re.search(r"(?<![a-z0-9])" + re.escape(word) + r"(?:['’]s|s|es)?(?![a-z0-9])", low)
+        if not found:
             seen.append(tok)
     return seen
 
@@ -101,6 +134,8 @@ class UngroundedAnswer:
         if not any(looked_up.search(t.name) for t in view.tools):
             return  # the common case: nothing was looked up
         for turn in turns(view):
+            if turn.user is None or not _QUESTION.search(turn.user.text):
+                continue  # an answer to a question, not a report of work (that is the other rules')
             for r in replies(turn.entries):
                 if len(r.text.split()) > max_words or FAILURE_ACK.search(r.text) or REFUSAL.search(r.text):
                     continue
