@@ -46,7 +46,7 @@ from clawscope.detect.semantic import (
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
 
 _TOKEN = re.compile(r"[A-Za-z][\w'’-]*|\d+(?:[.,]\d+)*")
-# Numbers an agent works out rather than copies: clock times, amounts, percentages, decimals, ranges.
+# Numbers an agent works out rather than copies: clock times, amounts, percentages, measures, decimals.
 _DERIVED = re.compile(r"[:€$£%~±°]|\d[.,]\d")
 _CALENDAR_WORDS = """
 monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday january february march
