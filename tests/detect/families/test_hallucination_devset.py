@@ -85,9 +85,12 @@ def test_wrong_pick_among_stated_names_is_missed(n: int) -> None:
     assert findings(qa_view(rec, rec["hallucinated_answer"])) == []
 
 
-def test_failed_lookup_and_long_reply_are_not_judged_here() -> None:
+def test_failed_or_off_topic_lookup_and_long_reply_are_not_judged_here() -> None:
     rec = records()[25]
     assert findings(qa_view(rec, rec["hallucinated_answer"], status="error")) == []
+    # a result about something else than the question is not what the answer was given from
+    elsewhere = {**rec, "knowledge": "Backups run nightly at 03:00 to the NAS in the basement."}
+    assert findings(qa_view(elsewhere, rec["hallucinated_answer"])) == []
     long = rec["hallucinated_answer"] + " " + " ".join(["More detail follows here."] * 20)
     assert list(UngroundedAnswer().detect(qa_view(rec, long), {})) == []
     assert ungrounded("It was Steven Spielberg.", "Directed by Todd Phillips.") == ["Steven", "Spielberg"]

@@ -17,7 +17,8 @@ taken for a name: counting those raised recall on the development half of HaluEv
 but fired on three recorded OpenClaw hard negatives ("Everything is operational.", "Feed the starter
 daily.", "Three items are open."). What an agent works out rather than copies is not taken for a name
 either: clock times, amounts, percentages, measures, small counts, weekdays and months; and a turn that
-gives an order rather than asks a question ("check the disk") is the other rules' (a generated `clawscope
+gives an order rather than asks a question ("check the disk"), or a lookup that returned something
+not about the question (no content word shared), is the other rules' (a generated `clawscope
 demo` corpus, whose canned replies restate nothing of its tool outputs, drew hundreds of findings
 before these limits, four after; they cost HaluEval recall 0.45 → 0.39 on the development half).
 """
@@ -41,6 +42,7 @@ from clawscope.detect.semantic import (
     param,
     replies,
     tools_between,
+    topical,
     turns,
 )
 from clawscope.model.detection import EntryView, Finding, FindingSeverity, SessionView, ToolUse
@@ -142,8 +144,11 @@ class UngroundedAnswer:
                 done = _answered_from(view, turn, r.pos)
                 if not done or not all(looked_up.search(t.name) and not failed(t) for t in done):
                     continue  # only answers given from looked-up content, and only when it was found
+                outputs = "\n".join(t.output_text for t in done)
+                if not topical(turn.user.text, "\n".join(_content(t) for t in done)):
+                    continue  # what was looked up is not about the question: not what it answered from
                 asked = _human_text(view.entries[: r.pos])
-                evidence = "\n".join([asked, *(f"{t.arguments} {t.output_text}" for t in done)])
+                evidence = "\n".join([asked, *(str(t.arguments) for t in done), outputs])
                 names = ungrounded(r.text, evidence)
                 if not names:
                     continue
@@ -173,6 +178,15 @@ def _answered_from(view: SessionView, turn: Turn, before_pos: int) -> list[ToolU
         for t in tools_between(view, turn.first_pos, before_pos)
         if pos.get(t.result_entry_id or t.call_entry_id or "", before_pos + 1) < before_pos
     ]
+
+
+def _content(t: ToolUse) -> str:
+    """A tool's output without the arguments it echoes (a search result repeats its query)."""
+    out = t.output_text
+    for v in t.arguments.values():
+        if isinstance(v, str) and len(v) > 3:
+            out = out.replace(v, " ")
+    return out
 
 
 def _human_text(entries: Iterable[EntryView]) -> str:
