@@ -133,17 +133,20 @@ class UngroundedAnswer:
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         looked_up = re.compile(str(param(params, self.defaults, "evidence_tools")), re.I)
         max_words = int(param(params, self.defaults, "max_words"))
-        if not any(looked_up.search(t.name) for t in view.tools):
+        lookup = {name: bool(looked_up.search(name)) for name in {t.name for t in view.tools}}
+        if not any(lookup.values()):
             return  # the common case: nothing was looked up
         for turn in turns(view):
             if turn.user is None or not _QUESTION.search(turn.user.text):
                 continue  # an answer to a question, not a report of work (that is the other rules')
             for r in replies(turn.entries):
-                if len(r.text.split()) > max_words or FAILURE_ACK.search(r.text) or REFUSAL.search(r.text):
+                if len(r.text.split()) > max_words:
                     continue
                 done = _answered_from(view, turn, r.pos)
-                if not done or not all(looked_up.search(t.name) and not failed(t) for t in done):
+                if not done or not all(lookup[t.name] and not failed(t) for t in done):
                     continue  # only answers given from looked-up content, and only when it was found
+                if FAILURE_ACK.search(r.text) or REFUSAL.search(r.text):
+                    continue
                 outputs = "\n".join(t.output_text for t in done)
                 if not topical(turn.user.text, "\n".join(_content(t) for t in done)):
                     continue  # what was looked up is not about the question: not what it answered from
