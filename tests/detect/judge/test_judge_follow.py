@@ -163,3 +163,30 @@ def test_serve_judge_stops_at_the_spend_cap(
 def test_serve_without_a_judge_starts_no_judge_thread(settings: Settings, store: Store) -> None:
     state = AppState.build(settings, store)
     assert state.detecting is not None and state.detecting.judging is None
+
+
+def test_ingest_hands_an_ungrounded_answer_to_the_judge(
+    runner: CliRunner, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offline `hallucination.ungrounded-answer` is a lexical guess (uncertain): the judge decides."""
+    question = "Who directed the film The Hangover?"
+    sessions = b.state_dir(tmp_path / "openclaw")
+    call = b.assistant(tools=[b.tool_call("c1", "web_search", query=question)])
+    result = b.tool_result("c1", "web_search")
+    found = "The Hangover is a 2009 comedy film directed by Todd Phillips."
+    result["message"]["content"][0]["text"] = json.dumps({"query": question, "results": [{"content": found}]})
+    turn = [b.user(question), call, result, say("It was directed by Steven Spielberg.")]
+    b.write_session(sessions, "qa-1", turn, key="agent:main:main")
+    with fake_judge(mark="Spielberg") as server:
+        configure(tmp_path, monkeypatch, server)
+        data = json.loads(
+            invoke(runner, "ingest", str(tmp_path / "openclaw"), "--db", sqlite_url, "--json")[0]
+        )
+    assert data["judge"]["asked"] == 1 and data["judge"]["found"] == 1
+    (req,) = server.requests
+    assert "Spielberg" in req["body"]["messages"][-1]["content"]
+    with Store(sqlite_url) as store:
+        by = {f.detector: f for f in store.findings.of_session("qa-1")}
+    assert set(by) == {"hallucination.ungrounded-answer", "hallucination.judge"}
+    assert by["hallucination.ungrounded-answer"].evidence["unsupported"] == ["Steven", "Spielberg"]
+    assert by["hallucination.judge"].evidence["tier"] == "judge"
