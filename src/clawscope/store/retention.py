@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 
 from clawscope.store import search
 from clawscope.store.engine import Part, execute_in
+from clawscope.timeutil import iso_ms
 
 DAY_MS = 86_400_000
 # serve vacuums SQLite after a prune only when this share of the file is free pages (VACUUM rewrites it)
@@ -68,7 +69,7 @@ class RetentionReport:
         return {
             "dryRun": self.dry_run,
             "retentionDays": self.days,
-            "cutoffMs": self.cutoff_ms,
+            "cutoff": iso_ms(self.cutoff_ms),
             "sessions": len(self.sessions),
             "entries": self.entries,
             "textBytes": self.text_bytes,
