@@ -145,7 +145,7 @@ def _coerce(s: Settings) -> Settings:
             webhook_max_bytes=int(s.webhook_max_bytes),
             price_estimates=_bool(s.price_estimates),
             events_retention_days=int(s.events_retention_days),
-            transcript_retention_days=_days(s.transcript_retention_days, "transcript_retention_days"),
+            transcript_retention_days=parse_days(s.transcript_retention_days, "transcript_retention_days"),
             stream_heartbeat_s=float(s.stream_heartbeat_s),
             stream_poll_ms=int(s.stream_poll_ms),
             metrics_allow=tuple(_networks(_seq(s.metrics_allow, ","))),
@@ -192,7 +192,7 @@ def _positive(value: Any, name: str) -> int:
     return n
 
 
-def _days(value: Any, name: str) -> int:
+def parse_days(value: Any, name: str) -> int:
     """A whole number of days, 0 or more (0: keep forever); anything else says what is wrong."""
     text = str(value).strip()
     if isinstance(value, bool) or not (isinstance(value, int) or text.isdigit()):

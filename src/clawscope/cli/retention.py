@@ -17,6 +17,7 @@ from clawscope.cli.common import (
     open_store,
     settings_from,
 )
+from clawscope.config import parse_days
 from clawscope.errors import UsageError
 from clawscope.store import RetentionReport
 
@@ -25,7 +26,7 @@ from clawscope.store import RetentionReport
 @db_option
 @click.option(
     "--days",
-    type=click.IntRange(min=1),
+    metavar="N",
     help="Keep the text of sessions active in the last N days (default: setting transcript_retention_days).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be pruned; change nothing.")
@@ -34,7 +35,7 @@ from clawscope.store import RetentionReport
 )
 @json_option
 @handle_errors
-def vacuum(db: str | None, days: int | None, dry_run: bool, full: bool, as_json: bool) -> None:
+def vacuum(db: str | None, days: str | None, dry_run: bool, full: bool, as_json: bool) -> None:
     """Prune old transcript text, keep every number, reclaim the space.
 
     Sessions whose last activity is older than the retention lose their raw transcript text (entry
@@ -44,8 +45,8 @@ def vacuum(db: str | None, days: int | None, dry_run: bool, full: bool, as_json:
     `VACUUM`). `--json` prints {"dryRun", "retentionDays", "cutoff", "sessions", "entries", "textBytes",
     "searchRows", "vacuumed", "dbBytesBefore", "dbBytesAfter", "bytesReclaimed"}.
     """
-    settings = settings_from(db=db, transcript_retention_days=days)
-    keep = settings.transcript_retention_days
+    settings = settings_from(db=db)
+    keep = settings.transcript_retention_days if days is None else _flag_days(days)
     if keep < 1:
         raise UsageError(
             "no retention is set: pass --days N or set transcript_retention_days (config file or "
@@ -57,6 +58,16 @@ def vacuum(db: str | None, days: int | None, dry_run: bool, full: bool, as_json:
         echo_json(report.as_json())
     else:
         click.echo(describe(report))
+
+
+def _flag_days(value: str) -> int:
+    try:
+        keep = parse_days(value, "--days")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if keep < 1:
+        raise UsageError("--days must be at least 1 (without it, the setting transcript_retention_days)")
+    return keep
 
 
 def describe(report: RetentionReport) -> str:
