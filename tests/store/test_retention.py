@@ -94,6 +94,9 @@ def test_pruning_keeps_every_number_and_says_so(db_url: str, corpus: Path) -> No
         assert _q(store, "SELECT count(*) FROM entry_blocks")[0][0] < blocks
         left = _q(store, "SELECT count(*) FROM entry_blocks b JOIN pruned_sessions p ON p.sid = b.sid")
         assert left[0][0] == 0
+        if store.backend == "sqlite":  # the words are gone from the FTS5 index too, not just unreachable
+            indexed = _q(store, "SELECT count(*) FROM search_fts_docsize")[0][0]
+            assert indexed <= _q(store, "SELECT count(*) FROM search_docs")[0][0]
 
         _replay_says_pruned(store, pruned_id, now[0])
         assert all(h.session_id not in dry.sessions for h in store.search.entries(SearchQuery(words)))
