@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from sqlalchemy import text  # noqa: E402
 
 from clawscope.analytics.core import stats  # noqa: E402
+from clawscope.dburl import sqlite_url  # noqa: E402
 from clawscope.demo.generate import generate  # noqa: E402
 from clawscope.ingest import ingest  # noqa: E402
 from clawscope.model import Filters  # noqa: E402
@@ -96,7 +97,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
         generate(state, sessions=args.sessions, agents=4, era="jsonl", seed=args.seed)
-        run(f"sqlite:///{Path(tmp) / 'bench.db'}", state)
+        run(sqlite_url(Path(tmp) / "bench.db"), state)
         try:
             import psycopg
 
