@@ -19,6 +19,7 @@ from clawscope.ingest import ingest
 from clawscope.ingest.run import Run
 from clawscope.model import Filters
 from clawscope.store import FindingQuery, SearchQuery, Store
+from clawscope.store.migrate import head_revision, migrate
 from clawscope.store.retention import DAY_MS
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "detect" / "openclaw-2026.7.35" / "state"
@@ -184,3 +185,13 @@ def _replay_says_pruned(store: Store, session_id: str, now: int) -> None:
     assert all(e["textPruned"] and e["record"] is None for e in page["entries"])
     assert page["pruned"] == session["pruned"]
     assert store.transcripts.records(session_id) == []
+
+
+def test_revision_0024_adds_the_pruned_sessions_table(db_url: str) -> None:
+    with Store(db_url) as store:
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP TABLE pruned_sessions"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0022'"))
+        assert migrate(store.engine) == head_revision()
+        assert _q(store, "SELECT count(*) FROM pruned_sessions")[0][0] == 0
+        assert store.retention.pruned_count() == 0
