@@ -124,6 +124,8 @@ class Retention(Part):
         if idle.first() is None:
             return None  # it resumed since it was listed: its text stays
         measured = _measure(conn, sid)
+        if measured == (0, 0, 0):
+            return None  # another process (a replica's hourly run) pruned it since it was listed
         search.forget(conn, sid)  # (SQLite's contentless index forgets a row only given its text)
         conn.execute(text("DELETE FROM search_docs WHERE sid = :sid"), {"sid": sid})
         conn.execute(text("DELETE FROM entry_blocks WHERE sid = :sid"), {"sid": sid})
