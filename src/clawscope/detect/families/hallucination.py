@@ -27,6 +27,7 @@ from clawscope.detect.base import register
 from clawscope.detect.semantic import (
     ACTION_CLAIM,
     FAILURE_ACK,
+    NUMBER,
     SUCCESS_VERDICT,
     Turn,
     entry_pos,
@@ -222,9 +223,7 @@ class UnbackedNumber:
             return
         for turn in turns(view):
             for r in replies(turn.entries):
-                done = [t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)]
-                if not done:
-                    continue
+                done: list[ToolUse] | None = None  # the turn's calls so far, on the first count stated
                 for m in _COUNT.finditer(r.text):
                     value, noun = m.group(1).replace(",", ""), m.group(2).lower()
                     if not noun.endswith("s") or noun.endswith("ss"):
@@ -232,13 +231,21 @@ class UnbackedNumber:
                     stem = noun[:-1]
                     if int(value) < int(param(params, self.defaults, "min_value")):
                         continue
+                    if done is None:
+                        done = [
+                            t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)
+                        ]
+                    if not done:
+                        break
+                    # does a tool output of the turn count that thing? (before the session's numbers:
+                    # this is cheap and rarely true, they are every number of every output)
+                    counted = [x for t in done for x in t.output_text.lower().splitlines() if stem in x]
+                    if not any(NUMBER.search(x) for x in counted):
+                        continue  # no tool output counts that thing: nothing to contradict
                     if known is None:
                         known = _known_numbers(view)
                     if value in known:
                         continue
-                    counted = [x for t in done for x in t.output_text.lower().splitlines() if stem in x]
-                    if not any(numbers(x) for x in counted):
-                        continue  # no tool output counts that thing: nothing to contradict
                     tallies = {str(sum(stem in x.lower() for x in t.output_text.splitlines())) for t in done}
                     if value in tallies:
                         continue  # counted off one output: N of its lines name the thing
