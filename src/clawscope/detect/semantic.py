@@ -9,6 +9,7 @@ function of a `SessionView`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -131,14 +132,24 @@ def numbers(text: str) -> set[str]:
     return {m.group(1).replace(",", "") for m in NUMBER.finditer(text)}
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD4 = re.compile(r"[a-z]{4,}")
+
+
 def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def keyword_hits(text: str, terms: Sequence[str]) -> list[str]:
     """Which of `terms` (words or phrases, case-insensitive, whole words) occur in `text`."""
     low = text.lower()
-    return [t for t in terms if re.search(r"(?<!\w)" + re.escape(t.lower()) + r"(?!\w)", low)]
+    # the substring test first: most terms are absent, and it is what the whole-word pattern needs
+    return [t for t in terms if (w := t.lower()) in low and _whole_word(w).search(low)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_word(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)")
 
 
 _STOPWORDS = frozenset(
@@ -212,12 +223,12 @@ _STOPWORDS = frozenset(
 
 def stems(text: str) -> set[str]:
     """Content-word stems of a text (its words of 4+ letters, cut to 4, stopwords left out)."""
-    return {w[:4] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS}
+    return {w[:4] for w in _WORD4.findall(text.lower()) if w not in _STOPWORDS}
 
 
 def stem_counts(text: str, size: int = 5) -> Counter[str]:
     """How often each content-word stem (its first `size` letters, stopwords left out) occurs in a text."""
-    return Counter(w[:size] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOPWORDS)
+    return Counter(w[:size] for w in _WORD4.findall(text.lower()) if w not in _STOPWORDS)
 
 
 def topical(a: str, b: str) -> set[str]:

@@ -233,7 +233,9 @@ class UnbackedNumber:
                         continue
                     if done is None:
                         done = [
-                            t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)
+                            t
+                            for t in _turn_tools(view, turn, r.pos)
+                            if t.name not in ignore and not failed(t)
                         ]
                     if not done:
                         break
