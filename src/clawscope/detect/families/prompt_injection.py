@@ -75,6 +75,31 @@ _TRIGGERS = (
     "secrets", "credentials", "password", "tokens", "environment variables", "env file", ".env",
     "soul.md", "agents.md",
 )  # fmt: skip
+# The pre-check in fewer passes over the text: every trigger holds one of these anchors (each trigger
+# goes with the first anchor it holds), and a trigger is looked for only when its anchor is there; the
+# "to (the) <assistant>" triggers are one pattern, which the engine scans for by its literal "to ".
+_ANCHOR_WORDS = (
+    "ignor", "disregard", "forget", "overrid", "bypass", "system ", "your ", "instruction", "you are now",
+    "do not tell", "ing th", "note ", "message ", "dear ", "attention ", "hey ", "<!--", "initial prompt",
+    " key", "secret", "credential", "password", "token", "environment variables", "env file", ".env",
+    "soul.md", "agents.md",
+)  # fmt: skip
+_TO_ASSISTANT = re.compile(
+    r"to (?:the (?:ai|assistant|agent|bot|llm|gpt|model|copilot)|ai|assistant|agent|bot|llm|gpt|copilot)"
+)
+_ANCHORED: dict[str, list[str]] = {}
+for _w in _TRIGGERS:
+    if not _w.startswith("to "):
+        _ANCHORED.setdefault(next(a for a in _ANCHOR_WORDS if a in _w), []).append(_w)
+
+
+def has_trigger(low: str) -> bool:
+    """Whether the lower-cased text holds any of `_TRIGGERS` (the same answer as testing each)."""
+    return any(a in low and any(w in low for w in ws) for a, ws in _ANCHORED.items()) or bool(
+        _TO_ASSISTANT.search(low)
+    )
+
+
 ORDER = re.compile(
     r"\b(run|execute|exec|read|cat|send|forward|email|post|upload|delete|remove|rm|reply|respond|say|"
     r"print|reveal|include|curl|wget|install|download|transfer|pay)\b",
@@ -207,7 +232,7 @@ class InjectedInstructions:
             low = t.output_text.lower()
             # cheap pre-check before unwrapping it (a loop of substring tests: one case-insensitive regex
             # alternation of the same words was measured 10x slower)
-            strong = any(w in low for w in _TRIGGERS)
+            strong = has_trigger(low)
             external = "EXTERNAL_UNTRUSTED_CONTENT" in t.output_text or bool(outside.search(t.name))
             if not (strong or external):
                 continue
