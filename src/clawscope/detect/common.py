@@ -8,6 +8,7 @@ paths classified against the agent's workspace (`read`/`write` accept `~/` and `
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import shlex
@@ -158,6 +159,16 @@ INTERPRETERS = SHELLS | {"python", "python3", "python2", "perl", "ruby", "node",
 
 
 def _tokens(command: str) -> list[str]:
+    # the same exec command is split by several detectors (elevated_risk, sandbox_escape twice)
+    return list(_lexed(command) if len(command) <= 4096 else _lex(command))
+
+
+@functools.lru_cache(maxsize=2048)
+def _lexed(command: str) -> tuple[str, ...]:
+    return tuple(_lex(command))
+
+
+def _lex(command: str) -> list[str]:
     lex = shlex.shlex(
         command.replace("$(", " ( ").replace("<(", " ( "), posix=True, punctuation_chars=";&|()"
     )

@@ -64,7 +64,9 @@ def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, A
         found = next((catalog[k] for k in keys if k in catalog), None)
     if found is None:
         for m in view.model_calls:
-            stated = _STATED.search(m.error_message or "")
+            if not m.error_message:
+                continue  # (most calls: nothing to search)
+            stated = _STATED.search(m.error_message)
             if stated and (m.model or "").lower() == model:
                 return int((stated.group(1) or stated.group(2)).replace(",", ""))
         table = {**DEFAULT_WINDOWS, **{k: v for k, v in settings.items() if "/" not in k}}

@@ -73,13 +73,15 @@ class SuccessAfterError:
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         ignore = set(param(params, self.defaults, "ignore_tools"))
+        if not any(failed(t) for t in view.tools):
+            return  # the common case: nothing failed (tested first: it is cheaper than the verdicts)
         claims = {
             r.entry_id
             for r in replies(view.entries)
             if SUCCESS_VERDICT.search(r.text) and not FAILURE_ACK.search(r.text)
         }
-        if not claims or not any(failed(t) for t in view.tools):
-            return  # the common case: no verdict, or nothing failed
+        if not claims:
+            return  # no verdict
         for turn in turns(view):
             for r in replies(turn.entries):
                 if r.entry_id not in claims:
