@@ -81,7 +81,21 @@ def canonical(value: Any) -> str:
 def call_key(t: ToolUse, ignored: Iterable[str] = ()) -> str:
     """Tool name + canonical arguments, without the `ignored` argument names."""
     drop = set(ignored)
-    return t.name + " " + canonical({k: v for k, v in t.arguments.items() if k not in drop})
+    if drop:
+        return t.name + " " + canonical({k: v for k, v in t.arguments.items() if k not in drop})
+    hit = _KEYS.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    if len(_KEYS) >= 4096:
+        _KEYS.clear()
+    key = t.name + " " + canonical(t.arguments)
+    _KEYS[id(t)] = (t, key)
+    return key
+
+
+# Whole-argument keys of recently seen tool uses, by identity (loop and tool_abuse key the same calls
+# several times). Each holds its tool use, so an id is not reused while it is here.
+_KEYS: dict[int, tuple[ToolUse, str]] = {}
 
 
 _EXIT_RE = re.compile(r"\(Command exited with code (-?\d+)\)")

@@ -86,12 +86,26 @@ def is_human(entry: EntryView) -> bool:
     return entry.role == "user" and not _AUTOMATED_USER.match(entry.text)
 
 
+# The last session's turns: several detectors cut the same view (its entries tuple is the key; holding it
+# keeps its identity from being reused).
+_LAST_TURNS: list[tuple[tuple[EntryView, ...], list[Turn]]] = [((), [])]
+
+
 def turns(view: SessionView) -> list[Turn]:
     """The session cut at every human user message (OpenClaw's own user rows do not cut it)."""
+    entries, cached = _LAST_TURNS[0]
+    if entries is view.entries:
+        return list(cached)
+    out = _turns(view.entries)
+    _LAST_TURNS[0] = (view.entries, out)
+    return list(out)
+
+
+def _turns(entries: tuple[EntryView, ...]) -> list[Turn]:
     out: list[Turn] = []
     user: EntryView | None = None
     body: list[EntryView] = []
-    for e in view.entries:
+    for e in entries:
         if is_human(e):
             if user is not None or body:
                 out.append(Turn(user, tuple(body)))
@@ -105,6 +119,24 @@ def turns(view: SessionView) -> list[Turn]:
 
 def replies(entries: Iterable[EntryView]) -> list[EntryView]:
     """Assistant entries that say something (text, not the silent tokens)."""
+    if type(entries) is not tuple:
+        return _replies(entries)
+    hit = _REPLIES.get(id(entries))
+    if hit is not None and hit[0] is entries:
+        return list(hit[1])
+    if len(_REPLIES) >= 256:
+        _REPLIES.clear()
+    out = _replies(entries)
+    _REPLIES[id(entries)] = (entries, out)
+    return list(out)
+
+
+# Replies of recently asked entry tuples (a session's and its turns'), by identity: the same ones are
+# asked by many detectors. Each holds its tuple, so an id is not reused while it is here.
+_REPLIES: dict[int, tuple[tuple[EntryView, ...], list[EntryView]]] = {}
+
+
+def _replies(entries: Iterable[EntryView]) -> list[EntryView]:
     return [e for e in entries if e.role == "assistant" and e.text.strip() and e.text.strip() not in SILENT]
 
 
