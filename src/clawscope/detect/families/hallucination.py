@@ -48,7 +48,9 @@ _QUOTED = re.compile(
     r"\b[A-Z][A-Z0-9_]{2,}=\S+|^\s*[\w.-]+:\s+\S+|```|\b(sets|contains|says|reads|defines)\b\s+\S+", re.M
 )
 _ASSIGN = re.compile(r"\b[A-Z][A-Z0-9_]{2,}=[^\s,;]+|[\w.-]+:\s+[^\s,;]+")
-_COUNT = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)\s+([a-z][a-z-]{2,})", re.I)
+# "1,250 orders": `(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)\s+([a-z][a-z-]{2,})` with the first digit taken before
+# the look-behind (same matches; the engine skips to digits instead of trying every position)
+_COUNT = re.compile(r"(\d(?<![\w.]\d)(?:\d{0,2}(?:,\d{3})+|\d*))\s+([a-z][a-z-]{2,})", re.I)
 _DELEGATION = ("sessions_spawn", "sessions_send", "sessions_yield", "subagents")
 
 
