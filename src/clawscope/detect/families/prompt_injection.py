@@ -201,8 +201,22 @@ def _not_asked(view: SessionView, t: ToolUse, tasks: list[str]) -> list[str]:
     """Task requests neither the user nor the agent made: a search answer that echoes its own query, or
     a page that repeats the user's question ("how much disk space is left"), plants nothing."""
     own = json.dumps(t.arguments, ensure_ascii=False)
-    asked = stems(own + " " + " ".join(e.text for e in view.entries if is_human(e)))
+    # = stems(own + " " + the human messages): no word spans the space, so the union of the two
+    asked = stems(own) | _human_stems(view)
     return [t for t in tasks if len(stems(t) & asked) * 2 < max(1, len(stems(t)))]
+
+
+_LAST_HUMAN: list[tuple[tuple[EntryView, ...], set[str]]] = [((), set())]
+
+
+def _human_stems(view: SessionView) -> set[str]:
+    """The stems of the session's human messages (kept for the last session: several outputs ask)."""
+    entries, cached = _LAST_HUMAN[0]
+    if entries is view.entries:
+        return cached
+    found = stems(" ".join(e.text for e in view.entries if is_human(e)))
+    _LAST_HUMAN[0] = (view.entries, found)
+    return found
 
 
 def _turn_end(view: SessionView, at: int) -> int:
