@@ -12,11 +12,22 @@ import orjson
 from clawscope.analytics.core import iso, session_json
 from clawscope.analytics.metrics import roll_up
 from clawscope.errors import NotFoundError, UsageError
-from clawscope.model import SessionQuery
+from clawscope.model import Filters, SessionQuery
 from clawscope.money import usd, usd_or_none
 from clawscope.store import Store
 
-__all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
+__all__ = [
+    "SessionQuery",
+    "count",
+    "delete",
+    "facets",
+    "history",
+    "history_json",
+    "listing",
+    "page",
+    "session",
+    "tree",
+]
 
 
 def encode_cursor(sort: str, value: float, sid: int) -> str:
@@ -49,6 +60,37 @@ def page(store: Store, query: SessionQuery, limit: int, cursor: str | None) -> d
     rows = rows[:limit]
     next_cursor = encode_cursor(query.sort, rows[-1]["sort_value"], rows[-1]["sid"]) if more else None
     return {"sessions": [session_json(r) for r in rows], "nextCursor": next_cursor}
+
+
+def listing(
+    store: Store,
+    f: Filters,
+    search: str = "",
+    model: str | None = None,
+    trigger: str | None = None,
+    sort: str = "last",
+    desc: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The dashboard's Sessions list: sorted, filtered and paged by the store (see
+    `Store.sessions.listing`), each row as `GET /api/v1/sessions` shows it."""
+    rows = store.sessions.listing(
+        f, search=search, model=model, trigger=trigger, sort=sort, desc=desc, limit=limit, offset=offset
+    )
+    return [session_json(r) for r in rows]
+
+
+def count(
+    store: Store, f: Filters, search: str = "", model: str | None = None, trigger: str | None = None
+) -> int:
+    """How many sessions `listing` holds."""
+    return store.sessions.count(f, search=search, model=model, trigger=trigger)
+
+
+def facets(store: Store, f: Filters) -> dict[str, list[str]]:
+    """The agents, kinds, channels and triggers of the period's sessions (filter choices)."""
+    return store.sessions.facets(f)
 
 
 def _row(store: Store, session_id: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from clawscope import analytics
 from clawscope.config import Settings
@@ -25,6 +26,8 @@ from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.web import create_app
 from clawscope.web.dashboard import HERE, chartdata, replay
+from tests.support.builders import assistant, state_dir, user
+from tests.support.builders import write_session as write_one
 from tests.support.env import FIXTURES
 from tests.support.long_session import WORD, write_session
 
@@ -141,3 +144,33 @@ def test_csv_and_json_downloads_equal_the_api(client: TestClient) -> None:
     sessions = client.get("/download/sessions.json?sort=cost").json()
     assert len(sessions) == len(client.get("/api/v1/sessions?limit=500").json()["sessions"])
     assert client.get("/download/nothing.csv").status_code == 404
+
+
+def test_a_sessions_page_reads_a_page_of_rows_not_every_session(
+    client: TestClient, filled: Store, tmp_path: Path
+) -> None:
+    """Sorting, filters and paging happen in the database: each statement the page runs, run again,
+    returns at most a page of rows, however many sessions match."""
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: object, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    more = state_dir(tmp_path / "more")
+    for n in range(12):  # sessions of one agent and kind: a facet is small, the list is not
+        write_one(more, f"3a3a{n:04d}-0000-4000-8000-000000000000", [user("hi"), assistant(cost=n / 100)])
+    ingest(filled, [tmp_path / "more"], instance="test-host", estimate=False)
+    total = len(analytics.sessions(filled, Filters()))
+    assert total > 12
+    event.listen(filled.engine, "before_cursor_execute", record)
+    try:
+        for sort in ("cost", "model", "last", "duration"):
+            html = client.get(f"/sessions?size=1&page=2&sort={sort}&dir=asc").text
+            assert html.count("data-session=") == 1 and f"page 2 of {total}" in html
+    finally:
+        event.remove(filled.engine, "before_cursor_execute", record)
+    with filled.engine.connect() as conn:
+        counts = [(len(conn.exec_driver_sql(s, p).all()), s) for s, p in statements]  # type: ignore[arg-type]
+    assert any("LIMIT" in s for _, s in counts)
+    assert max(n for n, _ in counts) < total, [s for n, s in counts if n >= total]

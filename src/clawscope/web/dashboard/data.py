@@ -11,7 +11,6 @@ from typing import Any
 
 from clawscope import analytics
 from clawscope.analytics import browse, reports
-from clawscope.model import SessionQuery
 from clawscope.money import usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
@@ -105,35 +104,29 @@ def sessions(
     desc: bool,
     model: str | None = None,
     trigger: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
     **eq: str | None,
 ) -> list[dict[str, Any]]:
-    """Sessions active in the period with these attributes, sorted; `model`: sessions that called it
-    (as `GET /api/v1/sessions?model=`), `trigger`: sessions of that trigger."""
-    rows = analytics.sessions(store, period.filters(**eq))
-    if model:
-        q = SessionQuery(
-            model=model,
-            since_ms=period.since_ms,
-            until_ms=period.until_ms,
-            agent=eq.get("agent"),
-            kind=eq.get("kind"),
-            channel=eq.get("channel"),
-        )
-        called = {s["sessionId"] for s in browse.page(store, q, 100_000, None)["sessions"]}
-        rows = [r for r in rows if r["sessionId"] in called]
-    if trigger:
-        rows = [r for r in rows if r["trigger"] == trigger]
+    """Sessions active in the period with these attributes, sorted (a name of SESSION_SORTS), `limit`
+    of them from `offset` (all without a limit); `model`: sessions that called it (as `GET
+    /api/v1/sessions?model=`), `trigger`: sessions of that trigger. The store sorts and pages."""
+    rows = browse.listing(store, period.filters(**eq), search, model, trigger, sort, desc, limit, offset)
     for r in rows:
         r["durationS"] = _duration_s(r)
-    needle = search.strip().lower()
-    if needle:
-        fields = ("sessionId", "key", "label", "agent", "channel", "model", "kind")
-        rows = [r for r in rows if any(needle in str(r[k] or "").lower() for k in fields)]
-    key = SESSION_SORTS.get(sort, "lastAt")
-    rows.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=desc)
-    if desc:  # keep missing values last either way
-        rows.sort(key=lambda r: r[key] is None)
     return rows
+
+
+def session_count(
+    store: Store,
+    period: Period,
+    search: str,
+    model: str | None = None,
+    trigger: str | None = None,
+    **eq: str | None,
+) -> int:
+    """How many sessions `sessions` lists with these filters."""
+    return browse.count(store, period.filters(**eq), search, model, trigger)
 
 
 def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
