@@ -156,3 +156,44 @@ def test_forecast_page_is_the_forecast_endpoint(client: TestClient) -> None:
         assert f["method"] in unescape(html)
     assert f["interval"] is None  # the 1st of the month: no complete day yet
     assert client.get("/forecast?at=yesterday-ish").status_code == 400
+
+
+def test_timeline_page_is_the_days_endpoint(client: TestClient) -> None:
+    groups = api(client, "/stats/days")["groups"]
+    page = rows(client.get("/timeline?unit=day").text, "<h2>Per day")
+    assert page == [
+        [
+            g["key"],
+            usd(g["costUSD"]),
+            num(g["totalTokens"]),
+            num(g["messages"]),
+            num(g["llmCalls"]),
+            num(g["toolCalls"]),
+            num(g["sessions"]),
+        ]
+        for g in reversed(groups)
+    ]
+    assert len(page) >= 2
+
+
+def test_tools_page_is_the_tools_endpoint(client: TestClient) -> None:
+    tools = api(client, "/stats/tools")["tools"]
+    totals = api(client, "/stats")["totals"]
+    html = client.get("/tools").text
+    assert metric(html, "toolCalls") == num(totals["toolCalls"])
+    assert metric(html, "toolErrors") == num(totals["toolErrors"])
+    page = rows(html, "<h2>Per tool")
+    assert [r[:3] for r in page] == [[t["key"], num(t["toolCalls"]), num(t["toolErrors"])] for t in tools]
+    assert tools
+
+
+def test_agents_page_is_the_agents_endpoint(client: TestClient) -> None:
+    groups = api(client, "/stats/agents")["groups"]
+    html = client.get("/agents").text
+    cards = re.findall(r'<div class="card agent"><h3>([^<]*)</h3>\s*<dl>(.*?)</dl>', html, re.S)
+    shown = [(unescape(k), dict(re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", body))) for k, body in cards]
+    assert [(k, d["Cost"], d["Sessions"], d["Model calls"], d["Tool calls"]) for k, d in shown] == [
+        (g["key"], usd(g["costUSD"]), num(g["sessions"]), num(g["llmCalls"]), num(g["toolCalls"]))
+        for g in groups
+    ]
+    assert groups
