@@ -14,6 +14,7 @@ from clawscope.analytics import browse, reports
 from clawscope.money import usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
+from clawscope.web.dashboard import replay
 from clawscope.web.dashboard.period import DAY_MS, Period, parse_period
 
 SESSION_SORTS = {
@@ -86,7 +87,10 @@ def tools(store: Store, period: Period) -> dict[str, Any]:
     return {
         "totals": stats["totals"],
         "tools": stats["groups"],
-        "failures": analytics.failed_tool_calls(store, period.filters(), limit=50),
+        "failures": [
+            {**f, "error": replay.unwrapped(f["tool"], f["error"])[1] if f["error"] else f["error"]}
+            for f in analytics.failed_tool_calls(store, period.filters(), limit=50)
+        ],  # a wrapped tool's error as its own text, not the wrapper's JSON
     }
 
 

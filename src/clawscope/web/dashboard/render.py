@@ -46,6 +46,13 @@ def num(v: float | None) -> str:
     return f"{int(v):,}"
 
 
+def counted(v: float | None, noun: str) -> str:
+    """A count with its noun, singular for one: "1 error", "2 errors", "1,204 passes"."""
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + ("es" if noun.endswith("s") else "s")
+    word = noun if v == 1 else plural
+    return f"{num(v)} {word}"
+
+
 def pct(v: float | None) -> str:
     return "–" if v is None else f"{v:.1%}"
 
@@ -75,7 +82,7 @@ def downloads(request: Request, table: str) -> Markup:
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(usd=usd, num=num, pct=pct, ms=ms, secs=secs)
+templates.env.filters.update(usd=usd, num=num, counted=counted, pct=pct, ms=ms, secs=secs)
 templates.env.globals["downloads"] = downloads
 
 
