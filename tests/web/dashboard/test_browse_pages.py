@@ -65,9 +65,10 @@ def test_the_chart_library_is_the_pinned_file_served_from_the_package() -> None:
     assert "http://" not in base and "https://" not in base  # nothing from a CDN
 
 
-def test_stacked_series_sum_to_the_api_per_day_and_fill_gaps(filled: Store) -> None:
+@pytest.mark.parametrize("stack", ["model", "trigger", "agent", "channel"])
+def test_stacked_series_sum_to_the_api_per_day_and_fill_gaps(filled: Store, stack: str) -> None:
     f = Filters()
-    doc = chartdata.stacked(filled, f, "day", "model", "cost", now_ms=1_795_500_000_000)
+    doc = chartdata.stacked(filled, f, "day", stack, "cost", now_ms=1_795_500_000_000)
     days = {g["key"]: g["costUSD"] for g in analytics.stats(filled, f, "day")["groups"]}
     assert doc["empty"] is False and doc["unit"] == "USD"
     xs = doc["x"]
@@ -77,7 +78,8 @@ def test_stacked_series_sum_to_the_api_per_day_and_fill_gaps(filled: Store) -> N
         total = sum(s["values"][i] for s in doc["series"])
         assert total == pytest.approx(days.get(key, 0.0), abs=1e-9), key
     assert any(sum(s["values"][i] for s in doc["series"]) == 0 for i in range(len(xs)))  # a zero day
-    assert all(s["filter"].startswith("model=") for s in doc["series"] if s["label"] != "other")
+    assert all(s["filter"].startswith(f"{stack}=") for s in doc["series"] if s["label"] != "other")
+    assert doc["stack"] == stack
     empty = chartdata.stacked(filled, Filters(since_ms=0, until_ms=86_400_000), "day", "trigger", "cost", 0)
     assert empty["empty"] is True
 
