@@ -72,20 +72,31 @@ def listing(
     desc: bool = True,
     limit: int | None = None,
     offset: int = 0,
+    *,
+    provider: str | None = None,
+    tool: str | None = None,
 ) -> list[dict[str, Any]]:
     """The dashboard's Sessions list: sorted, filtered and paged by the store (see
     `Store.sessions.listing`), each row as `GET /api/v1/sessions` shows it."""
     rows = store.sessions.listing(
-        f, search=search, model=model, trigger=trigger, sort=sort, desc=desc, limit=limit, offset=offset
-    )
+        f, search=search, model=model, trigger=trigger, provider=provider, tool=tool,
+        sort=sort, desc=desc, limit=limit, offset=offset,
+    )  # fmt: skip
     return [session_json(r) for r in rows]
 
 
 def count(
-    store: Store, f: Filters, search: str = "", model: str | None = None, trigger: str | None = None
+    store: Store,
+    f: Filters,
+    search: str = "",
+    model: str | None = None,
+    trigger: str | None = None,
+    *,
+    provider: str | None = None,
+    tool: str | None = None,
 ) -> int:
     """How many sessions `listing` holds."""
-    return store.sessions.count(f, search=search, model=model, trigger=trigger)
+    return store.sessions.count(f, search=search, model=model, trigger=trigger, provider=provider, tool=tool)
 
 
 def facets(store: Store, f: Filters) -> dict[str, list[str]]:

@@ -51,11 +51,28 @@ def _code_points(sql: str, postgres: bool) -> str:
 
 
 def where(
-    f: Filters, search: str, model: str | None, trigger: str | None, params: dict[str, Any], postgres: bool
+    f: Filters,
+    search: str,
+    model: str | None,
+    trigger: str | None,
+    params: dict[str, Any],
+    postgres: bool,
+    provider: str | None = None,
+    tool: str | None = None,
 ) -> str:
     """Sessions active in the period with these attributes; `model`: that called it (as `GET
-    /api/v1/sessions?model=`); `search`: one of the SEARCHED columns contains it (ASCII case ignored)."""
+    /api/v1/sessions?model=`), `provider`: that called one of its models, `tool`: that called it in the
+    period; `search`: one of the SEARCHED columns contains it (ASCII case ignored)."""
     parts = [session_where(f, params)]
+    if provider:
+        parts.append("EXISTS (SELECT 1 FROM rollup_calls r WHERE r.sid = s.sid AND r.provider = :provider)")
+        params["provider"] = provider
+    if tool:
+        cond = ["t.sid = s.sid", "t.name = :tool", "t.call_entry_id IS NOT NULL"]
+        cond += ["t.ts_ms >= :since"] if f.since_ms is not None else []
+        cond += ["t.ts_ms < :until"] if f.until_ms is not None else []
+        parts.append(f"EXISTS (SELECT 1 FROM tool_calls t WHERE {' AND '.join(cond)})")
+        params["tool"] = tool
     if model:
         parts.append(
             "(s.model = :model OR EXISTS "

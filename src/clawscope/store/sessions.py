@@ -126,16 +126,19 @@ class Sessions(Part):
         search: str = "",
         model: str | None = None,
         trigger: str | None = None,
+        provider: str | None = None,
+        tool: str | None = None,
         sort: str = "last",
         desc: bool = True,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """The Sessions list: sessions active in the period with these attributes (`model`: that called
-        it; `search`: text in the id, key, label, agent, channel, model or kind), sorted by a name of
+        it, `provider`: one of its models, `tool`: it in the period; `search`: text in the id, key,
+        label, agent, channel, model or kind), sorted by a name of
         `session_list.LIST_SORTS`, `limit` rows from `offset` (all without a limit)."""
         p: dict[str, Any] = {}
-        cond = session_list.where(f, search, model, trigger, p, self._postgres)
+        cond = session_list.where(f, search, model, trigger, p, self._postgres, provider, tool)
         order = session_list.order(sort, desc, self._postgres)
         page = ""
         if limit is not None:
@@ -151,11 +154,18 @@ class Sessions(Part):
         return self._rows(sql, p)
 
     def count(
-        self, f: Filters, *, search: str = "", model: str | None = None, trigger: str | None = None
+        self,
+        f: Filters,
+        *,
+        search: str = "",
+        model: str | None = None,
+        trigger: str | None = None,
+        provider: str | None = None,
+        tool: str | None = None,
     ) -> int:
         """How many sessions `listing` holds with these filters."""
         p: dict[str, Any] = {}
-        cond = session_list.where(f, search, model, trigger, p, self._postgres)
+        cond = session_list.where(f, search, model, trigger, p, self._postgres, provider, tool)
         with self._read() as conn:
             return int(conn.execute(text(f"SELECT COUNT(*) FROM sessions s WHERE {cond}"), p).scalar_one())
 

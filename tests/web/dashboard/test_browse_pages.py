@@ -12,14 +12,17 @@ import re
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from clawscope import analytics
+from clawscope.analytics import browse
 from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.model import Filters
@@ -176,3 +179,43 @@ def test_a_sessions_page_reads_a_page_of_rows_not_every_session(
         counts = [(len(conn.exec_driver_sql(s, p).all()), s) for s, p in statements]  # type: ignore[arg-type]
     assert any("LIMIT" in s for _, s in counts)
     assert max(n for n, _ in counts) < total, [s for n, s in counts if n >= total]
+
+
+def _used(store: Store, key: str, value: str) -> set[str]:
+    """The sessions (ids) a chart's bar or slice of `key` = `value` stands for, found another way."""
+    every = analytics.sessions(store, Filters())
+    if key in ("agent", "trigger", "kind", "channel"):
+        return {s["sessionId"] for s in every if s[key] == value}
+    if key in ("model", "provider"):
+        return {
+            s["sessionId"]
+            for s in every
+            if any(m[key] == value for m in browse.session(store, s["sessionId"])["models"])
+        }
+    assert key == "tool"
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT s.session_id FROM tool_calls t JOIN sessions s ON s.sid = t.sid "
+                "WHERE t.name = :v AND t.call_entry_id IS NOT NULL"
+            ),
+            {"v": value},
+        )
+        return {r[0] for r in rows}
+
+
+def test_every_bar_and_slice_opens_the_sessions_behind_it(client: TestClient, filled: Store) -> None:
+    followed = set()
+    for path in ("/", "/models", "/tools", "/agents"):
+        html = client.get(path).text
+        charts = re.findall(r'<(?:svg|div class="donut")[^>]*>.*?</svg>', html, re.S)
+        marks = sum(len(re.findall(r"<(?:rect|circle) ", c)) for c in charts)
+        links = [unescape(h) for c in charts for h in re.findall(r'<a href="(/sessions\?[^"]+)">', c)]
+        assert marks and len(links) >= marks - sum(c.count("<title>other:") for c in charts), path
+        for link in set(links):
+            (key, value), *_ = [kv for kv in parse_qsl(link.split("?", 1)[1]) if kv[0] != "range"]
+            page = client.get(link + "&size=200").text
+            shown = set(re.findall(r'data-session="([^"]+)"', page))
+            assert shown and shown == _used(filled, key, value), link
+            followed.add(key)
+    assert followed >= {"trigger", "model", "provider", "tool", "agent"}

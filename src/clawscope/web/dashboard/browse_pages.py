@@ -22,7 +22,6 @@ from clawscope.web.state import StateDep
 router = APIRouter(include_in_schema=False)
 Q = Annotated[str | None, Query()]
 PAGE_SIZES = (25, 50, 100, 200)
-FILTERS = ("agent", "kind", "channel", "model", "trigger")
 
 
 def _int(text: str | None, default: int, lo: int, hi: int) -> int:
@@ -40,14 +39,12 @@ def sessions(request: Request, state: StateDep, q: Q = None, sort: Q = None, dir
     qp = request.query_params
     sort = sort if sort in data.SESSION_SORTS else "last"
     desc = dir != "asc"
-    eq = {k: qp.get(k) or None for k in FILTERS}
+    eq = {k: qp.get(k) or None for k in data.SESSION_FILTERS}
     size = _int(qp.get("size"), 50, 1, 200)
-    count = data.session_count(state.store, period, q or "", **eq)
+    count = data.session_count(state.store, period, q or "", eq)
     pages = max(1, -(-count // size))
     number = _int(qp.get("page"), 1, 1, pages)
-    rows = data.sessions(
-        state.store, period, q or "", sort, desc, limit=size, offset=(number - 1) * size, **eq
-    )
+    rows = data.sessions(state.store, period, q or "", sort, desc, eq, limit=size, offset=(number - 1) * size)
     options = browse.facets(state.store, period.filters())
     keep: dict[str, Any] = {k: v for k, v in eq.items() if v}
     if q:

@@ -6,6 +6,7 @@ The forecast is the API's (`analytics.reports.month_forecast`), not a second one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,37 +101,41 @@ def _duration_s(s: dict[str, Any]) -> float:
     return (parse_iso_ms(s["lastAt"]) - parse_iso_ms(s["firstAt"])) / 1000
 
 
+# The Sessions page's filters (URL parameters): session attributes, and what its sessions used
+SESSION_FILTERS = ("agent", "kind", "channel", "model", "trigger", "provider", "tool")
+_ATTRS = ("agent", "kind", "channel")
+
+
 def sessions(
     store: Store,
     period: Period,
     search: str,
     sort: str,
     desc: bool,
-    model: str | None = None,
-    trigger: str | None = None,
+    eq: Mapping[str, str | None],
     limit: int | None = None,
     offset: int = 0,
-    **eq: str | None,
 ) -> list[dict[str, Any]]:
-    """Sessions active in the period with these attributes, sorted (a name of SESSION_SORTS), `limit`
-    of them from `offset` (all without a limit); `model`: sessions that called it (as `GET
-    /api/v1/sessions?model=`), `trigger`: sessions of that trigger. The store sorts and pages."""
-    rows = browse.listing(store, period.filters(**eq), search, model, trigger, sort, desc, limit, offset)
+    """Sessions active in the period with the attributes of `eq` (SESSION_FILTERS), sorted (a name of
+    SESSION_SORTS), `limit` of them from `offset` (all without a limit). `model`: sessions that called
+    it (as `GET /api/v1/sessions?model=`), `provider`: one of its models, `tool`: it in the period;
+    `trigger`: sessions of that trigger. The store filters, sorts and pages."""
+    f = period.filters(**{k: eq.get(k) for k in _ATTRS})
+    rows = browse.listing(
+        store, f, search, eq.get("model"), eq.get("trigger"), sort, desc, limit, offset,
+        provider=eq.get("provider"), tool=eq.get("tool"),
+    )  # fmt: skip
     for r in rows:
         r["durationS"] = _duration_s(r)
     return rows
 
 
-def session_count(
-    store: Store,
-    period: Period,
-    search: str,
-    model: str | None = None,
-    trigger: str | None = None,
-    **eq: str | None,
-) -> int:
+def session_count(store: Store, period: Period, search: str, eq: Mapping[str, str | None]) -> int:
     """How many sessions `sessions` lists with these filters."""
-    return browse.count(store, period.filters(**eq), search, model, trigger)
+    f = period.filters(**{k: eq.get(k) for k in _ATTRS})
+    return browse.count(
+        store, f, search, eq.get("model"), eq.get("trigger"), provider=eq.get("provider"), tool=eq.get("tool")
+    )
 
 
 def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:

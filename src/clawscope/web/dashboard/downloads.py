@@ -29,11 +29,8 @@ Rows = Callable[[Store, Period, dict[str, str]], list[dict[str, Any]]]
 
 def _sessions(store: Store, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
     sort = qp.get("sort") if qp.get("sort") in data.SESSION_SORTS else "last"
-    eq = {k: qp.get(k) or None for k in ("agent", "kind", "channel")}
-    return data.sessions(
-        store, period, qp.get("q", ""), str(sort), qp.get("dir") != "asc",
-        model=qp.get("model") or None, trigger=qp.get("trigger") or None, limit=None, offset=0, **eq,
-    )  # fmt: skip
+    eq = {k: qp.get(k) or None for k in data.SESSION_FILTERS}
+    return data.sessions(store, period, qp.get("q", ""), str(sort), qp.get("dir") != "asc", eq)
 
 
 def _grouped(by: str) -> Rows:

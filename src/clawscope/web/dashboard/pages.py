@@ -190,8 +190,10 @@ def models(request: Request, state: StateDep) -> Response:
     to_model = _sessions_link(period, "model")
     links = [to_model(str(g["key"])) for g in top]
     bars = charts.bars([(f"{g['key']}", g["costUSD"]) for g in top], usd, links=links)
-    share = charts.donut([(g["key"], g["costUSD"]) for g in d["providers"]], usd)
-    tok = charts.donut([(g["key"], g["totalTokens"]) for g in d["models"]], num)
+    share = charts.donut(
+        [(g["key"], g["costUSD"]) for g in d["providers"]], usd, link=_sessions_link(period, "provider")
+    )
+    tok = charts.donut([(g["key"], g["totalTokens"]) for g in d["models"]], num, link=to_model)
     return page(request, state, "models.html", period, d=d, bars=bars, share=share, tok=tok)
 
 
@@ -203,7 +205,9 @@ def tools(request: Request, state: StateDep) -> Response:
     d = data.tools(state.store, period)
     if not _may_read_sessions(request, state):  # error texts are tool output: transcript content
         d["failures"] = []
-    bars = charts.bars([(g["key"], g["toolCalls"]) for g in d["tools"][:15]], num)
+    top = d["tools"][:15]
+    to_tool = _sessions_link(period, "tool")
+    bars = charts.bars([(g["key"], g["toolCalls"]) for g in top], num, links=[to_tool(g["key"]) for g in top])
     return page(request, state, "tools.html", period, d=d, bars=bars)
 
 
