@@ -219,3 +219,46 @@ def test_every_bar_and_slice_opens_the_sessions_behind_it(client: TestClient, fi
             assert shown and shown == _used(filled, key, value), link
             followed.add(key)
     assert followed >= {"trigger", "model", "provider", "tool", "agent"}
+
+
+TABLE_PAGES = ("/", "/?range=custom&from=2026-11-21&to=2026-11-22", "/timeline", "/models", "/tools",
+               "/sessions?size=2", "/findings", "/health", "/alerts")  # fmt: skip
+
+
+def test_every_table_on_every_page_downloads_as_csv_and_json(client: TestClient) -> None:
+    """Each table comes with its download links, and the download holds the table's rows (every page of
+    the Sessions table)."""
+    seen = set()
+    for path in TABLE_PAGES:
+        html = client.get(path).text
+        body = html[html.index('<main id="content"') :]
+        parts = re.split(r"(?=<table)", body)
+        assert len(parts) > 1, path
+        for before, table in itertools.pairwise(parts):
+            m = re.findall(r'data-downloads="([\w-]+)">[^<]*<a href="([^"]+)"', before)
+            assert m, (path, table[:80])  # the links right before the table
+            name, csv_link = m[-1]
+            json_link = unescape(csv_link).replace(".csv", ".json", 1)
+            r = client.get(unescape(csv_link))
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), csv_link
+            rows = client.get(json_link).json()
+            body_rows = re.findall(
+                r"<tr[^>]*>(?:(?!</tr>).)*?<td(?![^>]*class=\"empty\")",
+                table[: table.index("</table>")],
+                re.S,
+            )
+            shown = (
+                int(re.sub(r"\D", "", re.search(r'id="session-count">([^<]*)<', html).group(1)))
+                if name == "sessions"
+                else len(body_rows)
+            )
+            assert len(rows) == shown, (path, name)
+            assert len(list(csv.DictReader(io.StringIO(r.text)))) == len(rows), name
+            seen.add(name)
+    assert seen >= {"comparison", "top-sessions", "triggers", "timeline", "models", "providers", "tools",
+                    "failures", "sessions", "findings", "findings-days", "sources", "problems", "alert-rules",
+                    "alert-history"}  # fmt: skip
+    sid = client.get("/api/v1/sessions?limit=1&sort=cost").json()["sessions"][0]["sessionId"]
+    models = client.get(f"/download/session-models.json?session={sid}").json()
+    assert models == client.get(f"/api/v1/sessions/{sid}").json()["models"] != []
+    assert client.get("/download/session-models.json?session=nope").status_code == 404

@@ -45,6 +45,14 @@ def rates(t: dict[str, Any]) -> dict[str, float | None]:
 
 
 COMPARED = ("costUSD", "sessions", "messages", "llmCalls", "toolCalls", "tokensIn", "tokensOut", "errors")
+# the comparison table's rows: (measure, label, format)
+COMPARED_ROWS = (
+    ("costUSD", "Cost", "usd"),
+    ("sessions", "Sessions", "num"),
+    ("llmCalls", "Model calls", "num"),
+    ("toolCalls", "Tool calls", "num"),
+    ("errors", "Failed model calls", "num"),
+)
 
 
 def change(now: float, before: float) -> float | None:
@@ -64,12 +72,29 @@ def overview(store: Store, period: Period, now_ms: int) -> dict[str, Any]:
         "totals": stats["totals"],
         "previous": prev,
         "previousPeriod": before,
+        "comparedRows": COMPARED_ROWS,
         "change": {k: change(stats["totals"][k], prev[k]) for k in COMPARED} if prev else {},
         "rates": rates(stats["totals"]),
         "windows": windows,
         "byTrigger": stats["groups"],
-        "top": analytics.sessions(store, period.filters(), limit=10, order="cost"),
+        "top": overview_top(store, period),
     }
+
+
+def overview_top(store: Store, period: Period) -> list[dict[str, Any]]:
+    """The overview's most expensive sessions (reported cost)."""
+    return analytics.sessions(store, period.filters(), limit=10, order="cost")
+
+
+def comparison(store: Store, period: Period, now_ms: int) -> list[dict[str, Any]]:
+    """The overview's comparison with the previous period, one row per measure (none for all time)."""
+    d = overview(store, period, now_ms)
+    if not d["previous"]:
+        return []
+    return [
+        {"measure": k, "current": d["totals"][k], "previous": d["previous"][k], "change": d["change"][k]}
+        for k, _label, _fmt in COMPARED_ROWS
+    ]
 
 
 def timeline(store: Store, period: Period, unit: str) -> dict[str, Any]:

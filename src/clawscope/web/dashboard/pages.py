@@ -125,19 +125,12 @@ SEVERITIES = ("critical", "warning", "info")
 
 
 @router.get("/findings")
-def findings(
-    request: Request, state: StateDep, family: Q = None, severity: Q = None, agent: Q = None, status: Q = None
-) -> Response:
+def findings(request: Request, state: StateDep) -> Response:
+    """?family=&severity=&agent=&status= (see `findings_query`)."""
     if (r := _guard(request, state, "sessions:read")) is not None:  # messages quote transcripts
         return r
     period = _period(request)
-    eq = {
-        "family": family if family in FAMILIES else None,
-        "severity": severity if severity in SEVERITIES else None,
-        "agent": agent or None,
-    }
-    shown = status if status in ("open", "resolved", "all") else "open"
-    query = _finding_query(period, None if shown == "all" else shown, **eq)
+    eq, shown, query = findings_query(period, dict(request.query_params))
     d = findings_q.dashboard(state.store, query)
     fams = sorted(d["byFamily"].items(), key=lambda kv: -kv[1])
     judge = judge_status(state.settings.judge, state.store)
@@ -155,6 +148,18 @@ def findings(
         by_day=charts.columns([(x["day"], x["total"]) for x in d["byDay"]], num),
         judge=judge,
     )
+
+
+def findings_query(period: Period, qp: dict[str, str]) -> tuple[dict[str, str | None], str, FindingQuery]:
+    """The Findings page's filters from its URL (also its downloads'): the filters, the status shown,
+    and the query."""
+    eq = {
+        "family": qp.get("family") if qp.get("family") in FAMILIES else None,
+        "severity": qp.get("severity") if qp.get("severity") in SEVERITIES else None,
+        "agent": qp.get("agent") or None,
+    }
+    shown = str(qp.get("status")) if qp.get("status") in ("open", "resolved", "all") else "open"
+    return eq, shown, _finding_query(period, None if shown == "all" else shown, **eq)
 
 
 MEASURES = ("cost", "tokens", "calls")

@@ -71,9 +71,10 @@ def secs(v: float | None) -> str:
     return f"{v / 60:.1f} min" if v >= 60 else f"{v:.0f} s"
 
 
-def downloads(request: Request, table: str) -> Markup:
-    """The CSV and JSON download links of a table (web/dashboard/downloads.py), for this page's query."""
-    q = request.url.query
+def downloads(request: Request, table: str, query: str | None = None) -> Markup:
+    """The CSV and JSON download links of a table (web/dashboard/downloads.py), for this page's query
+    (or `query`)."""
+    q = request.url.query if query is None else query
     links = "".join(
         f'<a href="/download/{table}.{fmt}{"?" + escape(q) if q else ""}" download>{fmt.upper()}</a>'
         for fmt in ("csv", "json")
