@@ -197,3 +197,16 @@ def test_agents_page_is_the_agents_endpoint(client: TestClient) -> None:
         for g in groups
     ]
     assert groups
+
+
+def test_a_spawn_links_to_its_child_with_the_childs_cost(client: TestClient) -> None:
+    listed = api(client, "/sessions?limit=100")["sessions"]
+    (child,) = [s for s in listed if s["kind"] == "subagent"]
+    parent = child["parentSessionId"]
+    tree = api(client, f"/sessions/{child['sessionId']}/tree")
+    html = client.get(f"/sessions/{parent}").text
+    links = re.findall(r'<a class="spawn-link" href="/sessions/([^"]+)">([^<]*)</a>', html)
+    assert links == [
+        (child["sessionId"], f"→ child session {child['label']} · {usd(tree['total']['costUSD'])}")
+    ]
+    assert metric(html, "costUSD") == usd(api(client, f"/sessions/{parent}")["costUSD"])
