@@ -21,6 +21,7 @@ __all__ = [
     "count",
     "delete",
     "facets",
+    "family",
     "history",
     "history_json",
     "listing",
@@ -237,6 +238,25 @@ def tree(store: Store, session_id: str) -> dict[str, Any]:
     row = _row(store, session_id)
     rows = store.sessions.subtree(row["sid"])
     return roll_up([session_json(r) for r in rows], session_id)
+
+
+def family(store: Store, session_id: str, max_up: int = 64) -> list[dict[str, Any]] | None:
+    """The sessions (with entries) of the spawn tree `session_id` belongs to: its root (the furthest
+    ancestor stored, cycles stopped) and every descendant, root first; None without the session. Reads
+    the tree only, not every session."""
+    row = store.sessions.one(session_id)
+    if row is None or not row["n_entries"]:
+        return None
+    seen = {row["session_id"]}
+    for _ in range(max_up):
+        parent = store.sessions.one(row["parent_session_id"]) if row["parent_session_id"] else None
+        if parent is None or not parent["n_entries"] or parent["session_id"] in seen:
+            break
+        seen.add(parent["session_id"])
+        row = parent
+    rows = [r for r in store.sessions.subtree(row["sid"]) if r["n_entries"]]
+    rows.sort(key=lambda r: r["sid"] != row["sid"])  # the root first
+    return [session_json(r) for r in rows]
 
 
 def delete(store: Store, session_id: str) -> None:

@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from clawscope import analytics
 from clawscope.config import Settings
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.web import create_app
+from clawscope.web.dashboard import data
 from clawscope.web.dashboard.render import num, usd
 from tests.support.builders import assistant, state_dir, user, write_session
 from tests.support.env import FIXTURES
@@ -210,3 +214,25 @@ def test_a_spawn_links_to_its_child_with_the_childs_cost(client: TestClient) -> 
         (child["sessionId"], f"→ child session {child['label']} · {usd(tree['total']['costUSD'])}")
     ]
     assert metric(html, "costUSD") == usd(api(client, f"/sessions/{parent}")["costUSD"])
+
+
+def test_the_spawn_tree_reads_the_tree_not_every_session(filled: Store) -> None:
+    listed = analytics.sessions(filled, Filters())
+    (child,) = [s for s in listed if s["kind"] == "subagent"]
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: Any, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(filled.engine, "before_cursor_execute", record)
+    try:
+        tree = data.spawn_tree(filled, child["sessionId"])
+    finally:
+        event.remove(filled.engine, "before_cursor_execute", record)
+    assert tree is not None and tree["session"]["sessionId"] == child["parentSessionId"]  # from the root
+    assert [k["session"]["sessionId"] for k in tree["children"]] == [child["sessionId"]]
+    assert tree["rolledUpCostUSD"] == pytest.approx(tree["session"]["costUSD"] + child["costUSD"])
+    assert data.spawn_tree(filled, "no-such-session") is None
+    with filled.engine.connect() as conn:
+        assert max(len(conn.exec_driver_sql(s, p).all()) for s, p in statements) <= 2 < len(listed)

@@ -165,25 +165,18 @@ def session_count(store: Store, period: Period, search: str, eq: Mapping[str, st
 
 def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
     """The spawn tree the session belongs to (from its root), each node with its cost rolled up."""
-    rows = {r["sessionId"]: r for r in analytics.sessions(store, analytics.Filters())}
-    if session_id not in rows:
+    found = browse.family(store, session_id)
+    if not found:
         return None
-    root, seen = rows[session_id], set()
-    while root["parentSessionId"] in rows and root["sessionId"] not in seen:
-        seen.add(root["sessionId"])
-        root = rows[root["parentSessionId"]]
+    root, rows = found[0], {r["sessionId"]: r for r in found}
     children: dict[str, list[dict[str, Any]]] = {}
     for r in rows.values():
         if r["parentSessionId"]:
             children.setdefault(r["parentSessionId"], []).append(r)
 
     def node(r: dict[str, Any], depth: int) -> dict[str, Any]:
-        kids = [
-            node(c, depth + 1)
-            for c in sorted(children.get(r["sessionId"], []), key=lambda c: c["firstAt"] or "")
-        ]
-        if depth > 20:
-            kids = []
+        below = [] if depth > 20 else children.get(r["sessionId"], [])  # a cycle of parents ends here
+        kids = [node(c, depth + 1) for c in sorted(below, key=lambda c: c["firstAt"] or "")]
         return {
             "session": r,
             "children": kids,
