@@ -449,3 +449,18 @@ def test_reused_tool_call_ids_are_separate_calls_joined_to_their_own_results() -
         ("call_0@a2", ToolStatus.ERROR),
         ("call_0@a3", ToolStatus.OK),
     ]
+
+
+def test_one_id_on_several_blocks_of_one_message_gives_a_call_per_block() -> None:
+    # found by the fuzz test: three blocks with one id in a message after an earlier use of that id all
+    # got `call_0@a2`, and the store's key (session, call id) kept one of them, silently
+    def call(path: str) -> dict[str, object]:
+        return {"type": "toolCall", "id": "call_0", "name": "read", "arguments": {"path": path}}
+
+    dec = TranscriptDecoder("s1", "jsonl", "/x")
+    lines = [assistant("a1", content=[call("/a"), call("/b")]), assistant("a2", content=[call("/c")] * 3)]
+    for i, raw in enumerate(lines):
+        dec.feed(raw, i, f"line {i}")
+    calls = [t.call_id for t in dec.take().tool_calls]
+    assert calls == ["call_0", "call_0@a1", "call_0@a2", "call_0@a2#1", "call_0@a2#2"]
+    assert len(set(calls)) == 5

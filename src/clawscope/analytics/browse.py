@@ -26,6 +26,7 @@ __all__ = [
     "history_json",
     "listing",
     "page",
+    "pruned_json",
     "session",
     "tree",
 ]
@@ -129,7 +130,18 @@ def session(store: Store, session_id: str) -> dict[str, Any]:
         }
         for m in store.sessions.models(session_id)
     ]
+    out["pruned"] = pruned_json(store, session_id)
     return out
+
+
+def pruned_json(store: Store, session_id: str) -> dict[str, Any] | None:
+    """Whether retention pruned the session's transcript text (null: it did not), and a line saying so."""
+    p = store.retention.pruned(session_id)
+    if p is None:
+        return None
+    at = iso(p.pruned_ms)
+    note = f"transcript text pruned on {(at or '')[:10]} by retention ({p.retention_days} days)"
+    return {"at": at, "retentionDays": p.retention_days, "entries": p.entries, "note": note}
 
 
 def llm_json(r: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +203,7 @@ def _history_parts(
             "turnTrigger": e["turn_trigger"],
             "llmCall": None if call is None else llm_json(call),
             "toolCalls": by_entry.get(e["entry_id"], []),
+            "textPruned": bool(e["pruned"]),
         }
         parts.append((entry, bytes(e["raw"])))
     total = int(row["n_entries"])
@@ -200,6 +213,7 @@ def _history_parts(
         "offset": offset,
         "limit": limit,
         "nextOffset": offset + len(parts) if offset + len(parts) < total else None,
+        "pruned": pruned_json(store, session_id),
     }
     return meta, parts
 
@@ -214,7 +228,8 @@ def _record(raw: bytes) -> dict[str, Any] | None:
 
 def history(store: Store, session_id: str, limit: int, offset: int) -> dict[str, Any]:
     """A page of entries in transcript order; each carries its raw record, its model call (if any)
-    and the tool calls it issued with their results."""
+    and the tool calls it issued with their results. An entry whose text retention pruned has
+    `textPruned` true and `record` null (its calls stay); `pruned` says when and why."""
     meta, parts = _history_parts(store, session_id, limit, offset)
     return {**meta, "entries": [{**entry, "record": _record(raw)} for entry, raw in parts]}
 

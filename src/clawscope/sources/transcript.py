@@ -357,9 +357,12 @@ class TranscriptDecoder:
         if msg.api != "cli" and rules.is_model_call(msg):
             self.state.turn_model_calls += 1
 
-    def _call_key(self, call_id: str, entry_id: str) -> str:
+    def _call_key(self, call_id: str, entry_id: str, index: int) -> str:
         keys = self.state.call_keys
         key = f"{call_id}@{entry_id}" if call_id in keys else call_id
+        prev, here = keys.get(call_id), f"{call_id}@{entry_id}"
+        if prev is not None and (prev == here or prev.startswith(here + "#")):
+            key = f"{here}#{index}"  # the id twice in one message: each block stays a call of its own
         keys.pop(call_id, None)
         keys[call_id] = key
         if len(keys) > CALL_KEYS_KEPT:
@@ -367,7 +370,7 @@ class TranscriptDecoder:
         return key
 
     def _tool_call(self, block: WBlock, index: int, entry_id: str, ts: int | None) -> None:
-        call_id = self._call_key(block.id, entry_id) if block.id else f"{entry_id}#{index}"
+        call_id = self._call_key(block.id, entry_id, index) if block.id else f"{entry_id}#{index}"
         name = block.name or "unknown"
         raw_args = bytes(block.arguments) if block.arguments else None
         wrapper = None

@@ -126,5 +126,5 @@ def search(
     return page(
         request, state, "search.html", period,
         q=q or "", hits=hits, eq={"agent": agent, "kind": kind, "role": role}, options=options,
-        roles=search_data.ROLES,
+        roles=search_data.ROLES, pruned=search_data.pruned(state.store, query),
     )  # fmt: skip
