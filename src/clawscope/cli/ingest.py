@@ -23,6 +23,7 @@ from clawscope.cli.common import (
 from clawscope.cli.common import (
     state_dirs as find_state_dirs,
 )
+from clawscope.cli.render import counted
 from clawscope.config import Settings
 from clawscope.dburl import sqlite_url
 from clawscope.detect.service import detect
@@ -102,11 +103,12 @@ def ingest(
     else:
         c = report.counts()
         click.echo(
-            f"ingested {c['sessions']} sessions, {c['entries']} entries, {c['llmCalls']} model calls, "
-            f"{c['toolCalls']} tool calls from {c['files']} sources in {report.seconds:.1f}s"
-            + (f"; {report.problems} new problems (clawscope problems)" if report.problems else "")
+            f"ingested {counted(c['sessions'], 'session')}, {counted(c['entries'], 'entry')}, "
+            f"{counted(c['llmCalls'], 'model call')}, {counted(c['toolCalls'], 'tool call')} from "
+            f"{counted(c['files'], 'source')} in {report.seconds:.1f}s"
+            + (f"; {counted(report.problems, 'new problem')} (clawscope problems)" if report.problems else "")
             + (
-                f"; {len(found.new)} new findings (clawscope detect)"
+                f"; {counted(len(found.new), 'new finding')} (clawscope detect)"
                 if found is not None and found.new
                 else ""
             )
