@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
 
-from clawscope.store import metric_rollups
+from clawscope.store import metric_rollups, rollup_groups
 from clawscope.store.engine import execute_in
 
 _ROLLUP_LOCK = 0x636C6172  # "clar": PostgreSQL advisory lock of the roll-up rebuild
@@ -107,6 +107,7 @@ def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
             execute_in(conn, stmt, "sids", chunk)
         hours |= hours_of(conn, chunk)
     refresh_hours(conn, hours)
+    rollup_groups.refresh(conn, ordered)  # tools, distinct sessions per model (revision 0025)
     metric_rollups.refresh(conn, ordered)  # the metrics' label-set totals (revision 0011)
 
 

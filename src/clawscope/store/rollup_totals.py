@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
+from clawscope.store import rollup_model_sessions
 from clawscope.store.measures import MODEL_KEY_SEP, empty, fill_llm, period_totals, shape_groups
 from clawscope.store.sql_filters import ROLLUP_ATTRS, bucket, where
 
@@ -159,6 +160,11 @@ def _session_counts(
     indexes answer without touching the table (5x faster than grouping by the `_key` expression);
     the expression is used when two raw values would read the same (e.g. '' and 'unknown')."""
     calls = by in ("model", "provider")
+    if calls:  # the per-day roll-up of revision 0025, unless two raw keys read the same
+        _, read_key = _RAW[by]
+        found = [(read_key(k), n, 0) for k, n in rollup_model_sessions.sessions(conn, f, by).items()]
+        if len({label for label, _, _ in found}) == len(found):
+            return found
     table = "rollup_calls" if calls else "rollup_entries"
     extra = "r.llm_calls > 0 AND " if calls else ""
     messages = "0" if calls else "COALESCE(sum(r.messages), 0)"

@@ -574,6 +574,61 @@ rollup_daily = Table(
     *_metrics(),
 )
 
+# -- tool and model-session roll-ups (revision 0025) --------------------------------------------------------
+
+# Rebuilt from the rows for every session a write touches (store/rollup_tools.py,
+# store/rollup_model_sessions.py), like the analytics roll-ups. Tool calls per session × UTC hour × tool
+# × duration bucket (store/duration_histogram.py; bucket -1: no known duration), with the session's
+# attributes; summed per UTC day × tool × bucket (no attributes: a period's histogram stays a few
+# thousand rows). `day_ms`/`hour_ms` are -1 for rows without a timestamp.
+_TOOL_MEASURES = ("calls", "errors", "dur_sum")
+rollup_tool_sid = Table(
+    "rollup_tool_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    Column("tool", Text, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _TOOL_MEASURES),
+    Index(None, "hour_ms"),
+)
+rollup_tool_daily = Table(
+    "rollup_tool_daily",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    Column("tool", Text, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    *(Column(m, BigInteger, nullable=False) for m in _TOOL_MEASURES),
+)
+# The UTC days on which a session called a model, per `dim` ('model': provider × model; 'provider':
+# provider, model ''), with `single` = 1 when that was its only such day: a period's distinct sessions
+# per model are the single-day sessions of its whole days (summed per day × key × attributes in
+# `rollup_model_day_sessions`) plus a distinct count over the multi-day ones and the partial days.
+rollup_model_sid_days = Table(
+    "rollup_model_sid_days",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("dim", Text, primary_key=True),
+    Column("day_ms", Ms, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    Column("single", Integer, nullable=False),
+    Index(None, "dim", "single", "day_ms", "provider", "model", "sid"),
+)
+rollup_model_day_sessions = Table(
+    "rollup_model_day_sessions",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    Column("dim", Text, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    Column("sessions", BigInteger, nullable=False),
+)
+ROLLUP_0025_TABLES = (rollup_tool_sid, rollup_tool_daily, rollup_model_sid_days, rollup_model_day_sessions)
+
 # -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------
 
 # What `/metrics` and the OTLP metrics export read: all-time counters per label set, so a scrape over

@@ -1,0 +1,29 @@
+"""Tool and model-session roll-ups (issue 17): per-tool duration histograms and the per-day distinct
+sessions per model, so `/stats/tools`, `/stats/models` and `/stats/providers` read roll-ups instead of
+every call; filled from the rows already stored."""
+
+from alembic import op
+
+revision = "0025"
+down_revision = "0022"  # (the lead re-chains it at merge)
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # The tables are defined once, in schema.py (revision 0025 section); created here as defined.
+    from clawscope.store import rollup_model_sessions, rollup_tools, schema
+
+    conn = op.get_bind()
+    for table in schema.ROLLUP_0025_TABLES:
+        table.create(conn, checkfirst=True)
+    rollup_tools.rebuild(conn)
+    rollup_model_sessions.rebuild(conn)
+
+
+def downgrade() -> None:
+    from clawscope.store import schema
+
+    conn = op.get_bind()
+    for table in reversed(schema.ROLLUP_0025_TABLES):
+        table.drop(conn, checkfirst=True)
