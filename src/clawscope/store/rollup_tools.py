@@ -3,11 +3,14 @@ without reading every tool call.
 
 `/stats/tools` sorted every duration of the period to take p50/p95 (6.9 s at a million model calls).
 `refresh(conn, sids)` rebuilds `rollup_tool_sid` (session × UTC hour × tool × duration bucket, with the
-session's attributes) for these sessions from their tool calls, then `rollup_tool_daily` (day × tool ×
-bucket) for every day those rows had or have: recomputed, never incremented, so ingest, re-ingest and
-deletion leave them exact. `per_tool` reads a period of whole hours: its whole days from the daily rows,
-its partial days (and any attribute filter) from the per-session ones. Counts, errors and duration sums
-are exact; percentiles are within `duration_histogram.RELATIVE_ERROR` of the exact ones.
+session's attributes) for these sessions from their tool calls, and moves `rollup_tool_blocks` (blocks
+of 1, 2, 4, … 1024 aligned UTC days × tool × bucket) by exactly the difference between the sessions'
+old and new rows, in the same transaction: the blocks always equal the sum of the per-session rows,
+whatever order writes, re-reads and deletions come in (`rebuild` makes them from scratch; a test
+compares). A period of whole hours reads its whole days as a few blocks (a 30-day window is at most 8,
+any history up to 1,024 days at most 20), its partial days, and any attribute filter, from the
+per-session rows. Counts, errors and duration sums are exact; percentiles are within
+`duration_histogram.RELATIVE_ERROR` of the exact ones.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from clawscope.store.sql_filters import ROLLUP_ATTRS, where
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+LEVELS = 11  # blocks of 2**0 … 2**10 days
+UNDATED = (-1, 0)  # the (level, start_day) of the rows without a timestamp
 _CHUNK = 500
 _HOUR = "CASE WHEN t.ts_ms IS NULL THEN -1 ELSE (t.ts_ms / 3600000) * 3600000 END"
 _DUR = "COALESCE(t.duration_ms, t.result_ts_ms - t.ts_ms)"
@@ -31,7 +36,10 @@ _S = "s.instance, COALESCE(s.agent_id, ''), s.kind, COALESCE(s.channel, '')"
 _ATTRS = ("instance", "agent", "kind", "channel")
 _COLS = ("sid", "hour_ms", "tool", "bucket", *_ATTRS, "calls", "errors", "dur_sum")
 
-_OLD_HOURS = text("SELECT DISTINCT hour_ms FROM rollup_tool_sid WHERE sid IN :sids")
+_OLD = text(
+    "SELECT hour_ms, tool, bucket, sum(calls), sum(errors), sum(dur_sum) FROM rollup_tool_sid "
+    "WHERE sid IN :sids GROUP BY hour_ms, tool, bucket"
+)
 _DELETE = text("DELETE FROM rollup_tool_sid WHERE sid IN :sids")
 # the calls grouped by duration value in SQL (most repeat), bucketed in Python (integers, both backends)
 _CALLS = text(f"""
@@ -43,29 +51,69 @@ GROUP BY t.sid, {_HOUR}, t.name, {_DUR}, {_S}""")
 _INSERT = text(
     f"INSERT INTO rollup_tool_sid ({', '.join(_COLS)}) VALUES ({', '.join(':' + c for c in _COLS)})"
 )
-_DAY = f"CASE WHEN hour_ms < 0 THEN -1 ELSE (hour_ms / {DAY_MS}) * {DAY_MS} END"
-_DAILY = f"""
-INSERT INTO rollup_tool_daily (day_ms, tool, bucket, calls, errors, dur_sum)
-SELECT {_DAY}, tool, bucket, sum(calls), sum(errors), sum(dur_sum)
-FROM rollup_tool_sid WHERE hour_ms >= :lo AND hour_ms < :hi
-GROUP BY {_DAY}, tool, bucket"""
-_PER_DAY = (text("DELETE FROM rollup_tool_daily WHERE day_ms >= :lo AND day_ms < :hi"), text(_DAILY))
+_BLOCK_KEYS = ("level", "start_day", "tool", "bucket")
+_MEASURES = ("calls", "errors", "dur_sum")
+_UPSERT = text(
+    f"INSERT INTO rollup_tool_blocks ({', '.join(_BLOCK_KEYS + _MEASURES)}) "
+    f"VALUES ({', '.join(':' + c for c in _BLOCK_KEYS + _MEASURES)}) "
+    f"ON CONFLICT ({', '.join(_BLOCK_KEYS)}) DO UPDATE SET "
+    + ", ".join(f"{m} = rollup_tool_blocks.{m} + excluded.{m}" for m in _MEASURES)
+)
+_PRUNE = text(
+    "DELETE FROM rollup_tool_blocks WHERE level = :level AND start_day = :start_day AND tool = :tool "
+    "AND bucket = :bucket AND calls = 0"
+)
+Sums = dict[tuple[int, str, int], list[int]]  # (hour_ms, tool, bucket) -> calls, errors, dur_sum
 
 
 def refresh(conn: Connection, sids: Iterable[int]) -> None:
     """Rebuild the tool roll-ups of these sessions from their rows (in the caller's write transaction,
-    after the rows changed; a deleted session's rows are simply gone)."""
+    after the rows changed and under the roll-up lock; a deleted session's rows are simply gone)."""
     ordered = sorted(set(sids))
-    hours: set[int] = set()
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
-        hours |= {int(r[0]) for r in execute_in(conn, _OLD_HOURS, "sids", chunk)}
+        old = _sums(execute_in(conn, _OLD, "sids", chunk))
         execute_in(conn, _DELETE, "sids", chunk)
         rows = _session_rows(execute_in(conn, _CALLS, "sids", chunk))
         if rows:
             conn.execute(_INSERT, rows)
-        hours |= {r["hour_ms"] for r in rows}
-    refresh_days(conn, {_day_of(h) for h in hours})
+        new: Sums = {}
+        for r in rows:
+            sums = new.setdefault((r["hour_ms"], r["tool"], r["bucket"]), [0, 0, 0])
+            for j, m in enumerate(_MEASURES):
+                sums[j] += r[m]
+        _apply(conn, old, new)
+
+
+def _apply(conn: Connection, old: Sums, new: Sums) -> None:
+    """Add new - old to every block holding each hour."""
+    delta: dict[tuple[int, int, str, int], list[int]] = {}
+    for key in old.keys() | new.keys():
+        after, before = new.get(key, [0, 0, 0]), old.get(key, [0, 0, 0])
+        diff = [a - b for a, b in zip(after, before, strict=True)]
+        if not any(diff):
+            continue
+        hour, tool, b = key
+        for level, start in blocks_of(hour):
+            sums = delta.setdefault((level, start, tool, b), [0, 0, 0])
+            for j in range(3):
+                sums[j] += diff[j]
+    rows: list[dict[str, Any]] = [
+        dict(zip(_BLOCK_KEYS + _MEASURES, (*k, *v), strict=True)) for k, v in sorted(delta.items()) if any(v)
+    ]
+    if rows:
+        conn.execute(_UPSERT, rows)
+        shrunk = [{k: r[k] for k in _BLOCK_KEYS} for r in rows if int(r["calls"]) < 0]
+        if shrunk:
+            conn.execute(_PRUNE, shrunk)
+
+
+def blocks_of(hour_ms: int) -> list[tuple[int, int]]:
+    """The (level, start_day) of every block holding this hour."""
+    if hour_ms < 0:
+        return [UNDATED]
+    day = hour_ms // DAY_MS
+    return [(level, day >> level << level) for level in range(LEVELS)]
 
 
 def _session_rows(found: Iterable[Any]) -> list[dict[str, Any]]:
@@ -95,29 +143,31 @@ def _session_rows(found: Iterable[Any]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _day_of(hour_ms: int) -> int:
-    return -1 if hour_ms < 0 else hour_ms // DAY_MS * DAY_MS
-
-
-def refresh_days(conn: Connection, days: Iterable[int]) -> None:
-    """Rebuild these days of `rollup_tool_daily` from the per-session rows."""
-    for d in sorted(days):
-        lo, hi = (-(2**62), 0) if d < 0 else (d, d + DAY_MS)
-        for stmt in _PER_DAY:
-            conn.execute(stmt, {"lo": lo, "hi": hi})
-
-
 def rebuild(conn: Connection) -> None:
     """Both tables from the tool calls, from scratch (the migration that adds them, repair)."""
     conn.execute(text("DELETE FROM rollup_tool_sid"))
-    conn.execute(text("DELETE FROM rollup_tool_daily"))
+    conn.execute(text("DELETE FROM rollup_tool_blocks"))
     sids = [int(r[0]) for r in conn.execute(text("SELECT DISTINCT sid FROM tool_calls"))]
     for i in range(0, len(sids), _CHUNK):
-        chunk = sids[i : i + _CHUNK]
-        rows = _session_rows(execute_in(conn, _CALLS, "sids", chunk))
+        rows = _session_rows(execute_in(conn, _CALLS, "sids", sids[i : i + _CHUNK]))
         if rows:
             conn.execute(_INSERT, rows)
-    conn.execute(text(_DAILY), {"lo": -(2**62), "hi": 2**62})
+    rebuild_blocks(conn)
+
+
+def rebuild_blocks(conn: Connection) -> None:
+    """`rollup_tool_blocks` from the per-session rows, from scratch."""
+    conn.execute(text("DELETE FROM rollup_tool_blocks"))
+    sql = (
+        "SELECT hour_ms, tool, bucket, sum(calls), sum(errors), sum(dur_sum) FROM rollup_tool_sid "
+        "GROUP BY hour_ms, tool, bucket"
+    )
+    _apply(conn, {}, _sums(conn.execute(text(sql))))
+
+
+def _sums(found: Iterable[Any]) -> Sums:
+    """(hour_ms, tool, bucket) -> [calls, errors, dur_sum] as Python ints (PostgreSQL sums are NUMERIC)."""
+    return {(int(r[0]), str(r[1]), int(r[2])): [int(r[3]), int(r[4]), int(r[5])] for r in found}
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -137,9 +187,44 @@ def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str
     return f"SELECT r.tool, r.bucket, r.calls, r.errors FROM {table} r WHERE {clause}"
 
 
-def _source(f: Filters, p: dict[str, Any]) -> str:
-    """The roll-up rows of the period: whole UTC days from `rollup_tool_daily` unless an attribute is
-    filtered, the rest from `rollup_tool_sid`."""
+def decompose(first: int, end: int) -> list[tuple[int, int]]:
+    """The fewest aligned blocks (level, start_day) that tile the days [first, end)."""
+    out = []
+    while first < end:
+        level = LEVELS - 1
+        while level and (first % (1 << level) or first + (1 << level) > end):
+            level -= 1
+        out.append((level, first))
+        first += 1 << level
+    return out
+
+
+def _blocks(conn: Connection, d0: int | None, d1: int | None) -> str | None:
+    """The rows of the blocks tiling the whole days [d0, d1) (ms; None: unbounded, and then the rows
+    without a timestamp too when both are)."""
+    first = None if d0 is None else d0 // DAY_MS
+    end = None if d1 is None else d1 // DAY_MS
+    if first is None or end is None:
+        lo, hi = conn.execute(
+            text("SELECT min(start_day), max(start_day) FROM rollup_tool_blocks WHERE level = 0")
+        ).one()
+        if lo is None:
+            lo = hi = 0
+        first = int(lo) if first is None else first
+        end = int(hi) + 1 if end is None else end
+    tiles = decompose(first, end)
+    if d0 is None and d1 is None:
+        tiles.append(UNDATED)
+    if not tiles:
+        return None
+    # few tiles: inlined as integer literals (each one an index range of the primary key)
+    ors = " OR ".join(f"(r.level = {int(lv)} AND r.start_day = {int(sd)})" for lv, sd in tiles)
+    return f"SELECT r.tool, r.bucket, r.calls, r.errors FROM rollup_tool_blocks r WHERE {ors}"
+
+
+def _source(conn: Connection, f: Filters, p: dict[str, Any]) -> str:
+    """The roll-up rows of the period: whole UTC days as blocks unless an attribute is filtered, the
+    rest from `rollup_tool_sid`."""
     if any(v is not None for v in (f.agent, f.kind, f.channel, f.instance)):
         return _branch("rollup_tool_sid", "hour_ms", f, p, 0)
     since, until = f.since_ms, f.until_ms
@@ -147,11 +232,13 @@ def _source(f: Filters, p: dict[str, Any]) -> str:
     d1 = None if until is None else until // DAY_MS * DAY_MS
     if d0 is not None and d1 is not None and d0 >= d1:
         return _branch("rollup_tool_sid", "hour_ms", f, p, 0)
-    parts = [_branch("rollup_tool_daily", "day_ms", Filters(since_ms=d0, until_ms=d1), p, 0)]
+    parts = [b for b in (_blocks(conn, d0, d1),) if b]
     if since is not None and d0 is not None and since < d0:
         parts.append(_branch("rollup_tool_sid", "hour_ms", Filters(since, d0), p, 1))
     if until is not None and d1 is not None and d1 < until:
         parts.append(_branch("rollup_tool_sid", "hour_ms", Filters(d1, until), p, 2))
+    if not parts:
+        return "SELECT r.tool, r.bucket, r.calls, r.errors FROM rollup_tool_blocks r WHERE 1=0"
     return " UNION ALL ".join(parts)
 
 
@@ -160,7 +247,7 @@ def per_tool(conn: Connection, f: Filters) -> list[dict[str, Any]]:
     histogram), most called first; the same tools and counts as `ToolCalls.per_tool` over the rows."""
     p: dict[str, Any] = {}
     sql = (
-        f"SELECT x.tool, x.bucket, sum(x.calls), sum(x.errors) FROM ({_source(f, p)}) x "
+        f"SELECT x.tool, x.bucket, sum(x.calls), sum(x.errors) FROM ({_source(conn, f, p)}) x "
         "GROUP BY x.tool, x.bucket ORDER BY x.tool, x.bucket"
     )
     stats: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}

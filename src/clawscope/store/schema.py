@@ -579,8 +579,9 @@ rollup_daily = Table(
 # Rebuilt from the rows for every session a write touches (store/rollup_tools.py,
 # store/rollup_model_sessions.py), like the analytics roll-ups. Tool calls per session × UTC hour × tool
 # × duration bucket (store/duration_histogram.py; bucket -1: no known duration), with the session's
-# attributes; summed per UTC day × tool × bucket (no attributes: a period's histogram stays a few
-# thousand rows). `day_ms`/`hour_ms` are -1 for rows without a timestamp.
+# attributes (`hour_ms` -1: no timestamp); summed per block of 2**level UTC days aligned on a multiple of
+# its length (`start_day`: days since 1970; level -1, start_day 0: no timestamp) × tool × bucket, without
+# attributes, kept by difference like the metrics roll-ups: any run of whole days is a few blocks.
 _TOOL_MEASURES = ("calls", "errors", "dur_sum")
 rollup_tool_sid = Table(
     "rollup_tool_sid",
@@ -593,10 +594,11 @@ rollup_tool_sid = Table(
     *(Column(m, BigInteger, nullable=False) for m in _TOOL_MEASURES),
     Index(None, "hour_ms"),
 )
-rollup_tool_daily = Table(
-    "rollup_tool_daily",
+rollup_tool_blocks = Table(
+    "rollup_tool_blocks",
     metadata,
-    Column("day_ms", Ms, primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("start_day", Integer, primary_key=True),
     Column("tool", Text, primary_key=True),
     Column("bucket", Integer, primary_key=True),
     *(Column(m, BigInteger, nullable=False) for m in _TOOL_MEASURES),
@@ -615,7 +617,7 @@ rollup_model_sid_days = Table(
     Column("model", Text, primary_key=True),
     *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
     Column("single", Integer, nullable=False),
-    Index(None, "dim", "single", "day_ms", "provider", "model", "sid"),
+    Index(None, "single", "day_ms", "dim", "provider", "model", "sid"),
 )
 rollup_model_day_sessions = Table(
     "rollup_model_day_sessions",
@@ -627,7 +629,7 @@ rollup_model_day_sessions = Table(
     *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
     Column("sessions", BigInteger, nullable=False),
 )
-ROLLUP_0025_TABLES = (rollup_tool_sid, rollup_tool_daily, rollup_model_sid_days, rollup_model_day_sessions)
+ROLLUP_0025_TABLES = (rollup_tool_sid, rollup_tool_blocks, rollup_model_sid_days, rollup_model_day_sessions)
 
 # -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------
 
