@@ -88,6 +88,8 @@ def _key(conn: Connection, by: str) -> str:
     }
     if by in keys:
         return keys[by]
+    if by == "hour":  # whole hours already (-1: none): the column itself, in its index's order
+        return "r.hour_ms"
     if by in _UNIT_MS:  # an integer bucket, formatted in Python: no date function per row
         return f"CASE WHEN r.hour_ms < 0 THEN -1 ELSE r.hour_ms / {_UNIT_MS[by]} END"
     return f"CASE WHEN r.hour_ms < 0 THEN NULL ELSE {bucket(conn, 'r.hour_ms', by)} END"
@@ -102,6 +104,8 @@ def _label(by: str, k: Any) -> str:
         return str(k)
     if k is None or int(k) < 0:
         return "None"
+    if by == "hour":
+        k = int(k) // HOUR_MS
     return datetime.fromtimestamp(int(k) * _UNIT_MS[by] / 1000, UTC).strftime(_UNIT_FMT[by])
 
 

@@ -544,6 +544,7 @@ rollup_entries = Table(
     Index(None, "hour_ms"),
     # covering: distinct sessions (and messages) in all and per attribute come from the indexes alone
     Index("ix_rollup_entries_sid_messages", "sid", "messages"),
+    Index("ix_rollup_entries_hour_sid", "hour_ms", "sid", "messages"),  # per hour (revision 0025)
     *(
         Index(f"ix_rollup_entries_{a}_sid", a, "sid", "messages")
         for a in ("agent", "kind", "trigger", "channel")

@@ -17,6 +17,9 @@ def upgrade() -> None:
     conn = op.get_bind()
     for table in schema.ROLLUP_0025_TABLES:
         table.create(conn, checkfirst=True)
+    for index in schema.rollup_entries.indexes:
+        if index.name == "ix_rollup_entries_hour_sid":
+            index.create(conn, checkfirst=True)
     rollup_tools.rebuild(conn)
     rollup_model_sessions.rebuild(conn)
 
@@ -25,5 +28,6 @@ def downgrade() -> None:
     from clawscope.store import schema
 
     conn = op.get_bind()
+    op.drop_index("ix_rollup_entries_hour_sid", table_name="rollup_entries")
     for table in reversed(schema.ROLLUP_0025_TABLES):
         table.drop(conn, checkfirst=True)
