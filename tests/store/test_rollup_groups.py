@@ -23,11 +23,11 @@ from clawscope.model import (
     TranscriptBatch,
     Usage,
 )
-from clawscope.store import Store
+from clawscope.store import Store, rollup_prompts, rollup_tools
 from clawscope.store import duration_histogram as dh
-from clawscope.store import rollup_tools
 from clawscope.store import rollup_totals as rq
 from clawscope.store import row_totals as q
+from clawscope.store.sql_filters import where
 
 SAMPLES = ("openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite")
 HOUR = 3_600_000
@@ -129,6 +129,28 @@ def _same_groups(store: Store, f: Filters) -> None:
     with store.engine.connect() as conn:
         for by in ("model", "provider"):
             assert rq.groups(conn, f, by) == q.groups(conn, f, by), (by, f)
+        rolled = rollup_prompts.prompt_sizes(conn, f)
+    raw = _raw_prompts(store, f)
+    assert rolled["max_prompt"] == raw["max_prompt"], f
+    if raw["avg_prompt"] is None:
+        assert rolled["avg_prompt"] is None, f
+    else:
+        assert rolled["avg_prompt"] == pytest.approx(raw["avg_prompt"], rel=1e-12), f
+
+
+def _raw_prompts(store: Store, f: Filters) -> dict:
+    """`ContextUse.prompt_sizes` over the calls themselves (the raw query, whatever the period)."""
+    p: dict = {}
+    sql = (
+        "SELECT avg(l.input + l.cache_read + l.cache_write), max(l.input + l.cache_read + l.cache_write) "
+        f"FROM llm_calls l JOIN sessions s ON s.sid = l.sid WHERE l.has_usage AND {where(f, 'l.ts_ms', p)}"
+    )
+    with store.engine.connect() as conn:
+        avg, peak = conn.execute(text(sql), p).one()
+    return {
+        "avg_prompt": None if avg is None else float(avg),
+        "max_prompt": None if peak is None else int(peak),
+    }
 
 
 def _windows(store: Store) -> list[Filters]:
@@ -136,7 +158,8 @@ def _windows(store: Store) -> list[Filters]:
         first, last = conn.execute(text("SELECT min(ts_ms), max(ts_ms) FROM tool_calls")).one()
     lo, hi = first // HOUR * HOUR, last // HOUR * HOUR + HOUR
     out = [Filters(), Filters(agent="main"), Filters(since_ms=0, until_ms=4_102_444_800_000)]
-    for since, until in [(lo - 5 * HOUR, hi + 7 * HOUR), (lo + HOUR, hi), (lo, lo + HOUR), (lo - 49 * HOUR, hi)]:
+    spans = [(lo - 5 * HOUR, hi + 7 * HOUR), (lo + HOUR, hi), (lo, lo + HOUR), (lo - 49 * HOUR, hi)]
+    for since, until in spans:
         out += [Filters(since, until), Filters(since_ms=since), Filters(until_ms=until)]
     return out
 
@@ -176,10 +199,16 @@ def _batch(rng: random.Random, n: int, part: int) -> tuple[SessionMeta, Transcri
         ts = None if rng.random() < 0.05 else t
         provider, model = rng.choice(MODELS)
         batch.entries.append(Entry(sid, eid, part * 100 + 2 * i, "message", "assistant", None, ts, b"{}"))
+        usage = (
+            None
+            if rng.random() < 0.1
+            else Usage(rng.randrange(5_000), 5, rng.randrange(900), rng.randrange(50), 0)
+        )
         batch.llm_calls.append(
-            LlmCall(sid, eid, ts, t - 500, provider, model, "messages", "stop", None, Usage(10, 5, 0, 0, 15),
-                    Cost(total=0.001))
-        )  # fmt: skip
+            LlmCall(
+                sid, eid, ts, t - 500, provider, model, "messages", "stop", None, usage, Cost(total=0.001)
+            )
+        )
         name = rng.choice(TOOLS)
         call = f"p{part}c{i}"
         batch.tool_calls.append(ToolCall(sid, call, eid, ts, name, b"{}"))

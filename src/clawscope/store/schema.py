@@ -630,7 +630,33 @@ rollup_model_day_sessions = Table(
     *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
     Column("sessions", BigInteger, nullable=False),
 )
-ROLLUP_0025_TABLES = (rollup_tool_sid, rollup_tool_blocks, rollup_model_sid_days, rollup_model_day_sessions)
+# Prompt sizes (input + cache read + cache write) of the calls with usage: per session × UTC hour, and
+# per UTC day × attributes (recomputed per day: a maximum cannot be taken back).
+_PROMPT_MEASURES = ("calls", "total", "peak")
+rollup_prompt_sid = Table(
+    "rollup_prompt_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _PROMPT_MEASURES),
+    Index(None, "hour_ms"),
+)
+rollup_prompt_daily = Table(
+    "rollup_prompt_daily",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _PROMPT_MEASURES),
+)
+ROLLUP_0025_TABLES = (
+    rollup_tool_sid,
+    rollup_tool_blocks,
+    rollup_model_sid_days,
+    rollup_model_day_sessions,
+    rollup_prompt_sid,
+    rollup_prompt_daily,
+)
 
 # -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------
 

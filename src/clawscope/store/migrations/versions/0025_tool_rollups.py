@@ -12,7 +12,7 @@ depends_on = None
 
 def upgrade() -> None:
     # The tables are defined once, in schema.py (revision 0025 section); created here as defined.
-    from clawscope.store import rollup_model_sessions, rollup_tools, schema
+    from clawscope.store import rollup_model_sessions, rollup_prompts, rollup_tools, schema
 
     conn = op.get_bind()
     for table in schema.ROLLUP_0025_TABLES:
@@ -22,6 +22,7 @@ def upgrade() -> None:
             index.create(conn, checkfirst=True)
     rollup_tools.rebuild(conn)
     rollup_model_sessions.rebuild(conn)
+    rollup_prompts.rebuild(conn)
 
 
 def downgrade() -> None:
