@@ -27,7 +27,7 @@ from clawscope.store import Store, rollup_prompts, rollup_tools
 from clawscope.store import duration_histogram as dh
 from clawscope.store import rollup_totals as rq
 from clawscope.store import row_totals as q
-from clawscope.store.sql_filters import where
+from clawscope.store.sql_filters import ROLLUP_ATTRS, where
 
 SAMPLES = ("openclaw-2026.3.24-jsonl", "openclaw-2026.9.6-sqlite")
 HOUR = 3_600_000
@@ -138,6 +138,28 @@ def _same_groups(store: Store, f: Filters) -> None:
         assert rolled["avg_prompt"] == pytest.approx(raw["avg_prompt"], rel=1e-12), f
 
 
+def _same_series(store: Store, f: Filters) -> None:
+    """The stacked chart series (whole days from the daily roll-up) equal a sum over the hourly one."""
+    from clawscope.store.series import MEASURES, STACKS, UNIT_MS
+
+    for unit in ("hour", "day"):
+        for stack in ("model", "trigger", "agent"):
+            for measure in ("cost", "calls"):
+                p: dict = {}
+                sql = (
+                    f"SELECT r.hour_ms / {UNIT_MS[unit]} AS bucket, {STACKS[stack]} AS key, "
+                    f"{MEASURES[measure]} AS value FROM rollup_hourly r "
+                    f"WHERE r.hour_ms >= 0 AND {where(f, 'r.hour_ms', p, ROLLUP_ATTRS)} GROUP BY 1, 2 ORDER BY 1, 2"
+                )
+                with store.engine.connect() as conn:
+                    hourly = [(int(b), str(k), float(v)) for b, k, v in conn.execute(text(sql), p)]
+                got = store.series.stacked(f, unit, stack, measure)
+                scale = 1e9 if measure == "cost" else 1
+                assert [(r["bucket"], r["key"], round(r["value"] * scale)) for r in got] == [
+                    (b, k, round(v)) for b, k, v in hourly
+                ], (f, unit, stack, measure)
+
+
 def _raw_prompts(store: Store, f: Filters) -> dict:
     """`ContextUse.prompt_sizes` over the calls themselves (the raw query, whatever the period)."""
     p: dict = {}
@@ -245,6 +267,7 @@ def test_rollups_stay_exact_on_varied_data_written_in_parts(db_url: str) -> None
         for f in _windows(store):
             _same_tools(store, f)
             _same_groups(store, f)
+            _same_series(store, f)
         for victim in ("varied-000", "varied-007", "varied-030"):
             assert store.sessions.delete(victim)
         assert _blocks(store) == _rebuilt(store)

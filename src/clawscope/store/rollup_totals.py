@@ -77,6 +77,9 @@ def _source(f: Filters, p: dict[str, Any], by: str | None = None) -> str:
     return "(" + " UNION ALL ".join(parts) + ") r"
 
 
+period_rows = _source  # (the stacked series read the same rows: series.py)
+
+
 def _key(conn: Connection, by: str) -> str:
     keys = {
         "model": f"r.provider || '{MODEL_KEY_SEP}' || r.model",
