@@ -149,7 +149,8 @@ def _same_series(store: Store, f: Filters) -> None:
                 sql = (
                     f"SELECT r.hour_ms / {UNIT_MS[unit]} AS bucket, {STACKS[stack]} AS key, "
                     f"{MEASURES[measure]} AS value FROM rollup_hourly r "
-                    f"WHERE r.hour_ms >= 0 AND {where(f, 'r.hour_ms', p, ROLLUP_ATTRS)} GROUP BY 1, 2 ORDER BY 1, 2"
+                    f"WHERE r.hour_ms >= 0 AND {where(f, 'r.hour_ms', p, ROLLUP_ATTRS)} "
+                    "GROUP BY 1, 2 ORDER BY 1, 2"
                 )
                 with store.engine.connect() as conn:
                     hourly = [(int(b), str(k), float(v)) for b, k, v in conn.execute(text(sql), p)]
