@@ -21,6 +21,14 @@ from clawscope.store.sql_filters import where
 _CALLS = "FROM tool_calls t JOIN sessions s ON s.sid = t.sid WHERE t.call_entry_id IS NOT NULL"
 
 
+def _calls(f: Filters) -> str:
+    """`_CALLS`, without the join when no session attribute is filtered (every tool call's session has
+    a row: the writer stores it first, deletion removes both): the failed calls' partial index alone."""
+    if any(v is not None for v in (f.agent, f.kind, f.channel, f.instance)):
+        return _CALLS
+    return "FROM tool_calls t WHERE t.call_entry_id IS NOT NULL"
+
+
 class ToolCalls(Part):
     def per_tool(self, f: Filters) -> list[dict[str, Any]]:
         """Per real tool name: `key`, `toolCalls`, `toolErrors` and `durationsMs` (sorted, known ones only),
@@ -65,7 +73,7 @@ class ToolCalls(Part):
         p: dict[str, Any] = {"limit": limit}
         sql = (
             "SELECT t.name AS tool, COALESCE(t.error_text, '') AS error_text, count(*) AS n, "
-            f"max(t.ts_ms) AS last_ms {_CALLS} AND t.status = 'error' AND {where(f, 't.ts_ms', p)} "
+            f"max(t.ts_ms) AS last_ms {_calls(f)} AND t.status = 'error' AND {where(f, 't.ts_ms', p)} "
             "GROUP BY t.name, COALESCE(t.error_text, '') ORDER BY count(*) DESC, t.name LIMIT :limit"
         )
         return self._rows(sql, p)

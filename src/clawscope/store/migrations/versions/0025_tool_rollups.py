@@ -17,8 +17,8 @@ def upgrade() -> None:
     conn = op.get_bind()
     for table in schema.ROLLUP_0025_TABLES:
         table.create(conn, checkfirst=True)
-    for index in schema.rollup_entries.indexes:
-        if index.name == "ix_rollup_entries_hour_sid":
+    for index in (*schema.rollup_entries.indexes, *schema.tool_calls.indexes):
+        if index.name in ("ix_rollup_entries_hour_sid", "ix_tool_calls_failed"):
             index.create(conn, checkfirst=True)
     rollup_tools.rebuild(conn)
     rollup_model_sessions.rebuild(conn)
@@ -30,5 +30,6 @@ def downgrade() -> None:
 
     conn = op.get_bind()
     op.drop_index("ix_rollup_entries_hour_sid", table_name="rollup_entries")
+    op.drop_index("ix_tool_calls_failed", table_name="tool_calls")
     for table in reversed(schema.ROLLUP_0025_TABLES):
         table.drop(conn, checkfirst=True)
