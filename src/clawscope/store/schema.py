@@ -586,6 +586,16 @@ rollup_daily = Table(
     *_metrics(),
 )
 
+# Per UTC hour × session attributes (revision 0025): `rollup_hourly` without model and trigger, rebuilt
+# with it; a per-hour listing sums a tenth of the rows.
+rollup_hour_totals = Table(
+    "rollup_hour_totals",
+    metadata,
+    Column("hour_ms", Ms, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    *_metrics(),
+)
+
 # -- tool and model-session roll-ups (revision 0025) --------------------------------------------------------
 
 # Rebuilt from the rows for every session a write touches (store/rollup_tools.py,
@@ -661,6 +671,7 @@ rollup_prompt_daily = Table(
     *(Column(m, BigInteger, nullable=False) for m in _PROMPT_MEASURES),
 )
 ROLLUP_0025_TABLES = (
+    rollup_hour_totals,
     rollup_tool_sid,
     rollup_tool_blocks,
     rollup_model_sid_days,

@@ -13,6 +13,7 @@ depends_on = None
 def upgrade() -> None:
     # The tables are defined once, in schema.py (revision 0025 section); created here as defined.
     from clawscope.store import rollup_model_sessions, rollup_prompts, rollup_tools, schema
+    from clawscope.store.rollup_hours import refresh_all_hour_totals
 
     conn = op.get_bind()
     for table in schema.ROLLUP_0025_TABLES:
@@ -23,6 +24,7 @@ def upgrade() -> None:
     rollup_tools.rebuild(conn)
     rollup_model_sessions.rebuild(conn)
     rollup_prompts.rebuild(conn)
+    refresh_all_hour_totals(conn)
 
 
 def downgrade() -> None:
