@@ -92,10 +92,10 @@ def test_blocks_tile_any_run_of_days_once_in_few_blocks() -> None:
         first = rng.randrange(0, 30_000)
         end = first + rng.randrange(0, 3_000)
         tiles = rollup_tools.decompose(first, end)
-        days = [d for level, start in tiles for d in range(start, start + (1 << level))]
+        days = [d for level, start in tiles for d in range(start, start + 4**level)]
         assert days == list(range(first, end))
-        assert all(start % (1 << level) == 0 for level, start in tiles)
-        assert len(tiles) <= 2 * rollup_tools.LEVELS + (end - first) // (1 << (rollup_tools.LEVELS - 1))
+        assert all(start % 4**level == 0 for level, start in tiles)
+        assert len(tiles) <= 6 * rollup_tools.LEVELS + (end - first) // 4 ** (rollup_tools.LEVELS - 1)
         for level, start in tiles:  # each tile is one of the blocks its first day is stored in
             assert (level, start) in rollup_tools.blocks_of(start * DAY)
 

@@ -4,11 +4,11 @@ without reading every tool call.
 `/stats/tools` sorted every duration of the period to take p50/p95 (6.9 s at a million model calls).
 `refresh(conn, sids)` rebuilds `rollup_tool_sid` (session × UTC hour × tool × duration bucket, with the
 session's attributes) for these sessions from their tool calls, and moves `rollup_tool_blocks` (blocks
-of 1, 2, 4, … 1024 aligned UTC days × tool × bucket) by exactly the difference between the sessions'
+of 1, 4, 16, … 1,024 aligned UTC days × tool × bucket) by exactly the difference between the sessions'
 old and new rows, in the same transaction: the blocks always equal the sum of the per-session rows,
 whatever order writes, re-reads and deletions come in (`rebuild` makes them from scratch; a test
-compares). A period of whole hours reads its whole days as a few blocks (a 30-day window is at most 8,
-any history up to 1,024 days at most 20), its partial days, and any attribute filter, from the
+compares). A period of whole hours reads its whole days as a few blocks (a 30-day window is at most
+9, any history up to 1,024 days at most 30), its partial days, and any attribute filter, from the
 per-session rows. Counts, errors and duration sums are exact; percentiles are within
 `duration_histogram.RELATIVE_ERROR` of the exact ones.
 """
@@ -22,12 +22,12 @@ from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
 from clawscope.store.duration_histogram import bucket_of, percentile
-from clawscope.store.engine import execute_in
+from clawscope.store.engine import execute_in, placeholder
 from clawscope.store.sql_filters import ROLLUP_ATTRS, where
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
-LEVELS = 11  # blocks of 2**0 … 2**10 days
+LEVELS = 6  # blocks of 4**0 … 4**5 (1,024) days
 UNDATED = (-1, 0)  # the (level, start_day) of the rows without a timestamp
 _CHUNK = 500
 _HOUR = "CASE WHEN t.ts_ms IS NULL THEN -1 ELSE (t.ts_ms / 3600000) * 3600000 END"
@@ -48,21 +48,18 @@ SELECT t.sid, {_HOUR} AS h, t.name, {_DUR} AS d, {_S},
 FROM tool_calls t JOIN sessions s ON s.sid = t.sid
 WHERE t.sid IN :sids AND t.call_entry_id IS NOT NULL
 GROUP BY t.sid, {_HOUR}, t.name, {_DUR}, {_S}""")
-_INSERT = text(
-    f"INSERT INTO rollup_tool_sid ({', '.join(_COLS)}) VALUES ({', '.join(':' + c for c in _COLS)})"
-)
 _BLOCK_KEYS = ("level", "start_day", "tool", "bucket")
 _MEASURES = ("calls", "errors", "dur_sum")
-_UPSERT = text(
-    f"INSERT INTO rollup_tool_blocks ({', '.join(_BLOCK_KEYS + _MEASURES)}) "
-    f"VALUES ({', '.join(':' + c for c in _BLOCK_KEYS + _MEASURES)}) "
+_UPSERT = (
+    f"INSERT INTO rollup_tool_blocks ({', '.join(_BLOCK_KEYS + _MEASURES)}) VALUES ({{marks}}) "
     f"ON CONFLICT ({', '.join(_BLOCK_KEYS)}) DO UPDATE SET "
     + ", ".join(f"{m} = rollup_tool_blocks.{m} + excluded.{m}" for m in _MEASURES)
 )
-_PRUNE = text(
-    "DELETE FROM rollup_tool_blocks WHERE level = :level AND start_day = :start_day AND tool = :tool "
-    "AND bucket = :bucket AND calls = 0"
+_PRUNE = (
+    "DELETE FROM rollup_tool_blocks WHERE level = {m} AND start_day = {m} AND tool = {m} AND bucket = {m} "
+    "AND calls = 0"
 )
+_SID_INSERT = f"INSERT INTO rollup_tool_sid ({', '.join(_COLS)}) VALUES ({{marks}})"
 Sums = dict[tuple[int, str, int], list[int]]  # (hour_ms, tool, bucket) -> calls, errors, dur_sum
 
 
@@ -75,72 +72,81 @@ def refresh(conn: Connection, sids: Iterable[int]) -> None:
         old = _sums(execute_in(conn, _OLD, "sids", chunk))
         execute_in(conn, _DELETE, "sids", chunk)
         rows = _session_rows(execute_in(conn, _CALLS, "sids", chunk))
-        if rows:
-            conn.execute(_INSERT, rows)
+        _insert_sid_rows(conn, rows)
         new: Sums = {}
         for r in rows:
-            sums = new.setdefault((r["hour_ms"], r["tool"], r["bucket"]), [0, 0, 0])
-            for j, m in enumerate(_MEASURES):
-                sums[j] += r[m]
+            sums = new.setdefault((r[1], r[2], r[3]), [0, 0, 0])
+            sums[0] += r[8]
+            sums[1] += r[9]
+            sums[2] += r[10]
         _apply(conn, old, new)
 
 
+def _cursor(conn: Connection) -> tuple[Any, str]:
+    """The driver's own cursor (bulk statements skip SQLAlchemy's per-row work, as the writer's do)
+    and its parameter marker."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    return cur, placeholder(conn.engine)
+
+
+def _insert_sid_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        cur, mark = _cursor(conn)
+        cur.executemany(_SID_INSERT.format(marks=", ".join([mark] * len(_COLS))), rows)
+
+
 def _apply(conn: Connection, old: Sums, new: Sums) -> None:
-    """Add new - old to every block holding each hour."""
-    delta: dict[tuple[int, int, str, int], list[int]] = {}
+    """Add new - old to every block holding each hour (summed per day first)."""
+    days: dict[tuple[int, str, int], list[int]] = {}
     for key in old.keys() | new.keys():
         after, before = new.get(key, [0, 0, 0]), old.get(key, [0, 0, 0])
-        diff = [a - b for a, b in zip(after, before, strict=True)]
-        if not any(diff):
+        if after == before:
             continue
         hour, tool, b = key
-        for level, start in blocks_of(hour):
+        sums = days.setdefault((-1 if hour < 0 else hour // DAY_MS, tool, b), [0, 0, 0])
+        for j in range(3):
+            sums[j] += after[j] - before[j]
+    delta: dict[tuple[int, int, str, int], list[int]] = {}
+    for (day, tool, b), diff in days.items():
+        if not any(diff):
+            continue
+        for level, start in _blocks_of_day(day):
             sums = delta.setdefault((level, start, tool, b), [0, 0, 0])
             for j in range(3):
                 sums[j] += diff[j]
-    rows: list[dict[str, Any]] = [
-        dict(zip(_BLOCK_KEYS + _MEASURES, (*k, *v), strict=True)) for k, v in sorted(delta.items()) if any(v)
-    ]
-    if rows:
-        conn.execute(_UPSERT, rows)
-        shrunk = [{k: r[k] for k in _BLOCK_KEYS} for r in rows if int(r["calls"]) < 0]
+    changed = sorted((k, v) for k, v in delta.items() if any(v))
+    if changed:
+        cur, mark = _cursor(conn)
+        cur.executemany(_UPSERT.format(marks=", ".join([mark] * 7)), [(*k, *v) for k, v in changed])
+        shrunk = [k for k, v in changed if v[0] < 0]
         if shrunk:
-            conn.execute(_PRUNE, shrunk)
+            cur.executemany(_PRUNE.format(m=mark), shrunk)
 
 
 def blocks_of(hour_ms: int) -> list[tuple[int, int]]:
-    """The (level, start_day) of every block holding this hour."""
-    if hour_ms < 0:
+    """The (level, start_day) of every block holding this hour: level L spans 4**L days."""
+    return _blocks_of_day(-1 if hour_ms < 0 else hour_ms // DAY_MS)
+
+
+def _blocks_of_day(day: int) -> list[tuple[int, int]]:
+    if day < 0:
         return [UNDATED]
-    day = hour_ms // DAY_MS
-    return [(level, day >> level << level) for level in range(LEVELS)]
+    return [(level, day >> (2 * level) << (2 * level)) for level in range(LEVELS)]
 
 
-def _session_rows(found: Iterable[Any]) -> list[dict[str, Any]]:
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+def _session_rows(found: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """`rollup_tool_sid` rows (`_COLS` order) from the calls grouped by duration value."""
+    out: dict[tuple[Any, ...], list[Any]] = {}
     for sid, hour, tool, dur, instance, agent, kind, channel, n, errors in found:
         known = dur is not None and dur >= 0
         b = bucket_of(int(dur)) if known else -1
         row = out.setdefault(
-            (sid, hour, tool, b),
-            {
-                "sid": sid,
-                "hour_ms": int(hour),
-                "tool": tool,
-                "bucket": b,
-                "instance": instance,
-                "agent": agent,
-                "kind": kind,
-                "channel": channel,
-                "calls": 0,
-                "errors": 0,
-                "dur_sum": 0,
-            },
+            (sid, hour, tool, b), [sid, int(hour), tool, b, instance, agent, kind, channel, 0, 0, 0]
         )
-        row["calls"] += int(n)
-        row["errors"] += int(errors)
-        row["dur_sum"] += int(dur) * int(n) if known else 0
-    return list(out.values())
+        row[8] += int(n)
+        row[9] += int(errors)
+        row[10] += int(dur) * int(n) if known else 0
+    return [tuple(r) for r in out.values()]
 
 
 def rebuild(conn: Connection) -> None:
@@ -149,9 +155,7 @@ def rebuild(conn: Connection) -> None:
     conn.execute(text("DELETE FROM rollup_tool_blocks"))
     sids = [int(r[0]) for r in conn.execute(text("SELECT DISTINCT sid FROM tool_calls"))]
     for i in range(0, len(sids), _CHUNK):
-        rows = _session_rows(execute_in(conn, _CALLS, "sids", sids[i : i + _CHUNK]))
-        if rows:
-            conn.execute(_INSERT, rows)
+        _insert_sid_rows(conn, _session_rows(execute_in(conn, _CALLS, "sids", sids[i : i + _CHUNK])))
     rebuild_blocks(conn)
 
 
@@ -192,10 +196,10 @@ def decompose(first: int, end: int) -> list[tuple[int, int]]:
     out = []
     while first < end:
         level = LEVELS - 1
-        while level and (first % (1 << level) or first + (1 << level) > end):
+        while level and (first % (1 << 2 * level) or first + (1 << 2 * level) > end):
             level -= 1
         out.append((level, first))
-        first += 1 << level
+        first += 1 << 2 * level
     return out
 
 
