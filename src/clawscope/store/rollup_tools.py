@@ -114,7 +114,7 @@ def _apply(conn: Connection, old: Sums, new: Sums) -> None:
             sums = delta.setdefault((level, start, tool, b), [0, 0, 0])
             for j in range(3):
                 sums[j] += diff[j]
-    changed = sorted((k, v) for k, v in delta.items() if any(v))
+    changed = [(k, v) for k, v in delta.items() if any(v)]  # (in any order: under the roll-up lock)
     if changed:
         cur, mark = _cursor(conn)
         cur.executemany(_UPSERT.format(marks=", ".join([mark] * 7)), [(*k, *v) for k, v in changed])
