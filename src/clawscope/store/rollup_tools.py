@@ -4,11 +4,11 @@ without reading every tool call.
 `/stats/tools` sorted every duration of the period to take p50/p95 (6.9 s at a million model calls).
 `refresh(conn, sids)` rebuilds `rollup_tool_sid` (session × UTC hour × tool × duration bucket, with the
 session's attributes) for these sessions from their tool calls, and moves `rollup_tool_blocks` (blocks
-of 1, 4, 16, … 1,024 aligned UTC days × tool × bucket) by exactly the difference between the sessions'
-old and new rows, in the same transaction: the blocks always equal the sum of the per-session rows,
-whatever order writes, re-reads and deletions come in (`rebuild` makes them from scratch; a test
-compares). A period of whole hours reads its whole days as a few blocks (a 30-day window is at most
-9, any history up to 1,024 days at most 30), its partial days, and any attribute filter, from the
+of 1, 4, 16, … 1,024 aligned UTC days, and one of every day, × tool × bucket) by exactly the difference
+between the sessions' old and new rows, in the same transaction: the blocks always equal the sum of
+the per-session rows, whatever order writes, re-reads and deletions come in (`rebuild` makes them
+from scratch; a test compares). A period of whole hours reads its whole days as a few blocks (all
+time: one; a 30-day window: at most 12), its partial days, and any attribute filter, from the
 per-session rows. Counts, errors and duration sums are exact; percentiles are within
 `duration_histogram.RELATIVE_ERROR` of the exact ones.
 """
@@ -29,6 +29,7 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 LEVELS = 6  # blocks of 4**0 … 4**5 (1,024) days
 UNDATED = (-1, 0)  # the (level, start_day) of the rows without a timestamp
+ALL_DAYS = (99, 0)  # every dated day: what a period without bounds reads (with UNDATED)
 _CHUNK = 500
 _HOUR = "CASE WHEN t.ts_ms IS NULL THEN -1 ELSE (t.ts_ms / 3600000) * 3600000 END"
 _DUR = "COALESCE(t.duration_ms, t.result_ts_ms - t.ts_ms)"
@@ -131,7 +132,7 @@ def blocks_of(hour_ms: int) -> list[tuple[int, int]]:
 def _blocks_of_day(day: int) -> list[tuple[int, int]]:
     if day < 0:
         return [UNDATED]
-    return [(level, day >> (2 * level) << (2 * level)) for level in range(LEVELS)]
+    return [*((level, day >> (2 * level) << (2 * level)) for level in range(LEVELS)), ALL_DAYS]
 
 
 def _session_rows(found: Iterable[Any]) -> list[tuple[Any, ...]]:
@@ -204,8 +205,10 @@ def decompose(first: int, end: int) -> list[tuple[int, int]]:
 
 
 def _blocks(conn: Connection, d0: int | None, d1: int | None) -> str | None:
-    """The rows of the blocks tiling the whole days [d0, d1) (ms; None: unbounded, and then the rows
-    without a timestamp too when both are)."""
+    """The rows of the blocks tiling the whole days [d0, d1) (ms; None: unbounded; both None: every
+    day's block, and the rows without a timestamp)."""
+    if d0 is None and d1 is None:
+        return _tiles([ALL_DAYS, UNDATED])
     first = None if d0 is None else d0 // DAY_MS
     end = None if d1 is None else d1 // DAY_MS
     if first is None or end is None:
@@ -216,9 +219,10 @@ def _blocks(conn: Connection, d0: int | None, d1: int | None) -> str | None:
             lo = hi = 0
         first = int(lo) if first is None else first
         end = int(hi) + 1 if end is None else end
-    tiles = decompose(first, end)
-    if d0 is None and d1 is None:
-        tiles.append(UNDATED)
+    return _tiles(decompose(first, end))
+
+
+def _tiles(tiles: list[tuple[int, int]]) -> str | None:
     if not tiles:
         return None
     # few tiles: inlined as integer literals (each one an index range of the primary key)

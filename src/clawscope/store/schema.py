@@ -602,8 +602,8 @@ rollup_hour_totals = Table(
 # store/rollup_model_sessions.py), like the analytics roll-ups. Tool calls per session × UTC hour × tool
 # × duration bucket (store/duration_histogram.py; bucket -1: no known duration), with the session's
 # attributes (`hour_ms` -1: no timestamp); summed per block of 4**level UTC days aligned on a multiple of
-# its length (`start_day`: days since 1970; level -1, start_day 0: no timestamp) × tool × bucket, without
-# attributes, kept by difference like the metrics roll-ups: any run of whole days is a few blocks.
+# its length (`start_day`: days since 1970; level -1: no timestamp; level 99: every day) × tool × bucket,
+# without attributes, kept by difference like the metrics roll-ups: any run of whole days is a few blocks.
 _TOOL_MEASURES = ("calls", "errors", "dur_sum")
 rollup_tool_sid = Table(
     "rollup_tool_sid",
