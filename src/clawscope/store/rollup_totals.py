@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -108,6 +109,7 @@ _UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
 _UNIT_FMT = {"hour": "%Y-%m-%dT%H:00", "day": "%Y-%m-%d"}
 
 
+@lru_cache(maxsize=1 << 16)  # a year of hours, each labelled twice per listing
 def _label(by: str, k: Any) -> str:
     if by not in _UNIT_MS:
         return str(k)
