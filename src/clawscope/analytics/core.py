@@ -58,7 +58,11 @@ def grouped(store: Store, f: Filters, by: str) -> list[dict[str, Any]]:
 
 
 def tool_groups(store: Store, f: Filters) -> list[dict[str, Any]]:
-    """Per real tool name: calls, errors and p50/p95 duration, most called first."""
+    """Per real tool name: calls, errors and p50/p95 duration, most called first. Over whole UTC hours
+    from the roll-ups (percentiles within 2 %: `duration_histogram`), else exact."""
+    rolled = store.tools.summary(f)
+    if rolled is not None:
+        return rolled
     out = []
     for g in store.tools.per_tool(f):
         durations = g.pop("durationsMs")

@@ -41,6 +41,7 @@ def tools(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
         g["errorRate"] = g["toolErrors"] / g["toolCalls"] if g["toolCalls"] else None
     return {
         "period": period(f),
+        "durationRelativeError": store.tools.duration_error(f),
         "tools": found,
         "topFailing": [
             {

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 
 from clawscope.model import Filters
+from clawscope.store import rollup_prompts, rollup_tools
 from clawscope.store.engine import Part
 from clawscope.store.sql_filters import where
 
@@ -25,7 +26,11 @@ class ContextUse(Part):
             return dict(conn.execute(text(sql), p).one()._mapping)
 
     def prompt_sizes(self, f: Filters) -> dict[str, Any]:
-        """`avg_prompt` and `max_prompt` tokens per model call: the context actually sent."""
+        """`avg_prompt` and `max_prompt` tokens per model call: the context actually sent (from the
+        roll-ups over whole UTC hours, from the calls otherwise: the same numbers)."""
+        if rollup_tools.covers(f):
+            with self._read() as conn:
+                return rollup_prompts.prompt_sizes(conn, f)
         p: dict[str, Any] = {}
         sql = (
             "SELECT avg(l.input + l.cache_read + l.cache_write) AS avg_prompt, "

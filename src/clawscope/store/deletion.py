@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from clawscope.store import metric_rollups, search
+from clawscope.store import metric_rollups, rollup_groups, search
 from clawscope.store.rollup_hours import hours_of, refresh_hours
 
 _DELETE = [
@@ -39,6 +39,7 @@ def delete_session(conn: Connection, session_id: str, now_ms: int) -> bool:
     for stmt in _DELETE:
         conn.execute(text(stmt), {"sid": sid})
     refresh_hours(conn, hours)
+    rollup_groups.refresh(conn, [sid])  # its rows are gone: its tool and model-session rows go too
     metric_rollups.refresh(conn, [sid])  # its rows are gone: the metrics lose exactly what it added
     conn.execute(text("UPDATE sessions SET parent_sid = NULL WHERE parent_sid = :sid"), {"sid": sid})
     conn.execute(text("DELETE FROM sessions WHERE sid = :sid"), {"sid": sid})

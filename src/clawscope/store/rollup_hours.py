@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, bindparam, text
 
-from clawscope.store import metric_rollups
+from clawscope.store import metric_rollups, rollup_groups
 from clawscope.store.engine import execute_in
 
 _ROLLUP_LOCK = 0x636C6172  # "clar": PostgreSQL advisory lock of the roll-up rebuild
@@ -27,6 +27,7 @@ _METRICS = (
 )
 _SUMS = ", ".join(f"sum({m})" for m in _METRICS.split(", "))
 _ATTRS = "instance, agent, kind, trigger, channel"
+_HOUR_ATTRS = "instance, agent, kind, channel"
 # the session attributes of a row, '' for none (primary-key columns cannot be NULL)
 _S_ATTRS = "s.instance, COALESCE(s.agent_id, ''), s.kind, COALESCE(x.tt, s.trigger), COALESCE(s.channel, '')"
 
@@ -72,6 +73,13 @@ INSERT INTO rollup_hourly (hour_ms, provider, model, {_ATTRS}, {_METRICS})
 SELECT hour_ms, provider, model, {_ATTRS}, {_SUMS}
 FROM rollup_calls WHERE hour_ms IN :hours
 GROUP BY hour_ms, provider, model, {_ATTRS}"""),
+    # per hour × session attributes, no model or trigger (revision 0025): what `/stats/hours` sums
+    text("DELETE FROM rollup_hour_totals WHERE hour_ms IN :hours"),
+    text(f"""
+INSERT INTO rollup_hour_totals (hour_ms, {_HOUR_ATTRS}, {_METRICS})
+SELECT hour_ms, {_HOUR_ATTRS}, {_SUMS}
+FROM rollup_hourly WHERE hour_ms IN :hours
+GROUP BY hour_ms, {_HOUR_ATTRS}"""),
 ]
 _PER_HOUR = [stmt.bindparams(bindparam("hours", expanding=True)) for stmt in _PER_HOUR]
 DAY_MS = 86_400_000
@@ -107,6 +115,7 @@ def refresh_analytics(conn: Connection, sids: Iterable[int]) -> None:
             execute_in(conn, stmt, "sids", chunk)
         hours |= hours_of(conn, chunk)
     refresh_hours(conn, hours)
+    rollup_groups.refresh(conn, ordered)  # tools, distinct sessions per model (revision 0025)
     metric_rollups.refresh(conn, ordered)  # the metrics' label-set totals (revision 0011)
 
 
@@ -147,6 +156,17 @@ def _runs(days: list[int]) -> list[tuple[int, int]]:
         else:
             out.append((lo, hi))
     return out
+
+
+def refresh_all_hour_totals(conn: Connection) -> None:
+    """Rebuild all of `rollup_hour_totals` (the migration that adds it)."""
+    conn.execute(text("DELETE FROM rollup_hour_totals"))
+    conn.execute(
+        text(
+            f"INSERT INTO rollup_hour_totals (hour_ms, {_HOUR_ATTRS}, {_METRICS}) "
+            f"SELECT hour_ms, {_HOUR_ATTRS}, {_SUMS} FROM rollup_hourly GROUP BY hour_ms, {_HOUR_ATTRS}"
+        )
+    )
 
 
 def refresh_all_days(conn: Connection) -> None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
+from clawscope.store import rollup_model_sessions
 from clawscope.store.measures import MODEL_KEY_SEP, empty, fill_llm, period_totals, shape_groups
 from clawscope.store.sql_filters import ROLLUP_ATTRS, bucket, where
 
@@ -76,6 +78,15 @@ def _source(f: Filters, p: dict[str, Any], by: str | None = None) -> str:
     return "(" + " UNION ALL ".join(parts) + ") r"
 
 
+def _hour_totals(f: Filters, p: dict[str, Any]) -> str:
+    """Per hour: `rollup_hour_totals` (no model or trigger: a tenth of `rollup_hourly`'s rows)."""
+    clause = where(f, "r.hour_ms", p, ROLLUP_ATTRS, dated="r.hour_ms >= 0")
+    return f"(SELECT * FROM rollup_hour_totals r WHERE {clause}) r"
+
+
+period_rows = _source  # (the stacked series read the same rows: series.py)
+
+
 def _key(conn: Connection, by: str) -> str:
     keys = {
         "model": f"r.provider || '{MODEL_KEY_SEP}' || r.model",
@@ -87,6 +98,8 @@ def _key(conn: Connection, by: str) -> str:
     }
     if by in keys:
         return keys[by]
+    if by == "hour":  # whole hours already (-1: none): the column itself, in its index's order
+        return "r.hour_ms"
     if by in _UNIT_MS:  # an integer bucket, formatted in Python: no date function per row
         return f"CASE WHEN r.hour_ms < 0 THEN -1 ELSE r.hour_ms / {_UNIT_MS[by]} END"
     return f"CASE WHEN r.hour_ms < 0 THEN NULL ELSE {bucket(conn, 'r.hour_ms', by)} END"
@@ -96,11 +109,14 @@ _UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
 _UNIT_FMT = {"hour": "%Y-%m-%dT%H:00", "day": "%Y-%m-%d"}
 
 
+@lru_cache(maxsize=1 << 16)  # a year of hours, each labelled twice per listing
 def _label(by: str, k: Any) -> str:
     if by not in _UNIT_MS:
         return str(k)
     if k is None or int(k) < 0:
         return "None"
+    if by == "hour":
+        k = int(k) // HOUR_MS
     return datetime.fromtimestamp(int(k) * _UNIT_MS[by] / 1000, UTC).strftime(_UNIT_FMT[by])
 
 
@@ -125,7 +141,8 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     p: dict[str, Any] = {}
     key = _key(conn, by)
-    sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM {_source(f, p, by)} GROUP BY {key}"
+    source = _hour_totals(f, p) if by == "hour" else _source(f, p, by)
+    sql = f"SELECT {key} AS k, {_CALL_METRICS} FROM {source} GROUP BY {key}"
     for row in conn.execute(text(sql), p):
         d = out.setdefault(_label(by, row.k), empty())
         if row.llm_calls:
@@ -159,6 +176,11 @@ def _session_counts(
     indexes answer without touching the table (5x faster than grouping by the `_key` expression);
     the expression is used when two raw values would read the same (e.g. '' and 'unknown')."""
     calls = by in ("model", "provider")
+    if calls:  # the per-day roll-up of revision 0025, unless two raw keys read the same
+        _, read_key = _RAW[by]
+        found = [(read_key(k), n, 0) for k, n in rollup_model_sessions.sessions(conn, f, by).items()]
+        if len({label for label, _, _ in found}) == len(found):
+            return found
     table = "rollup_calls" if calls else "rollup_entries"
     extra = "r.llm_calls > 0 AND " if calls else ""
     messages = "0" if calls else "COALESCE(sum(r.messages), 0)"

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 
 metadata = MetaData(
@@ -178,6 +179,7 @@ _TOOL_STATUS = (
     "WHEN result_entry_id IS NULL AND nested_entry_id IS NULL THEN 'pending' ELSE 'ok' END"
 )
 
+_FAILED = "status = 'error' AND call_entry_id IS NOT NULL"
 tool_calls = Table(
     "tool_calls",
     metadata,
@@ -213,6 +215,15 @@ tool_calls = Table(
     Column("nested_error", Boolean),
     Column("name", Text, Computed(_TOOL_NAME, persisted=True)),
     Column("status", Text, Computed(_TOOL_STATUS, persisted=True)),
+    # the failed calls only (a few percent): the tools report's most frequent and latest failures
+    # read them without scanning every tool call (revision 0025)
+    Index(
+        "ix_tool_calls_failed",
+        "ts_ms",
+        "name",
+        sqlite_where=text(_FAILED),
+        postgresql_where=text(_FAILED),
+    ),
 )
 
 compactions = Table(
@@ -544,6 +555,7 @@ rollup_entries = Table(
     Index(None, "hour_ms"),
     # covering: distinct sessions (and messages) in all and per attribute come from the indexes alone
     Index("ix_rollup_entries_sid_messages", "sid", "messages"),
+    Index("ix_rollup_entries_hour_sid", "hour_ms", "sid", "messages"),  # per hour (revision 0025)
     *(
         Index(f"ix_rollup_entries_{a}_sid", a, "sid", "messages")
         for a in ("agent", "kind", "trigger", "channel")
@@ -572,6 +584,100 @@ rollup_daily = Table(
     Column("provider", Text, primary_key=True),
     Column("model", Text, primary_key=True),
     *_metrics(),
+)
+
+# Per UTC hour × session attributes (revision 0025): `rollup_hourly` without model and trigger, rebuilt
+# with it; a per-hour listing sums a tenth of the rows.
+rollup_hour_totals = Table(
+    "rollup_hour_totals",
+    metadata,
+    Column("hour_ms", Ms, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    *_metrics(),
+)
+
+# -- tool and model-session roll-ups (revision 0025) --------------------------------------------------------
+
+# Rebuilt from the rows for every session a write touches (store/rollup_tools.py,
+# store/rollup_model_sessions.py), like the analytics roll-ups. Tool calls per session × UTC hour × tool
+# × duration bucket (store/duration_histogram.py; bucket -1: no known duration), with the session's
+# attributes (`hour_ms` -1: no timestamp); summed per block of 4**level UTC days aligned on a multiple of
+# its length (`start_day`: days since 1970; level -1: no timestamp; level 99: every day) × tool × bucket,
+# without attributes, kept by difference like the metrics roll-ups: any run of whole days is a few blocks.
+_TOOL_MEASURES = ("calls", "errors", "dur_sum")
+rollup_tool_sid = Table(
+    "rollup_tool_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    Column("tool", Text, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _TOOL_MEASURES),
+    Index(None, "hour_ms"),
+)
+rollup_tool_blocks = Table(
+    "rollup_tool_blocks",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("start_day", Integer, primary_key=True),
+    Column("tool", Text, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    *(Column(m, BigInteger, nullable=False) for m in _TOOL_MEASURES),
+)
+# The UTC days on which a session called a model, per `dim` ('model': provider × model; 'provider':
+# provider, model ''), with `single` = 1 when that was its only such day: a period's distinct sessions
+# per model are the single-day sessions of its whole days (summed per day × key × attributes in
+# `rollup_model_day_sessions`) plus a distinct count over the multi-day ones and the partial days.
+rollup_model_sid_days = Table(
+    "rollup_model_sid_days",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("dim", Text, primary_key=True),
+    Column("day_ms", Ms, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    Column("single", Integer, nullable=False),
+    Index(None, "single", "day_ms", "dim", "provider", "model", "sid"),
+)
+rollup_model_day_sessions = Table(
+    "rollup_model_day_sessions",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    Column("dim", Text, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    Column("sessions", BigInteger, nullable=False),
+)
+# Prompt sizes (input + cache read + cache write) of the calls with usage: per session × UTC hour, and
+# per UTC day × attributes (recomputed per day: a maximum cannot be taken back).
+_PROMPT_MEASURES = ("calls", "total", "peak")
+rollup_prompt_sid = Table(
+    "rollup_prompt_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _PROMPT_MEASURES),
+    Index(None, "hour_ms"),
+)
+rollup_prompt_daily = Table(
+    "rollup_prompt_daily",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _PROMPT_MEASURES),
+)
+ROLLUP_0025_TABLES = (
+    rollup_hour_totals,
+    rollup_tool_sid,
+    rollup_tool_blocks,
+    rollup_model_sid_days,
+    rollup_model_day_sessions,
+    rollup_prompt_sid,
+    rollup_prompt_daily,
 )
 
 # -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------

@@ -3,7 +3,9 @@
 `Store.totals.groups` answers one dimension at a time; a stacked chart needs two (day × model, hour ×
 trigger, …). The per-hour roll-up (`rollup_hourly`, see rollup_hours.py) carries every attribute the
 charts stack by, so one GROUP BY over it answers any whole-hour period exactly, whatever the number of
-raw model calls. Buckets are integers (UTC hour or day numbers): labels are made by the caller.
+raw model calls. Per day, a period's whole days are read from `rollup_daily` and only its partial
+days from `rollup_hourly` (as `rollup_totals` does): a day chart over months reads thousands of rows, not
+hundreds of thousands. Buckets are integers (UTC hour or day numbers): labels are made by the caller.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from clawscope.model import Filters
 from clawscope.money import usd
 from clawscope.store.engine import Part
-from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+from clawscope.store.rollup_totals import period_rows
 
 HOUR_MS = 3_600_000
 UNIT_MS = {"hour": HOUR_MS, "day": 24 * HOUR_MS}
@@ -48,10 +50,10 @@ class Series(Part):
             since_ms=since, until_ms=until, agent=f.agent, kind=f.kind, channel=f.channel, instance=f.instance
         )
         params: dict[str, Any] = {}
-        cond = where(aligned, "r.hour_ms", params, ROLLUP_ATTRS)
+        source = period_rows(aligned, params, "hour" if unit == "hour" else None)
         sql = (
             f"SELECT r.hour_ms / {UNIT_MS[unit]} AS bucket, {STACKS[stack]} AS key, "
-            f"{MEASURES[measure]} AS value FROM rollup_hourly r WHERE r.hour_ms >= 0 AND {cond} "
+            f"{MEASURES[measure]} AS value FROM {source} WHERE r.hour_ms >= 0 "
             "GROUP BY 1, 2 ORDER BY 1, 2"
         )
         rows = self._rows(sql, params)

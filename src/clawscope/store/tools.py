@@ -2,7 +2,8 @@
 failures (tool and error text), and the latest failing calls with their error text.
 
 Only calls the model issued count (`call_entry_id` set: a result whose call was never seen is not a
-call). Percentiles of the durations are arithmetic, done by `analytics`.
+call). Percentiles of the durations are arithmetic, done by `analytics`; over a period of whole hours
+`summary` reads them from the duration histograms of the tool roll-ups instead (rollup_tools.py).
 """
 
 from __future__ import annotations
@@ -12,10 +13,20 @@ from typing import Any
 from sqlalchemy import text
 
 from clawscope.model import Filters
+from clawscope.store import rollup_tools
+from clawscope.store.duration_histogram import RELATIVE_ERROR
 from clawscope.store.engine import Part
 from clawscope.store.sql_filters import where
 
 _CALLS = "FROM tool_calls t JOIN sessions s ON s.sid = t.sid WHERE t.call_entry_id IS NOT NULL"
+
+
+def _calls(f: Filters) -> str:
+    """`_CALLS`, without the join when no session attribute is filtered (every tool call's session has
+    a row: the writer stores it first, deletion removes both): the failed calls' partial index alone."""
+    if any(v is not None for v in (f.agent, f.kind, f.channel, f.instance)):
+        return _CALLS
+    return "FROM tool_calls t WHERE t.call_entry_id IS NOT NULL"
 
 
 class ToolCalls(Part):
@@ -41,13 +52,28 @@ class ToolCalls(Part):
             for name, (c, d) in ranked
         ]
 
+    def summary(self, f: Filters) -> list[dict[str, Any]] | None:
+        """Per tool from the roll-ups: `key`, `toolCalls`, `toolErrors` (exact), `p50DurationMs` and
+        `p95DurationMs` (within `duration_histogram.RELATIVE_ERROR`), most called first; None when the
+        period does not start and end on whole UTC hours (then `per_tool` has the exact durations)."""
+        if not rollup_tools.covers(f):
+            return None
+        with self._read() as conn:
+            return rollup_tools.per_tool(conn, f)
+
+    @staticmethod
+    def duration_error(f: Filters) -> float:
+        """The bound on the relative error of the p50/p95 durations `analytics` gives for `f`: the
+        histogram's over whole hours, 0 (exact) otherwise."""
+        return RELATIVE_ERROR if rollup_tools.covers(f) else 0.0
+
     def top_failures(self, f: Filters, limit: int) -> list[dict[str, Any]]:
         """The most frequent (tool, error text) pairs of failed calls: `tool`, `error_text`, `n` and
         `last_ms`."""
         p: dict[str, Any] = {"limit": limit}
         sql = (
             "SELECT t.name AS tool, COALESCE(t.error_text, '') AS error_text, count(*) AS n, "
-            f"max(t.ts_ms) AS last_ms {_CALLS} AND t.status = 'error' AND {where(f, 't.ts_ms', p)} "
+            f"max(t.ts_ms) AS last_ms {_calls(f)} AND t.status = 'error' AND {where(f, 't.ts_ms', p)} "
             "GROUP BY t.name, COALESCE(t.error_text, '') ORDER BY count(*) DESC, t.name LIMIT :limit"
         )
         return self._rows(sql, p)

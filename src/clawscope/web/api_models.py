@@ -76,6 +76,9 @@ class FailingTool(BaseModel):
 
 class ToolsResponse(BaseModel):
     period: Period
+    durationRelativeError: float = Field(
+        description="bound on the relative error of p50/p95DurationMs (from duration histograms; 0: exact)"
+    )
     tools: list[ToolStats]
     topFailing: list[FailingTool]
 

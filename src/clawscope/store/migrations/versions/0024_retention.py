@@ -3,7 +3,7 @@
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"  # (the lead re-chains it at merge)
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
