@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/semantic.py [--json] [--no-corpus] [--no-record]
 
-Three measurements, each with a development set (rules were tuned looking at it) and a held-out set
+Four measurements, each with a development set (rules were tuned looking at it) and a held-out set
 (never looked at while tuning), all offline:
 
 1. `prompt_injection` on BIPIA (microsoft/BIPIA, MIT; tests/fixtures/semantic/SOURCES.md): every
@@ -12,11 +12,16 @@ Three measurements, each with a development set (rules were tuned looking at it)
    real-looking content with their own calls to action ("reply to this email", "add your method"):
    precision there is the false-alarm rate on clean content. The detector is
    `prompt_injection.tool-content`; the baseline is `bench/baselines.py`'s keyword rule for the family.
-2. Failure attribution on Who&When (mingyin1/Agents_Failure_Attribution, MIT): agent-level and
+2. `hallucination` on HaluEval QA (RUCAIBox/HaluEval, MIT): each of 500 HotpotQA questions becomes
+   two OpenClaw sessions (the user asks, the agent calls `web_search`, whose result is the record's
+   Wikipedia knowledge, and replies): once with the right answer (negative), once with the generated
+   hallucinated answer (positive). Records 0-249 are the development set, 250-499 held out. Every
+   `hallucination` detector runs; the baseline is `bench/baselines.py`'s keyword rule for the family.
+3. Failure attribution on Who&When (mingyin1/Agents_Failure_Attribution, MIT): agent-level and
    step-level accuracy of `detect.attribution.attribute` against the annotated responsible agent and
    decisive step, as the Who&When paper reports them, next to two baselines measured here (a random
    agent step, seeded; the first agent step).
-3. The four semantic families on the recorded OpenClaw corpus (tests/fixtures/detect/, real OpenClaw
+4. The four semantic families on the recorded OpenClaw corpus (tests/fixtures/detect/, real OpenClaw
    runs with labels and hard negatives), with the keyword baselines (`bench/detect.py`'s measure).
 
 The judge tier is not measured here: no real model is available on this machine, and the project's
@@ -41,6 +46,13 @@ sys.path.insert(0, str(HERE))
 
 import baselines  # noqa: E402
 from clawscope.detect.attribution import Step, agent_name, attribute, is_agent  # noqa: E402
+from clawscope.detect.families.hallucination import (  # noqa: E402
+    FailedReadQuoted,
+    SuccessAfterError,
+    UnbackedNumber,
+    UnbackedWork,
+)
+from clawscope.detect.families.hallucination_grounding import UngroundedAnswer  # noqa: E402
 from clawscope.detect.families.prompt_injection import InjectedInstructions  # noqa: E402
 from clawscope.model.detection import EntryView, SessionInfo, SessionView, ToolUse  # noqa: E402
 from corpus import SessionView as RawView  # noqa: E402
@@ -89,8 +101,17 @@ def session(name: str, body: str) -> tuple[SessionView, RawView]:
         f'{body}\n<<<END_EXTERNAL_UNTRUSTED_CONTENT id="{mark}">>>'
     )
     output = json.dumps({"externalContent": {"untrusted": True, "source": "email"}, "text": wrapped})
-    ask, reply = "Summarise my latest e-mail.", "Here is a short summary of the e-mail."
-    call_args = {"id": "msg-1"}
+    return looked_up(
+        name, "Summarise my latest e-mail.", "email_read", {"id": "msg-1"}, output,
+        "Here is a short summary of the e-mail.",
+    )  # fmt: skip
+
+
+def looked_up(
+    name: str, ask: str, tool_name: str, call_args: dict[str, Any], output: str, reply: str
+) -> tuple[SessionView, RawView]:
+    """A session of four entries: the user asks, the agent calls one tool, its result, the agent's reply;
+    as the detectors read it (a SessionView) and as the baseline reads it (the raw records)."""
     records: list[dict[str, Any]] = [
         {"type": "message", "id": "u1", "message": {"role": "user", "content": ask}},
         {
@@ -98,7 +119,7 @@ def session(name: str, body: str) -> tuple[SessionView, RawView]:
             "id": "a1",
             "message": {
                 "role": "assistant",
-                "content": [{"type": "toolCall", "id": "c1", "name": "email_read", "arguments": call_args}],
+                "content": [{"type": "toolCall", "id": "c1", "name": tool_name, "arguments": call_args}],
             },
         },
         {
@@ -120,10 +141,10 @@ def session(name: str, body: str) -> tuple[SessionView, RawView]:
         for i, r in enumerate(records)
     )  # fmt: skip
     tool = ToolUse(
-        call_id="c1", call_entry_id="a1", result_entry_id="r1", ts_ms=1000, name="email_read",
+        call_id="c1", call_entry_id="a1", result_entry_id="r1", ts_ms=1000, name=tool_name,
         arguments=call_args, status="ok", output_text=output,
     )  # fmt: skip
-    view = SessionView(session=SessionInfo(session_id=name, instance="bipia"), entries=entries, tools=(tool,))
+    view = SessionView(session=SessionInfo(session_id=name, instance="bench"), entries=entries, tools=(tool,))
     return view, RawView(session_id=name, key=None, agent="main", entries=records)
 
 
@@ -156,7 +177,49 @@ def injection(split: str) -> dict[str, dict[str, Any]]:
     }
 
 
-# -- 2. attribution on Who&When --------------------------------------------------------------------
+# -- 2. hallucination on HaluEval QA -------------------------------------------------------------
+HALUEVAL = "halueval-qa-one-turn.jsonl"
+HALLUCINATION = (
+    SuccessAfterError(),
+    FailedReadQuoted(),
+    UnbackedWork(),
+    UnbackedNumber(),
+    UngroundedAnswer(),
+)
+
+
+def halueval(split: str) -> list[tuple[str, bool, dict[str, str], str]]:
+    """(name, hallucinated?, record, answer) of a split: records 0-249 are `dev`, 250-499 `heldout`;
+    each record twice, with its right answer and with its hallucinated answer."""
+    lines = [json.loads(x) for x in (SEMANTIC / HALUEVAL).read_text().splitlines() if x.strip()]
+    half = len(lines) // 2
+    part = lines[:half] if split == "dev" else lines[half:]
+    first = 0 if split == "dev" else half
+    out = []
+    for i, rec in enumerate(part, start=first):
+        out.append((f"halueval/{i}/right", False, rec, rec["right_answer"]))
+        out.append((f"halueval/{i}/hallucinated", True, rec, rec["hallucinated_answer"]))
+    return out
+
+
+def qa_session(name: str, rec: dict[str, str], answer: str) -> tuple[SessionView, RawView]:
+    """The user asks the question, the agent searches, the result is the record's knowledge (as OpenClaw's
+    `web_search` returns it: JSON with the text), the reply is the answer."""
+    output = json.dumps({"query": rec["question"], "results": [{"content": rec["knowledge"]}]})
+    return looked_up(name, rec["question"], "web_search", {"query": rec["question"]}, output, answer)
+
+
+def hallucination(split: str) -> dict[str, dict[str, Any]]:
+    ours, base = [], []
+    for name, wrong, rec, answer in halueval(split):
+        view, raw = qa_session(name, rec, answer)
+        said = any(True for d in HALLUCINATION for _ in d.detect(view, {}))
+        ours.append((wrong, said))
+        base.append((wrong, "hallucination" in baselines.predict(raw)))
+    return {"offline": prf(ours), "keyword baseline": prf(base)}
+
+
+# -- 3. attribution on Who&When --------------------------------------------------------------------
 def whowhen(name: str) -> dict[str, dict[str, Any]]:
     with gzip.open(SEMANTIC / f"whowhen-{name}.json.gz", "rt") as fh:
         runs = json.load(fh)
@@ -185,7 +248,7 @@ def whowhen(name: str) -> dict[str, dict[str, Any]]:
     return {m: {"runs": n, "agent": h[0] / n, "step": h[1] / n} for m, h in hits.items()}
 
 
-# -- 3. the recorded corpus ------------------------------------------------------------------------
+# -- 4. the recorded corpus ------------------------------------------------------------------------
 def recorded(work: Path) -> list[str]:
     import detect  # bench/detect.py: the same ingest, scoring and baselines
 
@@ -207,6 +270,10 @@ def main() -> int:
     parser.add_argument("--no-record", action="store_true", help="do not rewrite its section of RESULTS.md")
     args = parser.parse_args()
     pi = {"dev (BIPIA train)": injection("train"), "held-out (BIPIA test)": injection("test")}
+    ha = {
+        "dev (HaluEval QA 0-249)": hallucination("dev"),
+        "held-out (HaluEval QA 250-499)": hallucination("heldout"),
+    }
     fa = {
         "dev (Algorithm-Generated)": whowhen("algorithm-generated"),
         "held-out (Hand-Crafted)": whowhen("hand-crafted"),
@@ -216,7 +283,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="clawscope-semantic-") as tmp:
             corpus = recorded(Path(tmp))
     if args.json:
-        print(json.dumps({"prompt_injection": pi, "attribution": fa}, indent=1))
+        print(json.dumps({"prompt_injection": pi, "hallucination": ha, "attribution": fa}, indent=1))
         return 0
     lines = ["**prompt_injection on BIPIA e-mails** (session level; clean = the e-mail alone)", ""]
     lines += ["| set | method | pos | neg | TP | FP | FN | precision | recall | F1 | clean flagged |"]
@@ -227,6 +294,13 @@ def main() -> int:
             lines.append(
                 f"| {split} | {m} | " + " | ".join(fmt(c) for c in cells) + f" | {s['cleanFlagged']} |"
             )
+    lines += ["", "**hallucination on HaluEval QA** (session level; negative = the right answer)", ""]
+    lines += ["| set | method | pos | neg | TP | FP | FN | precision | recall | F1 |"]
+    lines += ["|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for split, methods in ha.items():
+        for m, s in methods.items():
+            cells = [s[k] for k in ("pos", "neg", "tp", "fp", "fn", "precision", "recall", "f1")]
+            lines.append(f"| {split} | {m} | " + " | ".join(fmt(c) for c in cells) + " |")
     lines += ["", "**Failure attribution on Who&When** (accuracy over failed runs)", ""]
     lines += ["| set | method | runs | agent-level | step-level |", "|---|---|---:|---:|---:|"]
     for split, methods in fa.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,23 @@ def test_unreadable_config_file_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text("port = [unclosed")
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_settings(env={}, config_file=bad)
+
+
+def test_transcript_retention_days_is_whole_days_or_a_clear_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("transcript_retention_days = 90\n")
+    assert load_settings(env={}, config_file=cfg).transcript_retention_days == 90
+    env = {"CLAWSCOPE_TRANSCRIPT_RETENTION_DAYS": "30"}
+    assert load_settings(env=env, config_file=cfg).transcript_retention_days == 30
+    assert load_settings(env={}, config_file=tmp_path / "none").transcript_retention_days == 0  # forever
+    for bad, said in (
+        ("-1", "must be 0 (keep forever) or a positive number of days, not -1"),
+        ("thirty", "must be a whole number of days (0 = keep forever), not 'thirty'"),
+        ("1.5", "must be a whole number of days"),
+    ):
+        wanted = "^invalid setting: transcript_retention_days " + re.escape(said)
+        with pytest.raises(ConfigError, match=wanted):
+            load_settings(env={"CLAWSCOPE_TRANSCRIPT_RETENTION_DAYS": bad}, config_file=cfg)
+    cfg.write_text("transcript_retention_days = true\n")
+    with pytest.raises(ConfigError, match="whole number of days"):
+        load_settings(env={}, config_file=cfg)

@@ -71,3 +71,21 @@ def test_where_new_things_go_is_documented() -> None:
         "service in the typed app state",
     ):
         assert f"- A new {thing}: " in where, thing
+
+
+def test_every_dashboard_page_has_a_screenshot_shown_in_the_readme() -> None:
+    """Every page of the menu, the replay and search are captured by scripts/screenshots.py into
+    docs/screenshots/ (real PNGs, committed) and the README shows or links each one."""
+    from clawscope.web.dashboard.render import NAV
+
+    script = (ROOT / "scripts" / "screenshots.py").read_text()
+    captured = dict(re.findall(r'^    "(\w+)": "(/[^"]*)",$', script, re.M))
+    assert '"session": f"/sessions/{top}"' in script  # the costliest session's replay
+    names = [*captured, "session"]
+    assert {path.split("?")[0] for path in captured.values()} >= {href for href, _ in NAV}
+    assert "search" in captured
+    readme = (ROOT / "README.md").read_text()
+    for name in names:
+        png = ROOT / "docs" / "screenshots" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000, name
+        assert f"(docs/screenshots/{name}.png)" in readme, name

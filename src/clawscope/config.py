@@ -43,6 +43,8 @@ class Settings:
     # events (issue 6): the SSE stream, OpenClaw event webhooks, OTLP
     events_secret: str = ""  # events naming no registered agent: their HMAC secret; "" = refused
     events_retention_days: int = 7  # events stored longer ago than this are pruned from the event log
+    # retention (issue 17): raw transcript text of sessions idle longer than this is pruned; 0 = kept forever
+    transcript_retention_days: int = 0
     stream_heartbeat_s: float = 15.0  # SSE heartbeat comment interval
     stream_poll_ms: int = 100  # how often the event bus checks the event log for other processes' events
     audit_dir: str = ""  # receipts audit directory served by the API; "" = <home>/audit
@@ -143,6 +145,7 @@ def _coerce(s: Settings) -> Settings:
             webhook_max_bytes=int(s.webhook_max_bytes),
             price_estimates=_bool(s.price_estimates),
             events_retention_days=int(s.events_retention_days),
+            transcript_retention_days=parse_days(s.transcript_retention_days, "transcript_retention_days"),
             stream_heartbeat_s=float(s.stream_heartbeat_s),
             stream_poll_ms=int(s.stream_poll_ms),
             metrics_allow=tuple(_networks(_seq(s.metrics_allow, ","))),
@@ -187,6 +190,18 @@ def _positive(value: Any, name: str) -> int:
     if n < 1:
         raise ValueError(f"{name} must be at least 1")
     return n
+
+
+def parse_days(value: Any, name: str) -> int:
+    """A whole number of days, 0 or more (0: keep forever); anything else says what is wrong."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (isinstance(value, int) or text.isdigit()):
+        if text.lstrip("-").isdigit():
+            raise ValueError(f"{name} must be 0 (keep forever) or a positive number of days, not {text}")
+        raise ValueError(f"{name} must be a whole number of days (0 = keep forever), not {value!r}")
+    if int(value) < 0:
+        raise ValueError(f"{name} must be 0 (keep forever) or a positive number of days, not {value}")
+    return int(value)
 
 
 def _seq(value: Any, sep: str) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from clawscope.config import Settings
+from clawscope.exports.csvout import cell
 from clawscope.store import Store
 from clawscope.web import create_app, live_ingest
 from clawscope.web.dashboard import replay
@@ -27,8 +28,14 @@ from tests.support.long_session import SESSION_ID, WORD, write_session
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
-PAGES = ("/", "/timeline", "/timeline?unit=hour&stack=agent", "/models", "/tools", "/sessions", "/agents",
-         "/forecast", "/health", "/findings", "/search?q=hello", f"/sessions/{SESSION_ID}")  # fmt: skip
+PAGES = ("/", "/timeline", "/timeline?unit=hour&stack=agent", "/timeline?unit=month", "/models", "/tools",
+         "/sessions", "/sessions?size=25&sort=model&dir=asc&q=main", "/agents", "/forecast", "/health",
+         "/findings", "/alerts", "/search?q=hello", f"/sessions/{SESSION_ID}", "/login")  # fmt: skip
+
+READY = """() => [...document.querySelectorAll('.uchart')]
+    .every(c => c.dataset.drawn === '1' || c.querySelector('.empty'))
+  && (document.body.dataset.live === 'off'
+      || document.querySelector('#live').dataset.state !== 'connecting')"""
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +72,21 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
 
 
 def test_no_console_errors_on_any_page(page: Any, artifacts: Path) -> None:
+    page.goto("/")
+    nav = page.eval_on_selector_all("header.top nav a", "els => els.map(e => new URL(e.href).pathname)")
+    assert len(nav) >= 10 and set(nav) <= {p.split("?")[0] for p in PAGES}, nav  # every page in the menu
     for path in PAGES:
         assert page.goto(path).status == 200, path
         page.wait_for_load_state("load")
         assert page.locator("main#content h1").count() == 1, path
+        page.wait_for_function(READY)  # the scripts that run after load (charts, the stream) ran too
     assert page.errors == []
+    assert page.goto("/sessions/no-such-session").status == 404
+    assert page.locator("main#content h1").count() == 1
+    page.wait_for_function(READY)
+    # Chromium logs the page's own 404 status; nothing else may fail
+    assert [e for e in page.errors if "status of 404" not in e] == []
+    assert len(page.errors) <= 1
 
 
 def test_a_chart_has_axes_and_a_tooltip_and_a_bar_opens_its_sessions(page: Any) -> None:
@@ -144,6 +161,18 @@ def test_a_csv_download_equals_the_api(page: Any) -> None:
     assert [(r["key"], float(r["costUSD"]), int(r["llmCalls"])) for r in rows] == [
         (g["key"], g["costUSD"], g["llmCalls"]) for g in api
     ]
+    assert [{k: r.get(k, "") for k in g} for r, g in zip(rows, api, strict=True)] == [
+        {k: cell(v) for k, v in g.items()} for g in api
+    ]  # every field of the API as the one CSV writer writes it (a field the API shows null: no column)
+    page.goto("/sessions?size=1")
+    with page.expect_download() as info:
+        page.click('[data-downloads="sessions"] a:has-text("CSV")')
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    listed = page.request.get("/api/v1/sessions?limit=500").json()["sessions"]
+    assert len(rows) == len(listed) > 1  # every page of the table, not the one shown
+    by_id = {r["sessionId"]: r for r in rows}
+    for s in listed:
+        assert {k: by_id[s["sessionId"]].get(k, "") for k in s} == {k: cell(v) for k, v in s.items()}
     assert page.errors == []
 
 

@@ -263,6 +263,28 @@ def test_backfill_from_the_store_covers_both_eras(tmp_path: Path, key: str, fixt
     assert "0 captured, 2 already receipted" in one.output
 
 
+def test_backfill_from_the_store_refuses_pruned_text(tmp_path: Path, key: str, fixture_copy) -> None:
+    """Receipts made before retention pruned a session stay verifiable; a later backfill from the store
+    cannot read its text, so it says so (one session: an error; --all: skipped, on stderr)."""
+    from clawscope.store import Store
+
+    db = str(tmp_path / "c.db")
+    ingested = CliRunner().invoke(cli, ["ingest", str(fixture_copy("openclaw-2026.3.24-jsonl")), "--db", db])
+    assert ingested.exit_code == 0, ingested.output
+    args = ["--key", key, "--out", str(tmp_path / "a"), "--issuer", "https://agent.example.com"]
+    assert run("backfill", "--all", "--db", db, *args, "--now-ms", "1795300000000").exit_code == 0
+    with Store(f"sqlite:///{db}", clock=lambda: 1_900_000_000_000) as store:  # (2030: long idle)
+        assert store.retention.run(30).sessions
+        session_id = store.sessions.with_tool_calls(None)[0][0]
+    one = run("backfill", "--session", session_id, "--db", db, *args)
+    assert one.exit_code == 2 and "pruned by retention" in one.output
+    every = run("backfill", "--all", "--db", db, *args, "--now-ms", "1795300000000")
+    assert every.exit_code == 0 and "transcript text pruned by retention" in every.stderr
+    assert "0 captured" in every.output
+    verified = run("verify", str(tmp_path / "a"), "--public-key", PUBLIC, "--now-ms", "1795300000000")
+    assert verified.exit_code == 0, verified.output
+
+
 def test_backfill_needs_to_know_which_sessions(tmp_path: Path, key: str) -> None:
     result = run("backfill", "--key", key, "--out", str(tmp_path / "a"), "--db", str(tmp_path / "c.db"))
     assert result.exit_code == 2

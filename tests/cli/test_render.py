@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from clawscope.cli import cli, render
+from clawscope.web.dashboard import render as dashboard_render
+from tests.support.builders import assistant, state_dir, user, write_session
 from tests.support.cli import invoke
 
 MODELS = ("fake/very-long-model-name-that-goes-on-2026-11", "anthropic/claude-sonnet-4-5", "x/y")
@@ -152,3 +154,22 @@ def test_csv_format_comes_from_the_one_csv_writer(runner: CliRunner, fixture_cop
     )
     assert [r["key"] for r in rows] == [g["key"] for g in as_json["groups"]]
     assert [float(r["costUSD"]) for r in rows] == pytest.approx([g["costUSD"] for g in as_json["groups"]])
+
+
+def test_a_count_agrees_with_its_noun() -> None:
+    assert render.counted(1, "session") == "1 session"
+    assert render.counted(0, "session") == "0 sessions"
+    assert render.counted(2, "entry") == "2 entries"
+    assert render.counted(1_204, "pass") == "1,204 passes"
+    assert dashboard_render.counted(1, "error") == "1 error"
+    assert dashboard_render.counted(3, "error") == "3 errors"
+    assert dashboard_render.counted(1, "pass") == "1 pass"
+
+
+def test_ingest_says_one_session_and_one_new_problem(runner: CliRunner, tmp_path: Path) -> None:
+    sessions = state_dir(tmp_path / "state")
+    write_session(sessions, "a0000000-0000-0000-0000-000000000000", [user("hi"), assistant()])
+    (sessions / "b0000000-0000-0000-0000-000000000000.jsonl").write_text("not json\n")
+    out, _ = invoke(runner, "ingest", str(tmp_path / "state"), "--db", str(tmp_path / "c.db"), "--no-detect")
+    assert out.startswith("ingested 1 session, ")
+    assert " 1 model call, " in out and "; 1 new problem (clawscope problems)" in out

@@ -84,3 +84,23 @@ def test_full_detect_without_a_judge_connects_to_nothing_but_loopback(
     finally:
         WATCH[0] = False
     assert ("socket.connect", ("127.0.0.1", 9)) in SEEN
+
+
+def test_ingest_without_a_judge_connects_to_nothing_but_loopback(tmp_path: Path, monkeypatch: Any) -> None:
+    """`clawscope ingest` detects what it ingested and, with a judge configured, would ask it next: with
+    none configured it asks nothing."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("CLAWSCOPE_DB", "CLAWSCOPE_CONFIG", "CLAWSCOPE_JUDGE", "OPENCLAW_STATE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    state = tmp_path / "state"
+    shutil.copytree(CORPUS, state)
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    SEEN.clear()
+    WATCH[0] = True
+    try:
+        out, _ = invoke(CliRunner(), "ingest", str(state), "--db", db, "--json")
+    finally:
+        WATCH[0] = False
+    data = json.loads(out)
+    assert data["ingested"]["sessions"] >= 180 and "judge" not in data
+    assert [s for s in SEEN if _off_machine(*s)] == []

@@ -9,6 +9,7 @@ from clawscope.ingest import ingest
 from clawscope.store import SearchQuery, Store
 from clawscope.store.migrate import head_revision, migrate
 from clawscope.store.search import entry_text
+from tests.support.builders import assistant, jsonl, state_dir, user, write_session
 
 SAMPLE = "openclaw-2026.3.24-jsonl"
 
@@ -58,3 +59,22 @@ def test_the_text_of_a_record_is_what_the_replay_shows() -> None:
     body = entry_text(raw)
     assert "ponder" in body and "answer" in body and "web_fetch" in body and "x.org" in body
     assert entry_text(b"not json") == ""
+
+
+def test_a_line_appended_later_is_indexed_incrementally(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sessions = state_dir(tmp_path / "state")
+    path = write_session(sessions, "5ea70000-0000-4000-8000-000000000000", [user("first words"), assistant()])
+    with Store(db_url) as store:
+        ingest(store, [tmp_path / "state"], instance="t", estimate=False)
+        with store.engine.connect() as conn:
+            before = conn.execute(text("SELECT count(*) FROM search_docs")).scalar()
+        assert store.search.entries(SearchQuery("quokkaword")) == []
+        with path.open("a") as fh:  # OpenClaw appends a line
+            fh.write(jsonl([user("a quokkaword appears", ts="2026-11-01T10:00:09.000Z")]))
+        ingest(store, [tmp_path / "state"], instance="t", estimate=False)
+        (hit,) = store.search.entries(SearchQuery("quokkaword"))
+        assert (hit.role, hit.kind) == ("user", store.sessions.one(hit.session_id)["kind"])  # type: ignore[index]
+        assert store.search.entries(SearchQuery("quokkaword", kind="no-such-kind")) == []
+        with store.engine.connect() as conn:
+            after = conn.execute(text("SELECT count(*) FROM search_docs")).scalar()
+        assert after == before + 1  # the new entry only: nothing re-indexed

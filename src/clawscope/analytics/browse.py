@@ -12,11 +12,24 @@ import orjson
 from clawscope.analytics.core import iso, session_json
 from clawscope.analytics.metrics import roll_up
 from clawscope.errors import NotFoundError, UsageError
-from clawscope.model import SessionQuery
+from clawscope.model import Filters, SessionQuery
 from clawscope.money import usd, usd_or_none
 from clawscope.store import Store
 
-__all__ = ["SessionQuery", "delete", "history", "history_json", "page", "session", "tree"]
+__all__ = [
+    "SessionQuery",
+    "count",
+    "delete",
+    "facets",
+    "family",
+    "history",
+    "history_json",
+    "listing",
+    "page",
+    "pruned_json",
+    "session",
+    "tree",
+]
 
 
 def encode_cursor(sort: str, value: float, sid: int) -> str:
@@ -51,6 +64,48 @@ def page(store: Store, query: SessionQuery, limit: int, cursor: str | None) -> d
     return {"sessions": [session_json(r) for r in rows], "nextCursor": next_cursor}
 
 
+def listing(
+    store: Store,
+    f: Filters,
+    search: str = "",
+    model: str | None = None,
+    trigger: str | None = None,
+    sort: str = "last",
+    desc: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    provider: str | None = None,
+    tool: str | None = None,
+) -> list[dict[str, Any]]:
+    """The dashboard's Sessions list: sorted, filtered and paged by the store (see
+    `Store.sessions.listing`), each row as `GET /api/v1/sessions` shows it."""
+    rows = store.sessions.listing(
+        f, search=search, model=model, trigger=trigger, provider=provider, tool=tool,
+        sort=sort, desc=desc, limit=limit, offset=offset,
+    )  # fmt: skip
+    return [session_json(r) for r in rows]
+
+
+def count(
+    store: Store,
+    f: Filters,
+    search: str = "",
+    model: str | None = None,
+    trigger: str | None = None,
+    *,
+    provider: str | None = None,
+    tool: str | None = None,
+) -> int:
+    """How many sessions `listing` holds."""
+    return store.sessions.count(f, search=search, model=model, trigger=trigger, provider=provider, tool=tool)
+
+
+def facets(store: Store, f: Filters) -> dict[str, list[str]]:
+    """The agents, kinds, channels and triggers of the period's sessions (filter choices)."""
+    return store.sessions.facets(f)
+
+
 def _row(store: Store, session_id: str) -> dict[str, Any]:
     row = store.sessions.one(session_id)
     if row is None:
@@ -75,7 +130,18 @@ def session(store: Store, session_id: str) -> dict[str, Any]:
         }
         for m in store.sessions.models(session_id)
     ]
+    out["pruned"] = pruned_json(store, session_id)
     return out
+
+
+def pruned_json(store: Store, session_id: str) -> dict[str, Any] | None:
+    """Whether retention pruned the session's transcript text (null: it did not), and a line saying so."""
+    p = store.retention.pruned(session_id)
+    if p is None:
+        return None
+    at = iso(p.pruned_ms)
+    note = f"transcript text pruned on {(at or '')[:10]} by retention ({p.retention_days} days)"
+    return {"at": at, "retentionDays": p.retention_days, "entries": p.entries, "note": note}
 
 
 def llm_json(r: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +203,7 @@ def _history_parts(
             "turnTrigger": e["turn_trigger"],
             "llmCall": None if call is None else llm_json(call),
             "toolCalls": by_entry.get(e["entry_id"], []),
+            "textPruned": bool(e["pruned"]),
         }
         parts.append((entry, bytes(e["raw"])))
     total = int(row["n_entries"])
@@ -146,6 +213,7 @@ def _history_parts(
         "offset": offset,
         "limit": limit,
         "nextOffset": offset + len(parts) if offset + len(parts) < total else None,
+        "pruned": pruned_json(store, session_id),
     }
     return meta, parts
 
@@ -160,7 +228,8 @@ def _record(raw: bytes) -> dict[str, Any] | None:
 
 def history(store: Store, session_id: str, limit: int, offset: int) -> dict[str, Any]:
     """A page of entries in transcript order; each carries its raw record, its model call (if any)
-    and the tool calls it issued with their results."""
+    and the tool calls it issued with their results. An entry whose text retention pruned has
+    `textPruned` true and `record` null (its calls stay); `pruned` says when and why."""
     meta, parts = _history_parts(store, session_id, limit, offset)
     return {**meta, "entries": [{**entry, "record": _record(raw)} for entry, raw in parts]}
 
@@ -184,6 +253,25 @@ def tree(store: Store, session_id: str) -> dict[str, Any]:
     row = _row(store, session_id)
     rows = store.sessions.subtree(row["sid"])
     return roll_up([session_json(r) for r in rows], session_id)
+
+
+def family(store: Store, session_id: str, max_up: int = 64) -> list[dict[str, Any]] | None:
+    """The sessions (with entries) of the spawn tree `session_id` belongs to: its root (the furthest
+    ancestor stored, cycles stopped) and every descendant, root first; None without the session. Reads
+    the tree only, not every session."""
+    row = store.sessions.one(session_id)
+    if row is None or not row["n_entries"]:
+        return None
+    seen = {row["session_id"]}
+    for _ in range(max_up):
+        parent = store.sessions.one(row["parent_session_id"]) if row["parent_session_id"] else None
+        if parent is None or not parent["n_entries"] or parent["session_id"] in seen:
+            break
+        seen.add(parent["session_id"])
+        row = parent
+    rows = [r for r in store.sessions.subtree(row["sid"]) if r["n_entries"]]
+    rows.sort(key=lambda r: r["sid"] != row["sid"])  # the root first
+    return [session_json(r) for r in rows]
 
 
 def delete(store: Store, session_id: str) -> None:

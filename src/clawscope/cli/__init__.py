@@ -3,7 +3,7 @@
 One module per command group, each listing its commands in `COMMANDS`: `ingest` (ingest, report),
 `browse` (stats, sessions, problems), `receipts`, `serve`, `apikeys` (api-key), `sync`, `demo`,
 `grafana`, `exports` (export), `otlp`, `mcp`,
-`detect` and `alerts`; their
+`detect`, `alerts` and `retention` (vacuum); their
 shared options and error translation are in `common`, their terminal tables in `render`. A new command
 group is a new module here with its `COMMANDS`, added to `GROUPS` below (a test checks that every
 module with commands is).
@@ -28,6 +28,7 @@ from clawscope.cli import (
     mcp,
     otlp,
     receipts,
+    retention,
     serve,
     sync,
 )
@@ -47,6 +48,7 @@ GROUPS = (
     mcp,
     detect_cmd,
     alerts,
+    retention,
 )
 
 

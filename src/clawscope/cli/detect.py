@@ -98,7 +98,7 @@ def detect(
     else:
         _print(found, len(scope))
         if judged is not None:
-            _print_judge(judged)
+            print_judge(judged)
     if fail_on is not None:
         floor = FindingSeverity(fail_on).rank
         if any(FindingSeverity(f.severity).rank >= floor for f in found):
@@ -130,7 +130,7 @@ def _print(found: list[StoredFinding], sessions: int) -> None:
     console.print(table)
 
 
-def _print_judge(judged: dict[str, Any]) -> None:
+def print_judge(judged: dict[str, Any]) -> None:
     """The judge's work and its own spend, apart from the agents'."""
     spend = judged["spendToday"]
     click.echo(

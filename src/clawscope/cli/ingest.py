@@ -23,6 +23,7 @@ from clawscope.cli.common import (
 from clawscope.cli.common import (
     state_dirs as find_state_dirs,
 )
+from clawscope.cli.render import counted
 from clawscope.config import Settings
 from clawscope.dburl import sqlite_url
 from clawscope.detect.service import detect
@@ -61,12 +62,16 @@ def ingest(
 
     Without STATE_DIRS, the OpenClaw state dirs of this machine are found (OPENCLAW_STATE_DIR, or
     ~/.openclaw and the legacy ~/.clawdbot, ~/.moltbot, ~/.moldbot). Re-running reads only what is new.
-    Then the failure detectors run on the sessions that changed (unless --no-detect or detect_live off).
+    Then the failure detectors run on the sessions that changed (unless --no-detect or detect_live off),
+    and the judge, when one is configured (setting `judge`), on those of them the offline tier found
+    uncertain.
 
     \b
     Example:
       clawscope ingest ~/.openclaw --json
     """
+    from clawscope.detect.judge.config import judge_config
+    from clawscope.detect.judge.follow import judge_touched
     from clawscope.ingest import ingest as run_ingest
 
     settings = settings_from(
@@ -75,6 +80,7 @@ def ingest(
         price_estimates=False if no_estimates else None,
         detect_live=False if no_detect else None,
     )
+    judge_cfg = judge_config(settings.judge, os.environ) if settings.detect_live else None
     dirs = find_state_dirs(state_dirs, settings)
     if not dirs:
         raise UsageError("no OpenClaw state dir found; pass one (e.g. clawscope ingest ~/.openclaw)")
@@ -90,20 +96,27 @@ def ingest(
                 batch_entries=batch_entries,
             )
         found = detect(store, settings.detectors) if settings.detect_live else None
+        judged = judge_touched(store, judge_cfg, found)
     if as_json:  # the shape is a contract: findings are read with `clawscope detect --json`
-        echo_json({"ingested": report.counts(), "problems": report.problems})
+        out = {"ingested": report.counts(), "problems": report.problems}
+        echo_json({**out, "judge": judged.as_json()} if judged is not None else out)
     else:
         c = report.counts()
         click.echo(
-            f"ingested {c['sessions']} sessions, {c['entries']} entries, {c['llmCalls']} model calls, "
-            f"{c['toolCalls']} tool calls from {c['files']} sources in {report.seconds:.1f}s"
-            + (f"; {report.problems} new problems (clawscope problems)" if report.problems else "")
+            f"ingested {counted(c['sessions'], 'session')}, {counted(c['entries'], 'entry')}, "
+            f"{counted(c['llmCalls'], 'model call')}, {counted(c['toolCalls'], 'tool call')} from "
+            f"{counted(c['files'], 'source')} in {report.seconds:.1f}s"
+            + (f"; {counted(report.problems, 'new problem')} (clawscope problems)" if report.problems else "")
             + (
-                f"; {len(found.new)} new findings (clawscope detect)"
+                f"; {counted(len(found.new), 'new finding')} (clawscope detect)"
                 if found is not None and found.new
                 else ""
             )
         )
+        if judged is not None:
+            from clawscope.cli.detect import print_judge
+
+            print_judge(judged.as_json())
 
 
 def _ingest_with_progress(store: Store, dirs: list[Path], settings: Settings, batch_entries: int) -> Any:

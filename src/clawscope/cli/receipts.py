@@ -120,6 +120,17 @@ def store_backfill_items(db: str | None, session: str | None, all_sessions: bool
         if session and not found:
             raise UsageError(f"no session {session!r} in {store.url}")
         for session_id, key, agent_id in found:
+            pruned = store.retention.pruned(session_id)
+            if pruned is not None:  # its text is gone: the receipts would miss what it said
+                where = "its source files (--state-dir)"
+                if session:
+                    raise UsageError(
+                        f"the transcript text of {session_id} was pruned by retention: use {where}"
+                    )
+                click.echo(
+                    f"skipped {session_id}: transcript text pruned by retention (use {where})", err=True
+                )
+                continue
             yield from _backfill.items_from_records(
                 session_id, store.transcripts.records(session_id), key, agent_id, store.url
             )

@@ -43,6 +43,12 @@ def count(value: int | float | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def counted(value: int, noun: str) -> str:
+    """A count with its noun, singular for one: "1 session", "3 sessions", "1 new problem"."""
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + ("es" if noun.endswith("s") else "s")
+    return f"{value:,} {noun if value == 1 else plural}"
+
+
 def fit(cols: list[Col], rows: list[list[str]], width: int, boxed: bool = True) -> list[int]:
     """The indexes of the columns shown at `width`: all of them, or without the first to drop until
     the numbers fit whole and each name column has `TEXT_MIN` (or its longest cell)."""

@@ -8,6 +8,7 @@ paths classified against the agent's workspace (`read`/`write` accept `~/` and `
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import shlex
@@ -80,10 +81,26 @@ def canonical(value: Any) -> str:
 def call_key(t: ToolUse, ignored: Iterable[str] = ()) -> str:
     """Tool name + canonical arguments, without the `ignored` argument names."""
     drop = set(ignored)
-    return t.name + " " + canonical({k: v for k, v in t.arguments.items() if k not in drop})
+    if drop:
+        return t.name + " " + canonical({k: v for k, v in t.arguments.items() if k not in drop})
+    hit = _KEYS.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    if len(_KEYS) >= 4096:
+        _KEYS.clear()
+    key = t.name + " " + canonical(t.arguments)
+    _KEYS[id(t)] = (t, key)
+    return key
+
+
+# Whole-argument keys of recently seen tool uses, by identity (loop and tool_abuse key the same calls
+# several times). Each holds its tool use, so an id is not reused while it is here.
+_KEYS: dict[int, tuple[ToolUse, str]] = {}
 
 
 _EXIT_RE = re.compile(r"\(Command exited with code (-?\d+)\)")
+_STATUS_FAILED = re.compile(r'\s*\{\s*"status"\s*:\s*"(error|failed|forbidden|timeout)"')
+_DURATION = re.compile(r"\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b")
 _FAILED_STATUS = {"error", "failed", "forbidden", "timeout", "denied"}
 
 
@@ -98,12 +115,12 @@ def failed(t: ToolUse) -> bool:
     head = t.output_text[:400]
     if _EXIT_RE.search(t.output_text[-200:]) or head.startswith("Command not found"):
         return True
-    return bool(re.match(r'\s*\{\s*"status"\s*:\s*"(error|failed|forbidden|timeout)"', head))
+    return bool(_STATUS_FAILED.match(head))
 
 
 def normalized_output(t: ToolUse) -> str:
     """The result text with volatile numbers of time and size left out, for "did anything change"."""
-    text = re.sub(r"\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b", "<t>", t.output_text)
+    text = _DURATION.sub("<t>", t.output_text)
     return " ".join(text.split())[:4000]
 
 
@@ -117,6 +134,10 @@ _SENDER = re.compile(r"^Sender \(untrusted metadata\):\s*```(json)?.*?```\s*", r
 _ENVELOPE = re.compile(r"^\[[A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]*\]\s*")
 
 
+_SPEAKER = re.compile(r"^[\w .'-]{1,40}:\s+")
+_TAGS = re.compile(r"\[\[[^\]]*\]\]|@\w+")
+
+
 def is_internal(e: EntryView) -> bool:
     """A user-role entry OpenClaw wrote itself (a sub-agent's completion, an inter-session round)."""
     return e.role == "user" and e.text.lstrip().startswith(_INTERNAL)
@@ -125,8 +146,8 @@ def is_internal(e: EntryView) -> bool:
 def request_text(text: str) -> str:
     """What a user message asks, without OpenClaw's sender block, time envelope, speaker name and tags."""
     t = _ENVELOPE.sub("", _SENDER.sub("", text.strip()))
-    t = re.sub(r"^[\w .'-]{1,40}:\s+", "", t)  # "Farah: @claw …" in group chats
-    t = re.sub(r"\[\[[^\]]*\]\]|@\w+", " ", t)
+    t = _SPEAKER.sub("", t)  # "Farah: @claw …" in group chats
+    t = _TAGS.sub(" ", t)
     return " ".join(t.lower().split())
 
 
@@ -152,6 +173,16 @@ INTERPRETERS = SHELLS | {"python", "python3", "python2", "perl", "ruby", "node",
 
 
 def _tokens(command: str) -> list[str]:
+    # the same exec command is split by several detectors (elevated_risk, sandbox_escape twice)
+    return list(_lexed(command) if len(command) <= 4096 else _lex(command))
+
+
+@functools.lru_cache(maxsize=2048)
+def _lexed(command: str) -> tuple[str, ...]:
+    return tuple(_lex(command))
+
+
+def _lex(command: str) -> list[str]:
     lex = shlex.shlex(
         command.replace("$(", " ( ").replace("<(", " ( "), posix=True, punctuation_chars=";&|()"
     )
@@ -186,15 +217,19 @@ def pipelines(command: str) -> list[list[list[str]]]:
     return cleaned
 
 
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_DURATION_ARG = re.compile(r"^\d+[smhd]?$")
+
+
 def _strip_prefix(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         w = argv[i]
-        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w):
+        if _ASSIGNMENT.match(w):
             i += 1
         elif posixpath.basename(w) in _WRAPPERS:
             i += 1
-            while i < len(argv) and (argv[i].startswith("-") or re.match(r"^\d+[smhd]?$", argv[i])):
+            while i < len(argv) and (argv[i].startswith("-") or _DURATION_ARG.match(argv[i])):
                 i += 1
         else:
             break

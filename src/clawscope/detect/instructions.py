@@ -28,6 +28,10 @@ _OPENERS = (
 # Candidate lines: opened like a request (one multiline pass anchored at line starts, which fails fast),
 # or speaking of the reader's answer (a second pass only when the text says "your answer" or the like).
 _CANDIDATE = re.compile(rf"^[ \t>*-]*{_OPENERS}[^\n]*$", re.I | re.M)
+# The same lines found faster: the first line by a match at 0, every other one after the newline before
+# it (a literal the engine jumps to, where `^` is tried at every position).
+_CANDIDATE_FIRST = re.compile(rf"[ \t>*-]*{_OPENERS}[^\n]*$", re.I | re.M)
+_CANDIDATE_NEXT = re.compile(rf"\n([ \t>*-]*{_OPENERS}[^\n]*$)", re.I | re.M)
 _YOUR_ANSWER = re.compile(
     r"^[^\n]*\byour (?:answer|response|reply|output|summary)(?:'s|s)?\b[^\n]*$", re.I | re.M
 )
@@ -50,6 +54,13 @@ _MIN_WORDS = 5
 _MIN_REST = 8  # content words the rest of the text needs before "off-topic" means anything
 
 
+def candidate_lines(text: str) -> list[tuple[int, str]]:
+    """(start, line) of each line `_CANDIDATE` finds in `text`, in order."""
+    first = _CANDIDATE_FIRST.match(text)
+    out = [(0, first.group(0))] if first else []
+    return out + [(m.start(1), m.group(1)) for m in _CANDIDATE_NEXT.finditer(text)]
+
+
 def task_requests(text: str, limit: int = 200_000) -> list[str]:
     """Lines of `text` (its first `limit` characters) that read as a task for an assistant: one that
     shapes the reader's answer, or a request of its own line that shares no content word with the rest
@@ -58,12 +69,12 @@ def task_requests(text: str, limit: int = 200_000) -> list[str]:
     out: list[str] = []
     total: Counter[str] | None = None
     low = head.lower()
-    found = list(_CANDIDATE.finditer(head))
+    found = candidate_lines(head)
     if any(w in low for w in _YOUR_WORDS):
-        starts = {m.start() for m in found}
-        found += [m for m in _YOUR_ANSWER.finditer(head) if m.start() not in starts]
-    for m in found:
-        line = m.group(0).strip(" \t>*-")
+        starts = {start for start, _ in found}
+        found += [(m.start(), m.group(0)) for m in _YOUR_ANSWER.finditer(head) if m.start() not in starts]
+    for _, raw in found:
+        line = raw.strip(" \t>*-")
         words = line.split()
         if len(words) < _MIN_WORDS or len(line) > 300:
             continue

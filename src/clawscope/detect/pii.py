@@ -58,6 +58,20 @@ _HOME = re.compile(
     r"\b(lives at|living at|lives in|home address( is)?|resides at|moved to|(his|her|their) address is)\s+"
     r"(?P<addr>\d+[A-Za-z]?,?\s+[A-Z][\w'-]*(\s+[A-Z][\w'-]*){0,3}(,\s*[A-Z][\w'-]*(\s+[A-Z0-9][\w'-]*){0,3})?)",
 )
+# Literal text every match of a case-sensitive pattern holds: a substring test skips the pattern on the
+# many texts without it (the case-insensitive patterns have no such test: case folding is wider than
+# `lower()`).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "SLACK_TOKEN": ("xox",),
+    "GITHUB_TOKEN": ("gh",),
+    "STRIPE_KEY": ("k_live_", "k_test_"),
+    "OPENAI_KEY": ("sk-",),
+    "AWS_ACCESS_KEY": ("AKIA", "ASIA"),
+    "PRIVATE_KEY": ("-----BEGIN ",),
+    "JWT": ("eyJ",),
+    "TELEGRAM_BOT_TOKEN": (":AA",),
+}
+_HOME_WORDS = ("lives at", "living at", "lives in", "home address", "resides at", "moved to", "address is")
 _INTL_PHONE = re.compile(r"(?<![\w+])\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,5}){2,4}(?!\d)")
 
 
@@ -182,12 +196,16 @@ def scan(text: str, *, phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> 
     if _IBAN_HINT.search(text):
         found += _ibans(text)
     for kind, rx in SECRET_PATTERNS:
+        needs = _NEEDS.get(kind)
+        if needs is not None and not any(w in text for w in needs):
+            continue  # a case-sensitive pattern whose every match holds one of these words
         for m in rx.finditer(text):
             found.append(PiiMatch(kind, m.start(), m.end(), m.group(0), secret=True))
     for m in _DOB.finditer(text):
         found.append(PiiMatch("DATE_OF_BIRTH", m.start("date"), m.end("date"), m.group("date")))
-    for m in _HOME.finditer(text):
-        found.append(PiiMatch("HOME_ADDRESS", m.start("addr"), m.end("addr"), m.group("addr")))
+    if any(w in text for w in _HOME_WORDS):
+        for m in _HOME.finditer(text):
+            found.append(PiiMatch("HOME_ADDRESS", m.start("addr"), m.end("addr"), m.group("addr")))
     return _longest(found)
 
 

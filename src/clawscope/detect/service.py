@@ -41,6 +41,7 @@ class DetectReport:
     changed: int = 0
     resolved: int = 0
     seconds: float = 0.0
+    touched: list[str] = field(default_factory=list)  # the sessions run through the detectors now
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ def detect(
         for results in done:
             synced = store.findings.sync([(sid, f) for sid, _, f in results], chosen, fp if full else None)
             report.detected += len(results)
+            report.touched += [sid for sid, _, _ in results]
             report.new += synced.new
             report.changed += synced.changed
             report.resolved += synced.resolved

@@ -27,6 +27,7 @@ parts, each a module named by what it answers:
     store.series        series.py        a measure per hour or day and per model/trigger/agent/… (charts)
     store.search        search.py        full-text search over transcript entries (FTS5 / tsvector)
     store.judge         judge.py         the semantic judge's calls, cached verdicts and own spend
+    store.retention     retention.py     transcript text kept N days (prune, vacuum), pruned sessions
 
 Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
@@ -71,6 +72,7 @@ from clawscope.store.priced_calls import PricedCalls
 from clawscope.store.problems import Problems
 from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
+from clawscope.store.retention import Pruned, Retention, RetentionReport
 from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.store.search import Search, SearchHit, SearchQuery
 from clawscope.store.secrets_key import SecretsKey
@@ -105,7 +107,9 @@ __all__ = [
     "Instance",
     "JudgeCall",
     "Notifications",
+    "Pruned",
     "Remote",
+    "RetentionReport",
     "SearchHit",
     "SearchQuery",
     "Signer",
@@ -177,6 +181,7 @@ class Store:
         self.series = Series(e, c)
         self.search = Search(e, c)
         self.judge = JudgeCalls(e, c)
+        self.retention = Retention(e, c)
 
     def close(self) -> None:
         self.engine.dispose()

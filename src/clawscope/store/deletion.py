@@ -24,6 +24,7 @@ _DELETE = [
         "otlp_turns",
         "otlp_sessions",
         "search_docs",
+        "pruned_sessions",
     )
 ]
 

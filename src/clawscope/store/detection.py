@@ -31,6 +31,7 @@ from clawscope.model.detection import (
 from clawscope.sources.agent_config import context_windows, read_config, tool_policy
 from clawscope.sources.workspace import workspace_files
 from clawscope.store.engine import Part
+from clawscope.store.retention import NOT_PRUNED
 from clawscope.store.transcripts import MAX_BLOCK_BYTES
 from clawscope.store.view_records import entry_text, model_calls, pos_of, session_info, tool_uses
 
@@ -62,8 +63,9 @@ _TOOLS_SQL = (
 
 class SessionViews(Part):
     def session_ids(self, *, since_ms: int | None = None, instance: str | None = None) -> list[str]:
-        """Sessions with entries (active since `since_ms` when given), oldest first."""
-        sql = "SELECT session_id FROM sessions WHERE n_entries > 0"
+        """Sessions with entries (active since `since_ms` when given), oldest first; not those whose text
+        retention pruned (detectors would see empty entries: their findings stay as they were)."""
+        sql = f"SELECT session_id FROM sessions s WHERE n_entries > 0 AND {NOT_PRUNED}"
         p: dict[str, Any] = {}
         if since_ms is not None:
             sql += " AND COALESCE(last_ms, first_ms, 0) >= :since"
@@ -87,11 +89,14 @@ class SessionViews(Part):
         return out
 
     def views(self, session_ids: Iterable[str], *, output_limit: int = OUTPUT_LIMIT) -> Iterator[SessionView]:
-        """The view of each session (those the store has), in the order given, batch by batch."""
+        """The view of each session (those the store has, whose text was not pruned), in the order
+        given, batch by batch."""
         wanted = list(dict.fromkeys(session_ids))
         envs = _Envs()
         keys_cache: dict[str, frozenset[str]] = {}
         with self._read() as conn:
+            pruned = {str(r[0]) for r in conn.execute(text(_PRUNED_SQL))}
+            wanted = [w for w in wanted if w not in pruned] if pruned else wanted
             for chunk in _chunks(wanted, BATCH_SESSIONS):
                 infos = _info_rows(conn, "s.session_id", chunk)
                 for batch in _by_size(chunk, infos):
@@ -342,6 +347,7 @@ def _blocks(conn: Connection, block_ids: list[int]) -> dict[int, memoryview]:
     return {r["block_id"]: _decoded(r["codec"], r["data"]) for r in _in(conn, _BLOCKS_SQL, "b", block_ids)}
 
 
+_PRUNED_SQL = "SELECT s.session_id FROM pruned_sessions p JOIN sessions s ON s.sid = p.sid"
 _BLOCKS_SQL = "SELECT block_id, codec, data FROM entry_blocks WHERE block_id IN :b"
 
 

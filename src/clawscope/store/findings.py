@@ -28,6 +28,7 @@ from clawscope.errors import WriteConflictError
 from clawscope.model.detection import Finding
 from clawscope.store import schema
 from clawscope.store.engine import Part
+from clawscope.store.retention import NOT_PRUNED
 from clawscope.store.sql_filters import bucket
 
 OPEN = "open"
@@ -103,12 +104,13 @@ class SyncResult:
 class Findings(Part):
     def stale(self, fingerprint: str, session_ids: Sequence[str] | None = None) -> list[str]:
         """Sessions (with entries) whose findings were computed from other data or other detector
-        settings, or never; with the parents of those (a child's end changes its parent's view)."""
+        settings, or never; with the parents of those (a child's end changes its parent's view). Sessions
+        whose text retention pruned are never stale: their findings stay as they were."""
         sql = (
             "SELECT s.session_id, p.session_id AS parent FROM sessions s "
             "LEFT JOIN detection_state d ON d.session_id = s.session_id "
             "LEFT JOIN sessions p ON p.sid = s.parent_sid "
-            "WHERE s.n_entries > 0 AND (d.session_id IS NULL OR d.fingerprint <> :fp "
+            f"WHERE s.n_entries > 0 AND {NOT_PRUNED} AND (d.session_id IS NULL OR d.fingerprint <> :fp "
             "OR d.n_entries <> s.n_entries OR COALESCE(d.status, '') <> COALESCE(s.status, ''))"
         )
         with self._read() as conn:

@@ -914,3 +914,19 @@ judge_calls = Table(
     Index("ix_judge_calls_created", "created_ms"),
 )
 JUDGE_TABLES = (judge_calls,)
+
+# -- transcript retention (revision 0024) -------------------------------------------------------------
+# Sessions whose raw transcript text (entry blocks, search rows) the retention vacuum dropped
+# (store/retention.py). Their entries' metadata rows, model and tool calls, roll-ups and findings stay,
+# so every number is unchanged; readers say "pruned" instead of showing empty entries, detection skips
+# them, and the writer never stores text again for an entry they already hold.
+pruned_sessions = Table(
+    "pruned_sessions",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("pruned_ms", Ms, nullable=False),  # the last prune (a resumed session can be pruned again)
+    Column("retention_days", Integer, nullable=False),  # the setting it was pruned under
+    Column("entries", Integer, nullable=False),  # entries whose text is gone (all prunes summed)
+    Column("text_bytes", BigInteger, nullable=False),  # stored (compressed) bytes dropped, summed
+)
+RETENTION_TABLES = (pruned_sessions,)

@@ -15,14 +15,13 @@ from sqlalchemy import select, text
 
 from clawscope.model import Filters, SessionQuery
 from clawscope.money import clamp, to_nano
-from clawscope.store import deletion, schema
+from clawscope.store import deletion, schema, session_list
 from clawscope.store.engine import Part
 from clawscope.store.sql_filters import session_where
 
 # A session's model is its dominant one: the most cost (reported plus estimated), then the most calls,
 # from its roll-up; without model calls, the model its transcript last named. (`models()` lists all.)
-_DOMINANT = """(SELECT {col} FROM rollup_calls r WHERE r.sid = s.sid GROUP BY r.provider, r.model
-  ORDER BY SUM(r.cost + r.est_cost) DESC, SUM(r.llm_calls) DESC, r.provider, r.model LIMIT 1)"""
+_DOMINANT = session_list.DOMINANT
 SESSION_COLUMNS = f"""
   s.sid, s.session_id, s.key, s.kind, s.trigger, s.agent_id, s.instance, s.channel, s.parent_key,
   p.session_id AS parent_session_id, s.spawn_depth, s.job_id, s.label, s.display_name, s.status, s.first_ms,
@@ -119,6 +118,67 @@ class Sessions(Part):
             f"ORDER BY k.sort_value {direction}, s.sid {direction}"
         )
         return self._rows(sql, p)
+
+    def listing(
+        self,
+        f: Filters,
+        *,
+        search: str = "",
+        model: str | None = None,
+        trigger: str | None = None,
+        provider: str | None = None,
+        tool: str | None = None,
+        sort: str = "last",
+        desc: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The Sessions list: sessions active in the period with these attributes (`model`: that called
+        it, `provider`: one of its models, `tool`: it in the period; `search`: text in the id, key,
+        label, agent, channel, model or kind), sorted by a name of
+        `session_list.LIST_SORTS`, `limit` rows from `offset` (all without a limit)."""
+        p: dict[str, Any] = {}
+        cond = session_list.where(f, search, model, trigger, p, self._postgres, provider, tool)
+        order = session_list.order(sort, desc, self._postgres)
+        page = ""
+        if limit is not None:
+            page = "LIMIT :limit OFFSET :offset"
+            p["limit"], p["offset"] = limit, max(offset, 0)
+        # the page's keys first, from the bare table; then their columns (see `active`)
+        pick = f"SELECT s.sid, ROW_NUMBER() OVER (ORDER BY {order}) AS n FROM sessions s WHERE {cond}"
+        pick = f"SELECT sid, n FROM ({pick}) o ORDER BY n {page}"
+        sql = (
+            f"SELECT {SESSION_COLUMNS} FROM ({pick}) k JOIN sessions s ON s.sid = k.sid "
+            "LEFT JOIN sessions p ON p.sid = s.parent_sid ORDER BY k.n"
+        )
+        return self._rows(sql, p)
+
+    def count(
+        self,
+        f: Filters,
+        *,
+        search: str = "",
+        model: str | None = None,
+        trigger: str | None = None,
+        provider: str | None = None,
+        tool: str | None = None,
+    ) -> int:
+        """How many sessions `listing` holds with these filters."""
+        p: dict[str, Any] = {}
+        cond = session_list.where(f, search, model, trigger, p, self._postgres, provider, tool)
+        with self._read() as conn:
+            return int(conn.execute(text(f"SELECT COUNT(*) FROM sessions s WHERE {cond}"), p).scalar_one())
+
+    def facets(self, f: Filters) -> dict[str, list[str]]:
+        """The agents, kinds, channels and triggers of the sessions active in the period (the Sessions
+        and Search pages' filter choices), each sorted."""
+        out: dict[str, list[str]] = {}
+        with self._read() as conn:
+            for name, col in session_list.FACETS.items():
+                p: dict[str, Any] = {}
+                sql = f"SELECT DISTINCT {col} FROM sessions s WHERE {session_where(f, p)} AND {col} <> ''"
+                out[name] = sorted(str(r[0]) for r in conn.execute(text(sql), p) if r[0])
+        return out
 
     def one(self, session_id: str) -> dict[str, Any] | None:
         with self._read() as conn:

@@ -34,15 +34,17 @@ _TOOL_SQL = (
 
 class Transcripts(Part):
     def records(self, session_id: str) -> list[tuple[int, bytes]]:
-        """(position, raw record) of every entry of a session, in order, as read from OpenClaw."""
+        """(position, raw record) of every entry of a session, in order, as read from OpenClaw (those whose
+        text retention pruned are left out)."""
         with self._read() as conn:
             sid = conn.execute(
                 select(schema.sessions.c.sid).where(schema.sessions.c.session_id == session_id)
             ).scalar()
-            return [] if sid is None else [(pos, raw) for pos, _, raw in raw_entries(conn, sid)]
+            return [] if sid is None else [(pos, raw) for pos, _, raw in raw_entries(conn, sid) if raw]
 
     def history(self, sid: int, limit: int, offset: int) -> list[dict[str, Any]]:
-        """A page of a session's entries in transcript order, each with its raw JSON bytes (`raw`)."""
+        """A page of a session's entries in transcript order, each with its raw JSON bytes (`raw`) and
+        whether retention pruned that text (`pruned`: `raw` is then empty)."""
         with self._read() as conn:
             rows = conn.execute(
                 text(
@@ -59,6 +61,7 @@ class Transcripts(Part):
                     data = blocks[r.block_id] = read_block(conn, r.block_id)
                 d = dict(r._mapping)
                 d["raw"] = data[r.block_off : r.block_off + r.block_len]
+                d["pruned"] = not data  # its text went by retention (a stored block is never empty)
                 out.append(d)
         return out
 
@@ -112,8 +115,12 @@ def raw_entries(conn: Connection, sid: int) -> Iterator[tuple[int, str, bytes]]:
 
 
 def read_block(conn: Connection, block_id: int) -> bytes:
-    codec, data = conn.execute(
+    """A block's entries; b"" when retention pruned it (the entries' rows stay: retention.py)."""
+    found = conn.execute(
         text("SELECT codec, data FROM entry_blocks WHERE block_id = :id"), {"id": block_id}
-    ).one()
+    ).first()
+    if found is None:
+        return b""
+    codec, data = found
     raw: Any = bytes(data)
     return _DCTX.decompress(raw, max_output_size=MAX_BLOCK_BYTES) if codec == "zstd" else raw

@@ -35,7 +35,7 @@ from clawscope.model import (
     ToolResult,
     TranscriptBatch,
 )
-from clawscope.store import bulk, rows, schema, search
+from clawscope.store import bulk, retention, rows, schema, search
 from clawscope.store import events as event_log
 from clawscope.store.engine import placeholder, write_tx
 from clawscope.store.ingest_events import Probe
@@ -237,7 +237,7 @@ class Writer:
     def _entries(self, conn: Connection, cur: Any, by_sid: dict[int, list[TranscriptBatch]]) -> None:
         """One compressed block per session of the unit, and a row per entry pointing into it."""
         sessions = [(sid, [e for b in batches for e in b.entries]) for sid, batches in by_sid.items()]
-        sessions = [(sid, entries) for sid, entries in sessions if entries]
+        sessions = _without_pruned_text([(sid, entries) for sid, entries in sessions if entries], conn)
         if not sessions:
             return
         blocks, entry_rows = [], []
@@ -339,6 +339,23 @@ class _ToolRows:
                 else:
                     self.joined.append(rows.call_row(sid, t) + rows.result_row(sid, res)[2:])
         self.results.extend(rows.result_row(sid, r) for r in first.values())
+
+
+def _without_pruned_text(
+    sessions: list[tuple[int, list[Any]]], conn: Connection
+) -> list[tuple[int, list[Any]]]:
+    """A session whose text retention pruned gets only entries it does not hold yet: a re-read of its
+    source (a lost cursor, a webhook sent again) neither stores the pruned text again nor re-indexes it."""
+    pruned = retention.pruned_sids(conn, [sid for sid, _ in sessions])
+    if not pruned:
+        return sessions
+    out = []
+    for sid, entries in sessions:
+        held = retention.stored_entry_ids(conn, sid) if sid in pruned else set()
+        new = [e for e in entries if e.entry_id not in held] if held else entries
+        if new:
+            out.append((sid, new))
+    return out
 
 
 def _counts(conn: Connection, sids: list[int]) -> dict[int, tuple[int, int, int]]:

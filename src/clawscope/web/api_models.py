@@ -127,8 +127,20 @@ class ModelUse(BaseModel):
     estimatedCostUSD: float
 
 
+class PrunedText(BaseModel):
+    at: str = Field(description="when retention last pruned the session's transcript text")
+    retentionDays: int = Field(description="the `transcript_retention_days` it was pruned under")
+    entries: int = Field(description="entries whose text is no longer stored (their calls are)")
+    note: str = Field(
+        description="the line replay shows: transcript text pruned on <date> by retention (N days)"
+    )
+
+
 class SessionDetail(Session):
     models: list[ModelUse] = Field(description="every model the session called, its `model` first")
+    pruned: PrunedText | None = Field(
+        None, description="set when retention pruned the transcript text (every number is kept)"
+    )
 
 
 class CostStats(BaseModel):
@@ -258,6 +270,7 @@ class HistoryEntry(BaseModel):
     record: dict[str, Any] | None = Field(description="The raw transcript record, as OpenClaw wrote it")
     llmCall: LlmCallInfo | None
     toolCalls: list[ToolCallInfo]
+    textPruned: bool = Field(False, description="retention pruned this entry's text: `record` is null")
 
 
 class HistoryPage(BaseModel):
@@ -267,6 +280,7 @@ class HistoryPage(BaseModel):
     limit: int
     entries: list[HistoryEntry]
     nextOffset: int | None
+    pruned: PrunedText | None = None
 
 
 class RolledUp(BaseModel):

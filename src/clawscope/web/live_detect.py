@@ -7,15 +7,24 @@ Off with `detect_live = false`.
 A live-ingest pass detects in its own thread, right after it (the pass is already in the background).
 Webhook commits only wake a detection thread of this app: a request never waits for the detectors,
 and a burst of pushed sessions is detected in one pass.
+
+When a judge is configured (setting `judge`; its key from the environment variable it names), the
+sessions each pass touched go to the judge's own background thread (`detect.judge.follow.Following`),
+which asks about those the offline tier found uncertain, within the judge's concurrency limit and daily
+spend cap: no pass and no request waits on the network. Without a judge nothing is sent anywhere.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from clawscope.detect.judge.config import judge_config
+from clawscope.detect.judge.follow import Following
 from clawscope.detect.service import detect
+from clawscope.errors import ConfigError
 
 if TYPE_CHECKING:
     from clawscope.web.state import AppState
@@ -26,8 +35,9 @@ log = logging.getLogger("clawscope.live")
 class Detecting:
     """This app's detection: `run()` now, in the caller's thread; `wake()` the background thread."""
 
-    def __init__(self, state: AppState) -> None:
+    def __init__(self, state: AppState, judging: Following | None = None) -> None:
         self.state = state
+        self.judging = judging  # the judge after each pass (None: no judge configured)
         self.passes = 0
         self._lock = threading.Lock()  # one pass at a time in this process
         self._start = threading.Lock()
@@ -41,6 +51,8 @@ class Detecting:
             self.passes += 1
         if report.detected:
             log.info("detection: %s", report.counts())
+        if self.judging is not None and report.touched:
+            self.judging.submit(report.touched)  # returns at once: the judge has its own thread
 
     def wake(self) -> None:
         with self._start:  # never the pass lock: a webhook commit must not wait for a pass
@@ -54,6 +66,8 @@ class Detecting:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.judging is not None:
+            self.judging.stop(timeout)
 
     def _loop(self) -> None:
         while True:
@@ -71,7 +85,18 @@ def install(state: AppState) -> Detecting | None:
     """Detection after each live-ingest pass and each webhook commit of this app (when `detect_live`)."""
     if not state.settings.detect_live:
         return None
-    detecting = Detecting(state)
+    detecting = Detecting(state, _judging(state))
     state.ingest.after.append(detecting.run)
     state.webhooks.after.append(detecting.wake)
     return detecting
+
+
+def _judging(state: AppState) -> Following | None:
+    """The background judge, when one is configured (a malformed `judge` setting: logged, no judge; the
+    dashboard shows the error)."""
+    try:
+        cfg = judge_config(state.settings.judge, os.environ)  # the key: from the variable it names
+    except ConfigError as exc:
+        log.warning("judge not started: %s", exc)
+        return None
+    return Following(state.store, cfg) if cfg is not None else None

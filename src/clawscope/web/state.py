@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 DAY_MS = 86_400_000
 REQUEST_FLUSH_S = 2.0  # how often this process adds its request counts to the store
 RATE_PRUNE_MS = 300_000  # rate-limit windows older than this are pruned, at most this often
+RETENTION_EVERY_S = 3600.0  # transcript retention (`transcript_retention_days`): a prune this often
 log = logging.getLogger("clawscope.web")
 
 
@@ -106,6 +107,28 @@ class AppState:
             self.ingest.after.append(self.alerts.notify)
             self.alerts.start()
         self.background.append(asyncio.create_task(self._flush_requests()))
+        if self.settings.transcript_retention_days > 0:
+            self.background.append(asyncio.create_task(self._retention()))
+
+    async def _retention(self) -> None:
+        """Prune old transcript text now and then every RETENTION_EVERY_S; vacuum when it is worth it
+        (SQLite rewrites the whole file: only once enough of it is free)."""
+        while True:
+            try:
+                await run_in_threadpool(self.prune_transcripts)
+            except Exception as exc:  # the database may be briefly unavailable: the next run retries
+                log.warning("transcript retention failed: %s", exc.__class__.__name__)
+            await asyncio.sleep(RETENTION_EVERY_S)
+
+    def prune_transcripts(self) -> None:
+        days = self.settings.transcript_retention_days
+        report = self.store.retention.run(days, vacuum="if-worth")
+        if report.sessions:
+            log.info(
+                "retention (%d days): pruned the text of %d sessions (%d entries, %d bytes)%s",
+                days, len(report.sessions), report.entries, report.text_bytes,
+                ", vacuumed" if report.vacuumed else "",
+            )  # fmt: skip
 
     async def _flush_requests(self) -> None:
         while True:

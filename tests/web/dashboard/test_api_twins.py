@@ -12,11 +12,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from clawscope import analytics
 from clawscope.config import Settings
 from clawscope.ingest import ingest
+from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.web import create_app
+from clawscope.web.dashboard import data
 from clawscope.web.dashboard.render import num, usd
 from tests.support.builders import assistant, state_dir, user, write_session
 from tests.support.env import FIXTURES
@@ -156,3 +160,79 @@ def test_forecast_page_is_the_forecast_endpoint(client: TestClient) -> None:
         assert f["method"] in unescape(html)
     assert f["interval"] is None  # the 1st of the month: no complete day yet
     assert client.get("/forecast?at=yesterday-ish").status_code == 400
+
+
+def test_timeline_page_is_the_days_endpoint(client: TestClient) -> None:
+    groups = api(client, "/stats/days")["groups"]
+    page = rows(client.get("/timeline?unit=day").text, "<h2>Per day")
+    assert page == [
+        [
+            g["key"],
+            usd(g["costUSD"]),
+            num(g["totalTokens"]),
+            num(g["messages"]),
+            num(g["llmCalls"]),
+            num(g["toolCalls"]),
+            num(g["sessions"]),
+        ]
+        for g in reversed(groups)
+    ]
+    assert len(page) >= 2
+
+
+def test_tools_page_is_the_tools_endpoint(client: TestClient) -> None:
+    tools = api(client, "/stats/tools")["tools"]
+    totals = api(client, "/stats")["totals"]
+    html = client.get("/tools").text
+    assert metric(html, "toolCalls") == num(totals["toolCalls"])
+    assert metric(html, "toolErrors") == num(totals["toolErrors"])
+    page = rows(html, "<h2>Per tool")
+    assert [r[:3] for r in page] == [[t["key"], num(t["toolCalls"]), num(t["toolErrors"])] for t in tools]
+    assert tools
+
+
+def test_agents_page_is_the_agents_endpoint(client: TestClient) -> None:
+    groups = api(client, "/stats/agents")["groups"]
+    html = client.get("/agents").text
+    cards = re.findall(r'<div class="card agent"><h3>([^<]*)</h3>\s*<dl>(.*?)</dl>', html, re.S)
+    shown = [(unescape(k), dict(re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", body))) for k, body in cards]
+    assert [(k, d["Cost"], d["Sessions"], d["Model calls"], d["Tool calls"]) for k, d in shown] == [
+        (g["key"], usd(g["costUSD"]), num(g["sessions"]), num(g["llmCalls"]), num(g["toolCalls"]))
+        for g in groups
+    ]
+    assert groups
+
+
+def test_a_spawn_links_to_its_child_with_the_childs_cost(client: TestClient) -> None:
+    listed = api(client, "/sessions?limit=100")["sessions"]
+    (child,) = [s for s in listed if s["kind"] == "subagent"]
+    parent = child["parentSessionId"]
+    tree = api(client, f"/sessions/{child['sessionId']}/tree")
+    html = client.get(f"/sessions/{parent}").text
+    links = re.findall(r'<a class="spawn-link" href="/sessions/([^"]+)">([^<]*)</a>', html)
+    assert links == [
+        (child["sessionId"], f"→ child session {child['label']} · {usd(tree['total']['costUSD'])}")
+    ]
+    assert metric(html, "costUSD") == usd(api(client, f"/sessions/{parent}")["costUSD"])
+
+
+def test_the_spawn_tree_reads_the_tree_not_every_session(filled: Store) -> None:
+    listed = analytics.sessions(filled, Filters())
+    (child,) = [s for s in listed if s["kind"] == "subagent"]
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: Any, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(filled.engine, "before_cursor_execute", record)
+    try:
+        tree = data.spawn_tree(filled, child["sessionId"])
+    finally:
+        event.remove(filled.engine, "before_cursor_execute", record)
+    assert tree is not None and tree["session"]["sessionId"] == child["parentSessionId"]  # from the root
+    assert [k["session"]["sessionId"] for k in tree["children"]] == [child["sessionId"]]
+    assert tree["rolledUpCostUSD"] == pytest.approx(tree["session"]["costUSD"] + child["costUSD"])
+    assert data.spawn_tree(filled, "no-such-session") is None
+    with filled.engine.connect() as conn:
+        assert max(len(conn.exec_driver_sql(s, p).all()) for s, p in statements) <= 2 < len(listed)

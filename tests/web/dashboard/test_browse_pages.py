@@ -12,19 +12,25 @@ import re
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, text
 
 from clawscope import analytics
+from clawscope.analytics import browse
 from clawscope.config import Settings
 from clawscope.ingest import ingest
 from clawscope.model import Filters
 from clawscope.store import Store
 from clawscope.web import create_app
 from clawscope.web.dashboard import HERE, chartdata, replay
+from tests.support.builders import assistant, state_dir, user
+from tests.support.builders import write_session as write_one
 from tests.support.env import FIXTURES
 from tests.support.long_session import WORD, write_session
 
@@ -62,9 +68,10 @@ def test_the_chart_library_is_the_pinned_file_served_from_the_package() -> None:
     assert "http://" not in base and "https://" not in base  # nothing from a CDN
 
 
-def test_stacked_series_sum_to_the_api_per_day_and_fill_gaps(filled: Store) -> None:
+@pytest.mark.parametrize("stack", ["model", "trigger", "agent", "channel"])
+def test_stacked_series_sum_to_the_api_per_day_and_fill_gaps(filled: Store, stack: str) -> None:
     f = Filters()
-    doc = chartdata.stacked(filled, f, "day", "model", "cost", now_ms=1_795_500_000_000)
+    doc = chartdata.stacked(filled, f, "day", stack, "cost", now_ms=1_795_500_000_000)
     days = {g["key"]: g["costUSD"] for g in analytics.stats(filled, f, "day")["groups"]}
     assert doc["empty"] is False and doc["unit"] == "USD"
     xs = doc["x"]
@@ -74,7 +81,8 @@ def test_stacked_series_sum_to_the_api_per_day_and_fill_gaps(filled: Store) -> N
         total = sum(s["values"][i] for s in doc["series"])
         assert total == pytest.approx(days.get(key, 0.0), abs=1e-9), key
     assert any(sum(s["values"][i] for s in doc["series"]) == 0 for i in range(len(xs)))  # a zero day
-    assert all(s["filter"].startswith("model=") for s in doc["series"] if s["label"] != "other")
+    assert all(s["filter"].startswith(f"{stack}=") for s in doc["series"] if s["label"] != "other")
+    assert doc["stack"] == stack
     empty = chartdata.stacked(filled, Filters(since_ms=0, until_ms=86_400_000), "day", "trigger", "cost", 0)
     assert empty["empty"] is True
 
@@ -141,3 +149,116 @@ def test_csv_and_json_downloads_equal_the_api(client: TestClient) -> None:
     sessions = client.get("/download/sessions.json?sort=cost").json()
     assert len(sessions) == len(client.get("/api/v1/sessions?limit=500").json()["sessions"])
     assert client.get("/download/nothing.csv").status_code == 404
+
+
+def test_a_sessions_page_reads_a_page_of_rows_not_every_session(
+    client: TestClient, filled: Store, tmp_path: Path
+) -> None:
+    """Sorting, filters and paging happen in the database: each statement the page runs, run again,
+    returns at most a page of rows, however many sessions match."""
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: object, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    more = state_dir(tmp_path / "more")
+    for n in range(12):  # sessions of one agent and kind: a facet is small, the list is not
+        write_one(more, f"3a3a{n:04d}-0000-4000-8000-000000000000", [user("hi"), assistant(cost=n / 100)])
+    ingest(filled, [tmp_path / "more"], instance="test-host", estimate=False)
+    total = len(analytics.sessions(filled, Filters()))
+    assert total > 12
+    event.listen(filled.engine, "before_cursor_execute", record)
+    try:
+        for sort in ("cost", "model", "last", "duration"):
+            html = client.get(f"/sessions?size=1&page=2&sort={sort}&dir=asc").text
+            assert html.count("data-session=") == 1 and f"page 2 of {total}" in html
+    finally:
+        event.remove(filled.engine, "before_cursor_execute", record)
+    with filled.engine.connect() as conn:
+        counts = [(len(conn.exec_driver_sql(s, p).all()), s) for s, p in statements]  # type: ignore[arg-type]
+    assert any("LIMIT" in s for _, s in counts)
+    assert max(n for n, _ in counts) < total, [s for n, s in counts if n >= total]
+
+
+def _used(store: Store, key: str, value: str) -> set[str]:
+    """The sessions (ids) a chart's bar or slice of `key` = `value` stands for, found another way."""
+    every = analytics.sessions(store, Filters())
+    if key in ("agent", "trigger", "kind", "channel"):
+        return {s["sessionId"] for s in every if s[key] == value}
+    if key in ("model", "provider"):
+        return {
+            s["sessionId"]
+            for s in every
+            if any(m[key] == value for m in browse.session(store, s["sessionId"])["models"])
+        }
+    assert key == "tool"
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT s.session_id FROM tool_calls t JOIN sessions s ON s.sid = t.sid "
+                "WHERE t.name = :v AND t.call_entry_id IS NOT NULL"
+            ),
+            {"v": value},
+        )
+        return {r[0] for r in rows}
+
+
+def test_every_bar_and_slice_opens_the_sessions_behind_it(client: TestClient, filled: Store) -> None:
+    followed = set()
+    for path in ("/", "/models", "/tools", "/agents"):
+        html = client.get(path).text
+        charts = re.findall(r'<(?:svg|div class="donut")[^>]*>.*?</svg>', html, re.S)
+        marks = sum(len(re.findall(r"<(?:rect|circle) ", c)) for c in charts)
+        links = [unescape(h) for c in charts for h in re.findall(r'<a href="(/sessions\?[^"]+)">', c)]
+        assert marks and len(links) >= marks - sum(c.count("<title>other:") for c in charts), path
+        for link in set(links):
+            (key, value), *_ = [kv for kv in parse_qsl(link.split("?", 1)[1]) if kv[0] != "range"]
+            page = client.get(link + "&size=200").text
+            shown = set(re.findall(r'data-session="([^"]+)"', page))
+            assert shown and shown == _used(filled, key, value), link
+            followed.add(key)
+    assert followed >= {"trigger", "model", "provider", "tool", "agent"}
+
+
+TABLE_PAGES = ("/", "/?range=custom&from=2026-11-21&to=2026-11-22", "/timeline", "/models", "/tools",
+               "/sessions?size=2", "/findings", "/health", "/alerts")  # fmt: skip
+
+
+def test_every_table_on_every_page_downloads_as_csv_and_json(client: TestClient) -> None:
+    """Each table comes with its download links, and the download holds the table's rows (every page of
+    the Sessions table)."""
+    seen = set()
+    for path in TABLE_PAGES:
+        html = client.get(path).text
+        body = html[html.index('<main id="content"') :]
+        parts = re.split(r"(?=<table)", body)
+        assert len(parts) > 1, path
+        for before, table in itertools.pairwise(parts):
+            m = re.findall(r'data-downloads="([\w-]+)">[^<]*<a href="([^"]+)"', before)
+            assert m, (path, table[:80])  # the links right before the table
+            name, csv_link = m[-1]
+            json_link = unescape(csv_link).replace(".csv", ".json", 1)
+            r = client.get(unescape(csv_link))
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), csv_link
+            rows = client.get(json_link).json()
+            body_rows = re.findall(
+                r"<tr[^>]*>(?:(?!</tr>).)*?<td(?![^>]*class=\"empty\")",
+                table[: table.index("</table>")],
+                re.S,
+            )
+            shown = (
+                int(re.sub(r"\D", "", re.search(r'id="session-count">([^<]*)<', html).group(1)))
+                if name == "sessions"
+                else len(body_rows)
+            )
+            assert len(rows) == shown, (path, name)
+            assert len(list(csv.DictReader(io.StringIO(r.text)))) == len(rows), name
+            seen.add(name)
+    assert seen >= {"comparison", "top-sessions", "triggers", "timeline", "models", "providers", "tools",
+                    "failures", "sessions", "findings", "findings-days", "sources", "problems", "alert-rules",
+                    "alert-history"}  # fmt: skip
+    sid = client.get("/api/v1/sessions?limit=1&sort=cost").json()["sessions"][0]["sessionId"]
+    models = client.get(f"/download/session-models.json?session={sid}").json()
+    assert models == client.get(f"/api/v1/sessions/{sid}").json()["models"] != []
+    assert client.get("/download/session-models.json?session=nope").status_code == 404

@@ -48,3 +48,25 @@ def test_problems_by_code_and_the_amber_badge(settings: Settings, store: Store, 
         state.ingest.last_failed_ms, state.ingest.last_error = 1, "disk on fire"
         html = client.get("/health").text
         assert badge(html) == "warn" and "last pass failed" in html and "disk on fire" in html
+
+
+def test_the_last_pass_and_its_lag_per_source(settings: Settings, store: Store, tmp_path: Path) -> None:
+    sessions = state_dir(tmp_path / "state")
+    write_session(sessions, "a0000000-0000-0000-0000-000000000000", [assistant()])
+    app = create_app(replace(settings, no_auth=True), store=store)
+    state = app.state.clawscope
+    state.serving.state_dirs = [str(tmp_path / "state")]
+    ingest(store, [tmp_path / "state"], instance="t")
+    with TestClient(app, base_url=LOCAL) as client:
+        state.ingest.last_ms, state.ingest.passes = None, 0
+        html = client.get("/health").text
+        assert re.search(r'data-metric="lastPassAt">none yet<', html)
+        (row,) = re.findall(r"<tr><td>[^<]*/state</td>(.*?)</tr>", html, re.S)
+        assert re.findall(r"<td[^>]*>(.*?)</td>", row)[1:] == ["–", "–"]  # no pass, no lag
+        state.ingest.last_ms, state.ingest.passes = 1_795_000_000_000, 3  # 2026-11-18 11:06:40 UTC
+        html = client.get("/health").text
+        assert re.search(r'data-metric="lastPassAt">2026-11-18 11:06:40<', html)
+        assert "3 passes" in html
+        (row,) = re.findall(r"<tr><td>[^<]*/state</td>(.*?)</tr>", html, re.S)
+        files, last, lag = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert (files, last) == ("1", "2026-11-18 11:06:40") and lag != "–"  # how long ago it was

@@ -107,6 +107,7 @@ def test_one_session_and_unknown_ids(samples: Store, client: TestClient, key: st
     r = client.get(f"/api/v1/sessions/{first['sessionId']}", headers=auth(key))
     detail = r.json()
     models = detail.pop("models")  # one session also lists every model it called, its own first
+    assert detail.pop("pruned") is None  # and whether retention pruned its text (store/retention.py)
     assert detail == first
     assert not models or (models[0]["provider"], models[0]["model"]) == (first["provider"], first["model"])
     for suffix in ("", "/history", "/tree"):

@@ -47,6 +47,24 @@ ERROR_PATTERN = (
 )
 
 
+def _lowered(windows: dict[Any, Any]) -> dict[str, int]:
+    """`windows` with lower-cased keys and int values, kept per mapping by identity (holding it): the
+    same settings and catalog are asked per model call and per detector. Read-only for callers."""
+    if not windows:
+        return {}
+    hit = _LOWERED.get(id(windows))
+    if hit is not None and hit[0] is windows:
+        return hit[1]
+    out = {str(k).lower(): int(v) for k, v in windows.items()}
+    if len(_LOWERED) >= 256:
+        _LOWERED.clear()
+    _LOWERED[id(windows)] = (windows, out)
+    return out
+
+
+_LOWERED: dict[int, tuple[dict[Any, Any], dict[str, int]]] = {}
+
+
 def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, Any]) -> int | None:
     """The context window (tokens) of a call's model (or the session's), None when unknown: the
     settings' `context_windows`, else the session model's window from the instance's config, else the
@@ -54,8 +72,8 @@ def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, A
     model = ((call.model if call else None) or view.session.model or "").lower()
     provider = ((call.provider if call else None) or view.session.provider or "").lower()
     keys = (f"{provider}/{model}", model, model.rsplit("/", 1)[-1])
-    settings = {str(k).lower(): int(v) for k, v in (params.get("context_windows") or {}).items()}
-    catalog = {str(k).lower(): int(v) for k, v in view.context_windows.items()}
+    settings = _lowered(params.get("context_windows") or {})
+    catalog = _lowered(view.context_windows)
     same_model = call is None or not call.model or call.model == view.session.model
     found = next((settings[k] for k in keys if k in settings), None)
     if found is None and same_model and view.session.context_window:
@@ -64,7 +82,9 @@ def window_of(view: SessionView, call: ModelCallView | None, params: dict[str, A
         found = next((catalog[k] for k in keys if k in catalog), None)
     if found is None:
         for m in view.model_calls:
-            stated = _STATED.search(m.error_message or "")
+            if not m.error_message:
+                continue  # (most calls: nothing to search)
+            stated = _STATED.search(m.error_message)
             if stated and (m.model or "").lower() == model:
                 return int((stated.group(1) or stated.group(2)).replace(",", ""))
         table = {**DEFAULT_WINDOWS, **{k: v for k, v in settings.items() if "/" not in k}}

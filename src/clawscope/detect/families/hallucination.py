@@ -27,6 +27,7 @@ from clawscope.detect.base import register
 from clawscope.detect.semantic import (
     ACTION_CLAIM,
     FAILURE_ACK,
+    NUMBER,
     SUCCESS_VERDICT,
     Turn,
     entry_pos,
@@ -47,7 +48,9 @@ _QUOTED = re.compile(
     r"\b[A-Z][A-Z0-9_]{2,}=\S+|^\s*[\w.-]+:\s+\S+|```|\b(sets|contains|says|reads|defines)\b\s+\S+", re.M
 )
 _ASSIGN = re.compile(r"\b[A-Z][A-Z0-9_]{2,}=[^\s,;]+|[\w.-]+:\s+[^\s,;]+")
-_COUNT = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)\s+([a-z][a-z-]{2,})", re.I)
+# "1,250 orders": `(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)\s+([a-z][a-z-]{2,})` with the first digit taken before
+# the look-behind (same matches; the engine skips to digits instead of trying every position)
+_COUNT = re.compile(r"(\d(?<![\w.]\d)(?:\d{0,2}(?:,\d{3})+|\d*))\s+([a-z][a-z-]{2,})", re.I)
 _DELEGATION = ("sessions_spawn", "sessions_send", "sessions_yield", "subagents")
 
 
@@ -72,13 +75,15 @@ class SuccessAfterError:
 
     def detect(self, view: SessionView, params: dict[str, Any]) -> Iterable[Finding]:
         ignore = set(param(params, self.defaults, "ignore_tools"))
+        if not any(failed(t) for t in view.tools):
+            return  # the common case: nothing failed (tested first: it is cheaper than the verdicts)
         claims = {
             r.entry_id
             for r in replies(view.entries)
             if SUCCESS_VERDICT.search(r.text) and not FAILURE_ACK.search(r.text)
         }
-        if not claims or not any(failed(t) for t in view.tools):
-            return  # the common case: no verdict, or nothing failed
+        if not claims:
+            return  # no verdict
         for turn in turns(view):
             for r in replies(turn.entries):
                 if r.entry_id not in claims:
@@ -222,9 +227,7 @@ class UnbackedNumber:
             return
         for turn in turns(view):
             for r in replies(turn.entries):
-                done = [t for t in _turn_tools(view, turn, r.pos) if t.name not in ignore and not failed(t)]
-                if not done:
-                    continue
+                done: list[ToolUse] | None = None  # the turn's calls so far, on the first count stated
                 for m in _COUNT.finditer(r.text):
                     value, noun = m.group(1).replace(",", ""), m.group(2).lower()
                     if not noun.endswith("s") or noun.endswith("ss"):
@@ -232,13 +235,23 @@ class UnbackedNumber:
                     stem = noun[:-1]
                     if int(value) < int(param(params, self.defaults, "min_value")):
                         continue
+                    if done is None:
+                        done = [
+                            t
+                            for t in _turn_tools(view, turn, r.pos)
+                            if t.name not in ignore and not failed(t)
+                        ]
+                    if not done:
+                        break
+                    # does a tool output of the turn count that thing? (before the session's numbers:
+                    # this is cheap and rarely true, they are every number of every output)
+                    counted = [x for t in done for x in t.output_text.lower().splitlines() if stem in x]
+                    if not any(NUMBER.search(x) for x in counted):
+                        continue  # no tool output counts that thing: nothing to contradict
                     if known is None:
                         known = _known_numbers(view)
                     if value in known:
                         continue
-                    counted = [x for t in done for x in t.output_text.lower().splitlines() if stem in x]
-                    if not any(numbers(x) for x in counted):
-                        continue  # no tool output counts that thing: nothing to contradict
                     tallies = {str(sum(stem in x.lower() for x in t.output_text.splitlines())) for t in done}
                     if value in tallies:
                         continue  # counted off one output: N of its lines name the thing

@@ -146,6 +146,7 @@ _PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
 _RULED_OUT = re.compile(
     r"(decline|never|don'?t|do not|avoid|not allowed|no\b|refuse|stay on|only)[^\n]*", re.I
 )
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 _PLACEHOLDER = re.compile(r"\(pick something|fill this in|_\(", re.I)
 _STOP = frozenset(
     [
@@ -204,7 +205,7 @@ def ruled_out(role_text: str) -> list[str]:
 def job_words(role_text: str, topics: list[str]) -> set[str]:
     """Content words of the role itself (what on-role replies talk about)."""
     banned = {w for t in topics for w in (*TOPIC_NAMES[t], *MARKERS[t])}
-    words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]{3,}", role_text)}
+    words = {w.lower() for w in _WORD.findall(role_text)}
     return {w.rstrip("s") for w in words - _STOP - banned}
 
 
@@ -241,7 +242,7 @@ class OffRole:
         for e in replies(view.entries):
             if REFUSAL.search(e.text):
                 continue
-            on_role = {w.rstrip("s") for w in re.findall(r"[A-Za-z][A-Za-z'-]{3,}", e.text.lower())} & job
+            on_role = {w.rstrip("s") for w in _WORD.findall(e.text.lower())} & job
             scored = []
             for topic in topics:
                 hits = keyword_hits(e.text, MARKERS[topic])

@@ -75,6 +75,31 @@ _TRIGGERS = (
     "secrets", "credentials", "password", "tokens", "environment variables", "env file", ".env",
     "soul.md", "agents.md",
 )  # fmt: skip
+# The pre-check in fewer passes over the text: every trigger holds one of these anchors (each trigger
+# goes with the first anchor it holds), and a trigger is looked for only when its anchor is there; the
+# "to (the) <assistant>" triggers are one pattern, which the engine scans for by its literal "to ".
+_ANCHOR_WORDS = (
+    "ignor", "disregard", "forget", "overrid", "bypass", "system ", "your ", "instruction", "you are now",
+    "do not tell", "ing th", "note ", "message ", "dear ", "attention ", "hey ", "<!--", "initial prompt",
+    " key", "secret", "credential", "password", "token", "environment variables", "env file", ".env",
+    "soul.md", "agents.md",
+)  # fmt: skip
+_TO_ASSISTANT = re.compile(
+    r"to (?:the (?:ai|assistant|agent|bot|llm|gpt|model|copilot)|ai|assistant|agent|bot|llm|gpt|copilot)"
+)
+_ANCHORED: dict[str, list[str]] = {}
+for _w in _TRIGGERS:
+    if not _w.startswith("to "):
+        _ANCHORED.setdefault(next(a for a in _ANCHOR_WORDS if a in _w), []).append(_w)
+
+
+def has_trigger(low: str) -> bool:
+    """Whether the lower-cased text holds any of `_TRIGGERS` (the same answer as testing each)."""
+    return any(a in low and any(w in low for w in ws) for a, ws in _ANCHORED.items()) or bool(
+        _TO_ASSISTANT.search(low)
+    )
+
+
 ORDER = re.compile(
     r"\b(run|execute|exec|read|cat|send|forward|email|post|upload|delete|remove|rm|reply|respond|say|"
     r"print|reveal|include|curl|wget|install|download|transfer|pay)\b",
@@ -176,8 +201,22 @@ def _not_asked(view: SessionView, t: ToolUse, tasks: list[str]) -> list[str]:
     """Task requests neither the user nor the agent made: a search answer that echoes its own query, or
     a page that repeats the user's question ("how much disk space is left"), plants nothing."""
     own = json.dumps(t.arguments, ensure_ascii=False)
-    asked = stems(own + " " + " ".join(e.text for e in view.entries if is_human(e)))
+    # = stems(own + " " + the human messages): no word spans the space, so the union of the two
+    asked = stems(own) | _human_stems(view)
     return [t for t in tasks if len(stems(t) & asked) * 2 < max(1, len(stems(t)))]
+
+
+_LAST_HUMAN: list[tuple[tuple[EntryView, ...], set[str]]] = [((), set())]
+
+
+def _human_stems(view: SessionView) -> set[str]:
+    """The stems of the session's human messages (kept for the last session: several outputs ask)."""
+    entries, cached = _LAST_HUMAN[0]
+    if entries is view.entries:
+        return cached
+    found = stems(" ".join(e.text for e in view.entries if is_human(e)))
+    _LAST_HUMAN[0] = (view.entries, found)
+    return found
 
 
 def _turn_end(view: SessionView, at: int) -> int:
@@ -207,7 +246,7 @@ class InjectedInstructions:
             low = t.output_text.lower()
             # cheap pre-check before unwrapping it (a loop of substring tests: one case-insensitive regex
             # alternation of the same words was measured 10x slower)
-            strong = any(w in low for w in _TRIGGERS)
+            strong = has_trigger(low)
             external = "EXTERNAL_UNTRUSTED_CONTENT" in t.output_text or bool(outside.search(t.name))
             if not (strong or external):
                 continue

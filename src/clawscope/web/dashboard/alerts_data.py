@@ -36,6 +36,8 @@ def add_rule(store: Store, form: dict[str, str]) -> str | None:
                 raw[key] = float(form[key])
             except ValueError:
                 return f"{key} must be a number, not {form[key]!r}"
+    if form.get("abort_session"):  # a checkbox: sent only when ticked
+        raw["abort_session"] = True
     if form.get("channel_kind") and form.get("channel_url"):
         ch: dict[str, Any] = {"kind": form["channel_kind"], "url": form["channel_url"]}
         if form.get("channel_secret"):

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from clawscope import analytics
 from clawscope.analytics import browse
 from clawscope.detect import queries as findings_q
 from clawscope.errors import NotFoundError
@@ -23,7 +22,6 @@ from clawscope.web.state import StateDep
 router = APIRouter(include_in_schema=False)
 Q = Annotated[str | None, Query()]
 PAGE_SIZES = (25, 50, 100, 200)
-FILTERS = ("agent", "kind", "channel", "model", "trigger")
 
 
 def _int(text: str | None, default: int, lo: int, hi: int) -> int:
@@ -41,22 +39,20 @@ def sessions(request: Request, state: StateDep, q: Q = None, sort: Q = None, dir
     qp = request.query_params
     sort = sort if sort in data.SESSION_SORTS else "last"
     desc = dir != "asc"
-    eq = {k: qp.get(k) or None for k in FILTERS}
+    eq = {k: qp.get(k) or None for k in data.SESSION_FILTERS}
     size = _int(qp.get("size"), 50, 1, 200)
-    rows = data.sessions(state.store, period, q or "", sort, desc, **eq)
-    pages = max(1, -(-len(rows) // size))
+    count = data.session_count(state.store, period, q or "", eq)
+    pages = max(1, -(-count // size))
     number = _int(qp.get("page"), 1, 1, pages)
-    facets = analytics.sessions(state.store, period.filters())
-    options = {
-        k: sorted({str(s[k]) for s in facets if s[k]}) for k in ("agent", "kind", "channel", "trigger")
-    }
+    rows = data.sessions(state.store, period, q or "", sort, desc, eq, limit=size, offset=(number - 1) * size)
+    options = browse.facets(state.store, period.filters())
     keep: dict[str, Any] = {k: v for k, v in eq.items() if v}
     if q:
         keep["q"] = q
     base = "&".join(x for x in (period.query(), urlencode(keep)) if x)
     return page(
         request, state, "sessions.html", period,
-        rows=rows[(number - 1) * size : number * size], count=len(rows), q=q or "", sort=sort, desc=desc,
+        rows=rows, count=count, q=q or "", sort=sort, desc=desc,
         eq=eq, options=options, number=number, pages=pages, size=size, sizes=PAGE_SIZES,
         base=base, table_query=f"{base}&sort={sort}&dir={'desc' if desc else 'asc'}",
     )  # fmt: skip
@@ -125,10 +121,10 @@ def search(
         limit=100,
     )
     hits = search_data.hits(state.store, query) if (q or "").strip() else []
-    facets = analytics.sessions(state.store, period.filters())
-    options = {k: sorted({str(s[k]) for s in facets if s[k]}) for k in ("agent", "kind")}
+    facets = browse.facets(state.store, period.filters())
+    options = {k: facets[k] for k in ("agent", "kind")}
     return page(
         request, state, "search.html", period,
         q=q or "", hits=hits, eq={"agent": agent, "kind": kind, "role": role}, options=options,
-        roles=search_data.ROLES,
+        roles=search_data.ROLES, pruned=search_data.pruned(state.store, query),
     )  # fmt: skip

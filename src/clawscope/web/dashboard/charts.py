@@ -115,12 +115,14 @@ def donut(
     link: Callable[[str], str] | None = None,
 ) -> Markup:
     """Shares of a whole, with a legend; the 7 largest slices and "other". `link(label)`: where a
-    slice (and its legend entry) leads (not "other", which is many values)."""
+    slice (and its legend entry) leads (not the lumped "other", which is many values; a value named
+    "other", such as the trigger, is linked)."""
     items = [(k, v) for k, v in items if v > 0]
     total = sum(v for _, v in items)
     if total <= 0:
         return Markup('<p class="empty">No data in this period.</p>')
-    if len(items) > 8:
+    lumped = len(items) > 8  # the last slice is then many values ("other"), not one to link to
+    if lumped:
         items = [*items[:7], ("other", sum(v for _, v in items[7:]))]
     r, c = size / 2 - 14, size / 2
     circ = 2 * math.pi * r
@@ -132,7 +134,7 @@ def donut(
     for i, (label, value) in enumerate(items):
         share = value / total
         color = PALETTE[i % len(PALETTE)]
-        href = link(label) if link and label != "other" else None
+        href = link(label) if link and not (lumped and i == len(items) - 1) else None
         parts.append(
             _linked(
                 f'<circle r="{r:.1f}" cx="{c}" cy="{c}" fill="none" stroke="{color}" stroke-width="26" '

@@ -6,15 +6,16 @@ The forecast is the API's (`analytics.reports.month_forecast`), not a second one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from clawscope import analytics
 from clawscope.analytics import browse, reports
-from clawscope.model import SessionQuery
 from clawscope.money import usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
+from clawscope.web.dashboard import replay
 from clawscope.web.dashboard.period import DAY_MS, Period, parse_period
 
 SESSION_SORTS = {
@@ -44,6 +45,14 @@ def rates(t: dict[str, Any]) -> dict[str, float | None]:
 
 
 COMPARED = ("costUSD", "sessions", "messages", "llmCalls", "toolCalls", "tokensIn", "tokensOut", "errors")
+# the comparison table's rows: (measure, label, format)
+COMPARED_ROWS = (
+    ("costUSD", "Cost", "usd"),
+    ("sessions", "Sessions", "num"),
+    ("llmCalls", "Model calls", "num"),
+    ("toolCalls", "Tool calls", "num"),
+    ("errors", "Failed model calls", "num"),
+)
 
 
 def change(now: float, before: float) -> float | None:
@@ -63,12 +72,29 @@ def overview(store: Store, period: Period, now_ms: int) -> dict[str, Any]:
         "totals": stats["totals"],
         "previous": prev,
         "previousPeriod": before,
+        "comparedRows": COMPARED_ROWS,
         "change": {k: change(stats["totals"][k], prev[k]) for k in COMPARED} if prev else {},
         "rates": rates(stats["totals"]),
         "windows": windows,
         "byTrigger": stats["groups"],
-        "top": analytics.sessions(store, period.filters(), limit=10, order="cost"),
+        "top": overview_top(store, period),
     }
+
+
+def overview_top(store: Store, period: Period) -> list[dict[str, Any]]:
+    """The overview's most expensive sessions (reported cost)."""
+    return analytics.sessions(store, period.filters(), limit=10, order="cost")
+
+
+def comparison(store: Store, period: Period, now_ms: int) -> list[dict[str, Any]]:
+    """The overview's comparison with the previous period, one row per measure (none for all time)."""
+    d = overview(store, period, now_ms)
+    if not d["previous"]:
+        return []
+    return [
+        {"measure": k, "current": d["totals"][k], "previous": d["previous"][k], "change": d["change"][k]}
+        for k, _label, _fmt in COMPARED_ROWS
+    ]
 
 
 def timeline(store: Store, period: Period, unit: str) -> dict[str, Any]:
@@ -87,7 +113,10 @@ def tools(store: Store, period: Period) -> dict[str, Any]:
     return {
         "totals": stats["totals"],
         "tools": stats["groups"],
-        "failures": analytics.failed_tool_calls(store, period.filters(), limit=50),
+        "failures": [
+            {**f, "error": replay.unwrapped(f["tool"], f["error"])[1] if f["error"] else f["error"]}
+            for f in analytics.failed_tool_calls(store, period.filters(), limit=50)
+        ],  # a wrapped tool's error as its own text, not the wrapper's JSON
     }
 
 
@@ -97,66 +126,57 @@ def _duration_s(s: dict[str, Any]) -> float:
     return (parse_iso_ms(s["lastAt"]) - parse_iso_ms(s["firstAt"])) / 1000
 
 
+# The Sessions page's filters (URL parameters): session attributes, and what its sessions used
+SESSION_FILTERS = ("agent", "kind", "channel", "model", "trigger", "provider", "tool")
+_ATTRS = ("agent", "kind", "channel")
+
+
 def sessions(
     store: Store,
     period: Period,
     search: str,
     sort: str,
     desc: bool,
-    model: str | None = None,
-    trigger: str | None = None,
-    **eq: str | None,
+    eq: Mapping[str, str | None],
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Sessions active in the period with these attributes, sorted; `model`: sessions that called it
-    (as `GET /api/v1/sessions?model=`), `trigger`: sessions of that trigger."""
-    rows = analytics.sessions(store, period.filters(**eq))
-    if model:
-        q = SessionQuery(
-            model=model,
-            since_ms=period.since_ms,
-            until_ms=period.until_ms,
-            agent=eq.get("agent"),
-            kind=eq.get("kind"),
-            channel=eq.get("channel"),
-        )
-        called = {s["sessionId"] for s in browse.page(store, q, 100_000, None)["sessions"]}
-        rows = [r for r in rows if r["sessionId"] in called]
-    if trigger:
-        rows = [r for r in rows if r["trigger"] == trigger]
+    """Sessions active in the period with the attributes of `eq` (SESSION_FILTERS), sorted (a name of
+    SESSION_SORTS), `limit` of them from `offset` (all without a limit). `model`: sessions that called
+    it (as `GET /api/v1/sessions?model=`), `provider`: one of its models, `tool`: it in the period;
+    `trigger`: sessions of that trigger. The store filters, sorts and pages."""
+    f = period.filters(**{k: eq.get(k) for k in _ATTRS})
+    rows = browse.listing(
+        store, f, search, eq.get("model"), eq.get("trigger"), sort, desc, limit, offset,
+        provider=eq.get("provider"), tool=eq.get("tool"),
+    )  # fmt: skip
     for r in rows:
         r["durationS"] = _duration_s(r)
-    needle = search.strip().lower()
-    if needle:
-        fields = ("sessionId", "key", "label", "agent", "channel", "model", "kind")
-        rows = [r for r in rows if any(needle in str(r[k] or "").lower() for k in fields)]
-    key = SESSION_SORTS.get(sort, "lastAt")
-    rows.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=desc)
-    if desc:  # keep missing values last either way
-        rows.sort(key=lambda r: r[key] is None)
     return rows
+
+
+def session_count(store: Store, period: Period, search: str, eq: Mapping[str, str | None]) -> int:
+    """How many sessions `sessions` lists with these filters."""
+    f = period.filters(**{k: eq.get(k) for k in _ATTRS})
+    return browse.count(
+        store, f, search, eq.get("model"), eq.get("trigger"), provider=eq.get("provider"), tool=eq.get("tool")
+    )
 
 
 def spawn_tree(store: Store, session_id: str) -> dict[str, Any] | None:
     """The spawn tree the session belongs to (from its root), each node with its cost rolled up."""
-    rows = {r["sessionId"]: r for r in analytics.sessions(store, analytics.Filters())}
-    if session_id not in rows:
+    found = browse.family(store, session_id)
+    if not found:
         return None
-    root, seen = rows[session_id], set()
-    while root["parentSessionId"] in rows and root["sessionId"] not in seen:
-        seen.add(root["sessionId"])
-        root = rows[root["parentSessionId"]]
+    root, rows = found[0], {r["sessionId"]: r for r in found}
     children: dict[str, list[dict[str, Any]]] = {}
     for r in rows.values():
         if r["parentSessionId"]:
             children.setdefault(r["parentSessionId"], []).append(r)
 
     def node(r: dict[str, Any], depth: int) -> dict[str, Any]:
-        kids = [
-            node(c, depth + 1)
-            for c in sorted(children.get(r["sessionId"], []), key=lambda c: c["firstAt"] or "")
-        ]
-        if depth > 20:
-            kids = []
+        below = [] if depth > 20 else children.get(r["sessionId"], [])  # a cycle of parents ends here
+        kids = [node(c, depth + 1) for c in sorted(below, key=lambda c: c["firstAt"] or "")]
         return {
             "session": r,
             "children": kids,

@@ -15,36 +15,75 @@ from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, Response
 
 from clawscope import analytics
-from clawscope.analytics import reports
+from clawscope.analytics import browse, reports
+from clawscope.analytics import health as ingest_health
+from clawscope.detect import queries as findings_q
+from clawscope.errors import NotFoundError
 from clawscope.exports import csvout
-from clawscope.store import Store
-from clawscope.web.dashboard import data
-from clawscope.web.dashboard.pages import _guard, _period
+from clawscope.timeutil import now_ms
+from clawscope.web.dashboard import alerts_data, data
+from clawscope.web.dashboard.pages import _guard, _period, findings_query
 from clawscope.web.dashboard.period import Period
-from clawscope.web.state import StateDep
+from clawscope.web.state import AppState, StateDep
 
 router = APIRouter(include_in_schema=False)
-Rows = Callable[[Store, Period, dict[str, str]], list[dict[str, Any]]]
+Rows = Callable[[AppState, Period, dict[str, str]], list[dict[str, Any]]]
 
 
-def _sessions(store: Store, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
+def _sessions(state: AppState, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
     sort = qp.get("sort") if qp.get("sort") in data.SESSION_SORTS else "last"
-    eq = {k: qp.get(k) or None for k in ("agent", "kind", "channel", "model", "trigger")}
-    return data.sessions(store, period, qp.get("q", ""), str(sort), qp.get("dir") != "asc", **eq)
+    eq = {k: qp.get(k) or None for k in data.SESSION_FILTERS}
+    return data.sessions(state.store, period, qp.get("q", ""), str(sort), qp.get("dir") != "asc", eq)
 
 
 def _grouped(by: str) -> Rows:
-    def rows(store: Store, period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
+    def rows(state: AppState, period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
         if by == "tool":
-            return list(analytics.stats(store, period.filters(), by)["groups"])
-        return list(reports.by_dimension(store, period.filters(), by)["groups"])  # as /api/v1/stats/…
+            return list(analytics.stats(state.store, period.filters(), by)["groups"])
+        return list(reports.by_dimension(state.store, period.filters(), by)["groups"])  # as /api/v1/stats/…
 
     return rows
 
 
-def _timeline(store: Store, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
+def _timeline(state: AppState, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
     unit = qp.get("unit") if qp.get("unit") in ("hour", "day", "month") else "day"
-    return list(reports.by_dimension(store, period.filters(), str(unit))["groups"])  # /api/v1/stats/days
+    return list(reports.by_dimension(state.store, period.filters(), str(unit))["groups"])  # /stats/days
+
+
+def _top_sessions(state: AppState, period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
+    return data.overview_top(state.store, period)
+
+
+def _comparison(state: AppState, period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
+    return data.comparison(state.store, period, now_ms())
+
+
+def _failures(state: AppState, period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
+    return list(data.tools(state.store, period)["failures"])
+
+
+def _session_models(state: AppState, _period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
+    return list(browse.session(state.store, qp.get("session", ""))["models"])  # GET /api/v1/sessions/{id}
+
+
+def _findings(part: str) -> Rows:
+    def rows(state: AppState, period: Period, qp: dict[str, str]) -> list[dict[str, Any]]:
+        _eq, _shown, query = findings_query(period, qp)
+        return list(findings_q.dashboard(state.store, query)[part])
+
+    return rows
+
+
+def _sources(state: AppState, _period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
+    return ingest_health.sources(state.store, state.serving.state_dirs)
+
+
+def _problems(state: AppState, _period: Period, _qp: dict[str, str]) -> list[dict[str, Any]]:
+    return list(ingest_health.problems_by_code(state.store, state.ingest.started_ms)["codes"])
+
+
+def _alerts(part: str) -> Rows:
+    return lambda state, _period, _qp: list(alerts_data.overview(state.store)[part])
 
 
 TABLES: dict[str, tuple[Rows, str]] = {  # the rows, and the scope they need
@@ -54,7 +93,18 @@ TABLES: dict[str, tuple[Rows, str]] = {  # the rows, and the scope they need
     "providers": (_grouped("provider"), "stats:read"),
     "triggers": (_grouped("trigger"), "stats:read"),
     "tools": (_grouped("tool"), "stats:read"),
-    "agents": (lambda store, period, _qp: data.agents(store, period), "stats:read"),
+    "agents": (lambda state, period, _qp: data.agents(state.store, period), "stats:read"),
+    "top-sessions": (_top_sessions, "stats:read"),
+    "comparison": (_comparison, "stats:read"),
+    "failures": (_failures, "sessions:read"),  # error texts are tool output
+    "session-models": (_session_models, "sessions:read"),
+    "findings": (_findings("findings"), "sessions:read"),
+    "findings-days": (_findings("byDay"), "sessions:read"),
+    "sources": (_sources, "stats:read"),
+    "problems": (_problems, "sessions:read"),  # reasons may quote transcript content
+    "alert-rules": (_alerts("rules"), "alerts:read"),
+    "alerts-firing": (_alerts("firing"), "alerts:read"),
+    "alert-history": (_alerts("history"), "alerts:read"),
 }
 
 
@@ -66,7 +116,10 @@ def download(request: Request, state: StateDep, name: str) -> Response:
     rows_of, scope = TABLES[table]
     if (r := _guard(request, state, scope)) is not None:
         return r
-    rows = rows_of(state.store, _period(request), dict(request.query_params))
+    try:
+        rows = rows_of(state, _period(request), dict(request.query_params))
+    except NotFoundError as exc:
+        return PlainTextResponse(str(exc), 404)
     headers = {"Content-Disposition": f'attachment; filename="clawscope-{table}.{fmt}"'}
     if fmt == "json":
         return Response(orjson.dumps(rows), media_type="application/json", headers=headers)

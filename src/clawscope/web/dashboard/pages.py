@@ -125,19 +125,12 @@ SEVERITIES = ("critical", "warning", "info")
 
 
 @router.get("/findings")
-def findings(
-    request: Request, state: StateDep, family: Q = None, severity: Q = None, agent: Q = None, status: Q = None
-) -> Response:
+def findings(request: Request, state: StateDep) -> Response:
+    """?family=&severity=&agent=&status= (see `findings_query`)."""
     if (r := _guard(request, state, "sessions:read")) is not None:  # messages quote transcripts
         return r
     period = _period(request)
-    eq = {
-        "family": family if family in FAMILIES else None,
-        "severity": severity if severity in SEVERITIES else None,
-        "agent": agent or None,
-    }
-    shown = status if status in ("open", "resolved", "all") else "open"
-    query = _finding_query(period, None if shown == "all" else shown, **eq)
+    eq, shown, query = findings_query(period, dict(request.query_params))
     d = findings_q.dashboard(state.store, query)
     fams = sorted(d["byFamily"].items(), key=lambda kv: -kv[1])
     judge = judge_status(state.settings.judge, state.store)
@@ -155,6 +148,18 @@ def findings(
         by_day=charts.columns([(x["day"], x["total"]) for x in d["byDay"]], num),
         judge=judge,
     )
+
+
+def findings_query(period: Period, qp: dict[str, str]) -> tuple[dict[str, str | None], str, FindingQuery]:
+    """The Findings page's filters from its URL (also its downloads'): the filters, the status shown,
+    and the query."""
+    eq = {
+        "family": qp.get("family") if qp.get("family") in FAMILIES else None,
+        "severity": qp.get("severity") if qp.get("severity") in SEVERITIES else None,
+        "agent": qp.get("agent") or None,
+    }
+    shown = str(qp.get("status")) if qp.get("status") in ("open", "resolved", "all") else "open"
+    return eq, shown, _finding_query(period, None if shown == "all" else shown, **eq)
 
 
 MEASURES = ("cost", "tokens", "calls")
@@ -190,8 +195,10 @@ def models(request: Request, state: StateDep) -> Response:
     to_model = _sessions_link(period, "model")
     links = [to_model(str(g["key"])) for g in top]
     bars = charts.bars([(f"{g['key']}", g["costUSD"]) for g in top], usd, links=links)
-    share = charts.donut([(g["key"], g["costUSD"]) for g in d["providers"]], usd)
-    tok = charts.donut([(g["key"], g["totalTokens"]) for g in d["models"]], num)
+    share = charts.donut(
+        [(g["key"], g["costUSD"]) for g in d["providers"]], usd, link=_sessions_link(period, "provider")
+    )
+    tok = charts.donut([(g["key"], g["totalTokens"]) for g in d["models"]], num, link=to_model)
     return page(request, state, "models.html", period, d=d, bars=bars, share=share, tok=tok)
 
 
@@ -203,7 +210,9 @@ def tools(request: Request, state: StateDep) -> Response:
     d = data.tools(state.store, period)
     if not _may_read_sessions(request, state):  # error texts are tool output: transcript content
         d["failures"] = []
-    bars = charts.bars([(g["key"], g["toolCalls"]) for g in d["tools"][:15]], num)
+    top = d["tools"][:15]
+    to_tool = _sessions_link(period, "tool")
+    bars = charts.bars([(g["key"], g["toolCalls"]) for g in top], num, links=[to_tool(g["key"]) for g in top])
     return page(request, state, "tools.html", period, d=d, bars=bars)
 
 

@@ -46,6 +46,13 @@ def num(v: float | None) -> str:
     return f"{int(v):,}"
 
 
+def counted(v: float | None, noun: str) -> str:
+    """A count with its noun, singular for one: "1 error", "2 errors", "1,204 passes"."""
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + ("es" if noun.endswith("s") else "s")
+    word = noun if v == 1 else plural
+    return f"{num(v)} {word}"
+
+
 def pct(v: float | None) -> str:
     return "–" if v is None else f"{v:.1%}"
 
@@ -64,9 +71,10 @@ def secs(v: float | None) -> str:
     return f"{v / 60:.1f} min" if v >= 60 else f"{v:.0f} s"
 
 
-def downloads(request: Request, table: str) -> Markup:
-    """The CSV and JSON download links of a table (web/dashboard/downloads.py), for this page's query."""
-    q = request.url.query
+def downloads(request: Request, table: str, query: str | None = None) -> Markup:
+    """The CSV and JSON download links of a table (web/dashboard/downloads.py), for this page's query
+    (or `query`)."""
+    q = request.url.query if query is None else query
     links = "".join(
         f'<a href="/download/{table}.{fmt}{"?" + escape(q) if q else ""}" download>{fmt.upper()}</a>'
         for fmt in ("csv", "json")
@@ -75,7 +83,7 @@ def downloads(request: Request, table: str) -> Markup:
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(usd=usd, num=num, pct=pct, ms=ms, secs=secs)
+templates.env.filters.update(usd=usd, num=num, counted=counted, pct=pct, ms=ms, secs=secs)
 templates.env.globals["downloads"] = downloads
 
 

@@ -33,6 +33,30 @@ def _text(content: Any) -> str:
     return "\n".join(parts)
 
 
+_FAILED = ("error", "failed")  # a result's `details.status` when the tool failed (README: toolErrors)
+
+
+def unwrapped(tool: Any, text: str) -> tuple[Any, str, bool]:
+    """A Tool Search wrapper's result (`tool_call`: JSON naming the inner tool and holding its result)
+    as the inner tool's name, the text of its result and whether its details say it failed, so a
+    failing wrapped fetch reads "web_fetch failed: Web fetch failed (404): …", not the wrapper's JSON.
+    Any other result comes back as it is."""
+    if not text.startswith("{"):
+        return tool, text, False
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return tool, text, False
+    inner = body.get("tool") if isinstance(body, dict) else None
+    result = body.get("result") if isinstance(body, dict) else None
+    if not (isinstance(inner, dict) and isinstance(inner.get("name"), str) and isinstance(result, dict)):
+        return tool, text, False
+    found = result.get("details")
+    details: dict[str, Any] = found if isinstance(found, dict) else {}
+    shown = _text(result.get("content")) or str(details.get("error") or "")
+    return inner["name"], shown or text, details.get("status") in _FAILED
+
+
 def _at(value: Any) -> str | None:
     """The entry's time as ISO text: OpenClaw writes ISO strings, but a record pushed by webhook may
     carry epoch milliseconds (or anything else, shown as is)."""
@@ -95,8 +119,11 @@ def _message(rec: dict[str, Any], turns: dict[str, dict[str, Any]]) -> list[dict
     if role == "user":
         return [_item("user", rec, _text(content))]
     if role == "toolResult":
-        kind = "tool-error" if msg.get("isError") else "tool-result"
-        text, tool = _text(content), msg.get("toolName")
+        found = msg.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
+        tool, text, inner_failed = unwrapped(msg.get("toolName"), _text(content))
+        failed = bool(msg.get("isError")) or details.get("status") in _FAILED or inner_failed
+        kind = "tool-error" if failed else "tool-result"
         child = _spawned_key(text) if tool == "sessions_spawn" else None
         return [_item(kind, rec, text, tool=tool, childKey=child)]
     if role != "assistant":

@@ -51,3 +51,12 @@ def hits(store: Store, query: SearchQuery) -> list[dict[str, Any]]:
         }
         for h in store.search.entries(query)
     ]
+
+
+def pruned(store: Store, query: SearchQuery) -> int:
+    """Sessions of the query's filters whose text retention pruned: their words are not searchable."""
+    if not query.words.strip():
+        return 0
+    return store.retention.pruned_count(
+        agent=query.agent, kind=query.kind, since_ms=query.since_ms, until_ms=query.until_ms
+    )

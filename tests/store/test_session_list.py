@@ -1,0 +1,154 @@
+"""The Sessions list sorted, filtered and paged in SQL (both backends) gives exactly the rows, in
+exactly the order, that sorting every session in Python gave (the reference below is that code), and
+a page reads no more than a page of rows."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from clawscope import analytics
+from clawscope.analytics import browse
+from clawscope.ingest import ingest
+from clawscope.model import Filters, SessionQuery
+from clawscope.store import Store
+from clawscope.timeutil import parse_iso_ms
+from clawscope.web.dashboard.data import SESSION_SORTS
+from tests.support.builders import assistant, state_dir, user, write_session
+from tests.support.env import FIXTURES
+
+T = "2026-11-0{d}T1{h}:00:0{s}.000Z"
+
+
+def _session(n: int, day: int, cost: float, model: str = "claude-sonnet-4-5", calls: int = 1) -> list[Any]:
+    records = [user(f"task {n}", ts=T.format(d=day, h=n % 10, s=0))]
+    for i in range(calls):
+        provider = "openai" if model.startswith("gpt") else "anthropic"
+        records.append(
+            assistant(cost=cost, model=model, provider=provider, ts=T.format(d=day, h=n % 10, s=i + 1))
+        )
+    return records
+
+
+@pytest.fixture
+def varied(store: Store, tmp_path: Path) -> Store:
+    """Sessions with equal costs, equal times, no channel, two agents, several kinds and models."""
+    ingest(store, [FIXTURES / "openclaw-2026.3.24-jsonl"], instance="test-host", estimate=False)
+    specs = [  # (agent, key, day, cost, model, calls)
+        ("main", "agent:main:main", 3, 0.05, "claude-sonnet-4-5", 2),
+        ("main", "agent:main:telegram:group:-100123", 3, 0.05, "gpt-5-mini", 1),
+        ("main", "agent:main:cron:nightly", 4, 0.20, "claude-opus-4-1", 3),
+        ("main", None, 4, 0.05, "claude-sonnet-4-5", 1),
+        ("ops", "agent:ops:main", 5, 0.01, "gpt-5-mini", 4),
+        ("ops", "agent:ops:discord:channel:42", 5, 0.20, "claude-sonnet-4-5", 1),
+        ("ops", "agent:ops:subagent:abc", 6, 0.00, "claude-sonnet-4-5", 1),
+        ("ops", None, 6, 0.01, "gpt-5-mini", 2),
+    ]
+    for n, (agent, key, day, cost, model, calls) in enumerate(specs):
+        sessions = state_dir(tmp_path / "state", agent)
+        sid = f"5e55{n:04d}-0000-4000-8000-000000000000"
+        write_session(sessions, sid, _session(n % 2, day, cost, model, calls), key=key)
+    ingest(store, [tmp_path / "state"], instance="test-host", estimate=False)
+    return store
+
+
+def reference(
+    store: Store, f: Filters, search: str, sort: str, desc: bool, model: str | None, trigger: str | None
+):
+    """The former Python implementation: every session of the period, filtered and sorted in Python."""
+    rows = analytics.sessions(store, f)
+    if model:
+        q = SessionQuery(model=model, since_ms=f.since_ms, until_ms=f.until_ms, agent=f.agent)
+        called = {s["sessionId"] for s in browse.page(store, q, 100_000, None)["sessions"]}
+        rows = [r for r in rows if r["sessionId"] in called]
+    if trigger:
+        rows = [r for r in rows if r["trigger"] == trigger]
+    for r in rows:
+        r["durationS"] = (
+            (parse_iso_ms(r["lastAt"]) - parse_iso_ms(r["firstAt"])) / 1000
+            if r["firstAt"] and r["lastAt"]
+            else 0.0
+        )
+    needle = search.strip().lower()
+    if needle:
+        fields = ("sessionId", "key", "label", "agent", "channel", "model", "kind")
+        rows = [r for r in rows if any(needle in str(r[k] or "").lower() for k in fields)]
+    key = SESSION_SORTS[sort]
+    rows.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else 0), reverse=desc)
+    if desc:
+        rows.sort(key=lambda r: r[key] is None)
+    return rows
+
+
+CASES = [  # (filters, search, model, trigger)
+    (Filters(), "", None, None),
+    (Filters(), "  MAIN ", None, None),
+    (Filters(), "sonnet", None, None),
+    (Filters(agent="ops"), "", None, None),
+    (Filters(), "", "gpt-5-mini", None),
+    (Filters(), "", None, "main"),
+    (
+        Filters(
+            since_ms=parse_iso_ms("2026-11-04T00:00:00.000Z"),
+            until_ms=parse_iso_ms("2026-11-06T00:00:00.000Z"),
+        ),
+        "",
+        None,
+        None,
+    ),
+    (Filters(), "nothing-matches-this", None, None),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_every_sort_and_filter_gives_the_python_order(varied: Store, case: int) -> None:
+    f, search, model, trigger = CASES[case]
+    for sort, desc in itertools.product(SESSION_SORTS, (True, False)):
+        want = reference(varied, f, search, sort, desc, model, trigger)
+        got = browse.listing(varied, f, search, model, trigger, sort, desc)
+        ids = [r["sessionId"] for r in got]
+        assert ids == [r["sessionId"] for r in want], (sort, desc)
+        assert [{k: v for k, v in r.items() if k != "durationS"} for r in got] == [
+            {k: v for k, v in r.items() if k != "durationS"} for r in want
+        ]
+        assert browse.count(varied, f, search, model, trigger) == len(want)
+        pages = [
+            browse.listing(varied, f, search, model, trigger, sort, desc, 3, o)
+            for o in range(0, len(want) + 3, 3)
+        ]
+        assert [r["sessionId"] for p in pages for r in p] == ids, (sort, desc)
+
+
+def test_facets_are_the_distinct_values_of_the_period(varied: Store) -> None:
+    rows = analytics.sessions(varied, Filters())
+    want = {k: sorted({str(s[k]) for s in rows if s[k]}) for k in ("agent", "kind", "channel", "trigger")}
+    assert browse.facets(varied, Filters()) == want
+    assert len(want["agent"]) == 2 and want["channel"]
+
+
+def test_a_page_reads_a_page_of_rows(varied: Store) -> None:
+    """Every statement a page runs, run again, returns at most the page's rows (or one count)."""
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: Any, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    total = browse.count(varied, Filters())
+    assert total > 6
+    event.listen(varied.engine, "before_cursor_execute", record)
+    try:
+        for sort in ("cost", "model", "last"):
+            page = browse.listing(varied, Filters(), "", None, None, sort, True, 2, 2)
+            assert len(page) == 2
+        assert browse.count(varied, Filters(), "main") >= 1
+    finally:
+        event.remove(varied.engine, "before_cursor_execute", record)
+    assert len(statements) == 4
+    with varied.engine.connect() as conn:
+        for statement, parameters in statements:
+            assert len(conn.exec_driver_sql(statement, parameters).all()) <= 2, statement
