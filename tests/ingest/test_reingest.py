@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from clawscope.ingest import ingest, pool
+from clawscope.ingest import ingest
+from clawscope.sources import decode_pool as pool
 from clawscope.store import Store
 from tests.ingest.test_incremental import build_history
 from tests.support.tables import dump

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clawscope.ingest.jsonl import plan_jsonl_agent, read_jsonl_groups
-from clawscope.ingest.pool import DecodePool
+from clawscope.sources.decode_pool import DecodePool
 from clawscope.ingest.registries import ingest_registries
 from clawscope.ingest.run import IngestReport, ProgressFn, Run
 from clawscope.ingest.sqlite import ingest_sqlite_agent

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import msgspec
 
-from clawscope.ingest.pool import DecodePool, Group, tasks
+from clawscope.sources.decode_pool import DecodePool, Group, tasks
 from clawscope.ingest.registries import changed
 from clawscope.ingest.run import Run
 from clawscope.model import ProblemCode, SessionMeta, SourceKind

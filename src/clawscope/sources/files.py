@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 from clawscope.model import Problem, ProblemCode, Severity
 
+_PIECE = 1 << 20
 MAX_JSON_BYTES = 256 << 20  # a registry or sessions.json read whole (the largest seen are a few MB)
 
 _KINDS = (
@@ -87,11 +88,16 @@ def open_regular(path: str, max_bytes: int | None = None) -> BinaryIO:
 
 def read_bounded(path: str, max_bytes: int = MAX_JSON_BYTES) -> bytes:
     """A whole regular file of at most `max_bytes` (`UnreadableError` otherwise)."""
+    chunks: list[bytes] = []
+    total = 0
     with open_regular(path, max_bytes) as fh:
-        try:
-            data = fh.read(max_bytes + 1)
+        try:  # in pieces: `read(max_bytes + 1)` allocated the whole bound (256 MiB) for a file of a few MB
+            while total <= max_bytes and (piece := fh.read(min(_PIECE, max_bytes + 1 - total))):
+                chunks.append(piece)
+                total += len(piece)
         except OSError as exc:
             raise UnreadableError(_os_reason(path, exc)) from None
+    data = b"".join(chunks)
     if len(data) > max_bytes:  # it grew since the check
         raise UnreadableError(f"larger than {max_bytes >> 20} MiB: not read")
     return data

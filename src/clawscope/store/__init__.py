@@ -272,7 +272,7 @@ class Store:
         """Resolve parent session keys to sessions (a sub-agent's parent, a fork's source)."""
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
             conn.execute(_PARENT_FROM_RUNS)
-            conn.execute(_PARENT_SID)
+            conn.execute(_PARENT_SID["IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"])
 
     def record_run(self, started_ms: int, status: str, counts: dict[str, int]) -> None:
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
@@ -310,14 +310,18 @@ WHERE parent_key IS NULL AND key IS NOT NULL
 
 # A key names the current session of a conversation; when it has had several (resets), the parent
 # is the one that had started before the child, the latest such.
-_PARENT_SID = text("""
-UPDATE sessions SET parent_sid = COALESCE(
+_PARENT_OF = """COALESCE(
     (SELECT p.sid FROM sessions p
      WHERE p.key = sessions.parent_key AND p.instance = sessions.instance AND p.sid <> sessions.sid
        AND p.first_ms <= sessions.first_ms
      ORDER BY p.first_ms DESC LIMIT 1),
     (SELECT p.sid FROM sessions p
      WHERE p.key = sessions.parent_key AND p.instance = sessions.instance AND p.sid <> sessions.sid
-     ORDER BY p.first_ms DESC LIMIT 1))
-WHERE parent_key IS NOT NULL
-""")
+     ORDER BY p.first_ms DESC LIMIT 1))"""
+# Only rows whose parent changes are written: a re-run that found nothing new writes nothing (it
+# rewrote every sub-agent's row, a tenth of a second at 17k sessions). `IS NOT` is SQLite's
+# null-safe inequality (`IS DISTINCT FROM` only since 3.39), PostgreSQL's is `IS DISTINCT FROM`.
+_PARENT_SID = {
+    op: text(f"UPDATE sessions SET parent_sid = {_PARENT_OF} WHERE parent_key IS NOT NULL AND parent_sid {op} {_PARENT_OF}")
+    for op in ("IS NOT", "IS DISTINCT FROM")
+}

@@ -44,8 +44,8 @@ from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.timeutil import now_ms
 
 WRITE_LOCK = 0x636C6177  # "claw": PostgreSQL advisory lock held by each ingest unit's transaction
-FLUSH_ENTRIES = 10_000  # a unit in flight, one queued and one filling: memory stays flat
-FLUSH_BYTES = 8 << 20
+FLUSH_ENTRIES = 5_000  # a unit in flight, one queued and one filling: memory stays flat
+FLUSH_BYTES = 4 << 20
 _ZSTD_LEVEL = 1  # fastest; transcript JSON still shrinks 5-10x
 Estimator = Callable[[LlmCall], tuple[float | None, str | None]]
 _REGISTRY_TABLES = {

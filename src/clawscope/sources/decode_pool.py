@@ -6,6 +6,9 @@ writes. A worker reads whole session groups (a session's active file, archives a
 order, deduplicated as the sequential path does) and returns their chunks and cursors, encoded
 with msgpack. The main process consumes results in submission order, so commits happen in the same
 order as without workers and the database is the same.
+
+It lives in `sources`, not `ingest`, so that a worker imports the decoder only: importing anything
+of `clawscope.ingest` loads the store (SQLAlchemy, cryptography), 36 MB more in every worker.
 """
 
 from __future__ import annotations
