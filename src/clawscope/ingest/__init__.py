@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clawscope.ingest.jsonl import plan_jsonl_agent, read_jsonl_groups
-from clawscope.sources.decode_pool import DecodePool
 from clawscope.ingest.registries import ingest_registries
 from clawscope.ingest.run import IngestReport, ProgressFn, Run
 from clawscope.ingest.sqlite import ingest_sqlite_agent
 from clawscope.model import Agent
+from clawscope.sources.decode_pool import DecodePool
 from clawscope.sources.layout import agent_dirs
 from clawscope.store import FLUSH_ENTRIES, Store
 

@@ -14,10 +14,10 @@ from typing import TypeVar
 
 import msgspec
 
-from clawscope.sources.decode_pool import DecodePool, Group, tasks
 from clawscope.ingest.registries import changed
 from clawscope.ingest.run import Run
 from clawscope.model import ProblemCode, SessionMeta, SourceKind
+from clawscope.sources.decode_pool import DecodePool, Group, tasks
 from clawscope.sources.files import unreadable, why_unreadable
 from clawscope.sources.layout import AgentDir, TranscriptFile
 from clawscope.sources.openclaw_jsonl import (

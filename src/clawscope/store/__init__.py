@@ -322,6 +322,9 @@ _PARENT_OF = """COALESCE(
 # rewrote every sub-agent's row, a tenth of a second at 17k sessions). `IS NOT` is SQLite's
 # null-safe inequality (`IS DISTINCT FROM` only since 3.39), PostgreSQL's is `IS DISTINCT FROM`.
 _PARENT_SID = {
-    op: text(f"UPDATE sessions SET parent_sid = {_PARENT_OF} WHERE parent_key IS NOT NULL AND parent_sid {op} {_PARENT_OF}")
+    op: text(
+        f"UPDATE sessions SET parent_sid = {_PARENT_OF} "
+        f"WHERE parent_key IS NOT NULL AND parent_sid {op} {_PARENT_OF}"
+    )
     for op in ("IS NOT", "IS DISTINCT FROM")
 }
