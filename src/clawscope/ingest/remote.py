@@ -101,10 +101,14 @@ def prepare(
     return out
 
 
-def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> None:
+def commit(
+    store: Store, items: list[Prepared], *, estimate: bool = True, defer_rollups: bool = False
+) -> None:
     """Write prepared sessions in one transaction; their nonces first (a replay rolls all back: the
-    store raises `ReplayedNonceError`; a concurrent conflicting write, `WriteConflictError`)."""
+    store raises `ReplayedNonceError`; a concurrent conflicting write, `WriteConflictError`).
+    `defer_rollups`: their analytics roll-ups are marked as owed, for `store.settle()` (or any reader)."""
     writer = store.writer(pricing.estimate if estimate else None)
+    writer.defer_rollups = defer_rollups
     writer.nonces = [x.nonce for x in items if x.nonce is not None]
     writer.owners = [(x.session_id, *x.owner) for x in items if x.owner is not None]
     for x in items:

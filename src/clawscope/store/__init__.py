@@ -71,6 +71,7 @@ from clawscope.store.priced_calls import PricedCalls
 from clawscope.store.problems import Problems
 from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
+from clawscope.store.rollup_pending import settle as settle_rollups
 from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.store.search import Search, SearchHit, SearchQuery
 from clawscope.store.secrets_key import SecretsKey
@@ -279,6 +280,11 @@ class Store:
                     counts=msgspec.json.encode(counts).decode(),
                 )
             )
+
+    def settle(self) -> int:
+        """Rebuild the analytics roll-ups a deferring writer (webhooks) left owed; how many sessions
+        (every read of those roll-ups does it first; serve also does it after a burst)."""
+        return settle_rollups(self.engine)
 
     def refresh(self, session_ids: Iterable[str]) -> None:
         """Recompute roll-ups of these sessions (after a deletion, a repricing…)."""

@@ -914,3 +914,15 @@ judge_calls = Table(
     Index("ix_judge_calls_created", "created_ms"),
 )
 JUDGE_TABLES = (judge_calls,)
+
+# -- roll-ups owed (revision 0023) ---------------------------------------------------------------------
+# Sessions whose analytics roll-ups (rollup_calls/entries/hourly/daily, metric_*) are stale: the webhook
+# write path marks them here, in the transaction of their rows, instead of rebuilding the roll-ups per
+# request; a batched settle (rollup_pending.py) rebuilds them and deletes the marks, and every read of
+# those tables settles first. A mark survives a crash with the rows it covers.
+rollup_pending = Table(
+    "rollup_pending",
+    metadata,
+    Column("sid", Id, primary_key=True, autoincrement=False),
+)
+PENDING_TABLES = (rollup_pending,)
