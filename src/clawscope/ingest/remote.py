@@ -78,9 +78,9 @@ def prepare(
     search for NUL in what was decoded."""
     sid = p.session_id
     out = Prepared(sid)
-    if store.is_deleted(sid):
+    seen = store.seen_entries(sid)  # stored already: skipped
+    if seen is None:
         return out  # removed by a user: never stored again, as with local ingest
-    seen = store.entry_ids(sid)  # stored already: skipped
     out.metas = [_meta(m, sid, instance) for m in p.metas]
     out.metas.append(_payload_meta(p, instance))
     parts = list(p.parts)

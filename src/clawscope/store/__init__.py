@@ -56,7 +56,7 @@ from clawscope.store.api_keys import (
 )
 from clawscope.store.context_use import ContextUse
 from clawscope.store.detection import SessionViews
-from clawscope.store.engine import create_store_engine
+from clawscope.store.engine import create_store_engine, placeholder
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
@@ -229,6 +229,16 @@ class Store:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(stmt)}
 
+    def seen_entries(self, session_id: str) -> set[str] | None:
+        """The entry ids stored for this session, or None when a user removed it (never stored again):
+        what a pushed session is decoded against, in one statement (`is_deleted` + `entry_ids`)."""
+        mark = placeholder(self.engine)
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(_SEEN.format(m=mark), (session_id, session_id)).all()
+        if any(r[0] == 1 for r in rows):
+            return None
+        return {r[1] for r in rows}
+
     def deleted_session_ids(self) -> set[str]:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(select(schema.deleted_sessions.c.session_id))}
@@ -297,6 +307,11 @@ class Store:
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
             refresh_rollups(conn, [r[0] for r in conn.execute(stmt, {"ids": ids})])
 
+
+_SEEN = (
+    "SELECT 1, NULL FROM deleted_sessions WHERE session_id = {m} UNION ALL "
+    "SELECT 0, e.entry_id FROM entries e JOIN sessions s ON s.sid = e.sid WHERE s.session_id = {m}"
+)
 
 # A sub-agent whose own entry does not name its parent: the sub-agent run registry does.
 _PARENT_FROM_RUNS = text("""

@@ -53,6 +53,7 @@ class Probe:
         self.problems = problems
         # a row without entries (made by this unit's metadata upsert) is not "before" data
         self.before = {k: v for k, v in _rollups(conn, list(by_sid)).items() if v["n_entries"]}
+        self.after: dict[int, dict[str, Any]] = {}  # (set by `collect`)
         n = sum(
             len(b.llm_calls) + len(b.tool_calls) + len(b.tool_results) for bs in by_sid.values() for b in bs
         )
@@ -60,8 +61,10 @@ class Probe:
         self.old_llm: set[tuple[int, str]] = set()
         self.old_tools: dict[tuple[int, str], bool] = {}  # key -> had a call and a result
         if self.detailed and n:
-            self.old_llm = _existing_llm(conn, self._llm_keys())
-            self.old_tools = _existing_tools(conn, self._tool_keys())
+            # calls are stored only with their entries: a session that had none had no calls (a webhook's
+            # new session needs no look-up)
+            self.old_llm = _existing_llm(conn, [k for k in self._llm_keys() if k[0] in self.before])
+            self.old_tools = _existing_tools(conn, [k for k in self._tool_keys() if k[0] in self.before])
         self.old_problems = _existing_problems(conn, problems)
 
     def _llm_keys(self) -> list[tuple[int, str]]:
@@ -72,8 +75,14 @@ class Probe:
         keys |= {(sid, r.call_id) for sid, bs in self.by_sid.items() for b in bs for r in b.tool_results}
         return sorted(keys)
 
+    def counts(self, after: bool) -> dict[int, tuple[int, int, int]]:
+        """(entries, model calls, tool calls) of the unit's sessions before its writes, or after them (once
+        `collect` ran); a session without entries before counts as none."""
+        rows = self.after if after else self.before
+        return {sid: (r["n_entries"], r["n_llm_calls"], r["n_tool_calls"]) for sid, r in rows.items()}
+
     def collect(self, conn: Connection) -> list[Event]:
-        after = _rollups(conn, list(self.by_sid))
+        after = self.after = _rollups(conn, list(self.by_sid))
         out: list[Event] = []
         for sid, row in after.items():
             old = self.before.get(sid)

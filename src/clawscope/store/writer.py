@@ -202,7 +202,7 @@ class Writer:
             for batch in unit.batches:
                 by_sid.setdefault(sids[batch.session_id], []).append(batch)
             probe = Probe(conn, by_sid, unit.problems) if self.emit_events else None
-            before = _counts(conn, list(by_sid))
+            before = probe.counts(after=False) if probe is not None else _counts(conn, list(by_sid))
             self._entries(conn, cur, by_sid)
             self._facts(cur, by_sid)
             self._registry(cur, unit)
@@ -218,8 +218,9 @@ class Writer:
             else:
                 refresh_rollups(conn, touched)
             found = probe.collect(conn) if probe is not None else []
+            after = probe.counts(after=True) if probe is not None else _counts(conn, list(by_sid))
             faults.point("before-events")
-            return event_log.append_in(conn, found, now), _added(before, _counts(conn, list(by_sid)))
+            return event_log.append_in(conn, found, now), _added(before, after)
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
         """Upsert session metadata; make sure every session of a batch has a row; return sids."""

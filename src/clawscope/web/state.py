@@ -92,7 +92,8 @@ class AppState:
             retention_ms=settings.events_retention_days * DAY_MS,
             clock=store.clock,
         )
-        limiter = RateLimiter(shared=store.rate_limits.hit)  # one count per key across processes
+        # one count per key across processes, in leases of requests (one write for up to LEASE_MAX)
+        limiter = RateLimiter(shared=store.rate_limits.hit, take=store.rate_limits.take)
         state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates), limiter)
         state.detecting = live_detect.install(state)  # detection after each ingest pass / webhook commit
         return state
