@@ -151,5 +151,11 @@ def app_state(request: Request) -> AppState:
     return state
 
 
+async def _state_dependency(request: Request) -> AppState:
+    """`app_state` as a dependency: async, so FastAPI does not run it in the thread pool (a thread hop
+    on every request of every route, for one attribute read)."""
+    return app_state(request)
+
+
 # What routes declare: `state: StateDep`.
-StateDep = Annotated[AppState, Depends(app_state)]
+StateDep = Annotated[AppState, Depends(_state_dependency)]
