@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, text, tuple_
 from clawscope.model import Problem, TranscriptBatch
 from clawscope.money import to_nano, usd
 from clawscope.store import schema
+from clawscope.store.engine import execute_in
 from clawscope.store.events import Event
 
 DETAIL_LIMIT = 100
@@ -239,13 +240,17 @@ def _session_event(row: dict[str, Any], old: dict[str, Any] | None) -> Event:
     return _ev("session.updated", row, payload, None)
 
 
+_SESSION_ROWS = text(
+    "SELECT sid, session_id, agent_id, kind, instance, key, status, trigger, last_ms, n_messages, "
+    + ", ".join(_ROLL)
+    + " FROM sessions WHERE sid IN :sids"
+)
+
+
 def _rollups(conn: Connection, sids: list[int]) -> dict[int, dict[str, Any]]:
-    s = schema.sessions
-    cols = [s.c.sid, s.c.session_id, s.c.agent_id, s.c.kind, s.c.instance, s.c.key, s.c.status, s.c.trigger]
-    cols += [s.c.last_ms, s.c.n_messages] + [s.c[c] for c in _ROLL]
     out: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(sids)):
-        for r in conn.execute(s.select().with_only_columns(*cols).where(s.c.sid.in_(chunk))).all():
+    for chunk in _chunks(sorted(sids)):  # (ids inlined: no statement to compile per unit)
+        for r in execute_in(conn, _SESSION_ROWS, "sids", chunk).all():
             out[int(r.sid)] = dict(r._mapping)
     return out
 
