@@ -123,9 +123,11 @@ def index_entries(conn: Connection, docs: Sequence[tuple[int, str, str | None, i
             r["body"] = " ".join(_WORD.findall(str(r["body"]).lower()))
         sql = (
             "INSERT INTO search_docs (sid, entry_id, role, ts_ms, tsv) VALUES "
-            "(:sid, :e, :role, :ts, to_tsvector('simple', :body)) ON CONFLICT (sid, entry_id) DO NOTHING"
+            "(%s, %s, %s, %s, to_tsvector('simple', %s)) ON CONFLICT (sid, entry_id) DO NOTHING"
         )
-        return int(conn.execute(text(sql), rows).rowcount or 0)
+        pg = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # (bulk: the driver's own)
+        pg.executemany(sql, [(r["sid"], r["e"], r["role"], r["ts"], r["body"]) for r in rows])
+        return int(pg.rowcount or 0)  # (psycopg 3: the sum over the rows)
     # SQLite: the ids the insert gave (one writer at a time, so every id above the old top is ours)
     top = conn.execute(text("SELECT COALESCE(max(id), 0) FROM search_docs")).scalar() or 0
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # (bulk: the driver's own)
