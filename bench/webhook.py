@@ -165,6 +165,7 @@ class Outcome:
         self.latencies: list[float] = []
         self.accepted: list[str] = []
         self.statuses: dict[int, int] = {}
+        self.first_error: dict[int, str] = {}  # the first answer of each error status
 
     async def send(
         self, client: httpx.AsyncClient, url: str, req: tuple[str, bytes, dict[str, str]], t0: float
@@ -176,6 +177,8 @@ class Outcome:
         except httpx.TransportError:
             code = 0
         self.latencies.append(time.perf_counter() - t0)
+        if code not in self.statuses and code not in (0, 200):
+            self.first_error[code] = r.text[:200]
         self.statuses[code] = self.statuses.get(code, 0) + 1
         if code == 200:
             self.accepted.append(sid)
@@ -403,7 +406,8 @@ def _report(
         "",
         f"- accepted: {len(accepted)} sessions in {wall:.1f} s = **{rate:.0f} sessions/s**",
         p99_line,
-        f"- responses: {dict(sorted(out.statuses.items()))}",
+        f"- responses: {dict(sorted(out.statuses.items()))}"
+        + "".join(f"; first {c}: {t}" for c, t in sorted(out.first_error.items())),
         f"- server CPU (its processes' own user + system time, until the load's owed roll-ups were settled"
         f"{'' if all_settled else ': NOT all settled'}): {cpu:.2f} s for {len(accepted)} sessions = "
         f"**{per_ms:.2f} ms per session** (target ≤ 1.5 ms): {verdict(per_ms <= 1.5)}; baseline: the idle "
