@@ -28,7 +28,9 @@ parts, each a module named by what it answers:
     store.search        search.py        full-text search over transcript entries (FTS5 / tsvector)
     store.judge         judge.py         the semantic judge's calls, cached verdicts and own spend
 
-Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
+Ingest writes through `store.writer()` (bulk, transactional, with cursors). The webhook path's writer
+leaves the analytics roll-ups owed (rollup_pending.py): `store.settle()` rebuilds them in one pass, and
+every part that reads them settles first, so numbers are always exact. Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
 another keeps SQLAlchemy inside it. Failures are typed (`clawscope.errors`: `StoreError`,
 `ReplayedNonceError`, `WriteConflictError`, `UnstorableValueError`), never matched by their text.
