@@ -28,8 +28,8 @@ from clawscope.ingest.remote import Prepared, commit
 from clawscope.store import Store
 
 MAX_GROUP = 64
-SETTLE_IDLE_S = 0.05
-SETTLE_EVERY_S = 0.5
+SETTLE_IDLE_S = 1.0  # a burst is over: no session for this long (readers settle anyway)
+SETTLE_EVERY_S = 2.0  # during a long burst; a settle pauses this committer for its batch
 RETRIES = 3
 log = logging.getLogger("clawscope.webhook")
 
