@@ -5,7 +5,8 @@
 lookup. The points sit where a crash is the most damaging: `unit-committed` (right after an ingest
 unit's commit, before the next: a session's rows stored, its metadata maybe not yet),
 `before-events` (inside the unit's transaction, its data written, its events not yet), `mid-rollup`
-(inside the transaction, between the statements that recompute a session's roll-ups).
+(inside the transaction, between the statements that recompute a session's roll-ups), `mid-settle`
+(inside the settle of owed roll-ups, rebuilt but their marks not yet deleted: rollup_pending.py).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("unit-committed", "before-events", "mid-rollup")
+POINTS = ("unit-committed", "before-events", "mid-rollup")  # the points every local ingest reaches
+WEBHOOK_POINTS = ("mid-settle",)  # reached only where roll-ups are owed (the webhook path)
 
 
 def _armed() -> tuple[str, int] | None:
     spec = os.environ.get("CLAWSCOPE_FAULT", "")
     name, _, n = spec.partition(":")
-    if name not in POINTS:
+    if name not in POINTS + WEBHOOK_POINTS:
         return None
     return name, int(n) if n.isdigit() else 1
 

@@ -36,3 +36,28 @@ def test_the_limiter_uses_the_shared_count_and_falls_back_to_its_own(store: Stor
 
     degraded = RateLimiter(shared=broken)
     assert [degraded.hit("k", 2, now).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_leases_count_many_requests_in_one_write_and_the_limit_still_holds(store: Store) -> None:
+    writes: list[int] = []
+
+    def take(key: str, window: int, n: int) -> int:
+        writes.append(n)
+        return store.rate_limits.take(key, window, n)
+
+    now = W0 / 1000 + 5
+    far = RateLimiter(shared=store.rate_limits.hit, take=take)
+    numbers = [far.hit("far", 100_000, now).remaining for _ in range(500)]
+    assert numbers == [100_000 - k for k in range(1, 501)]  # each request its own number, in order
+    assert len(writes) < 20 and store.rate_limits.hit("far", W0) == sum(writes) + 1 >= 501
+
+    # near a limit, one request at a time: exact, as without leases
+    near = RateLimiter(shared=store.rate_limits.hit, take=take)
+    assert [near.hit("near", 3, now).allowed for _ in range(4)] == [True, True, True, False]
+    assert store.rate_limits.hit("near", W0) == 5
+
+    # two processes on one key: exactly the limit is allowed between them
+    a = RateLimiter(shared=store.rate_limits.hit, take=store.rate_limits.take)
+    b = RateLimiter(shared=store.rate_limits.hit, take=store.rate_limits.take)
+    allowed = sum((a, b)[i % 2].hit("both", 2_000, now).allowed for i in range(5_000))
+    assert allowed == 2_000

@@ -8,6 +8,9 @@ When a group fails (a replayed nonce, text the database refuses, a conflict with
 concurrent write), its sessions are written again one by one — a conflict retried a few times — so
 each request gets its own answer and no session is lost with another's error. After a group is
 committed, the callables in `after` are called (in the committer thread; `serve` wakes detection).
+A group's transaction refreshes its sessions' own counts but only marks their analytics roll-ups as
+owed; the committer settles them in one pass when a burst is over (and on a timer during a long one),
+and every reader of those roll-ups settles first (store/rollup_pending.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from clawscope.ingest.remote import Prepared, commit
 from clawscope.store import Store
 
 MAX_GROUP = 64
+SETTLE_IDLE_S = 1.0  # a burst is over: no session for this long (readers settle anyway)
+SETTLE_EVERY_S = 2.0  # during a long burst; a settle pauses this committer for its batch
 RETRIES = 3
 log = logging.getLogger("clawscope.webhook")
 
@@ -38,6 +43,12 @@ class GroupCommit:
         self._thread = threading.Thread(target=self._run, name="clawscope-webhook-commit", daemon=True)
         self._start_lock = threading.Lock()
         self.after: list[Callable[[], None]] = []  # called after each committed group (e.g. detection)
+        # The groups' analytics roll-ups are owed (store/rollup_pending.py), settled in one pass per
+        # burst: when no session came for `settle_idle_s`, and at least every `settle_every_s`.
+        self.settle_idle_s = SETTLE_IDLE_S
+        self.settle_every_s = SETTLE_EVERY_S
+        self._owed = False
+        self._settled_at = time.monotonic()
 
     def write(self, item: Prepared) -> None:
         """Commit one session (with whatever else is waiting); raises what its own write raised."""
@@ -55,9 +66,30 @@ class GroupCommit:
         self._queue.put(None)
         self._thread.join(timeout=30)
 
+    def _next(self) -> tuple[Prepared, Future[None]] | None:
+        """The next session; settles the owed roll-ups first when none came for `settle_idle_s` (a burst
+        is over) and before stopping."""
+        try:
+            item = self._queue.get(timeout=self.settle_idle_s) if self._owed else self._queue.get()
+        except queue.Empty:
+            self._settle()
+            item = self._queue.get()
+        if item is None and self._owed:
+            self._settle()
+        return item
+
+    def _settle(self) -> None:
+        self._settled_at = time.monotonic()
+        try:
+            self.store.settle()
+        except Exception as exc:  # the marks stay: the next settle, or any reader, rebuilds them
+            log.warning("settling roll-ups failed: %s", exc)
+        else:
+            self._owed = False
+
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            first = self._next()
             if first is None:
                 return
             group = [first]
@@ -71,10 +103,13 @@ class GroupCommit:
                     break
                 group.append(nxt)
             self._commit(group)
+            self._owed = True  # (a settle finds nothing when the group failed: one cheap read)
+            if time.monotonic() - self._settled_at >= self.settle_every_s:
+                self._settle()
 
     def _commit(self, group: list[tuple[Prepared, Future[None]]]) -> None:
         try:
-            commit(self.store, [item for item, _ in group], estimate=self.estimate)
+            commit(self.store, [item for item, _ in group], estimate=self.estimate, defer_rollups=True)
         except Exception:
             stored = False
             for item, done in group:  # one by one: each gets its own outcome
@@ -102,7 +137,7 @@ class GroupCommit:
         before it is an error."""
         for attempt in range(RETRIES + 1):
             try:
-                commit(self.store, [item], estimate=self.estimate)
+                commit(self.store, [item], estimate=self.estimate, defer_rollups=True)
                 return
             except WriteConflictError:
                 if attempt == RETRIES:

@@ -78,9 +78,9 @@ def prepare(
     search for NUL in what was decoded."""
     sid = p.session_id
     out = Prepared(sid)
-    if store.is_deleted(sid):
+    seen = store.seen_entries(sid)  # stored already: skipped
+    if seen is None:
         return out  # removed by a user: never stored again, as with local ingest
-    seen = store.entry_ids(sid)  # stored already: skipped
     out.metas = [_meta(m, sid, instance) for m in p.metas]
     out.metas.append(_payload_meta(p, instance))
     parts = list(p.parts)
@@ -101,10 +101,14 @@ def prepare(
     return out
 
 
-def commit(store: Store, items: list[Prepared], *, estimate: bool = True) -> None:
+def commit(
+    store: Store, items: list[Prepared], *, estimate: bool = True, defer_rollups: bool = False
+) -> None:
     """Write prepared sessions in one transaction; their nonces first (a replay rolls all back: the
-    store raises `ReplayedNonceError`; a concurrent conflicting write, `WriteConflictError`)."""
+    store raises `ReplayedNonceError`; a concurrent conflicting write, `WriteConflictError`).
+    `defer_rollups`: their analytics roll-ups are marked as owed, for `store.settle()` (or any reader)."""
     writer = store.writer(pricing.estimate if estimate else None)
+    writer.defer_rollups = defer_rollups
     writer.nonces = [x.nonce for x in items if x.nonce is not None]
     writer.owners = [(x.session_id, *x.owner) for x in items if x.owner is not None]
     for x in items:

@@ -29,7 +29,9 @@ parts, each a module named by what it answers:
     store.judge         judge.py         the semantic judge's calls, cached verdicts and own spend
     store.retention     retention.py     transcript text kept N days (prune, vacuum), pruned sessions
 
-Ingest writes through `store.writer()` (bulk, transactional, with cursors). Only names exported here
+Ingest writes through `store.writer()` (bulk, transactional, with cursors). The webhook path's writer
+leaves the analytics roll-ups owed (rollup_pending.py): `store.settle()` rebuilds them in one pass, and
+every part that reads them settles first, so numbers are always exact. Only names exported here
 are public: an import-linter contract keeps every other module of the package private to it, and
 another keeps SQLAlchemy inside it. Failures are typed (`clawscope.errors`: `StoreError`,
 `ReplayedNonceError`, `WriteConflictError`, `UnstorableValueError`), never matched by their text.
@@ -57,7 +59,7 @@ from clawscope.store.api_keys import (
 )
 from clawscope.store.context_use import ContextUse
 from clawscope.store.detection import SessionViews
-from clawscope.store.engine import create_store_engine
+from clawscope.store.engine import create_store_engine, placeholder
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
@@ -73,6 +75,7 @@ from clawscope.store.problems import Problems
 from clawscope.store.rate_limits import RateLimits
 from clawscope.store.remote import MODES, AgentReg, Instance, Remote, Signer
 from clawscope.store.retention import Pruned, Retention, RetentionReport
+from clawscope.store.rollup_pending import settle as settle_rollups
 from clawscope.store.rollup_sessions import refresh_rollups
 from clawscope.store.search import Search, SearchHit, SearchQuery
 from clawscope.store.secrets_key import SecretsKey
@@ -233,6 +236,16 @@ class Store:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(stmt)}
 
+    def seen_entries(self, session_id: str) -> set[str] | None:
+        """The entry ids stored for this session, or None when a user removed it (never stored again):
+        what a pushed session is decoded against, in one statement (`is_deleted` + `entry_ids`)."""
+        mark = placeholder(self.engine)
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(_SEEN.format(m=mark), (session_id, session_id)).all()
+        if any(r[0] == 1 for r in rows):
+            return None
+        return {r[1] for r in rows}
+
     def deleted_session_ids(self) -> set[str]:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(select(schema.deleted_sessions.c.session_id))}
@@ -285,6 +298,11 @@ class Store:
                 )
             )
 
+    def settle(self) -> int:
+        """Rebuild the analytics roll-ups a deferring writer (webhooks) left owed; how many sessions
+        (every read of those roll-ups does it first; serve also does it after a burst)."""
+        return settle_rollups(self.engine)
+
     def refresh(self, session_ids: Iterable[str]) -> None:
         """Recompute roll-ups of these sessions (after a deletion, a repricing…)."""
         ids = list(session_ids)
@@ -296,6 +314,11 @@ class Store:
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
             refresh_rollups(conn, [r[0] for r in conn.execute(stmt, {"ids": ids})])
 
+
+_SEEN = (
+    "SELECT 1, NULL FROM deleted_sessions WHERE session_id = {m} UNION ALL "
+    "SELECT 0, e.entry_id FROM entries e JOIN sessions s ON s.sid = e.sid WHERE s.session_id = {m}"
+)
 
 # A sub-agent whose own entry does not name its parent: the sub-agent run registry does.
 _PARENT_FROM_RUNS = text("""

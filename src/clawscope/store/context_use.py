@@ -9,11 +9,11 @@ from sqlalchemy import text
 
 from clawscope.model import Filters
 from clawscope.store import rollup_prompts, rollup_tools
-from clawscope.store.engine import Part
+from clawscope.store.rollup_pending import SettledPart
 from clawscope.store.sql_filters import where
 
 
-class ContextUse(Part):
+class ContextUse(SettledPart):  # reads roll-ups: settles what is owed first
     def compactions(self, f: Filters) -> dict[str, Any]:
         """`n`, `sessions`, `avg_before` and `max_before` (tokens) of the period's compactions."""
         p: dict[str, Any] = {}

@@ -121,6 +121,19 @@ def execute_in(conn: Connection, stmt: TextClause, name: str, ids: Iterable[int]
     return conn.exec_driver_sql(stmt.text.replace(":" + name, f"({listed})"))
 
 
+# "claw": the PostgreSQL advisory lock each ingest unit's transaction holds (writer.py), and the settle of
+# owed roll-ups (rollup_pending.py): one writer of rows and roll-ups at a time, as SQLite has by design.
+WRITE_LOCK = 0x636C6177
+
+
+def lock_writers(conn: Connection) -> None:
+    """Inside a write transaction: wait for, then hold until commit, the writers' lock (PostgreSQL;
+    keyed by schema too: advisory locks are database-wide, a schema is one clawscope). SQLite's write
+    transactions are serialised by its own lock already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": WRITE_LOCK})
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction (on SQLite it takes the write lock up front; see `_on_begin`)."""

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, text, tuple_
 from clawscope.model import Problem, TranscriptBatch
 from clawscope.money import to_nano, usd
 from clawscope.store import schema
+from clawscope.store.engine import execute_in
 from clawscope.store.events import Event
 
 DETAIL_LIMIT = 100
@@ -53,6 +54,7 @@ class Probe:
         self.problems = problems
         # a row without entries (made by this unit's metadata upsert) is not "before" data
         self.before = {k: v for k, v in _rollups(conn, list(by_sid)).items() if v["n_entries"]}
+        self.after: dict[int, dict[str, Any]] = {}  # (set by `collect`)
         n = sum(
             len(b.llm_calls) + len(b.tool_calls) + len(b.tool_results) for bs in by_sid.values() for b in bs
         )
@@ -60,8 +62,10 @@ class Probe:
         self.old_llm: set[tuple[int, str]] = set()
         self.old_tools: dict[tuple[int, str], bool] = {}  # key -> had a call and a result
         if self.detailed and n:
-            self.old_llm = _existing_llm(conn, self._llm_keys())
-            self.old_tools = _existing_tools(conn, self._tool_keys())
+            # calls are stored only with their entries: a session that had none had no calls (a webhook's
+            # new session needs no look-up)
+            self.old_llm = _existing_llm(conn, [k for k in self._llm_keys() if k[0] in self.before])
+            self.old_tools = _existing_tools(conn, [k for k in self._tool_keys() if k[0] in self.before])
         self.old_problems = _existing_problems(conn, problems)
 
     def _llm_keys(self) -> list[tuple[int, str]]:
@@ -72,8 +76,14 @@ class Probe:
         keys |= {(sid, r.call_id) for sid, bs in self.by_sid.items() for b in bs for r in b.tool_results}
         return sorted(keys)
 
+    def counts(self, after: bool) -> dict[int, tuple[int, int, int]]:
+        """(entries, model calls, tool calls) of the unit's sessions before its writes, or after them (once
+        `collect` ran); a session without entries before counts as none."""
+        rows = self.after if after else self.before
+        return {sid: (r["n_entries"], r["n_llm_calls"], r["n_tool_calls"]) for sid, r in rows.items()}
+
     def collect(self, conn: Connection) -> list[Event]:
-        after = _rollups(conn, list(self.by_sid))
+        after = self.after = _rollups(conn, list(self.by_sid))
         out: list[Event] = []
         for sid, row in after.items():
             old = self.before.get(sid)
@@ -230,13 +240,17 @@ def _session_event(row: dict[str, Any], old: dict[str, Any] | None) -> Event:
     return _ev("session.updated", row, payload, None)
 
 
+_SESSION_ROWS = text(
+    "SELECT sid, session_id, agent_id, kind, instance, key, status, trigger, last_ms, n_messages, "
+    + ", ".join(_ROLL)
+    + " FROM sessions WHERE sid IN :sids"
+)
+
+
 def _rollups(conn: Connection, sids: list[int]) -> dict[int, dict[str, Any]]:
-    s = schema.sessions
-    cols = [s.c.sid, s.c.session_id, s.c.agent_id, s.c.kind, s.c.instance, s.c.key, s.c.status, s.c.trigger]
-    cols += [s.c.last_ms, s.c.n_messages] + [s.c[c] for c in _ROLL]
     out: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(sids)):
-        for r in conn.execute(s.select().with_only_columns(*cols).where(s.c.sid.in_(chunk))).all():
+    for chunk in _chunks(sorted(sids)):  # (ids inlined: no statement to compile per unit)
+        for r in execute_in(conn, _SESSION_ROWS, "sids", chunk).all():
             out[int(r.sid)] = dict(r._mapping)
     return out
 

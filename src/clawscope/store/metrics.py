@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 
 from clawscope.store import metric_rollups
-from clawscope.store.engine import Part
+from clawscope.store.rollup_pending import SettledPart
 from clawscope.store.schema import CALL_LATENCY_BOUNDS_MS, TOOL_DURATION_BOUNDS_MS
 
 CALL_BOUNDS_MS = CALL_LATENCY_BOUNDS_MS
@@ -29,7 +29,7 @@ def _numbers(row: dict[str, Any]) -> dict[str, Any]:
 _TEXT = {"instance", "agent", "trigger", "channel", "provider", "model", "tool", "endpoint", "outcome"}
 
 
-class Metrics(Part):
+class Metrics(SettledPart):  # reads roll-ups: settles what is owed first
     def calls(self) -> list[dict[str, Any]]:
         """One row per (instance, agent, trigger, channel, provider, model): `calls`, `errors`, tokens,
         `cost`, `est_cost` (nano-dollars), `dur_n`/`dur_sum` (ms, calls with a known latency), `b0…`

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from clawscope.store import search
-from clawscope.store.engine import Part, execute_in
+from clawscope.store.engine import Part, execute_in, lock_writers
 from clawscope.timeutil import iso_ms
 
 DAY_MS = 86_400_000
@@ -112,12 +112,7 @@ class Retention(Part):
         return report
 
     def _prune(self, conn: Connection, sid: int, cut: int, days: int) -> tuple[int, int, int] | None:
-        if self._postgres:  # the ingest writer's lock: no unit adds to this session meanwhile
-            from clawscope.store.writer import WRITE_LOCK
-
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": WRITE_LOCK}
-            )
+        lock_writers(conn)  # the ingest writer's lock: no unit adds to this session meanwhile
         idle = conn.execute(
             text(f"SELECT 1 FROM sessions s WHERE s.sid = :sid AND {_IDLE}"), {"sid": sid, "cut": cut}
         )

@@ -51,11 +51,18 @@ _ROLLUPS = [stmt.bindparams(bindparam("sids", expanding=True)) for stmt in _ROLL
 
 
 def refresh_rollups(conn: Connection, sids: Iterable[int]) -> None:
-    """Recompute the roll-up columns of these sessions from their rows."""
+    """Recompute the roll-up columns of these sessions from their rows, and their analytics roll-ups."""
+    ordered = refresh_counts(conn, sids)
+    refresh_analytics(conn, ordered)
+
+
+def refresh_counts(conn: Connection, sids: Iterable[int]) -> list[int]:
+    """Recompute only the roll-up columns of these sessions' own rows (what `session.updated` events and
+    a writer's counts read); returns the sessions, sorted. The analytics roll-ups are then owed."""
     ordered = sorted(sids)
     for i in range(0, len(ordered), 500):
         chunk = ordered[i : i + 500]
         for stmt in _ROLLUPS:
             execute_in(conn, stmt, "sids", chunk)
             faults.point("mid-rollup")
-    refresh_analytics(conn, ordered)
+    return ordered

@@ -1036,3 +1036,15 @@ pruned_sessions = Table(
     Column("text_bytes", BigInteger, nullable=False),  # stored (compressed) bytes dropped, summed
 )
 RETENTION_TABLES = (pruned_sessions,)
+
+# -- roll-ups owed (revision 0023) ---------------------------------------------------------------------
+# Sessions whose analytics roll-ups (rollup_calls/entries/hourly/daily, metric_*) are stale: the webhook
+# write path marks them here, in the transaction of their rows, instead of rebuilding the roll-ups per
+# request; a batched settle (rollup_pending.py) rebuilds them and deletes the marks, and every read of
+# those tables settles first. A mark survives a crash with the rows it covers.
+rollup_pending = Table(
+    "rollup_pending",
+    metadata,
+    Column("sid", Id, primary_key=True, autoincrement=False),
+)
+PENDING_TABLES = (rollup_pending,)

@@ -123,22 +123,25 @@ def index_entries(conn: Connection, docs: Sequence[tuple[int, str, str | None, i
             r["body"] = " ".join(_WORD.findall(str(r["body"]).lower()))
         sql = (
             "INSERT INTO search_docs (sid, entry_id, role, ts_ms, tsv) VALUES "
-            "(:sid, :e, :role, :ts, to_tsvector('simple', :body)) ON CONFLICT (sid, entry_id) DO NOTHING"
+            "(%s, %s, %s, %s, to_tsvector('simple', %s)) ON CONFLICT (sid, entry_id) DO NOTHING"
         )
-        return int(conn.execute(text(sql), rows).rowcount or 0)
+        pg = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # (bulk: the driver's own)
+        pg.executemany(sql, [(r["sid"], r["e"], r["role"], r["ts"], r["body"]) for r in rows])
+        return int(pg.rowcount or 0)  # (psycopg 3: the sum over the rows)
     # SQLite: the ids the insert gave (one writer at a time, so every id above the old top is ours)
     top = conn.execute(text("SELECT COALESCE(max(id), 0) FROM search_docs")).scalar() or 0
-    conn.execute(
-        text("INSERT OR IGNORE INTO search_docs (sid, entry_id, role, ts_ms) VALUES (:sid, :e, :role, :ts)"),
-        rows,
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # (bulk: the driver's own)
+    cur.executemany(
+        "INSERT OR IGNORE INTO search_docs (sid, entry_id, role, ts_ms) VALUES (?, ?, ?, ?)",
+        [(r["sid"], r["e"], r["role"], r["ts"]) for r in rows],
     )
     added = conn.execute(
         text("SELECT id, sid, entry_id FROM search_docs WHERE id > :top"), {"top": top}
     ).all()
     body = {(r["sid"], r["e"]): r["body"] for r in rows}
-    fts = [{"id": i, "body": body[(sid, eid)]} for i, sid, eid in added if body.get((sid, eid))]
+    fts = [(i, body[(sid, eid)]) for i, sid, eid in added if body.get((sid, eid))]
     if fts:
-        conn.execute(text("INSERT INTO search_fts (rowid, body) VALUES (:id, :body)"), fts)
+        cur.executemany("INSERT INTO search_fts (rowid, body) VALUES (?, ?)", fts)
     return len(added)
 
 

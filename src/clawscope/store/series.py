@@ -14,7 +14,7 @@ from typing import Any
 
 from clawscope.model import Filters
 from clawscope.money import usd
-from clawscope.store.engine import Part
+from clawscope.store.rollup_pending import SettledPart
 from clawscope.store.rollup_totals import period_rows
 
 HOUR_MS = 3_600_000
@@ -37,7 +37,7 @@ MEASURES = {  # money columns hold nano-dollars: `_MONEY` measures are converted
 _MONEY = {"cost", "estimated"}
 
 
-class Series(Part):
+class Series(SettledPart):  # reads roll-ups: settles what is owed first
     def stacked(self, f: Filters, unit: str, stack: str, measure: str) -> list[dict[str, Any]]:
         """`[{"bucket": n, "key": value, "value": x}]`: `measure` per `unit` bucket (hour or day
         number since the epoch) and per value of `stack`, rows without a time left out. A period that

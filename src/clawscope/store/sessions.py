@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from clawscope.model import Filters, SessionQuery
 from clawscope.money import clamp, to_nano
 from clawscope.store import deletion, schema, session_list
-from clawscope.store.engine import Part
+from clawscope.store.rollup_pending import SettledPart
 from clawscope.store.sql_filters import session_where
 
 # A session's model is its dominant one: the most cost (reported plus estimated), then the most calls,
@@ -48,7 +48,7 @@ SORTS: dict[str, tuple[str, bool]] = {
 }
 
 
-class Sessions(Part):
+class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
     def active(self, f: Filters, limit: int | None = None, order: str = "recent") -> list[dict[str, Any]]:
         """Sessions (with entries) active in the period, most recent first (or `cost`: reported cost,
         `total_cost`: reported plus estimated)."""

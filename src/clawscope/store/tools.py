@@ -15,7 +15,7 @@ from sqlalchemy import text
 from clawscope.model import Filters
 from clawscope.store import rollup_tools
 from clawscope.store.duration_histogram import RELATIVE_ERROR
-from clawscope.store.engine import Part
+from clawscope.store.rollup_pending import SettledPart
 from clawscope.store.sql_filters import where
 
 _CALLS = "FROM tool_calls t JOIN sessions s ON s.sid = t.sid WHERE t.call_entry_id IS NOT NULL"
@@ -29,7 +29,7 @@ def _calls(f: Filters) -> str:
     return "FROM tool_calls t WHERE t.call_entry_id IS NOT NULL"
 
 
-class ToolCalls(Part):
+class ToolCalls(SettledPart):  # reads roll-ups: settles what is owed first
     def per_tool(self, f: Filters) -> list[dict[str, Any]]:
         """Per real tool name: `key`, `toolCalls`, `toolErrors` and `durationsMs` (sorted, known ones only),
         most called first."""

@@ -12,11 +12,11 @@ from typing import Any
 
 from clawscope.model import Filters
 from clawscope.store import rollup_totals, row_totals
-from clawscope.store.engine import Part
 from clawscope.store.measures import empty
+from clawscope.store.rollup_pending import SettledPart
 
 
-class Totals(Part):
+class Totals(SettledPart):  # reads roll-ups: settles what is owed first
     def period(self, f: Filters) -> dict[str, Any]:
         """The period's totals (camelCase measures: `llmCalls`, `costUSD`, …)."""
         with self._read() as conn:

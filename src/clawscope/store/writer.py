@@ -35,15 +35,14 @@ from clawscope.model import (
     ToolResult,
     TranscriptBatch,
 )
-from clawscope.store import bulk, retention, rows, schema, search
+from clawscope.store import bulk, retention, rollup_pending, rows, schema, search
 from clawscope.store import events as event_log
-from clawscope.store.engine import placeholder, write_tx
+from clawscope.store.engine import lock_writers, placeholder, write_tx
 from clawscope.store.ingest_events import Probe
 from clawscope.store.remote import claim_sessions, record_nonces
-from clawscope.store.rollup_sessions import refresh_rollups
+from clawscope.store.rollup_sessions import refresh_counts, refresh_rollups
 from clawscope.timeutil import now_ms
 
-WRITE_LOCK = 0x636C6177  # "claw": PostgreSQL advisory lock held by each ingest unit's transaction
 FLUSH_ENTRIES = 5_000  # a unit in flight, one queued and one filling: memory stays flat
 FLUSH_BYTES = 4 << 20
 _ZSTD_LEVEL = 1  # fastest; transcript JSON still shrinks 5-10x
@@ -89,6 +88,9 @@ class Writer:
         self.estimate = estimate
         self.emit_events = True  # append session.updated / llm.call / … for what a unit newly stored
         self.flush_entries = flush_entries
+        # mark the analytics roll-ups of what a unit touched as owed (rollup_pending.py) instead of
+        # rebuilding them in its transaction: the webhook path, settled in batches
+        self.defer_rollups = False
         mark = placeholder(engine)
         tc = schema.tool_calls
         marks4 = ", ".join([mark] * 4)
@@ -106,6 +108,7 @@ class Writer:
             "session": bulk.upsert_replace(
                 schema.sessions, rows.META_COLS, ("session_id",), mark, rows.META_FILL, rows.META_RANKED
             ),
+            "pending": rollup_pending.mark_sql(mark),
             "block": f"INSERT INTO entry_blocks (block_id, sid, codec, data) VALUES ({marks4})",
         }
         self._cctx = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
@@ -185,14 +188,10 @@ class Writer:
     ) -> tuple[int, dict[str, Any]]:
         """The unit's transaction; returns the top event id and what it added (see `_added`)."""
         with write_tx(self.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                # One ingest writer at a time on PostgreSQL (SQLite has one by design): two processes
-                # upserting the same sessions and rows in their own orders deadlocked, and counting
-                # what a unit added is exact only when nobody else commits meanwhile.
-                # (keyed by schema too: advisory locks are database-wide, a schema is one clawscope)
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"), {"k": WRITE_LOCK}
-                )
+            # One ingest writer at a time on PostgreSQL (SQLite has one by design): two processes
+            # upserting the same sessions and rows in their own orders deadlocked, and counting
+            # what a unit added is exact only when nobody else commits meanwhile.
+            lock_writers(conn)
             if nonces:
                 record_nonces(conn, nonces)
             if owners:
@@ -203,7 +202,7 @@ class Writer:
             for batch in unit.batches:
                 by_sid.setdefault(sids[batch.session_id], []).append(batch)
             probe = Probe(conn, by_sid, unit.problems) if self.emit_events else None
-            before = _counts(conn, list(by_sid))
+            before = probe.counts(after=False) if probe is not None else _counts(conn, list(by_sid))
             self._entries(conn, cur, by_sid)
             self._facts(cur, by_sid)
             self._registry(cur, unit)
@@ -212,10 +211,16 @@ class Writer:
                 cur.executemany(self._sql["problem"], [rows.problem_row(p, now) for p in unit.problems])
             if unit.cursors:
                 cur.executemany(self._sql["cursor"], [(k, v.decode(), now) for k, v in unit.cursors.items()])
-            refresh_rollups(conn, set(by_sid) | set(sids.values()))  # metadata feeds the roll-ups too
+            touched = set(by_sid) | set(sids.values())  # metadata feeds the roll-ups too
+            if self.defer_rollups:  # the session's own counts now, the analytics roll-ups owed
+                refresh_counts(conn, touched)
+                rollup_pending.mark(cur, self._sql["pending"], touched)
+            else:
+                refresh_rollups(conn, touched)
             found = probe.collect(conn) if probe is not None else []
+            after = probe.counts(after=True) if probe is not None else _counts(conn, list(by_sid))
             faults.point("before-events")
-            return event_log.append_in(conn, found, now), _added(before, _counts(conn, list(by_sid)))
+            return event_log.append_in(conn, found, now), _added(before, after)
 
     def _sessions(self, conn: Connection, cur: Any, unit: Unit) -> dict[str, int]:
         """Upsert session metadata; make sure every session of a batch has a row; return sids."""

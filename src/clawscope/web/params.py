@@ -47,9 +47,10 @@ def when(value: str | None, name: str) -> int | None:
     return ms
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """A dependency of every API route: query parameters the route does not declare, or a single-valued
-    one given twice, are a 422 (the spec declares every parameter; nothing is silently ignored)."""
+    one given twice, are a 422 (the spec declares every parameter; nothing is silently ignored). Async
+    (no I/O): FastAPI would run a plain function in the thread pool, a thread hop per request."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

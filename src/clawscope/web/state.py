@@ -93,7 +93,8 @@ class AppState:
             retention_ms=settings.events_retention_days * DAY_MS,
             clock=store.clock,
         )
-        limiter = RateLimiter(shared=store.rate_limits.hit)  # one count per key across processes
+        # one count per key across processes, in leases of requests (one write for up to LEASE_MAX)
+        limiter = RateLimiter(shared=store.rate_limits.hit, take=store.rate_limits.take)
         state = cls(settings, store, bus, GroupCommit(store, estimate=settings.price_estimates), limiter)
         state.detecting = live_detect.install(state)  # detection after each ingest pass / webhook commit
         return state
@@ -173,5 +174,11 @@ def app_state(request: Request) -> AppState:
     return state
 
 
+async def _state_dependency(request: Request) -> AppState:
+    """`app_state` as a dependency: async, so FastAPI does not run it in the thread pool (a thread hop
+    on every request of every route, for one attribute read)."""
+    return app_state(request)
+
+
 # What routes declare: `state: StateDep`.
-StateDep = Annotated[AppState, Depends(app_state)]
+StateDep = Annotated[AppState, Depends(_state_dependency)]

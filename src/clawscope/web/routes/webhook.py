@@ -87,6 +87,12 @@ def _maybe_prune(state: AppState, now_s: float) -> None:
     state.store.remote.prune_nonces(int((now_s - keep_s) * 1000))
 
 
+def _fresh_or_reject(request: Request, state: AppState) -> None:
+    stamp = header(request, "timestamp") or ""
+    if not webhooks.fresh(stamp, now_ms() / 1000, state.settings.webhook_window_s):
+        raise ApiError(401, "timestamp missing or outside the accepted window", code="stale_timestamp")
+
+
 def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
     try:
         head = read_head(body)
@@ -100,8 +106,7 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
             401, "unknown agent (instance_id, agent_name)", code="unknown_agent", param="agent_name"
         )
     now = now_ms()
-    if not webhooks.fresh(stamp, now / 1000, state.settings.webhook_window_s):
-        raise ApiError(401, "timestamp missing or outside the accepted window", code="stale_timestamp")
+    _fresh_or_reject(request, state)  # (again: the request may have waited for a thread)
     if not webhooks.verify(signer.secret, body, sig, timestamp=stamp):
         raise ApiError(401, "bad signature", code="invalid_signature")
     nonce = header(request, "nonce")
@@ -158,6 +163,7 @@ def _accept(request: Request, state: AppState, body: bytes) -> dict[str, Any]:
 )
 async def webhook(request: Request, state: StateDep) -> dict[str, Any]:
     await run_in_threadpool(_authorize, request)  # before reading a byte of the body
+    _fresh_or_reject(request, state)  # a stale request costs no body, look-up or thread (checked again later)
     body = await read_body(request, state.settings.webhook_max_bytes)
     result: dict[str, Any] = await run_in_threadpool(_accept, request, state, body)
     return result
