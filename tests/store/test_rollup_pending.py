@@ -29,6 +29,14 @@ TABLES = (
     "metric_tools",
     "metric_calls_sid",
     "metric_tools_sid",
+    # issue 17's query roll-ups (revision 0025), rebuilt by the same settle
+    "rollup_hour_totals",
+    "rollup_tool_sid",
+    "rollup_tool_blocks",
+    "rollup_model_sid_days",
+    "rollup_model_day_sessions",
+    "rollup_prompt_sid",
+    "rollup_prompt_daily",
 )
 
 
@@ -123,6 +131,14 @@ def test_every_reader_settles(store: Store) -> None:
     assert _owed(store) == 1
     assert store.metrics.calls()
     assert _owed(store) == 0
+    # the tool histograms and the prompt sizes are roll-ups too: their readers settle as well
+    for n, read in enumerate(
+        (lambda: store.tools.summary(Filters()), lambda: store.context.prompt_sizes(Filters()))
+    ):
+        _write(store, [session_body(instance_id, session_id=f"s-y{n}", n=2)], name, defer=True)
+        assert _owed(store) == 1
+        read()
+        assert _owed(store) == 0
     assert store.settle() == 0  # nothing owed: nothing done
 
 
