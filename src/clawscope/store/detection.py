@@ -315,28 +315,32 @@ def _entries(conn: Connection, sids: list[int]) -> dict[int, list[EntryView]]:
         "SELECT sid, pos, entry_id, type, role, ts_ms, block_id, block_off, block_len FROM entries "
         "WHERE sid IN :sids ORDER BY sid, pos"
     ).bindparams(bindparam("sids", expanding=True))
-    out: dict[int, list[EntryView]] = defaultdict(list)
+    out: dict[int, list[EntryView]] = {}
     loads, decode_error, empty = orjson.loads, orjson.JSONDecodeError, memoryview(b"")
+    current: int | None = None
+    into: list[EntryView] = []  # rows come grouped by sid: one list lookup per session, not per row
     for sid, pos, entry_id, type_, role, ts_ms, block_id, off, length in conn.execute(
         stmt, {"sids": sids}
     ).all():
+        if sid != current:
+            current, into = sid, out.setdefault(sid, [])
         try:  # a slice of a memoryview copies nothing
             record = loads(blocks.get(block_id, empty)[off : off + length])
         except decode_error:
             record = {}
-        if not isinstance(record, dict):
+        if type(record) is not dict:
             record = {}
         run_id = record.get("runId")
-        out[sid].append(
-            EntryView(
-                entry_id=entry_id,
-                pos=int(pos),
-                type=type_,
-                role=role,
-                ts_ms=ts_ms,
-                text=entry_text(record)[:TEXT_LIMIT],
-                record=record,
-                run_id=run_id if isinstance(run_id, str) else None,
+        into.append(
+            EntryView(  # positional (cheaper than keywords): entry_id, pos, type, role, ts_ms, text, …
+                entry_id,
+                int(pos),
+                type_,
+                role,
+                ts_ms,
+                entry_text(record)[:TEXT_LIMIT],
+                record,
+                run_id if type(run_id) is str else None,
             )
         )
     return out
