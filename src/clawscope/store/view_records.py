@@ -52,54 +52,72 @@ def pos_of(by_id: dict[str, EntryView], entry_id: str | None) -> int:
     return e.pos if e is not None else 1 << 62
 
 
-def model_calls(rows: list[dict[str, Any]], by_id: dict[str, EntryView]) -> tuple[ModelCallView, ...]:
-    rows = sorted(rows, key=lambda r: pos_of(by_id, r["entry_id"]))
-    return tuple(
-        ModelCallView(
-            entry_id=r["entry_id"],
-            ts_ms=r["ts_ms"],
-            provider=r["provider"],
-            model=r["model"],
-            stop_reason=r["stop_reason"],
-            error_message=r["error_message"],
-            input_tokens=int(r["input"] or 0),
-            cache_read=int(r["cache_read"] or 0),
-            cache_write=int(r["cache_write"] or 0),
-            output_tokens=int(r["output"] or 0),
+def model_calls(rows: list[Any], by_id: dict[str, EntryView]) -> tuple[ModelCallView, ...]:
+    """Rows are tuples in `store.detection._LLM_SQL`'s column order (unpacked: no dict per row)."""
+    out: list[tuple[int, ModelCallView]] = []
+    for _, entry_id, ts_ms, provider, model, stop, error, input_, read, write, output in rows:
+        call = ModelCallView(
+            entry_id=entry_id,
+            ts_ms=ts_ms,
+            provider=provider,
+            model=model,
+            stop_reason=stop,
+            error_message=error,
+            input_tokens=int(input_ or 0),
+            cache_read=int(read or 0),
+            cache_write=int(write or 0),
+            output_tokens=int(output or 0),
         )
-        for r in rows
-    )
+        out.append((pos_of(by_id, entry_id), call))
+    out.sort(key=lambda t: t[0])  # stable: rows of one position keep their order
+    return tuple(t[1] for t in out)
 
 
-def tool_uses(
-    rows: list[dict[str, Any]], by_id: dict[str, EntryView], output_limit: int
-) -> tuple[ToolUse, ...]:
+def tool_uses(rows: list[Any], by_id: dict[str, EntryView], output_limit: int) -> tuple[ToolUse, ...]:
+    """Rows are tuples in `store.detection._TOOLS_SQL`'s column order (unpacked: no dict per row)."""
     out: list[tuple[int, int, ToolUse]] = []
-    for r in rows:
-        call_entry = by_id.get(r["call_entry_id"] or "")
-        index, args = _call_arguments(call_entry, r["call_id"], r["wrapper"])
-        result_id = r["result_entry_id"] or r["nested_entry_id"]
-        result = by_id.get(r["result_entry_id"] or "")
+    for (
+        _,
+        call_id,
+        call_entry_id,
+        result_entry_id,
+        nested_entry_id,
+        wrapper,
+        ts_ms,
+        result_ts_ms,
+        name,
+        status,
+        exit_code,
+        error_text,
+        duration_ms,
+        exec_command,
+        exec_elevated,
+        exec_host,
+        exec_security,
+    ) in rows:
+        call_entry = by_id.get(call_entry_id or "")
+        index, args = _call_arguments(call_entry, call_id, wrapper)
+        result = by_id.get(result_entry_id or "")
         out.append(
             (
-                pos_of(by_id, r["call_entry_id"]),
+                pos_of(by_id, call_entry_id),
                 index,
                 ToolUse(
-                    call_id=r["call_id"],
-                    call_entry_id=r["call_entry_id"],
-                    result_entry_id=result_id,
-                    ts_ms=r["ts_ms"] if r["ts_ms"] is not None else r["result_ts_ms"],
-                    name=r["name"],
+                    call_id=call_id,
+                    call_entry_id=call_entry_id,
+                    result_entry_id=result_entry_id or nested_entry_id,
+                    ts_ms=ts_ms if ts_ms is not None else result_ts_ms,
+                    name=name,
                     arguments=args,
-                    status=r["status"],
-                    exit_code=r["exit_code"],
-                    error_text=r["error_text"],
+                    status=status,
+                    exit_code=exit_code,
+                    error_text=error_text,
                     output_text=result.text[:output_limit] if result is not None else "",
-                    duration_ms=r["duration_ms"],
-                    exec_command=r["exec_command"],
-                    exec_elevated=r["exec_elevated"],
-                    exec_host=r["exec_host"],
-                    exec_security=r["exec_security"],
+                    duration_ms=duration_ms,
+                    exec_command=exec_command,
+                    exec_elevated=exec_elevated,
+                    exec_host=exec_host,
+                    exec_security=exec_security,
                 ),
             )
         )
