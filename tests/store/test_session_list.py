@@ -135,7 +135,8 @@ def test_a_page_reads_a_page_of_rows(varied: Store) -> None:
     statements: list[tuple[str, Any]] = []
 
     def record(_conn, _cursor, statement: str, parameters: Any, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
+        # (each read first probes whether webhook roll-ups are owed: one index probe, no rows)
+        if statement.lstrip().upper().startswith("SELECT") and "rollup_pending" not in statement:
             statements.append((statement, parameters))
 
     total = browse.count(varied, Filters())

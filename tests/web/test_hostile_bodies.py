@@ -4,6 +4,7 @@ Over real HTTP on loopback, both backends."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,6 +80,8 @@ def test_a_deeply_nested_session_webhook_is_a_422(
         headers={
             "Content-Type": "application/json",
             "X-Clawscope-Signature": "sha256=00",
+            # a fresh timestamp: a stale one is refused before the body is read (and says so)
+            "X-Clawscope-Timestamp": str(int(time.time())),
             **auth(make_key("ingest:write")),
         },
         timeout=30,
