@@ -4,6 +4,7 @@ endpoint-by-endpoint cases live in tests/web/test_hostile_bodies.py; this is the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,7 +43,12 @@ def test_deep_nesting_on_every_ingestion_endpoint(
             "session webhook": httpx.post(
                 f"{live_server.url}/api/v1/openclaw/webhook",
                 content=b'{"agent_name":"main","x":' + deep + b"}",
-                headers={"Content-Type": "application/json", "X-Clawscope-Signature": "sha256=00", **key},
+                headers={  # a fresh timestamp: a stale one is refused before the body is read
+                    "Content-Type": "application/json",
+                    "X-Clawscope-Signature": "sha256=00",
+                    "X-Clawscope-Timestamp": str(int(time.time())),
+                    **key,
+                },
                 timeout=60,
             ).status_code,
             "otlp": httpx.post(
