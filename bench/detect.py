@@ -50,7 +50,7 @@ from results import write_section  # noqa: E402
 from scoring import FAMILIES, Table, format_table, merge, score  # noqa: E402
 
 # the real sample state dirs (../shared/samples of the project's checkout; CLAWSCOPE_SAMPLES elsewhere)
-SAMPLES = Path(os.environ.get("CLAWSCOPE_SAMPLES") or HERE.parents[2] / "shared" / "samples")
+SAMPLES = Path(os.environ.get("CLAWSCOPE_SAMPLES") or HERE.parents[1] / "shared" / "samples")
 
 
 def open_ingested(corpus: Corpus, work: Path) -> Store:
