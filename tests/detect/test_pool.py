@@ -53,3 +53,36 @@ def test_a_worker_without_the_detector_fails_loudly(tmp_path: Path, monkeypatch:
         ingest(store, [root], instance="i", estimate=False)
         with pytest.raises(DetectorError, match=r"test\.failed-tool"):
             detect(store, {}, workers=1)
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 0), (1, 0), (2, 2), (3, 3), (8, 4)])
+def test_default_workers_use_every_core_up_to_four(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, workers: int
+) -> None:
+    # detection runs after ingest has finished: on two cores both are free for it
+    monkeypatch.setattr(service.os, "cpu_count", lambda: cores)
+    assert service.default_workers() == workers
+
+
+def test_a_worker_keeps_its_store_between_tasks_of_a_pass(tmp_path: Path) -> None:
+    from clawscope.detect import pool
+
+    root = state(tmp_path / "openclaw")
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    with registered(), Store(url) as store:
+        ingest(store, [root], instance="i", estimate=False)
+        ids = store.detection.session_ids()
+        try:
+            first = pool.detect_chunk(url, {}, ["test.failed-tool"], ids[:6], MODULES)
+            kept = pool._STATE["store"]
+            second = pool.detect_chunk(url, {}, ["test.failed-tool"], ids[6:], MODULES)
+            assert pool._STATE["store"] is kept
+            pool.detect_chunk(
+                url, {"test.failed-tool": {"enabled": False}}, ["test.failed-tool"], ids, MODULES
+            )
+            assert pool._STATE["store"] is not kept  # other settings: state made again
+        finally:
+            pool._STATE.pop("store").close()
+            pool._STATE.clear()
+    found = [f for chunk in (first, second) for _, _, fs in pool._DECODE.decode(chunk) for f in fs]
+    assert len(found) == 6

@@ -20,7 +20,8 @@ from typing import Any
 
 import msgspec
 
-from clawscope.detect.runner import DetectorError, detect_view, load_all
+from clawscope.detect.base import Detector, DetectorSettings
+from clawscope.detect.runner import DetectorError, detect_view, load_all, no_cyclic_gc
 from clawscope.detect.settings import all_settings
 from clawscope.model.detection import Finding
 
@@ -38,22 +39,45 @@ def detect_chunk(
     modules: Sequence[str] = (),
 ) -> bytes:
     """In a worker: the findings of these sessions by these detectors (msgpack-encoded `ChunkResult`)."""
-    from clawscope.store import Store  # the worker opens its own connection
-
-    for name in modules:
-        importlib.import_module(name)
-    every = load_all()
-    missing = sorted(set(detector_ids) - set(every))
-    if missing:
-        raise DetectorError(f"detectors {missing} are not registered in a worker process (pass their module)")
-    settings = all_settings(config, every)
-    chosen = {i: every[i] for i in detector_ids}
+    store, settings, chosen = _worker_state(url, config, detector_ids, modules)
     out: ChunkResult = []
-    with Store(url, auto_migrate=False) as store:
+    with no_cyclic_gc():
         for view in store.detection.views(session_ids):
             found = detect_view(view, settings, detectors=chosen)
             out.append((view.session.session_id, view.session.kind, found))
     return _ENCODE.encode(out)
+
+
+# A worker's store, settings and detectors, kept from one chunk to the next of the same pass (opening the
+# store and resolving the settings for every chunk cost as much as detecting it); keyed by what made them.
+_STATE: dict[str, Any] = {}
+
+
+def _worker_state(
+    url: str, config: Mapping[str, Any], detector_ids: Sequence[str], modules: Sequence[str]
+) -> tuple[Any, dict[str, DetectorSettings], dict[str, Detector]]:
+    key = _ENCODE.encode([url, dict(config), list(detector_ids), list(modules)])
+    if _STATE.get("key") != key:
+        from clawscope.store import Store  # the worker opens its own connection
+
+        for name in modules:
+            importlib.import_module(name)
+        every = load_all()
+        missing = sorted(set(detector_ids) - set(every))
+        if missing:
+            raise DetectorError(
+                f"detectors {missing} are not registered in a worker process (pass their module)"
+            )
+        old = _STATE.get("store")
+        if old is not None:
+            old.close()
+        _STATE.update(
+            key=key,
+            store=Store(url, auto_migrate=False),
+            settings=all_settings(config, every),
+            chosen={i: every[i] for i in detector_ids},
+        )
+    return _STATE["store"], _STATE["settings"], _STATE["chosen"]
 
 
 class DetectPool:

@@ -8,10 +8,13 @@ the same findings, in the same order. Storing them and deciding which sessions t
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import pkgutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
 import msgspec
 
@@ -55,14 +58,8 @@ def detect_view(
     A detector that raises or returns a malformed finding is skipped with a logged warning (one broken
     detector never stops the others), or raises `DetectorError` when `strict` (tests, benchmarks).
     """
-    dets = REGISTRY if detectors is None else detectors
     out: dict[tuple[str, str], Finding] = {}
-    for det_id in sorted(dets):
-        det = dets[det_id]
-        s = (settings or {}).get(det_id) or DetectorSettings(params=dict(det.defaults))
-        if not s.enabled:
-            continue
-        params = {**det.defaults, **s.params}
+    for det_id, det, s, params in _plan(REGISTRY if detectors is None else detectors, settings):
         try:
             found = [_checked(det, view, f) for f in det.detect(view, params)]
         except Exception as exc:  # a detector bug must not stop the others
@@ -76,6 +73,30 @@ def detect_view(
     return sorted(out.values(), key=lambda f: (f.first_ms or 0, f.detector, f.anchor_entry_id))
 
 
+_Plan = list[tuple[str, Detector, DetectorSettings, dict[str, Any]]]
+# The last plan made, with what it was made from: a pass calls `detect_view` with the same detectors and
+# settings for every session, so they are sorted and each one's parameters merged once, not per session.
+# The registry can grow (a module registers a detector), so its items are part of the key; settings
+# mappings are made per pass and never changed, so theirs is their identity (kept alive here).
+_LAST_PLAN: list[tuple[tuple[tuple[str, Detector], ...], object, _Plan]] = []
+
+
+def _plan(dets: Mapping[str, Detector], settings: Mapping[str, DetectorSettings] | None) -> _Plan:
+    """The enabled detectors in id order, with their settings and merged parameters (which detectors
+    only read)."""
+    items = tuple(dets.items())
+    if _LAST_PLAN and _LAST_PLAN[0][1] is settings and _LAST_PLAN[0][0] == items:
+        return _LAST_PLAN[0][2]
+    plan: _Plan = []
+    for det_id in sorted(dets):
+        det = dets[det_id]
+        s = (settings or {}).get(det_id) or DetectorSettings(params=dict(det.defaults))
+        if s.enabled:
+            plan.append((det_id, det, s, {**det.defaults, **s.params}))
+    _LAST_PLAN[:] = [(items, settings, plan)]
+    return plan
+
+
 def _checked(det: Detector, view: SessionView, f: Finding) -> Finding:
     if not isinstance(f, Finding):
         raise DetectorError(f"{det.id} returned {type(f).__name__}, not a Finding")
@@ -86,3 +107,19 @@ def _checked(det: Detector, view: SessionView, f: Finding) -> Finding:
     if f.anchor_entry_id not in f.entry_ids:
         f = msgspec.structs.replace(f, entry_ids=(f.anchor_entry_id, *f.entry_ids))
     return f
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused over one batch of views and detectors, then a young-generation
+    pass. A batch allocates hundreds of thousands of small, acyclic objects (parsed records, texts,
+    findings) that reference counting frees; the collector's passes over them cost about a quarter of
+    detection (measured: bench/ingest.py (e)). Nested use keeps the outer state."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+            gc.collect(1)

@@ -11,24 +11,26 @@ SSE stream delivers. `finding_json` is the one JSON shape of a finding (CLI `--j
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from clawscope.detect.base import Detector, DetectorSettings
 from clawscope.detect.pool import ChunkResult, DetectPool
-from clawscope.detect.runner import detect_view, load_all, selected
+from clawscope.detect.runner import detect_view, load_all, no_cyclic_gc, selected
 from clawscope.detect.settings import all_settings, fingerprint
 from clawscope.store import Event, Store, StoredFinding
 from clawscope.timeutil import iso_ms
 
 BATCH = 200  # sessions per view batch and per findings transaction
-POOL_MIN_SESSIONS = 400  # below this, starting worker processes costs more than it saves
-POOL_CHUNK = 50  # sessions per pool task
+# Below this many sessions, starting the workers costs more than they save: a worker's imports take
+# ~0.7 CPU s, detection ~1 ms a session (measured on a quiet two-core machine: bench/detect_cost.py).
+POOL_MIN_SESSIONS = 1500
+# Sessions per pool task: a view batch has a fixed cost (the instance's session keys, the agents'
+# configuration and workspace files), measured at +50 % of the views' CPU with tasks of 50 sessions.
+POOL_CHUNK = BATCH
 
 
 @dataclass
@@ -110,10 +112,11 @@ def detect(
 
 
 def default_workers() -> int:
-    """Worker processes for a large detection: none on a machine with fewer than four cores (measured:
-    on two busy cores, spawning them cost more than they saved), else one per core up to four."""
+    """Worker processes for a large detection: one per core, up to four; none on one core. Detection runs
+    after ingest has finished, so on two cores both are free (measured on a quiet two-core machine:
+    bench/ingest.py (e)); the parent only decodes and stores what the workers found."""
     cores = os.cpu_count() or 1
-    return 0 if cores < 4 else min(4, cores)
+    return 0 if cores < 2 else min(4, cores)
 
 
 def _small(chunks: list[list[str]]) -> Iterator[list[str]]:
@@ -131,22 +134,6 @@ def _detect_here(
             (v.session.session_id, v.session.kind, detect_view(v, settings, detectors=chosen))
             for v in store.detection.views(chunk)
         ]
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused over one batch of views and detectors, then a young-generation
-    pass. A batch allocates hundreds of thousands of small, acyclic objects (parsed records, texts,
-    findings) that reference counting frees; the collector's passes over them cost about a quarter of
-    detection (measured: bench/ingest.py (e)). Nested use keeps the outer state."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-            gc.collect(1)
 
 
 def finding_json(f: StoredFinding) -> dict[str, Any]:
