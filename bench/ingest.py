@@ -19,10 +19,12 @@ its decoding workers), sampled from /proc every 20 ms. CPU seconds are the inges
 children's (wait4), which on a shared machine says more than wall time.
 Prints lines/s, MB/s, peak RSS and the ratios; writes its section of bench/RESULTS.md.
 Targets: (c) ≥ 1.0× (a), reported again with detection on ((e)); (d) < 1 s; peak RSS < 300 MB;
-detection adds ≤ 25 % to cold ingest time ((e)/(c) by wall time: what a user waits; its CPU seconds are
-reported too, with no target: on two cores or more detection runs in worker processes after ingest, so
-it costs more CPU than it adds time; bench/detect_cost.py shows where that CPU goes); the search
-index's cost is reported ((c)/(f), no target).
+detection adds ≤ 25 % to cold ingest time (wall time, what a user waits: (e) runs through
+bench/ingest_probe.py, which times the ingest and the detection pass after it apart in that one run;
+(e)/(c) across two runs is printed too; CPU seconds are reported with no target: on two cores or more
+this process and worker processes detect side by side, so detection costs more CPU than it adds time;
+bench/detect_cost.py shows where that CPU goes); the search index's cost is reported ((c)/(f), no
+target).
 """
 
 from __future__ import annotations
@@ -295,7 +297,11 @@ def main() -> None:
         state, work / "noindex.db", detect=False, probe=("off", work / "index-off.json")
     )
     cd_wall, cd_rss, cd_out, _ = run_child_rss(state, work / "clawscope.db", detect=False)
-    e_wall, e_rss, _, e_cpu = run_child_rss(state, work / "detect.db", detect=True)
+    split_file = work / "phases.json"
+    e_wall, e_rss, _, e_cpu = run_child_rss(
+        state, work / "detect.db", detect=True, probe=("phases", split_file)
+    )
+    split = json.loads(split_file.read_text())
     d_wall, d_rss, d_out, d_cpu = run_child_rss(state, work / "detect.db")
     s_wall, s_rss, _, _ = run_child_rss(small, work / "small.db", detect=False)
     sd_wall, sd_rss, _, _ = run_child_rss(small, work / "small.db", detect=False)
@@ -384,10 +390,16 @@ def main() -> None:
             if x4
             else ["- (d) at 4× the corpus: not run (--x4)"]
         ),
-        f"- detection on cold ingest: (e)/(c) = {e_wall / c_wall:.2f} by wall time (target ≤ 1.25): "
-        f"{_met(e_wall <= 1.25 * c_wall)}; {e_cpu / c_cpu:.2f} by CPU seconds ({e_cpu:.2f} vs {c_cpu:.2f}, "
-        f"no target: detection runs on {detect_workers()} worker processes after ingest; "
-        f"{detectors()} detectors registered; CPU seconds hold on a loaded machine, wall time does not)",
+        "- detection on cold ingest, timed apart inside (e): "
+        f"{split['detect']['wall_s']:.2f} s of detection after {split['ingest']['wall_s']:.2f} s of ingest: "
+        f"+{split['detect']['wall_s'] / split['ingest']['wall_s']:.0%} (target ≤ +25 %): "
+        f"{_met(split['detect']['wall_s'] <= 0.25 * split['ingest']['wall_s'])}; by CPU seconds "
+        f"+{split['detect']['cpu_s'] / split['ingest']['cpu_s']:.0%} ({split['detect']['cpu_s']:.2f} vs "
+        f"{split['ingest']['cpu_s']:.2f}; no target: this process and {detect_workers()} worker "
+        f"process(es) detect side by side after ingest, so it costs more CPU than it adds time); "
+        f"{detectors()} detectors registered. Across runs, (e)/(c) = {e_wall / c_wall:.2f} by wall time "
+        f"and {e_cpu / c_cpu:.2f} by CPU seconds (two cold ingests of this corpus on a shared machine "
+        "differ by more than detection adds, so the target is judged inside one run)",
         f"- search index on cold ingest: (c)/(f) = {c_wall / f_wall:.2f} by wall time, "
         f"{c_cpu / f_cpu:.2f} by CPU seconds ({c_cpu:.2f} vs {f_cpu:.2f}); measured in (c), indexing "
         f"{index['indexed']:,} entries took {index['cpu_s']:.2f} CPU s ({index['cpu_s'] / c_cpu:.0%} of "

@@ -11,8 +11,9 @@ from clawscope.detect import service
 from clawscope.detect.runner import DetectorError
 from clawscope.detect.service import detect
 from clawscope.ingest import ingest
+from clawscope.model.detection import Finding
 from clawscope.store import FindingQuery, Store
-from tests.detect.doubles import registered
+from tests.detect.doubles import FailedToolDetector, registered
 from tests.support import builders as b
 
 MODULES = ["tests.detect.registered_double"]
@@ -55,12 +56,12 @@ def test_a_worker_without_the_detector_fails_loudly(tmp_path: Path, monkeypatch:
             detect(store, {}, workers=1)
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(None, 0), (1, 0), (2, 2), (3, 3), (8, 4)])
-def test_default_workers_use_every_core_up_to_four(
+@pytest.mark.parametrize(("cores", "workers"), [(None, 0), (1, 0), (2, 1), (3, 2), (8, 3)])
+def test_default_workers_use_every_other_core_up_to_three(
     monkeypatch: pytest.MonkeyPatch, cores: int | None, workers: int
 ) -> None:
-    # detection runs after ingest has finished: on two cores both are free for it
-    monkeypatch.setattr(service.os, "cpu_count", lambda: cores)
+    # detection runs after ingest has finished: this process detects too, a worker per other core
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
     assert service.default_workers() == workers
 
 
@@ -86,3 +87,34 @@ def test_a_worker_keeps_its_store_between_tasks_of_a_pass(tmp_path: Path) -> Non
             pool._STATE.clear()
     found = [f for chunk in (first, second) for _, _, fs in pool._DECODE.decode(chunk) for f in fs]
     assert len(found) == 6
+
+
+def test_this_process_works_beside_the_workers_and_results_keep_chunk_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clawscope.detect.pool import DetectPool
+
+    monkeypatch.setattr(service, "POOL_MIN_SESSIONS", 1)
+    root = state(tmp_path / "openclaw")
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    with registered(), Store(url) as store:
+        ingest(store, [root], instance="i", estimate=False)
+        ids = store.detection.session_ids()
+        chunks = [[i] for i in ids]
+        ran_here: list[str] = []
+
+        def here(chunk: list[str]) -> list[tuple[str, str | None, list[Finding]]]:
+            ran_here.extend(chunk)
+            return service._detect_here(store, chunk, {}, {"test.failed-tool": FailedToolDetector()})
+
+        for depth, expect_here in ((0, True), (100, False)):  # nothing may go to the workers / all may
+            pool = DetectPool(1)
+            pool.depth = depth
+            try:
+                out = list(pool.map(url, {}, ["test.failed-tool"], chunks, MODULES, local=here))
+            finally:
+                pool.close()
+            assert [sid for chunk in out for sid, _, _ in chunk] == ids  # the order of the chunks
+            assert sum(len(f) for chunk in out for _, _, f in chunk) == 6
+            assert (sorted(ran_here) == sorted(ids)) is expect_here
+            ran_here.clear()

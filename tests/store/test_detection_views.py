@@ -105,3 +105,20 @@ def test_whole_arguments_wrappers_results_and_children(db_url: str, tmp_path: Pa
     assert view.session.chat_type == "channel" and view.session.channel == "discord"
     assert view.workspace_files == {"IDENTITY.md": "I am a test agent"}
     assert [e.text for e in view.entries if e.role == "user"] == ["go"]
+
+
+def test_a_view_cache_carried_across_calls_gives_the_same_views(corpus_store: Store) -> None:
+    import msgspec
+
+    from clawscope.store import ViewCache
+
+    ids = corpus_store.detection.session_ids()
+    whole = [msgspec.to_builtins(v) for v in corpus_store.detection.views(ids)]
+    cache = ViewCache()
+    pieces = [
+        msgspec.to_builtins(v)
+        for i in range(0, len(ids), 3)
+        for v in corpus_store.detection.views(ids[i : i + 3], cache=cache)
+    ]
+    assert len(whole) == len(ids) > 10 and pieces == whole
+    assert cache.pruned == frozenset() and set(cache.keys) == {"corpus"}  # read once, kept

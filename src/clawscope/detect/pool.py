@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -24,6 +24,7 @@ from clawscope.detect.base import Detector, DetectorSettings
 from clawscope.detect.runner import DetectorError, detect_view, load_all, no_cyclic_gc
 from clawscope.detect.settings import all_settings
 from clawscope.model.detection import Finding
+from clawscope.store import ViewCache
 
 # (session id, its kind, its findings) per session of a chunk
 ChunkResult = list[tuple[str, str | None, list[Finding]]]
@@ -39,23 +40,24 @@ def detect_chunk(
     modules: Sequence[str] = (),
 ) -> bytes:
     """In a worker: the findings of these sessions by these detectors (msgpack-encoded `ChunkResult`)."""
-    store, settings, chosen = _worker_state(url, config, detector_ids, modules)
+    store, settings, chosen, cache = _worker_state(url, config, detector_ids, modules)
     out: ChunkResult = []
     with no_cyclic_gc():
-        for view in store.detection.views(session_ids):
+        for view in store.detection.views(session_ids, cache=cache):
             found = detect_view(view, settings, detectors=chosen)
             out.append((view.session.session_id, view.session.kind, found))
     return _ENCODE.encode(out)
 
 
-# A worker's store, settings and detectors, kept from one chunk to the next of the same pass (opening the
-# store and resolving the settings for every chunk cost as much as detecting it); keyed by what made them.
+# A worker's store, settings, detectors and view cache, kept from one chunk to the next of the same pass
+# (opening the store, resolving the settings and reading what every view batch reads alike cost as much
+# as detecting a small chunk); keyed by what made them. A worker lives for one pass (`DetectPool`).
 _STATE: dict[str, Any] = {}
 
 
 def _worker_state(
     url: str, config: Mapping[str, Any], detector_ids: Sequence[str], modules: Sequence[str]
-) -> tuple[Any, dict[str, DetectorSettings], dict[str, Detector]]:
+) -> tuple[Any, dict[str, DetectorSettings], dict[str, Detector], ViewCache]:
     key = _ENCODE.encode([url, dict(config), list(detector_ids), list(modules)])
     if _STATE.get("key") != key:
         from clawscope.store import Store  # the worker opens its own connection
@@ -76,16 +78,17 @@ def _worker_state(
             store=Store(url, auto_migrate=False),
             settings=all_settings(config, every),
             chosen={i: every[i] for i in detector_ids},
+            cache=ViewCache(),
         )
-    return _STATE["store"], _STATE["settings"], _STATE["chosen"]
+    return _STATE["store"], _STATE["settings"], _STATE["chosen"], _STATE["cache"]
 
 
 class DetectPool:
-    """A process pool of detection workers."""
+    """A process pool of detection workers; the calling process can work beside them (`local`)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, depth: int = 2) -> None:
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        self.depth = 2 * workers
+        self.depth = depth * workers  # tasks in flight: each worker has the next ones queued
 
     def map(
         self,
@@ -94,15 +97,32 @@ class DetectPool:
         detector_ids: Sequence[str],
         chunks: Iterable[list[str]],
         modules: Sequence[str] = (),
+        local: Callable[[list[str]], ChunkResult] | None = None,
     ) -> Iterator[ChunkResult]:
-        pending: deque[Future[bytes]] = deque()
-        cfg, ids = dict(config), sorted(detector_ids)
+        """Each chunk's results, in the order of the chunks. A chunk goes to the workers while fewer than
+        `depth` tasks are in flight there; otherwise `local` (when given) runs it in this process, so
+        the caller's core works too and a worker's start-up (its imports) delays nothing. Results wait
+        here until those before them are done (findings only: small)."""
+        order: deque[Future[bytes] | ChunkResult] = deque()
+        cfg, ids, mods = dict(config), sorted(detector_ids), tuple(modules)
         for chunk in chunks:
-            pending.append(self.executor.submit(detect_chunk, url, cfg, ids, chunk, tuple(modules)))
-            if len(pending) >= self.depth:
-                yield _DECODE.decode(pending.popleft().result())
-        while pending:
-            yield _DECODE.decode(pending.popleft().result())
+            busy = sum(1 for x in order if isinstance(x, Future) and not x.done())
+            if local is None or busy < self.depth:
+                order.append(self.executor.submit(detect_chunk, url, cfg, ids, chunk, mods))
+            else:
+                order.append(local(chunk))
+            while order and (_ready(order[0]) or (local is None and len(order) >= self.depth)):
+                yield _result(order.popleft())
+        while order:
+            yield _result(order.popleft())
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready(item: Future[bytes] | ChunkResult) -> bool:
+    return not isinstance(item, Future) or item.done()
+
+
+def _result(item: Future[bytes] | ChunkResult) -> ChunkResult:
+    return _DECODE.decode(item.result()) if isinstance(item, Future) else item

@@ -11,6 +11,7 @@ SSE stream delivers. `finding_json` is the one JSON shape of a finding (CLI `--j
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,16 +22,18 @@ from clawscope.detect.base import Detector, DetectorSettings
 from clawscope.detect.pool import ChunkResult, DetectPool
 from clawscope.detect.runner import detect_view, load_all, no_cyclic_gc, selected
 from clawscope.detect.settings import all_settings, fingerprint
-from clawscope.store import Event, Store, StoredFinding
+from clawscope.store import Event, Store, StoredFinding, ViewCache
 from clawscope.timeutil import iso_ms
 
 BATCH = 200  # sessions per view batch and per findings transaction
 # Below this many sessions, starting the workers costs more than they save: a worker's imports take
 # ~0.7 CPU s, detection ~1 ms a session (measured on a quiet two-core machine: bench/detect_cost.py).
 POOL_MIN_SESSIONS = 1500
-# Sessions per pool task: a view batch has a fixed cost (the instance's session keys, the agents'
-# configuration and workspace files), measured at +50 % of the views' CPU with tasks of 50 sessions.
-POOL_CHUNK = BATCH
+# Sessions per pool task: small, so that this process and the workers share the work evenly (what every
+# view batch reads alike is read once per pass: `ViewCache`); each worker has POOL_DEPTH tasks queued,
+# so it never waits for this process to hand it the next one.
+POOL_CHUNK = 50
+POOL_DEPTH = 4
 
 
 @dataclass
@@ -88,12 +91,14 @@ def detect(
     report = DetectReport(sessions=len(scope) if scope is not None else len(todo))
     n = default_workers() if workers is None else workers
     chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
-    pool = DetectPool(n) if n > 0 and len(todo) >= POOL_MIN_SESSIONS else None
+    pool = DetectPool(n, POOL_DEPTH) if n > 0 and len(todo) >= POOL_MIN_SESSIONS else None
+    cache = ViewCache()  # one pass: what every view batch reads alike is read once
     try:
         if pool is not None:
-            done = pool.map(store.url, config or {}, list(chosen), _small(chunks), modules)
+            here = functools.partial(_detect_here, store, settings=settings, chosen=chosen, cache=cache)
+            done = pool.map(store.url, config or {}, list(chosen), _small(chunks), modules, local=here)
         else:
-            done = (_detect_here(store, chunk, settings, chosen) for chunk in chunks)
+            done = (_detect_here(store, chunk, settings, chosen, cache) for chunk in chunks)
         for results in done:
             synced = store.findings.sync([(sid, f) for sid, _, f in results], chosen, fp if full else None)
             report.detected += len(results)
@@ -112,11 +117,12 @@ def detect(
 
 
 def default_workers() -> int:
-    """Worker processes for a large detection: one per core, up to four; none on one core. Detection runs
-    after ingest has finished, so on two cores both are free (measured on a quiet two-core machine:
-    bench/ingest.py (e)); the parent only decodes and stores what the workers found."""
+    """Worker processes for a large detection, besides this process (which detects too): one per other
+    core, up to three; none on one core. Detection runs after ingest has finished, so every core is free
+    for it (measured on a quiet two-core machine: bench/ingest.py (e)). One worker on two cores, not two:
+    the same speed with one process less (its memory, its imports)."""
     cores = os.cpu_count() or 1
-    return 0 if cores < 2 else min(4, cores)
+    return min(3, cores - 1)
 
 
 def _small(chunks: list[list[str]]) -> Iterator[list[str]]:
@@ -127,12 +133,16 @@ def _small(chunks: list[list[str]]) -> Iterator[list[str]]:
 
 
 def _detect_here(
-    store: Store, chunk: list[str], settings: Mapping[str, DetectorSettings], chosen: Mapping[str, Detector]
+    store: Store,
+    chunk: list[str],
+    settings: Mapping[str, DetectorSettings],
+    chosen: Mapping[str, Detector],
+    cache: ViewCache | None = None,
 ) -> ChunkResult:
     with no_cyclic_gc():
         return [
             (v.session.session_id, v.session.kind, detect_view(v, settings, detectors=chosen))
-            for v in store.detection.views(chunk)
+            for v in store.detection.views(chunk, cache=cache)
         ]
 
 

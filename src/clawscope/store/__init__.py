@@ -58,7 +58,7 @@ from clawscope.store.api_keys import (
     parse_scopes,
 )
 from clawscope.store.context_use import ContextUse
-from clawscope.store.detection import SessionViews
+from clawscope.store.detection import SessionViews, ViewCache
 from clawscope.store.engine import create_store_engine, placeholder
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
@@ -124,6 +124,7 @@ __all__ = [
     "StoredRule",
     "SyncResult",
     "Unit",
+    "ViewCache",
     "Writer",
     "WriterThread",
     "delivery_id",

@@ -88,19 +88,27 @@ class SessionViews(Part):
                     out[sid] = (int(n), last)
         return out
 
-    def views(self, session_ids: Iterable[str], *, output_limit: int = OUTPUT_LIMIT) -> Iterator[SessionView]:
+    def views(
+        self,
+        session_ids: Iterable[str],
+        *,
+        output_limit: int = OUTPUT_LIMIT,
+        cache: ViewCache | None = None,
+    ) -> Iterator[SessionView]:
         """The view of each session (those the store has, whose text was not pruned), in the order
-        given, batch by batch."""
+        given, batch by batch. A `cache` carries what every batch reads alike (the pruned sessions, each
+        instance's session keys, each agent's configuration and workspace files) from one call to the
+        next of the same detection pass."""
         wanted = list(dict.fromkeys(session_ids))
-        envs = _Envs()
-        keys_cache: dict[str, frozenset[str]] = {}
+        c = cache if cache is not None else ViewCache()
         with self._read() as conn:
-            pruned = {str(r[0]) for r in conn.execute(text(_PRUNED_SQL))}
-            wanted = [w for w in wanted if w not in pruned] if pruned else wanted
+            if c.pruned is None:
+                c.pruned = frozenset(str(r[0]) for r in conn.execute(text(_PRUNED_SQL)))
+            wanted = [w for w in wanted if w not in c.pruned] if c.pruned else wanted
             for chunk in _chunks(wanted, BATCH_SESSIONS):
                 infos = _info_rows(conn, "s.session_id", chunk)
                 for batch in _by_size(chunk, infos):
-                    yield from self._batch(conn, batch, infos, envs, keys_cache, output_limit)
+                    yield from self._batch(conn, batch, infos, c.envs, c.keys, output_limit)
 
     # -- one batch -------------------------------------------------------------------------------------
 
@@ -156,10 +164,19 @@ class SessionViews(Part):
             )
 
 
+class ViewCache:
+    """What every batch of views reads alike, kept for one detection pass (`SessionViews.views`)."""
+
+    def __init__(self) -> None:
+        self.pruned: frozenset[str] | None = None
+        self.keys: dict[str, frozenset[str]] = {}
+        self.envs = _Envs()
+
+
 class _Envs:
-    """Per agent of an instance, read once per `views` call: its workspace files, the context windows
-    and the agent's tool policy its state dir's config gives (a state dir is found in the `agents`
-    table)."""
+    """Per agent of an instance, read once per `views` call or `ViewCache`: its workspace files, the
+    context windows and the agent's tool policy its state dir's config gives (a state dir is found in
+    the `agents` table)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], tuple[dict[str, str], dict[str, int], ToolPolicy]] = {}
