@@ -118,3 +118,11 @@ def test_this_process_works_beside_the_workers_and_results_keep_chunk_order(
             assert sum(len(f) for chunk in out for _, _, f in chunk) == 6
             assert (sorted(ran_here) == sorted(ids)) is expect_here
             ran_here.clear()
+
+
+def test_results_are_stored_in_batches_of_at_least_a_storing_batch() -> None:
+    # a findings transaction costs about the same whatever its size: pool tasks are joined for storing
+    chunks = [[(f"s{i}-{j}", None, []) for j in range(3)] for i in range(5)]
+    joined = list(service._batched(iter(chunks), 7))
+    assert [len(b) for b in joined] == [9, 6]
+    assert [sid for b in joined for sid, _, _ in b] == [sid for c in chunks for sid, _, _ in c]

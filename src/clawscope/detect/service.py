@@ -99,7 +99,7 @@ def detect(
             done = pool.map(store.url, config or {}, list(chosen), _small(chunks), modules, local=here)
         else:
             done = (_detect_here(store, chunk, settings, chosen, cache) for chunk in chunks)
-        for results in done:
+        for results in _batched(done, BATCH):
             synced = store.findings.sync([(sid, f) for sid, _, f in results], chosen, fp if full else None)
             report.detected += len(results)
             report.touched += [sid for sid, _, _ in results]
@@ -123,6 +123,19 @@ def default_workers() -> int:
     the same speed with one process less (its memory, its imports)."""
     cores = os.cpu_count() or 1
     return min(3, cores - 1)
+
+
+def _batched(done: Iterable[ChunkResult], n: int) -> Iterator[ChunkResult]:
+    """Pool results joined into storing batches of at least `n` sessions: a findings transaction costs
+    ~10 ms whatever its size (measured: 354 of 50 sessions were 18 % of a pass over 17,689 sessions)."""
+    held: ChunkResult = []
+    for results in done:
+        held += results
+        if len(held) >= n:
+            yield held
+            held = []
+    if held:
+        yield held
 
 
 def _small(chunks: list[list[str]]) -> Iterator[list[str]]:

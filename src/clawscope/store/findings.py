@@ -170,7 +170,7 @@ class Findings(Part):
                     old = existing.get(fid)
                     if old is None:
                         row.update(status=OPEN, created_ms=now, updated_ms=now, resolved_ms=None)
-                        if conn.execute(insert.values(**row)).first() is not None:
+                        if conn.execute(insert, row).first() is not None:  # one compiled statement
                             out.new.append(_stored(row))
                             continue
                         # another process stored it a moment ago (and announced it): ours wins the content
