@@ -1,14 +1,15 @@
 """Detection on several cores: worker processes that each open the store, build the views of a chunk of
-sessions and run the detectors over them, while the parent stores what they found.
+sessions and run the detectors over them, while the parent detects chunks of its own between storing
+what everyone found.
 
 A cold ingest of a large history leaves thousands of sessions to detect, and detectors are pure Python:
-one core would take longer than the ingest itself. Workers are spawned (the parent may run threads),
+one core would add a third to the ingest's time. Workers are spawned (the parent may run threads),
 import the family modules themselves (`runner.load_all`, plus `modules`, e.g. a test's detector), run
-exactly the detectors the parent chose (by id), and
-return each session's findings encoded with msgspec; at most two chunks per worker are in flight, so
-memory stays bounded. Results come back in submission order, so storing them is deterministic.
+exactly the detectors the parent chose (by id), and return each session's findings encoded with msgspec.
+A bounded number of chunks per worker is in flight, and the parent takes a chunk itself only when the
+workers are full, so memory stays bounded and no core waits. Results come back in the order of the
+chunks whoever ran them, so storing them is deterministic.
 """
-
 from __future__ import annotations
 
 import importlib

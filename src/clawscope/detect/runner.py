@@ -85,8 +85,9 @@ def _plan(dets: Mapping[str, Detector], settings: Mapping[str, DetectorSettings]
     """The enabled detectors in id order, with their settings and merged parameters (which detectors
     only read)."""
     items = tuple(dets.items())
-    if _LAST_PLAN and _LAST_PLAN[0][1] is settings and _LAST_PLAN[0][0] == items:
-        return _LAST_PLAN[0][2]
+    last = _LAST_PLAN[0] if _LAST_PLAN else None  # read once: another thread may replace it
+    if last is not None and last[1] is settings and last[0] == items:
+        return last[2]
     plan: _Plan = []
     for det_id in sorted(dets):
         det = dets[det_id]
