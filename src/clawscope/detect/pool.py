@@ -10,6 +10,7 @@ A bounded number of chunks per worker is in flight, and the parent takes a chunk
 workers are full, so memory stays bounded and no core waits. Results come back in the order of the
 chunks whoever ran them, so storing them is deterministic.
 """
+
 from __future__ import annotations
 
 import importlib
