@@ -90,13 +90,14 @@ def detect(
         todo = scope if scope is not None else store.detection.session_ids()
     report = DetectReport(sessions=len(scope) if scope is not None else len(todo))
     n = default_workers() if workers is None else workers
-    chunks = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
     pool = DetectPool(n, POOL_DEPTH) if n > 0 and len(todo) >= POOL_MIN_SESSIONS else None
+    size = POOL_CHUNK if pool is not None else BATCH  # pool tasks small; stored in batches either way
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     cache = ViewCache()  # one pass: what every view batch reads alike is read once
     try:
         if pool is not None:
             here = functools.partial(_detect_here, store, settings=settings, chosen=chosen, cache=cache)
-            done = pool.map(store.url, config or {}, list(chosen), _small(chunks), modules, local=here)
+            done = pool.map(store.url, config or {}, list(chosen), chunks, modules, local=here)
         else:
             done = (_detect_here(store, chunk, settings, chosen, cache) for chunk in chunks)
         for results in _batched(done, BATCH):
@@ -136,13 +137,6 @@ def _batched(done: Iterable[ChunkResult], n: int) -> Iterator[ChunkResult]:
             held = []
     if held:
         yield held
-
-
-def _small(chunks: list[list[str]]) -> Iterator[list[str]]:
-    """Pool work in smaller pieces than a storing batch, so every worker gets some."""
-    for chunk in chunks:
-        for i in range(0, len(chunk), POOL_CHUNK):
-            yield chunk[i : i + POOL_CHUNK]
 
 
 def _detect_here(
