@@ -10,6 +10,7 @@ from clawscope.analytics.metrics import (
     cache_hit_rate,
     compare,
     cost_stats,
+    cost_stats_nano,
     forecast,
     roll_up,
     tokens_per_dollar,
@@ -80,3 +81,14 @@ def test_tree_roll_up() -> None:
     assert sub["total"]["costUSD"] == 6.0
     with pytest.raises(KeyError):
         roll_up(nodes, "zz")
+
+
+def test_cost_stats_nano_same_numbers_in_dollars() -> None:
+    """Amounts in nano-dollars give the dollar statistics of `cost_stats`, summed exactly."""
+    nanos = [4_000_000_000, 1_000_000_000, 3_000_000_000, 2_000_000_000, 10_000_000_000]
+    s = cost_stats_nano(nanos)
+    assert s == pytest.approx(cost_stats([n / 1e9 for n in nanos]))
+    assert s["count"] == 5 and s["total"] == 20.0 and s["max"] == 10.0 and s["p50"] == 3.0
+    # 0.1 + 0.2 summed as integers is exactly 0.3 (as floats it is 0.30000000000000004)
+    assert cost_stats_nano([100_000_000, 200_000_000])["total"] == 0.3
+    assert cost_stats_nano([])["mean"] is None and cost_stats_nano([])["p50"] is None

@@ -1,6 +1,7 @@
-"""The roll-ups of revision 0025 (tool duration histograms, distinct sessions per model) against the raw
-rows: exact counts, percentiles within the stated error, after ingest, re-ingest and deletion, on
-both backends; and the blocks kept by difference equal a rebuild from scratch."""
+"""The roll-ups of revisions 0025 and 0026 (tool duration histograms, distinct sessions per model,
+prompt sizes, priced calls per day) against the raw rows: exact counts, percentiles within the stated
+error, after ingest, re-ingest and deletion, on both backends; and the blocks kept by difference equal
+a rebuild from scratch."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from clawscope.model import (
     TranscriptBatch,
     Usage,
 )
-from clawscope.store import Store, rollup_prompts, rollup_tools
+from clawscope.store import Store, rollup_priced, rollup_prompts, rollup_tools
 from clawscope.store import duration_histogram as dh
 from clawscope.store import rollup_totals as rq
 from clawscope.store import row_totals as q
@@ -130,12 +131,24 @@ def _same_groups(store: Store, f: Filters) -> None:
         for by in ("model", "provider"):
             assert rq.groups(conn, f, by) == q.groups(conn, f, by), (by, f)
         rolled = rollup_prompts.prompt_sizes(conn, f)
+        priced = rollup_priced.by_model_day(conn, f)
+    assert _priced(priced) == _priced(store.priced_calls.raw_by_model_day(f)), f
     raw = _raw_prompts(store, f)
     assert rolled["max_prompt"] == raw["max_prompt"], f
     if raw["avg_prompt"] is None:
         assert rolled["avg_prompt"] is None, f
     else:
         assert rolled["avg_prompt"] == pytest.approx(raw["avg_prompt"], rel=1e-12), f
+
+
+def _priced(rows: list[dict]) -> list[tuple]:
+    """The reconciliation's rows, comparable across backends (PostgreSQL sums are NUMERIC)."""
+    out = [
+        (r["provider"] or "", r["model"] or "", r["provider"], r["model"], int(r["day"]),
+         *(int(r[k]) for k in ("n", "i", "o", "r", "w", "cost")))
+        for r in rows
+    ]  # fmt: skip
+    return sorted(out)
 
 
 def _same_series(store: Store, f: Filters) -> None:
@@ -229,7 +242,17 @@ def _batch(rng: random.Random, n: int, part: int) -> tuple[SessionMeta, Transcri
         )
         batch.llm_calls.append(
             LlmCall(
-                sid, eid, ts, t - 500, provider, model, "messages", "stop", None, usage, Cost(total=0.001)
+                sid,
+                eid,
+                ts,
+                t - 500,
+                provider,
+                model,
+                "messages",
+                "stop",
+                None,
+                usage,
+                Cost(total=0.0 if (n + i) % 4 == 0 else 0.001 * (1 + i)),  # some calls unpriced
             )
         )
         name = rng.choice(TOOLS)

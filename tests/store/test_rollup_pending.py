@@ -37,6 +37,8 @@ TABLES = (
     "rollup_model_day_sessions",
     "rollup_prompt_sid",
     "rollup_prompt_daily",
+    "rollup_priced_sid",  # the reconciliation's (revision 0026)
+    "rollup_priced_daily",
 )
 
 

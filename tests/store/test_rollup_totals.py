@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from clawscope.ingest import ingest
 from clawscope.model import Filters
+from clawscope.money import usd
 from clawscope.store import Store
 from clawscope.store import rollup_totals as rq
 from clawscope.store import row_totals as q
@@ -79,8 +80,40 @@ def test_periods_with_partial_days_read_days_and_hours_alike(
                 ):
                     if by is None:
                         same(q.totals(conn, f), rq.totals(conn, f))
+                        spent = q.spend(conn, f)
+                        assert spent == rq.spend(conn, f)  # the overview's cost-only windows
+                        assert usd(spent[0]) == q.totals(conn, f)["costUSD"]
+                        assert usd(spent[1]) == q.totals(conn, f)["estimatedCostUSD"]
                         continue
                     raw, rolled = q.groups(conn, f, by), rq.groups(conn, f, by)
                     assert [g["key"] for g in raw] == [g["key"] for g in rolled]
                     for a, b in zip(raw, rolled, strict=True):
                         same(a, b)
+
+
+def test_a_period_from_zero_or_later_reads_its_own_index_range(db_url: str) -> None:
+    """The condition that leaves out rows without a time (hour -1) is implied by a lower bound of 0 or
+    more and left out then (SQLite took it as the start of the index range and read every row from
+    the beginning); a negative or missing lower bound keeps it; the rows of hour -1 stay out either way."""
+    from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+
+    dated = "r.hour_ms >= 0"
+    p: dict = {}
+    assert dated not in where(Filters(since_ms=0, until_ms=5), "r.hour_ms", p, ROLLUP_ATTRS, dated=dated)
+    assert dated not in where(Filters(since_ms=7_200_000), "r.hour_ms", p, ROLLUP_ATTRS, dated=dated)
+    assert dated in where(Filters(until_ms=7_200_000), "r.hour_ms", p, ROLLUP_ATTRS, dated=dated)
+    assert dated in where(Filters(since_ms=-3_600_000), "r.hour_ms", p, ROLLUP_ATTRS, dated=dated)
+    assert dated not in where(Filters(), "r.hour_ms", p, ROLLUP_ATTRS, dated=dated)  # no period: all rows
+    with Store(db_url) as store, store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO rollup_hourly (hour_ms, instance, agent, kind, trigger, channel, provider, "
+                "model, llm_calls, errors, tokens_in, tokens_out, cache_read, cache_write, total_tokens, "
+                "cost, est_cost, tool_calls, tool_errors, latency_sum, latency_n) VALUES "
+                "(-1, 'i', '', 'main', 'user', '', '', 'm', 1, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0), "
+                "(3600000, 'i', '', 'main', 'user', '', '', 'm', 1, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0)"
+            )
+        )
+        for f, cost in ((Filters(since_ms=0, until_ms=7_200_000), 5), (Filters(until_ms=7_200_000), 5)):
+            assert rq.spend(conn, f) == (cost, 0), f
+        assert rq.spend(conn, Filters(since_ms=-3_600_000, until_ms=3_600_000)) == (0, 0)

@@ -153,3 +153,34 @@ def test_a_page_reads_a_page_of_rows(varied: Store) -> None:
     with varied.engine.connect() as conn:
         for statement, parameters in statements:
             assert len(conn.exec_driver_sql(statement, parameters).all()) <= 2, statement
+
+
+def test_session_cost_statistics_are_the_same_computed_by_either_side(varied: Store) -> None:
+    """`/stats/sessions`' cost statistics: PostgreSQL computes them in the database (percentile_cont),
+    SQLite sorts the amounts in Python; both equal the sorted amounts' own statistics."""
+    from clawscope.analytics.metrics import cost_stats, cost_stats_in_usd, cost_stats_nano
+
+    last = max(varied.sessions.costs(Filters()))
+    assert last > 0
+    for f in (
+        Filters(),
+        Filters(agent="ops"),
+        Filters(since_ms=1_793_750_400_000),  # from 2026-11-04
+        Filters(until_ms=1),  # no session: every statistic but the count is None
+    ):
+        amounts = varied.sessions.costs(f)
+        want = cost_stats([a / 1e9 for a in amounts])
+        _same_stats(cost_stats_nano(amounts), want)
+        in_db = varied.sessions.cost_stats(f)
+        if varied.engine.dialect.name == "sqlite":
+            assert in_db is None
+            continue
+        assert in_db is not None
+        _same_stats(cost_stats_in_usd(in_db), want)
+    assert cost_stats_nano([])["p50"] is None and want["count"] == 0
+
+
+def _same_stats(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for k, v in want.items():
+        assert got[k] == (v if v is None else pytest.approx(v, rel=1e-12)), (k, got, want)

@@ -11,7 +11,13 @@ import msgspec
 
 from clawscope import pricing
 from clawscope.analytics.core import derived, grouped, iso, session_json, tool_groups, totals
-from clawscope.analytics.metrics import compare, cost_stats, forecast, percentile
+from clawscope.analytics.metrics import (
+    compare,
+    cost_stats_in_usd,
+    cost_stats_nano,
+    forecast,
+    percentile,
+)
 from clawscope.model import Filters
 from clawscope.money import to_nano, usd, usd_sum
 from clawscope.store import Store
@@ -57,13 +63,14 @@ def tools(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
 
 def sessions_report(store: Store, f: Filters, top: int = 10) -> dict[str, Any]:
     """Per-session cost statistics, the costliest sessions, compactions and prompt sizes."""
-    costs = store.sessions.costs(f)
+    in_db = store.sessions.cost_stats(f)  # PostgreSQL computes them; SQLite's amounts are sorted here
+    stats = cost_stats_in_usd(in_db) if in_db is not None else cost_stats_nano(store.sessions.costs(f))
     top_rows = store.sessions.active(f, top, order="total_cost")
     comp = store.context.compactions(f)
     prompts = store.context.prompt_sizes(f)
     return {
         "period": period(f),
-        "costStats": cost_stats(usd(c) for c in costs),
+        "costStats": stats,
         "top": [session_json(r) for r in top_rows],
         "context": {
             "compactions": int(comp["n"] or 0),

@@ -136,6 +136,14 @@ def totals(conn: Connection, f: Filters) -> dict[str, Any]:
     )
 
 
+def spend(conn: Connection, f: Filters) -> tuple[int, int]:
+    """Like `row_totals.spend`, from the roll-ups."""
+    p: dict[str, Any] = {}
+    sql = f"SELECT COALESCE(sum(r.cost), 0), COALESCE(sum(r.est_cost), 0) FROM {_source(f, p)}"
+    cost, est = conn.execute(text(sql), p).one()
+    return int(cost), int(est)
+
+
 def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     """Like `row_totals.groups` (same keys, same order), from the roll-ups."""
     out: dict[str, dict[str, Any]] = {}

@@ -71,6 +71,17 @@ def totals(conn: Connection, f: Filters) -> dict[str, Any]:
     )
 
 
+def spend(conn: Connection, f: Filters) -> tuple[int, int]:
+    """The period's reported and estimated cost (nano-dollars): the totals' two costs alone."""
+    p: dict[str, Any] = {}
+    sql = (
+        "SELECT COALESCE(sum(l.cost_total), 0), COALESCE(sum(l.est_cost), 0) "
+        f"FROM llm_calls l {_JOIN('l')} WHERE {where(f, 'l.ts_ms', p)}"
+    )
+    cost, est = conn.execute(text(sql), p).one()
+    return int(cost), int(est)
+
+
 def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
     """Totals per value of one dimension (any but `tool`), largest cost first (time buckets in order)."""
     out: dict[str, dict[str, Any]] = {}

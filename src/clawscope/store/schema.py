@@ -680,6 +680,39 @@ ROLLUP_0025_TABLES = (
     rollup_prompt_daily,
 )
 
+# -- priced model calls per day (revision 0026) -------------------------------------------------------------
+
+# The calls OpenClaw priced (cost > 0, with a time), summed per session × UTC hour × provider × model, then
+# per day (store/rollup_priced.py): what `/stats/reconciliation` re-prices, instead of grouping every call.
+# `provider` and `model` are '' when the call named none.
+_PRICED_MEASURES = ("calls", "tokens_in", "tokens_out", "cache_read", "cache_write", "cost")
+rollup_priced_sid = Table(
+    "rollup_priced_sid",
+    metadata,
+    Column("sid", Id, primary_key=True),
+    Column("hour_ms", Ms, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *(Column(a, Text, nullable=False) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _PRICED_MEASURES),
+    Index(None, "hour_ms"),
+)
+rollup_priced_daily = Table(
+    "rollup_priced_daily",
+    metadata,
+    Column("day_ms", Ms, primary_key=True),
+    Column("provider", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
+    *(Column(m, BigInteger, nullable=False) for m in _PRICED_MEASURES),
+)
+# The costliest sessions first (the overview's top ten) read this backwards and stop after the page
+# instead of sorting every session. (Not one on reported + estimated cost: SQLAlchemy cannot reflect an
+# expression index, and the migrations reflect this table's indexes.)
+sessions_cost_index = Index("ix_sessions_cost", sessions.c.cost_usd, sessions.c.sid)
+ROLLUP_0026_TABLES = (rollup_priced_sid, rollup_priced_daily)
+ROLLUP_0026_INDEXES = (sessions_cost_index,)
+
 # -- metrics roll-ups and export state (revision 0011) ----------------------------------------------------
 
 # What `/metrics` and the OTLP metrics export read: all-time counters per label set, so a scrape over

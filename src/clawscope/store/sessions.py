@@ -68,6 +68,32 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
         )
         return self._rows(sql, p)
 
+    def cost_stats(self, f: Filters) -> dict[str, Any] | None:
+        """On PostgreSQL: `count`, `total`, `max` and the `p50`/`p90`/`p99` (linear interpolation, as
+        `analytics.metrics.percentile`) of the sessions' reported plus estimated cost in nano-dollars,
+        computed by the database: fetching 100,000 amounts into Python took 200 ms there. None on SQLite,
+        which has no percentile function (the caller sorts `costs`)."""
+        if not self._postgres:
+            return None
+        p: dict[str, Any] = {}
+        sql = (
+            "SELECT count(*) AS n, sum(c) AS total, max(c) AS top, percentile_cont(ARRAY[0.5, 0.9, 0.99]) "
+            "WITHIN GROUP (ORDER BY c) AS pcts "
+            f"FROM (SELECT s.cost_usd + s.est_cost_usd AS c FROM sessions s WHERE {session_where(f, p)}) x"
+        )
+        with self._read() as conn:
+            row = conn.execute(text(sql), p).one()
+        n = int(row.n)
+        pcts = list(row.pcts) if n else [None, None, None]
+        return {
+            "count": n,
+            "total": int(row.total or 0),
+            "max": None if not n else int(row.top),
+            "p50": pcts[0],
+            "p90": pcts[1],
+            "p99": pcts[2],
+        }
+
     def costs(self, f: Filters) -> list[int]:
         """Reported plus estimated cost of every session active in the period, in nano-dollars."""
         p: dict[str, Any] = {}
@@ -144,12 +170,13 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
         if limit is not None:
             page = "LIMIT :limit OFFSET :offset"
             p["limit"], p["offset"] = limit, max(offset, 0)
-        # the page's keys first, from the bare table; then their columns (see `active`)
-        pick = f"SELECT s.sid, ROW_NUMBER() OVER (ORDER BY {order}) AS n FROM sessions s WHERE {cond}"
-        pick = f"SELECT sid, n FROM ({pick}) o ORDER BY n {page}"
+        # the page's keys first, from the bare table (a top-N sort keeps only the page's rows; numbering
+        # every row with a window function sorted all of them: 75 ms at 100,000 sessions), then their
+        # columns, in the same order (the sort key ends with the unique sid: a total order)
+        pick = f"SELECT s.sid FROM sessions s WHERE {cond} ORDER BY {order} {page}"
         sql = (
             f"SELECT {SESSION_COLUMNS} FROM ({pick}) k JOIN sessions s ON s.sid = k.sid "
-            "LEFT JOIN sessions p ON p.sid = s.parent_sid ORDER BY k.n"
+            f"LEFT JOIN sessions p ON p.sid = s.parent_sid ORDER BY {order}"
         )
         return self._rows(sql, p)
 
@@ -172,13 +199,17 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
     def facets(self, f: Filters) -> dict[str, list[str]]:
         """The agents, kinds, channels and triggers of the sessions active in the period (the Sessions
         and Search pages' filter choices), each sorted."""
-        out: dict[str, list[str]] = {}
+        found: dict[str, set[str]] = {name: set() for name in session_list.FACETS}
+        cols = ", ".join(session_list.FACETS.values())
+        p: dict[str, Any] = {}
+        # one scan for the four (their combinations are few), not one per facet
+        sql = f"SELECT DISTINCT {cols} FROM sessions s WHERE {session_where(f, p)}"
         with self._read() as conn:
-            for name, col in session_list.FACETS.items():
-                p: dict[str, Any] = {}
-                sql = f"SELECT DISTINCT {col} FROM sessions s WHERE {session_where(f, p)} AND {col} <> ''"
-                out[name] = sorted(str(r[0]) for r in conn.execute(text(sql), p) if r[0])
-        return out
+            for row in conn.execute(text(sql), p):
+                for name, value in zip(session_list.FACETS, row, strict=True):
+                    if value:
+                        found[name].add(str(value))
+        return {name: sorted(values) for name, values in found.items()}
 
     def one(self, session_id: str) -> dict[str, Any] | None:
         with self._read() as conn:

@@ -24,6 +24,14 @@ class Totals(SettledPart):  # reads roll-ups: settles what is owed first
                 return rollup_totals.totals(conn, f)
             return row_totals.totals(conn, f)
 
+    def spend(self, f: Filters) -> tuple[int, int]:
+        """The period's reported and estimated cost in nano-dollars, as `period` counts them, without
+        the rest of the totals (their distinct-session count is most of their cost)."""
+        with self._read() as conn:
+            if rollup_totals.covers(f):
+                return rollup_totals.spend(conn, f)
+            return row_totals.spend(conn, f)
+
     def groups(self, f: Filters, by: str) -> list[dict[str, Any]]:
         """Totals per value of `by` (a `DIMENSIONS` name other than `tool`), each with its `key`."""
         if by == "tool":

@@ -12,7 +12,7 @@ from typing import Any
 
 from clawscope import analytics
 from clawscope.analytics import browse, reports
-from clawscope.money import usd_sum
+from clawscope.money import usd, usd_sum
 from clawscope.store import Store
 from clawscope.timeutil import parse_iso_ms
 from clawscope.web.dashboard import replay
@@ -65,7 +65,7 @@ def overview(store: Store, period: Period, now_ms: int) -> dict[str, Any]:
     windows = {}
     for key in ("today", "7d", "30d", "all"):
         p = parse_period(key, None, None, now_ms)
-        windows[key] = analytics.stats(store, p.filters())["totals"]["costUSD"]
+        windows[key] = usd(store.totals.spend(p.filters())[0])  # as the totals' costUSD
     before = period.previous(now_ms)
     prev = analytics.stats(store, before.filters())["totals"] if before is not None else None
     return {
