@@ -141,6 +141,23 @@ def _same_groups(store: Store, f: Filters) -> None:
         assert rolled["avg_prompt"] == pytest.approx(raw["avg_prompt"], rel=1e-12), f
 
 
+def _priced_daily(store: Store) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return sorted(tuple(int(v) if i >= 7 else v for i, v in enumerate(r))
+                      for r in conn.execute(text("SELECT * FROM rollup_priced_daily")))  # fmt: skip
+
+
+def _priced_rebuilt(store: Store) -> list[tuple]:
+    """The daily priced rows a from-scratch rebuild gives (rolled back: the store is left as it was);
+    the rows kept by difference must equal them."""
+    with store.engine.connect() as conn, conn.begin() as tx:
+        rollup_priced.rebuild(conn)
+        rows = sorted(tuple(int(v) if i >= 7 else v for i, v in enumerate(r))
+                      for r in conn.execute(text("SELECT * FROM rollup_priced_daily")))  # fmt: skip
+        tx.rollback()
+    return rows
+
+
 def _priced(rows: list[dict]) -> list[tuple]:
     """The reconciliation's rows, comparable across backends (PostgreSQL sums are NUMERIC)."""
     out = [
@@ -288,6 +305,7 @@ def test_rollups_stay_exact_on_varied_data_written_in_parts(db_url: str) -> None
         _write(store, later[10:])
         _write(store, first[:5] + later[:5])  # a re-read: nothing changes
         assert _blocks(store) == _rebuilt(store) != []
+        assert _priced_daily(store) == _priced_rebuilt(store) != []
         for f in _windows(store):
             _same_tools(store, f)
             _same_groups(store, f)
@@ -295,6 +313,7 @@ def test_rollups_stay_exact_on_varied_data_written_in_parts(db_url: str) -> None
         for victim in ("varied-000", "varied-007", "varied-030"):
             assert store.sessions.delete(victim)
         assert _blocks(store) == _rebuilt(store)
+        assert _priced_daily(store) == _priced_rebuilt(store)
         for f in [*_windows(store), Filters(agent="ops", since_ms=T0 + DAY, until_ms=T0 + 5 * DAY)]:
             _same_tools(store, f)
             _same_groups(store, f)

@@ -23,7 +23,9 @@ import msgspec
 from clawscope.sources.layout import TranscriptFile
 from clawscope.sources.openclaw_jsonl import FileCursor, ReadResult, read_transcript
 
-TASK_BYTES = 4 << 20  # files per task: big enough to amortise the hand-over, small enough to stream
+# files per task: big enough to amortise the hand-over, small enough to stream; each task in flight is held
+# decoded in the parent (4 MiB tasks: 43 MB of decoded results; 2 MiB cost no measured time)
+TASK_BYTES = 2 << 20
 
 
 class Group(msgspec.Struct):

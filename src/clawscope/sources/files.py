@@ -88,16 +88,18 @@ def open_regular(path: str, max_bytes: int | None = None) -> BinaryIO:
 
 def read_bounded(path: str, max_bytes: int = MAX_JSON_BYTES) -> bytes:
     """A whole regular file of at most `max_bytes` (`UnreadableError` otherwise)."""
-    chunks: list[bytes] = []
-    total = 0
     with open_regular(path, max_bytes) as fh:
-        try:  # in pieces: `read(max_bytes + 1)` allocated the whole bound (256 MiB) for a file of a few MB
+        try:
+            # the size it has now, in one allocation (`read(max_bytes + 1)` allocated the whole bound,
+            # 256 MiB, for a file of a few MB; pieces joined held the file twice)
+            data = fh.read(min(os.fstat(fh.fileno()).st_size, max_bytes) + 1)
+            chunks, total = [data], len(data)
             while total <= max_bytes and (piece := fh.read(min(_PIECE, max_bytes + 1 - total))):
-                chunks.append(piece)
+                chunks.append(piece)  # it grew since: the rest in pieces, up to the bound
                 total += len(piece)
         except OSError as exc:
             raise UnreadableError(_os_reason(path, exc)) from None
-    data = b"".join(chunks)
+    data = data if len(chunks) == 1 else b"".join(chunks)
     if len(data) > max_bytes:  # it grew since the check
         raise UnreadableError(f"larger than {max_bytes >> 20} MiB: not read")
     return data

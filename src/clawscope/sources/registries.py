@@ -64,8 +64,20 @@ def load_json(path: str, source: str) -> tuple[Any, Problem | None]:
         )
 
 
+# `sessions.json` as an object of still-encoded entries: decoded whole, a store of 33,000 sessions (26 MB)
+# held its bytes and every entry's dict at once; decoded one entry at a time, its bytes and one entry.
+_ENTRIES = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_BAD = (UnreadableError, msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
 def read_sessions_json(path: str, agent_id: str, instance: str) -> RegistryResult:
     """Session metadata from a `sessions.json` store: one SessionMeta per transcript session id."""
+    try:
+        raw = _ENTRIES.decode(read_bounded(path))
+        entries = ((key, _JSON.decode(entry)) for key, entry in raw.items())
+        return _read_entries(entries, path, agent_id, instance, RegistryResult())
+    except _BAD:
+        pass  # not a readable object of valid JSON: read again as any file, to say why
     result = RegistryResult()
     data, problem = load_json(path, "sessions.json")
     if problem is not None:
@@ -78,8 +90,14 @@ def read_sessions_json(path: str, agent_id: str, instance: str) -> RegistryResul
             )
         )
         return result
+    return _read_entries(iter(data.items()), path, agent_id, instance, result)  # (it changed meanwhile)
+
+
+def _read_entries(
+    entries: Iterator[tuple[str, Any]], path: str, agent_id: str, instance: str, result: RegistryResult
+) -> RegistryResult:
     best: dict[str, tuple[int, SessionMeta]] = {}
-    for key, entry in data.items():
+    for key, entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("sessionId"), str):
             result.problems.append(
                 Problem(

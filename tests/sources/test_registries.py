@@ -1,0 +1,82 @@
+"""`sessions.json` is read one entry at a time (issue 17, memory): the same metadata and problems as
+decoding it whole, without holding every entry's decoded form at once."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+from clawscope.model import ProblemCode
+from clawscope.sources import registries
+from clawscope.sources.registries import RegistryResult, read_sessions_json
+
+SNAPSHOT = "x" * 2_000  # what real entries carry besides their links (skill and prompt snapshots)
+
+
+def _store(path: Path, n: int) -> Path:
+    entries = {
+        f"agent:main:telegram:direct:{i}": {
+            "sessionId": f"00000000-0000-4000-8000-{i:012d}",
+            "updatedAt": 1_790_000_000_000 + i,
+            "channel": "telegram",
+            "label": f"chat {i}",
+            "sessionFile": f"/state/agents/main/sessions/{i}.jsonl",
+            "skillsSnapshot": {"prompt": SNAPSHOT},
+        }
+        for i in range(n)
+    }
+    entries["broken"] = {"no": "session id"}
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def _whole(path: Path) -> RegistryResult:
+    """The reference: the file decoded whole, then each entry read."""
+    data = json.loads(path.read_text())
+    return registries._read_entries(iter(data.items()), str(path), "main", "test", RegistryResult())
+
+
+def test_entries_read_one_at_a_time_give_what_the_whole_file_gives(tmp_path: Path) -> None:
+    path = _store(tmp_path / "sessions.json", 50)
+    got = read_sessions_json(str(path), "main", "test")
+    want = _whole(path)
+    assert got.metas == want.metas and len(got.metas) == 50
+    assert got.session_files == want.session_files
+    assert [p.code for p in got.problems] == [ProblemCode.MISSING_FIELD]
+
+
+def test_a_store_that_is_not_an_object_or_not_json_is_still_one_problem(tmp_path: Path) -> None:
+    for body, code in (
+        (b"[1, 2]", ProblemCode.NOT_AN_OBJECT),
+        (b'{"a": {"sessionId": "s"', ProblemCode.INVALID_JSON),
+        (b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", ProblemCode.INVALID_JSON),  # too deep to decode
+    ):
+        path = tmp_path / "sessions.json"
+        path.write_bytes(body)
+        got = read_sessions_json(str(path), "main", "test")
+        assert [p.code for p in got.problems] == [code], body[:20]
+        assert got.metas == []
+
+
+def test_memory_beyond_the_file_and_the_metadata_kept_is_one_entry(tmp_path: Path) -> None:
+    """Decoded whole, the entries' dicts and strings came on top of the file's bytes (about twice the
+    file at the peak); read one at a time, the peak is the bytes and the metadata it returns."""
+    path = _store(tmp_path / "sessions.json", 4_000)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        got = read_sessions_json(str(path), "main", "test")
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(got.metas) == 4_000
+    assert peak - kept < 1.3 * size, (peak, kept, size)
+    tracemalloc.start()
+    try:
+        whole = _whole(path)
+        kept_whole, peak_whole = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert whole.metas == got.metas
+    assert peak_whole - kept_whole > 1.6 * size  # (what the test guards against)
