@@ -43,6 +43,10 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
         run.writer.add_problems(res.problems)
         if not any(p.code == ProblemCode.UNREADABLE for p in res.problems):  # else: try again next run
             run.writer.set_cursor("sessions.json:" + store_path, sig)
+        # written now, not with the first transcripts: a store of 30,000 sessions is 40 MB of metadata,
+        # and every agent's would wait in memory until the reading starts
+        del res
+        run.flush()
     cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
     groups = []
     for session_id, files in groupby(run.listing(agent), key=lambda f: f.session_id):
