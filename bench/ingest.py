@@ -385,7 +385,13 @@ def main() -> None:
         *(
             [
                 f"- (d) re-run of {x4[0]:,} unchanged lines: {x4[3]:.2f} s (target < 2 s at 4M lines): "
-                f"{'met' if x4[3] < 2 else 'NOT met'}"
+                + (
+                    f"{'met' if x4[3] < 2 else 'NOT met'}"
+                    if x4[0] >= 4_000_000
+                    else f"not shown (this corpus has {x4[0] / 1e6:.1f}M lines; at the rate measured, "
+                    f"{x4[3] * 4e6 / x4[0]:.1f} s at 4M: "
+                    f"{'met' if x4[3] * 4e6 / x4[0] < 2 else 'NOT met'} by extrapolation)"
+                )
             ]
             if x4
             else ["- (d) at 4× the corpus: not run (--x4)"]
