@@ -19,7 +19,7 @@ import click
 from clawscope.config import Settings, load_settings
 from clawscope.errors import ClawscopeError, UsageError
 from clawscope.model import Filters
-from clawscope.store import Store
+from clawscope.store import PAGE_CACHE_MIB, Store
 from clawscope.timeutil import now_ms, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,12 +91,14 @@ def settings_from(**flags: Any) -> Settings:
     return load_settings(flags)
 
 
-def open_store(settings: Settings, *, read_only: bool = False) -> Store:
+def open_store(settings: Settings, *, read_only: bool = False, page_cache_mib: int | None = None) -> Store:
     """The store of the settings; a read-only command (`read_only`) never creates a database: one that
-    does not exist, or is not clawscope's, is a one-line error."""
+    does not exist, or is not clawscope's, is a one-line error. `page_cache_mib`: SQLite's page cache
+    per connection (the store's default when None)."""
     return Store(
         settings.db_url,
         must_exist=read_only,
+        page_cache_mib=PAGE_CACHE_MIB if page_cache_mib is None else page_cache_mib,
         secrets_key=settings.secrets_key,
         secrets_key_file=settings.secrets_key_path,
     )

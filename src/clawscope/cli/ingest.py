@@ -29,7 +29,7 @@ from clawscope.dburl import sqlite_url
 from clawscope.detect.service import detect
 from clawscope.errors import UsageError
 from clawscope.model import Filters
-from clawscope.store import Store
+from clawscope.store import INGEST_PAGE_CACHE_MIB, Store
 
 
 @click.command()
@@ -84,7 +84,7 @@ def ingest(
     dirs = find_state_dirs(state_dirs, settings)
     if not dirs:
         raise UsageError("no OpenClaw state dir found; pass one (e.g. clawscope ingest ~/.openclaw)")
-    with open_store(settings) as store:
+    with open_store(settings, page_cache_mib=INGEST_PAGE_CACHE_MIB) as store:  # peak memory, not scans
         if not as_json and sys.stderr.isatty():
             report = _ingest_with_progress(store, dirs, settings, batch_entries)
         else:

@@ -59,7 +59,7 @@ from clawscope.store.api_keys import (
 )
 from clawscope.store.context_use import ContextUse
 from clawscope.store.detection import SessionViews, ViewCache
-from clawscope.store.engine import create_store_engine, placeholder
+from clawscope.store.engine import INGEST_PAGE_CACHE_MIB, PAGE_CACHE_MIB, create_store_engine, placeholder
 from clawscope.store.events import TYPES as EVENT_TYPES
 from clawscope.store.events import Event, EventFilter, EventLog, Notifications
 from clawscope.store.exports import Exports
@@ -92,8 +92,10 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "EVENT_TYPES",
     "FLUSH_ENTRIES",
+    "INGEST_PAGE_CACHE_MIB",
     "KEY_USE_RESOLUTION_MS",
     "MODES",
+    "PAGE_CACHE_MIB",
     "SCOPES",
     "TOOL_BOUNDS_MS",
     "AgentReg",
@@ -152,10 +154,11 @@ class Store:
         secrets_key: str = "",
         secrets_key_file: str = "",
         must_exist: bool = False,
+        page_cache_mib: int = PAGE_CACHE_MIB,
     ) -> None:
         self.url = url
         self.clock = clock
-        self.engine: Engine = create_store_engine(url, must_exist=must_exist)
+        self.engine: Engine = create_store_engine(url, must_exist=must_exist, page_cache_mib=page_cache_mib)
         if auto_migrate or must_exist:
             try:
                 migrate(self.engine, create=not must_exist)
