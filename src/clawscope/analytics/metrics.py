@@ -62,26 +62,13 @@ def cost_stats_nano(nanos: Iterable[int]) -> dict[str, Any]:
     at the end: over 100,000 sessions, converting each amount first was a third of `/stats/sessions`."""
     values = sorted(nanos)
     n = len(values)
-    total = sum(values)
-
-    def pct(p: float) -> float | None:
-        found = percentile(values, p)
-        return None if found is None else found / NANO_PER_USD
-
-    return {
-        "count": n,
-        "total": usd(total),
-        "mean": usd(total) / n if n else None,
-        "p50": pct(50),
-        "p90": pct(90),
-        "p99": pct(99),
-        "max": usd(values[-1]) if n else None,
-    }
+    pcts = {f"p{p}": percentile(values, p) for p in (50, 90, 99)}
+    return cost_stats_in_usd({"count": n, "total": sum(values), "max": values[-1] if n else None, **pcts})
 
 
 def cost_stats_in_usd(nano: Mapping[str, Any]) -> dict[str, Any]:
-    """`cost_stats_nano`'s answer from the database's own aggregates (`count`, `total`, `max` and
-    `p50`/`p90`/`p99`, in nano-dollars)."""
+    """The cost statistics in dollars from their aggregates in nano-dollars (`count`, `total`, `max` and
+    `p50`/`p90`/`p99`), whether `cost_stats_nano` or the database computed them."""
     n = int(nano["count"])
 
     def dollars(key: str) -> float | None:

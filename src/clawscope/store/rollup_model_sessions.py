@@ -24,7 +24,7 @@ from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
 from clawscope.store.engine import execute_in
-from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+from clawscope.store.sql_filters import branch_where, day_parts
 
 DAY_MS = 86_400_000
 _CHUNK = 500
@@ -97,29 +97,18 @@ def rebuild(conn: Connection) -> None:
 
 
 def _clause(f: Filters, time: str, p: dict[str, Any], n: int) -> str:
-    own: dict[str, Any] = {}
-    clause = where(f, f"r.{time}", own, ROLLUP_ATTRS, dated=f"r.{time} >= 0")
-    for k, v in own.items():
-        clause = clause.replace(f":{k}", f":{k}_{n}")
-        p[f"{k}_{n}"] = v
-    return clause
+    return branch_where(f, f"r.{time}", p, n, dated=f"r.{time} >= 0")
 
 
 def sessions(conn: Connection, f: Filters, dim: str) -> dict[tuple[str, str], int]:
     """Distinct sessions per raw (provider, model) (`dim` 'model') or (provider, '') ('provider') that
     made a model call in the period `f` (whole UTC hours), as `rollup_calls` would count them."""
-    attrs = Filters(agent=f.agent, kind=f.kind, channel=f.channel, instance=f.instance)
-    since, until = f.since_ms, f.until_ms
-    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS
-    d1 = None if until is None else until // DAY_MS * DAY_MS
+    whole, edges = day_parts(f)
     keys = {"model": "r.provider, r.model", "provider": "r.provider, '' AS model"}[dim]
     p: dict[str, Any] = {"dim": dim}
     counts: dict[tuple[str, str], int] = {}
     distinct: list[str] = []
-    if d0 is not None and d1 is not None and d0 >= d1:  # no whole day: the hourly rows only
-        partial = [(since, until)]
-    else:
-        whole = _period(attrs, d0, d1)
+    if whole is not None:
         single = (
             "SELECT r.provider, r.model, sum(r.sessions) FROM rollup_model_day_sessions r "
             f"WHERE r.dim = :dim AND {_clause(whole, 'day_ms', p, 0)} GROUP BY r.provider, r.model"
@@ -130,13 +119,7 @@ def sessions(conn: Connection, f: Filters, dim: str) -> dict[tuple[str, str], in
             "SELECT r.sid, r.provider, r.model FROM rollup_model_sid_days r "
             f"WHERE r.dim = :dim AND r.single = 0 AND {_clause(whole, 'day_ms', p, 1)}"
         )
-        partial = []
-        if since is not None and d0 is not None and since < d0:
-            partial.append((since, d0))
-        if until is not None and d1 is not None and d1 < until:
-            partial.append((d1, until))
-    for n, (lo, hi) in enumerate(partial, start=2):
-        part = _period(attrs, lo, hi)
+    for n, part in enumerate(edges, start=2):  # (no whole day: the period itself, hour by hour)
         distinct.append(
             f"SELECT r.sid, {keys} FROM rollup_calls r "
             f"WHERE r.llm_calls > 0 AND {_clause(part, 'hour_ms', p, n)}"
@@ -149,14 +132,3 @@ def sessions(conn: Connection, f: Filters, dim: str) -> dict[tuple[str, str], in
         for provider, model, n in conn.execute(text(sql), p):
             counts[(provider, model)] = counts.get((provider, model), 0) + int(n)
     return {k: v for k, v in counts.items() if v}
-
-
-def _period(attrs: Filters, since: int | None, until: int | None) -> Filters:
-    return Filters(
-        since_ms=since,
-        until_ms=until,
-        agent=attrs.agent,
-        kind=attrs.kind,
-        channel=attrs.channel,
-        instance=attrs.instance,
-    )

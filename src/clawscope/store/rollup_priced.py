@@ -20,9 +20,8 @@ from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
 from clawscope.store.engine import execute_in
-from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+from clawscope.store.sql_filters import DAY_MS, branch_where, day_parts
 
-DAY_MS = 86_400_000
 _CHUNK = 500
 _ATTRS = "instance, agent, kind, channel"
 _MEASURES = "calls, tokens_in, tokens_out, cache_read, cache_write, cost"
@@ -101,11 +100,7 @@ def rebuild(conn: Connection) -> None:
 
 
 def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str:
-    own: dict[str, Any] = {}
-    clause = where(f, f"r.{time}", own, ROLLUP_ATTRS)
-    for k, v in own.items():
-        clause = clause.replace(f":{k}", f":{k}_{n}")
-        p[f"{k}_{n}"] = v
+    clause = branch_where(f, f"r.{time}", p, n)
     return (
         f"SELECT r.{time} / {DAY_MS} AS day, r.provider, r.model, {_MEASURES} FROM {table} r WHERE {clause}"
     )
@@ -114,19 +109,10 @@ def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str
 def by_model_day(conn: Connection, f: Filters) -> list[dict[str, Any]]:
     """`PricedCalls.by_model_day` for a period of whole UTC hours: the same rows, from the roll-ups
     (`provider`/`model` None where the calls named none)."""
-    attrs = {"agent": f.agent, "kind": f.kind, "channel": f.channel, "instance": f.instance}
-    since, until = f.since_ms, f.until_ms
-    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS  # the first midnight at or after since
-    d1 = None if until is None else until // DAY_MS * DAY_MS  # the last midnight at or before until
+    whole, edges = day_parts(f)
     p: dict[str, Any] = {}
-    if d0 is not None and d1 is not None and d0 >= d1:
-        parts = [_branch("rollup_priced_sid", "hour_ms", f, p, 0)]
-    else:
-        parts = [_branch("rollup_priced_daily", "day_ms", Filters(since_ms=d0, until_ms=d1, **attrs), p, 0)]
-        if since is not None and d0 is not None and since < d0:
-            parts.append(_branch("rollup_priced_sid", "hour_ms", Filters(since, d0, **attrs), p, 1))
-        if until is not None and d1 is not None and d1 < until:
-            parts.append(_branch("rollup_priced_sid", "hour_ms", Filters(d1, until, **attrs), p, 2))
+    parts = [] if whole is None else [_branch("rollup_priced_daily", "day_ms", whole, p, 0)]
+    parts += [_branch("rollup_priced_sid", "hour_ms", e, p, n) for n, e in enumerate(edges, start=1)]
     sql = (
         "SELECT x.provider, x.model, x.day, sum(x.calls) AS n, sum(x.tokens_in) AS i, "
         "sum(x.tokens_out) AS o, sum(x.cache_read) AS r, sum(x.cache_write) AS w, sum(x.cost) AS cost "

@@ -18,9 +18,8 @@ from sqlalchemy import Connection, text
 
 from clawscope.model import Filters
 from clawscope.store.engine import execute_in
-from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+from clawscope.store.sql_filters import DAY_MS, branch_where, day_parts
 
-DAY_MS = 86_400_000
 _CHUNK = 500
 _ATTRS = "instance, agent, kind, channel"
 _HOUR = "CASE WHEN l.ts_ms IS NULL THEN -1 ELSE (l.ts_ms / 3600000) * 3600000 END"
@@ -73,30 +72,16 @@ def rebuild(conn: Connection) -> None:
 
 
 def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str:
-    own: dict[str, Any] = {}
-    clause = where(f, f"r.{time}", own, ROLLUP_ATTRS, dated=f"r.{time} >= 0")
-    for k, v in own.items():
-        clause = clause.replace(f":{k}", f":{k}_{n}")
-        p[f"{k}_{n}"] = v
+    clause = branch_where(f, f"r.{time}", p, n, dated=f"r.{time} >= 0")
     return f"SELECT r.calls, r.total, r.peak FROM {table} r WHERE {clause}"
 
 
 def prompt_sizes(conn: Connection, f: Filters) -> dict[str, Any]:
     """`avg_prompt` and `max_prompt` of the period `f` (whole UTC hours), as `ContextUse.prompt_sizes`."""
-    attrs = {"agent": f.agent, "kind": f.kind, "channel": f.channel, "instance": f.instance}
-    since, until = f.since_ms, f.until_ms
-    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS
-    d1 = None if until is None else until // DAY_MS * DAY_MS
+    whole, edges = day_parts(f)
     p: dict[str, Any] = {}
-    if d0 is not None and d1 is not None and d0 >= d1:
-        parts = [_branch("rollup_prompt_sid", "hour_ms", f, p, 0)]
-    else:
-        whole = Filters(since_ms=d0, until_ms=d1, **attrs)
-        parts = [_branch("rollup_prompt_daily", "day_ms", whole, p, 0)]
-        if since is not None and d0 is not None and since < d0:
-            parts.append(_branch("rollup_prompt_sid", "hour_ms", Filters(since, d0, **attrs), p, 1))
-        if until is not None and d1 is not None and d1 < until:
-            parts.append(_branch("rollup_prompt_sid", "hour_ms", Filters(d1, until, **attrs), p, 2))
+    parts = [] if whole is None else [_branch("rollup_prompt_daily", "day_ms", whole, p, 0)]
+    parts += [_branch("rollup_prompt_sid", "hour_ms", e, p, n) for n, e in enumerate(edges, start=1)]
     sql = f"SELECT sum(x.calls), sum(x.total), max(x.peak) FROM ({' UNION ALL '.join(parts)}) x"
     n, total, peak = conn.execute(text(sql), p).one()
     if not n:

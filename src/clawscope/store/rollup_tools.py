@@ -23,7 +23,7 @@ from sqlalchemy import Connection, text
 from clawscope.model import Filters
 from clawscope.store.duration_histogram import bucket_of, percentile
 from clawscope.store.engine import execute_in, placeholder
-from clawscope.store.sql_filters import ROLLUP_ATTRS, where
+from clawscope.store.sql_filters import branch_where, day_parts
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -184,11 +184,7 @@ def covers(f: Filters) -> bool:
 
 
 def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str:
-    own: dict[str, Any] = {}
-    clause = where(f, f"r.{time}", own, ROLLUP_ATTRS, dated=f"r.{time} >= 0")
-    for k, v in own.items():
-        clause = clause.replace(f":{k}", f":{k}_{n}")
-        p[f"{k}_{n}"] = v
+    clause = branch_where(f, f"r.{time}", p, n, dated=f"r.{time} >= 0")
     return f"SELECT r.tool, r.bucket, r.calls, r.errors FROM {table} r WHERE {clause}"
 
 
@@ -235,16 +231,11 @@ def _source(conn: Connection, f: Filters, p: dict[str, Any]) -> str:
     rest from `rollup_tool_sid`."""
     if any(v is not None for v in (f.agent, f.kind, f.channel, f.instance)):
         return _branch("rollup_tool_sid", "hour_ms", f, p, 0)
-    since, until = f.since_ms, f.until_ms
-    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS
-    d1 = None if until is None else until // DAY_MS * DAY_MS
-    if d0 is not None and d1 is not None and d0 >= d1:
+    whole, edges = day_parts(f)
+    if whole is None:
         return _branch("rollup_tool_sid", "hour_ms", f, p, 0)
-    parts = [b for b in (_blocks(conn, d0, d1),) if b]
-    if since is not None and d0 is not None and since < d0:
-        parts.append(_branch("rollup_tool_sid", "hour_ms", Filters(since, d0), p, 1))
-    if until is not None and d1 is not None and d1 < until:
-        parts.append(_branch("rollup_tool_sid", "hour_ms", Filters(d1, until), p, 2))
+    parts = [b for b in (_blocks(conn, whole.since_ms, whole.until_ms),) if b]
+    parts += [_branch("rollup_tool_sid", "hour_ms", e, p, n) for n, e in enumerate(edges, start=1)]
     if not parts:
         return "SELECT r.tool, r.bucket, r.calls, r.errors FROM rollup_tool_blocks r WHERE 1=0"
     return " UNION ALL ".join(parts)

@@ -11,7 +11,6 @@ of thousands of rows to sum instead of millions.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy import Connection, text
 from clawscope.model import Filters
 from clawscope.store import rollup_model_sessions
 from clawscope.store.measures import MODEL_KEY_SEP, empty, fill_llm, period_totals, shape_groups
-from clawscope.store.sql_filters import ROLLUP_ATTRS, bucket, where
+from clawscope.store.sql_filters import ROLLUP_ATTRS, branch_where, bucket, day_parts, where
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -51,12 +50,8 @@ def _where(f: Filters, p: dict[str, Any]) -> str:
 
 
 def _branch(table: str, time: str, f: Filters, p: dict[str, Any], n: int) -> str:
-    """One source of `_source`: its rows in `f`, its parameters suffixed with `n` (each branch binds
-    its own bounds)."""
-    own: dict[str, Any] = {}
-    clause = where(f, f"r.{time}", own, ROLLUP_ATTRS, dated=f"r.{time} >= 0")
-    clause = re.sub(r":(\w+)", rf":\1_{n}", clause)
-    p.update({f"{k}_{n}": v for k, v in own.items()})
+    """One source of `_source`: its rows in `f`, its parameters suffixed with `n`."""
+    clause = branch_where(f, f"r.{time}", p, n, dated=f"r.{time} >= 0")
     return f"SELECT r.{time} AS hour_ms, {_COLUMNS} FROM {table} r WHERE {clause}"
 
 
@@ -64,17 +59,11 @@ def _source(f: Filters, p: dict[str, Any], by: str | None = None) -> str:
     """The roll-up rows of a period of whole hours, as `(…) r` (`hour_ms`, attributes, measures): its
     whole UTC days from `rollup_daily` (their `hour_ms` is the day's midnight, which buckets by day
     and month alike), its partial days at either end from `rollup_hourly`. Per hour: hourly only."""
-    since, until = f.since_ms, f.until_ms
-    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS  # the first midnight at or after since
-    d1 = None if until is None else until // DAY_MS * DAY_MS  # the last midnight at or before until
-    if by == "hour" or (d0 is not None and d1 is not None and d0 >= d1):
+    whole, edges = day_parts(f)
+    if by == "hour" or whole is None:
         return f"({_branch('rollup_hourly', 'hour_ms', f, p, 0)}) r"
-    attrs = {"agent": f.agent, "kind": f.kind, "channel": f.channel, "instance": f.instance}
-    parts = [_branch("rollup_daily", "day_ms", Filters(since_ms=d0, until_ms=d1, **attrs), p, 0)]
-    if since is not None and d0 is not None and since < d0:
-        parts.append(_branch("rollup_hourly", "hour_ms", Filters(since, d0, **attrs), p, 1))
-    if until is not None and d1 is not None and d1 < until:
-        parts.append(_branch("rollup_hourly", "hour_ms", Filters(d1, until, **attrs), p, 2))
+    parts = [_branch("rollup_daily", "day_ms", whole, p, 0)]
+    parts += [_branch("rollup_hourly", "hour_ms", e, p, n) for n, e in enumerate(edges, start=1)]
     return "(" + " UNION ALL ".join(parts) + ") r"
 
 

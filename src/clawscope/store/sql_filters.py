@@ -7,6 +7,7 @@ activity before its end) and has entries.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection
@@ -47,6 +48,35 @@ def where(
             parts.append(f"{attrs[name]} = :{name}")
             params[name] = value
     return " AND ".join(parts)
+
+
+DAY_MS = 86_400_000
+
+
+def day_parts(f: Filters) -> tuple[Filters | None, list[Filters]]:
+    """A period of whole hours as the roll-ups read it: its whole UTC days (from a daily roll-up; None when
+    it has none) and its partial days at either end (hour by hour), each with the period's attributes."""
+    since, until = f.since_ms, f.until_ms
+    d0 = None if since is None else -(-since // DAY_MS) * DAY_MS  # the first midnight at or after since
+    d1 = None if until is None else until // DAY_MS * DAY_MS  # the last midnight at or before until
+    if d0 is not None and d1 is not None and d0 >= d1:
+        return None, [f]
+    attrs = {"agent": f.agent, "kind": f.kind, "channel": f.channel, "instance": f.instance}
+    edges = []
+    if since is not None and d0 is not None and since < d0:
+        edges.append(Filters(since, d0, **attrs))
+    if until is not None and d1 is not None and d1 < until:
+        edges.append(Filters(d1, until, **attrs))
+    return Filters(d0, d1, **attrs), edges
+
+
+def branch_where(f: Filters, time: str, params: dict[str, Any], n: int, dated: str = "") -> str:
+    """`where` over a roll-up (alias `r`) for one branch of a UNION: its parameters suffixed with `_n`,
+    so that each branch binds its own bounds."""
+    own: dict[str, Any] = {}
+    clause = re.sub(r":(\w+)", rf":\1_{n}", where(f, time, own, ROLLUP_ATTRS, dated=dated))
+    params.update({f"{k}_{n}": v for k, v in own.items()})
+    return clause
 
 
 def session_where(f: Filters, params: dict[str, Any]) -> str:
