@@ -189,6 +189,13 @@ def _same_series(store: Store, f: Filters) -> None:
                 assert [(r["bucket"], r["key"], round(r["value"] * scale)) for r in got] == [
                     (b, k, round(v)) for b, k, v in hourly
                 ], (f, unit, stack, measure)
+            # the Timeline's three charts from one query: each measure as its own query gives it
+            many = store.series.stacked_many(f, unit, stack, ("cost", "tokens", "calls"))
+            for measure in ("cost", "tokens", "calls"):
+                one = store.series.stacked(f, unit, stack, measure)
+                assert [(r["bucket"], r["key"], r[measure]) for r in many] == [
+                    (r["bucket"], r["key"], r["value"]) for r in one
+                ], (f, unit, stack, measure)
 
 
 def _raw_prompts(store: Store, f: Filters) -> dict:

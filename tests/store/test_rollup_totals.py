@@ -117,3 +117,39 @@ def test_a_period_from_zero_or_later_reads_its_own_index_range(db_url: str) -> N
         for f, cost in ((Filters(since_ms=0, until_ms=7_200_000), 5), (Filters(until_ms=7_200_000), 5)):
             assert rq.spend(conn, f) == (cost, 0), f
         assert rq.spend(conn, Filters(since_ms=-3_600_000, until_ms=3_600_000)) == (0, 0)
+
+
+@pytest.mark.parametrize("by", ["day", "month", "hour"])
+def test_calendar_groups_over_months_read_as_the_rows(by: str, tmp_path, db_url: str, monkeypatch) -> None:
+    """Per day, month and hour over several months, with sessions across a midnight and a month's end
+    and entries without a time: the per-bucket session counts (SQLite: one index range per day or month,
+    `_per_range`; PostgreSQL and too many buckets: one GROUP BY) equal the rows' own."""
+    from tests.support.builders import assistant, state_dir, user, write_session
+
+    sessions = state_dir(tmp_path / "state")
+    stamps = [
+        ("2026-08-30T23:59:00.000Z", "2026-09-01T00:30:00.000Z"),  # across a month's end
+        ("2026-09-14T23:10:00.000Z", "2026-09-15T01:00:00.000Z"),  # across a midnight
+        ("2026-09-15T08:00:00.000Z", "2026-09-15T08:20:00.000Z"),
+        ("2026-11-02T12:00:00.000Z", "2026-11-02T12:01:00.000Z"),  # after an empty month
+    ]
+    for n, (first, last) in enumerate(stamps):
+        timeless = user(f"no time {n}")
+        timeless.pop("timestamp")
+        timeless["message"].pop("timestamp")
+        records = [user(f"task {n}", ts=first), assistant(ts=first), timeless, assistant(ts=last)]
+        write_session(sessions, f"cafe{n:04d}-0000-4000-8000-000000000000", records)
+    with Store(db_url) as store:
+        ingest(store, [tmp_path / "state"], instance="test", estimate=False)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM rollup_entries WHERE hour_ms < 0")).scalar_one()
+            for limit in (rq._MAX_RANGES, 1):  # 1: more buckets than the ranges allow, grouped instead
+                monkeypatch.setattr(rq, "_MAX_RANGES", limit)
+                for f in (Filters(), Filters(since_ms=0), Filters(until_ms=1_788_000_000_000)):
+                    raw, rolled = q.groups(conn, f, by), rq.groups(conn, f, by)
+                    assert [g["key"] for g in raw] == [g["key"] for g in rolled]
+                    for a, b in zip(raw, rolled, strict=True):
+                        same(a, b)
+                    if by == "month" and f == Filters():
+                        assert [g["key"] for g in rolled] == ["2026-08", "2026-09", "2026-11", "None"]
+                        assert {g["key"]: g["sessions"] for g in rolled}["2026-09"] == 3

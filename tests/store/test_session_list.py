@@ -184,3 +184,47 @@ def _same_stats(got: dict, want: dict) -> None:
     assert got.keys() == want.keys()
     for k, v in want.items():
         assert got[k] == (v if v is None else pytest.approx(v, rel=1e-12)), (k, got, want)
+
+
+def test_session_scans_read_the_narrow_index_not_the_rows(varied: Store) -> None:
+    """On SQLite the Sessions page's count and filter choices and `/stats/sessions`' amounts read the
+    covering index `ix_sessions_scan` (revision 0027), and the default listing (most recent first) walks
+    ix_sessions_last_ms backwards instead of sorting every session: the plans say so, whatever the size."""
+    if varied.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans (PostgreSQL chooses by its statistics)")
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement: str, parameters: Any, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "rollup_pending" not in statement:
+            statements.append((statement, parameters))
+
+    period = Filters(since_ms=parse_iso_ms("2026-11-04T00:00:00.000Z"))
+    plans: dict[str, list[str]] = {}
+    for name, read in (
+        ("count", lambda f: browse.count(varied, f)),
+        ("facets", lambda f: browse.facets(varied, f)),
+        ("listing", lambda f: browse.listing(varied, f, "", None, None, "last", True, 50, 0)),
+    ):
+        for f in (Filters(), period):
+            statements.clear()
+            event.listen(varied.engine, "before_cursor_execute", record)
+            try:
+                read(f)
+            finally:
+                event.remove(varied.engine, "before_cursor_execute", record)
+            with varied.engine.connect() as conn:
+                plans[name] = [
+                    str(row[-1])
+                    for statement, parameters in statements
+                    for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                ]
+            if name == "listing":
+                assert not any("TEMP B-TREE FOR ORDER BY" in p for p in plans[name][:2]), plans[name]
+                assert any("ix_sessions_last_ms" in p for p in plans[name]), plans[name]
+            else:
+                assert any("COVERING INDEX ix_sessions_scan" in p for p in plans[name]), plans[name]
+    # the amounts too (read through the driver, so from the plan of their statement)
+    sql = "SELECT s.cost_usd + s.est_cost_usd FROM sessions s WHERE s.n_entries > 0 AND 1=1"
+    with varied.engine.connect() as conn:
+        plan = [str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert any("COVERING INDEX ix_sessions_scan" in p for p in plan), plan

@@ -10,6 +10,7 @@ hundreds of thousands. Buckets are integers (UTC hour or day numbers): labels ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from clawscope.model import Filters
@@ -37,13 +38,32 @@ MEASURES = {  # money columns hold nano-dollars: `_MONEY` measures are converted
 _MONEY = {"cost", "estimated"}
 
 
+def _number(v: Any) -> float:
+    return float(v or 0)
+
+
 class Series(SettledPart):  # reads roll-ups: settles what is owed first
     def stacked(self, f: Filters, unit: str, stack: str, measure: str) -> list[dict[str, Any]]:
         """`[{"bucket": n, "key": value, "value": x}]`: `measure` per `unit` bucket (hour or day
         number since the epoch) and per value of `stack`, rows without a time left out. A period that
         does not start or end on a whole hour is widened to whole hours (the roll-up's grain)."""
-        if unit not in UNIT_MS or stack not in STACKS or measure not in MEASURES:
-            raise ValueError(f"unknown series {unit}/{stack}/{measure}")
+        return [
+            {"bucket": r["bucket"], "key": r["key"], "value": r[measure]}
+            for r in self.stacked_many(f, unit, stack, (measure,))
+        ]
+
+    def stacked_many(
+        self, f: Filters, unit: str, stack: str, measures: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """`stacked` of several measures in one pass over the roll-up (the Timeline page charts three):
+        `[{"bucket": n, "key": value, measure: x, …}]`."""
+        if (
+            unit not in UNIT_MS
+            or stack not in STACKS
+            or not measures
+            or any(m not in MEASURES for m in measures)
+        ):
+            raise ValueError(f"unknown series {unit}/{stack}/{measures}")
         since = None if f.since_ms is None else f.since_ms - f.since_ms % HOUR_MS
         until = None if f.until_ms is None else -(-f.until_ms // HOUR_MS) * HOUR_MS
         aligned = Filters(
@@ -51,11 +71,17 @@ class Series(SettledPart):  # reads roll-ups: settles what is owed first
         )
         params: dict[str, Any] = {}
         source = period_rows(aligned, params, "hour" if unit == "hour" else None)
+        values = ", ".join(f"{MEASURES[m]} AS m{i}" for i, m in enumerate(measures))
         sql = (
-            f"SELECT r.hour_ms / {UNIT_MS[unit]} AS bucket, {STACKS[stack]} AS key, "
-            f"{MEASURES[measure]} AS value FROM {source} WHERE r.hour_ms >= 0 "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            f"SELECT r.hour_ms / {UNIT_MS[unit]} AS bucket, {STACKS[stack]} AS key, {values} "
+            f"FROM {source} WHERE r.hour_ms >= 0 GROUP BY 1, 2 ORDER BY 1, 2"
         )
-        rows = self._rows(sql, params)
-        value = usd if measure in _MONEY else (lambda v: float(v or 0))
-        return [{"bucket": int(r["bucket"]), "key": str(r["key"]), "value": value(r["value"])} for r in rows]
+        convert: list[Callable[[Any], float]] = [usd if m in _MONEY else _number for m in measures]
+        return [
+            {
+                "bucket": int(r["bucket"]),
+                "key": str(r["key"]),
+                **{m: conv(r[f"m{i}"]) for i, (m, conv) in enumerate(zip(measures, convert, strict=True))},
+            }
+            for r in self._rows(sql, params)
+        ]

@@ -95,6 +95,11 @@ def where(
 def order(sort: str, desc: bool, postgres: bool) -> str:
     """ORDER BY of a sort name: missing values last either way, ties most recent first."""
     value, is_text = LIST_SORTS[sort]
+    if sort == "last" and desc and not postgres:
+        # the default: the same order, as SQLite sorts NULL lowest (last when descending), in a form it
+        # reads backwards from ix_sessions_last_ms (last_ms, sid) and stops after the page, instead of
+        # sorting every session (35 ms at 100,000)
+        return "s.last_ms DESC, s.sid DESC"
     key = _code_points(value, postgres) if is_text else f"({value})"
     direction = "DESC" if desc else "ASC"
     return f"({value}) IS NULL, {key} {direction}, s.last_ms IS NULL, s.last_ms DESC, s.sid DESC"

@@ -99,7 +99,12 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
         p: dict[str, Any] = {}
         sql = f"SELECT s.cost_usd + s.est_cost_usd FROM sessions s WHERE {session_where(f, p)}"
         with self._read() as conn:
-            return [int(r[0]) for r in conn.execute(text(sql), p)]
+            if self._postgres:
+                return [int(r[0]) for r in conn.execute(text(sql), p)]
+            # straight from the driver: 100,000 amounts through SQLAlchemy's result rows took longer
+            # than the index scan itself (58 ms instead of 27)
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            return [int(r[0]) for r in cur.execute(sql, p)]
 
     def page(self, q: SessionQuery, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
         """Up to `limit` sessions (with entries) matching `q`, after the keyset position `after`; each row
@@ -200,10 +205,16 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
         """The agents, kinds, channels and triggers of the sessions active in the period (the Sessions
         and Search pages' filter choices), each sorted."""
         found: dict[str, set[str]] = {name: set() for name in session_list.FACETS}
-        cols = ", ".join(session_list.FACETS.values())
         p: dict[str, Any] = {}
-        # one scan for the four (their combinations are few), not one per facet
-        sql = f"SELECT DISTINCT {cols} FROM sessions s WHERE {session_where(f, p)}"
+        # one scan for the four (their combinations are few), not one per facet; of the raw columns the
+        # covering index `ix_sessions_scan` holds (SQLite reads generated columns from the table: 60 ms
+        # instead of 18 at 100,000 sessions), the generated ones derived from the few distinct rows.
+        # (Not led by agent_id: SQLite then walks ix_sessions_agent_id for its order, through the table.)
+        raw = "SELECT DISTINCT s.key_kind, s.inferred_kind, s.channel, s.agent_id FROM sessions s"
+        sql = (
+            f"SELECT d.agent_id, {schema.KIND_SQL} AS kind, d.channel, {schema.TRIGGER_SQL} AS trigger "
+            f"FROM ({raw} WHERE {session_where(f, p)}) d"
+        )
         with self._read() as conn:
             for row in conn.execute(text(sql), p):
                 for name, value in zip(session_list.FACETS, row, strict=True):

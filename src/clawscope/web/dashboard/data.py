@@ -102,9 +102,10 @@ def timeline(store: Store, period: Period, unit: str) -> dict[str, Any]:
 
 
 def models(store: Store, period: Period) -> dict[str, Any]:
+    # the groups only: the page shows no totals (computing them twice was 40 of its 75 ms)
     return {
-        "models": analytics.stats(store, period.filters(), "model")["groups"],
-        "providers": analytics.stats(store, period.filters(), "provider")["groups"],
+        "models": analytics.grouped(store, period.filters(), "model"),
+        "providers": analytics.grouped(store, period.filters(), "provider"),
     }
 
 

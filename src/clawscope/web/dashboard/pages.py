@@ -175,10 +175,8 @@ def timeline(request: Request, state: StateDep, unit: Q = None, stack: Q = None)
     stats = data.timeline(state.store, period, unit)
     now = now_ms()
     grain = "hour" if unit == "hour" else "day"  # a month's chart shows its days
-    chart = {
-        m: charts.interactive(chartdata.stacked(state.store, period.filters(), grain, stack, m, now), m)
-        for m in MEASURES
-    }
+    docs = chartdata.stacked_many(state.store, period.filters(), grain, stack, MEASURES, now)
+    chart = {m: charts.interactive(docs[m], m) for m in MEASURES}
     return page(
         request, state, "timeline.html", period, unit=unit, stack=stack, stacks=chartdata.STACKS,
         stats=stats, chart=chart,
