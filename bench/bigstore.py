@@ -195,8 +195,8 @@ def _filled_pg(calls: int, seed: int, pg: str, schema: str) -> str:
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
         ).fetchall()
-        for (table,) in tables:  # fresh planner statistics, as autovacuum would leave them
-            conn.execute(f"ANALYZE {schema}.{table}")
+        for (table,) in tables:  # fresh planner statistics and visibility maps (index-only scans), as
+            conn.execute(f"VACUUM (ANALYZE) {schema}.{table}")  # autovacuum leaves a store after inserts
         conn.execute(f"CREATE TABLE {schema}.corpus_done (built_ms bigint)")
     return url
 

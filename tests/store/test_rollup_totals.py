@@ -122,8 +122,8 @@ def test_a_period_from_zero_or_later_reads_its_own_index_range(db_url: str) -> N
 @pytest.mark.parametrize("by", ["day", "month", "hour"])
 def test_calendar_groups_over_months_read_as_the_rows(by: str, tmp_path, db_url: str, monkeypatch) -> None:
     """Per day, month and hour over several months, with sessions across a midnight and a month's end
-    and entries without a time: the per-bucket session counts (SQLite: one index range per day or month,
-    `_per_range`; PostgreSQL and too many buckets: one GROUP BY) equal the rows' own."""
+    and entries without a time: the per-bucket session counts (one index range per day or month,
+    `_per_range`; with too many buckets, one GROUP BY) equal the rows' own."""
     from tests.support.builders import assistant, state_dir, user, write_session
 
     sessions = state_dir(tmp_path / "state")

@@ -717,14 +717,15 @@ ROLLUP_0026_INDEXES = (sessions_cost_index,)
 # Every scan of the sessions active in a period (the Sessions page's count, facets and top-N sorts,
 # `/stats/sessions`' cost percentiles) reads this narrow index instead of the wide rows: at 100,000
 # sessions a table scan was 40-60 ms, this one 5-20 ms (revision 0027). The raw kind columns, not the
-# generated `kind`/`trigger`: SQLite does not answer generated columns from an index.
+# generated `kind`/`trigger`: SQLite does not answer generated columns from an index. The sid last: the
+# rowid in SQLite's entries already, needed for PostgreSQL's index-only scans (the top-N sorts).
 sessions_scan_index = Index(
     "ix_sessions_scan",
     *(
         sessions.c[c]
         for c in (
             "last_ms", "first_ms", "n_entries", "cost_usd", "est_cost_usd", "agent_id", "key_kind",
-            "inferred_kind", "channel", "instance",
+            "inferred_kind", "channel", "instance", "sid",
         )
     ),
 )  # fmt: skip

@@ -170,7 +170,8 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
         `session_list.LIST_SORTS`, `limit` rows from `offset` (all without a limit)."""
         p: dict[str, Any] = {}
         cond = session_list.where(f, search, model, trigger, p, self._postgres, provider, tool)
-        order = session_list.order(sort, desc, self._postgres)
+        null_last = self._postgres and sort == "last" and self._lacks_last_activity()
+        order = session_list.order(sort, desc, self._postgres, null_last)
         page = ""
         if limit is not None:
             page = "LIMIT :limit OFFSET :offset"
@@ -184,6 +185,12 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
             f"LEFT JOIN sessions p ON p.sid = s.parent_sid ORDER BY {order}"
         )
         return self._rows(sql, p)
+
+    def _lacks_last_activity(self) -> bool:
+        """Whether a session with entries has no last activity (one probe of ix_sessions_last_ms)."""
+        sql = "SELECT 1 FROM sessions s WHERE s.last_ms IS NULL AND s.n_entries > 0 LIMIT 1"
+        with self._read() as conn:
+            return conn.execute(text(sql)).first() is not None
 
     def count(
         self,
