@@ -20,7 +20,7 @@ def _cost(store: Store) -> str:
 def test_the_default_random_page_cost_is_lowered_for_clawscope_only(pg_url: str) -> None:
     import psycopg
 
-    raw = pg_url.split("?")[0].replace("postgresql+psycopg", "postgresql")
+    raw = pg_url.partition("?")[0].replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(raw) as conn:
         server = str(conn.execute("SHOW random_page_cost").fetchone()[0])  # type: ignore[index]
     if server != "4":
