@@ -23,12 +23,11 @@ def test_the_default_random_page_cost_is_lowered_for_clawscope_only(pg_url: str)
     raw = pg_url.partition("?")[0].replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(raw) as conn:
         server = str(conn.execute("SHOW random_page_cost").fetchone()[0])  # type: ignore[index]
-    if server != "4":
-        pytest.skip(f"this server's random_page_cost is {server}, not PostgreSQL's default")
+    want = "1.1" if server == "4" else server  # (a server configured otherwise keeps its value)
     with Store(pg_url) as store:
-        assert _cost(store) == "1.1"
+        assert _cost(store) == want
         with store.engine.connect() as a, store.engine.connect() as b:  # every pooled connection
-            assert {str(c.execute(text("SHOW random_page_cost")).scalar_one()) for c in (a, b)} == {"1.1"}
+            assert {str(c.execute(text("SHOW random_page_cost")).scalar_one()) for c in (a, b)} == {want}
 
 
 def test_a_random_page_cost_the_administrator_chose_is_kept(pg_url: str) -> None:

@@ -92,11 +92,11 @@ def where(
     return " AND ".join(parts)
 
 
-def order(sort: str, desc: bool, postgres: bool, null_last: bool = True) -> str:
-    """ORDER BY of a sort name: missing values last either way, ties most recent first. `null_last`:
-    some sessions may lack a last activity (False when none does)."""
+def order(sort: str, desc: bool, postgres: bool, may_lack_last: bool = True) -> str:
+    """ORDER BY of a sort name: missing values last either way, ties most recent first. `may_lack_last`:
+    some session may lack a last activity (False when none does)."""
     value, is_text = LIST_SORTS[sort]
-    if sort == "last" and desc and (not postgres or not null_last):
+    if sort == "last" and desc and (not postgres or not may_lack_last):
         # the default, in a form read backwards from ix_sessions_last_ms that stops after the page instead
         # of sorting every session (35 ms at 100,000 on SQLite, 50 on PostgreSQL): the same order, as
         # SQLite sorts NULL lowest (last when descending); PostgreSQL sorts it first, so only when no

@@ -9,6 +9,7 @@ active in it (`sql_filters.session_where`).
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 from sqlalchemy import select, text
@@ -103,8 +104,8 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
                 return [int(r[0]) for r in conn.execute(text(sql), p)]
             # straight from the driver: 100,000 amounts through SQLAlchemy's result rows took longer
             # than the index scan itself (58 ms instead of 27)
-            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            return [int(r[0]) for r in cur.execute(sql, p)]
+            with closing(conn.connection.driver_connection.cursor()) as cur:  # type: ignore[union-attr]
+                return [int(r[0]) for r in cur.execute(sql, p)]
 
     def page(self, q: SessionQuery, limit: int, after: tuple[float, int] | None) -> list[dict[str, Any]]:
         """Up to `limit` sessions (with entries) matching `q`, after the keyset position `after`; each row
@@ -170,8 +171,9 @@ class Sessions(SettledPart):  # reads roll-ups: settles what is owed first
         `session_list.LIST_SORTS`, `limit` rows from `offset` (all without a limit)."""
         p: dict[str, Any] = {}
         cond = session_list.where(f, search, model, trigger, p, self._postgres, provider, tool)
-        null_last = self._postgres and sort == "last" and self._lacks_last_activity()
-        order = session_list.order(sort, desc, self._postgres, null_last)
+        # (probed only where the answer changes the order: PostgreSQL's most-recent-first listing)
+        may_lack_last = self._postgres and sort == "last" and desc and self._lacks_last_activity()
+        order = session_list.order(sort, desc, self._postgres, may_lack_last)
         page = ""
         if limit is not None:
             page = "LIMIT :limit OFFSET :offset"
