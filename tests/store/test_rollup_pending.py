@@ -39,6 +39,7 @@ TABLES = (
     "rollup_prompt_daily",
     "rollup_priced_sid",  # the reconciliation's (revision 0026)
     "rollup_priced_daily",
+    "rollup_hour_all",  # the per-hour sums (revision 0028)
 )
 
 

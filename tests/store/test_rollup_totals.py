@@ -139,6 +139,9 @@ def test_calendar_groups_over_months_read_as_the_rows(by: str, tmp_path, db_url:
         timeless["message"].pop("timestamp")
         records = [user(f"task {n}", ts=first), assistant(ts=first), timeless, assistant(ts=last)]
         write_session(sessions, f"cafe{n:04d}-0000-4000-8000-000000000000", records)
+    # an hour with entries but no model call (05:00): its session and message still count per hour
+    asked = [user("later", ts="2026-09-20T05:10:00.000Z"), assistant(ts="2026-09-20T07:30:00.000Z")]
+    write_session(sessions, "cafe0099-0000-4000-8000-000000000000", asked)
     with Store(db_url) as store:
         ingest(store, [tmp_path / "state"], instance="test", estimate=False)
         with store.engine.connect() as conn:
@@ -150,6 +153,30 @@ def test_calendar_groups_over_months_read_as_the_rows(by: str, tmp_path, db_url:
                     assert [g["key"] for g in raw] == [g["key"] for g in rolled]
                     for a, b in zip(raw, rolled, strict=True):
                         same(a, b)
+                    if by == "hour" and f == Filters():
+                        quiet = {g["key"]: g for g in rolled}["2026-09-20T05:00"]
+                        assert (quiet["sessions"], quiet["messages"], quiet["llmCalls"]) == (1, 1, 0)
                     if by == "month" and f == Filters():
                         assert [g["key"] for g in rolled] == ["2026-08", "2026-09", "2026-11", "None"]
-                        assert {g["key"]: g["sessions"] for g in rolled}["2026-09"] == 3
+                        assert {g["key"]: g["sessions"] for g in rolled}["2026-09"] == 4
+
+
+def test_migration_0028_counts_the_sessions_per_hour_of_an_existing_store(fixture_copy, db_url: str) -> None:
+    """A store from before revision 0028 (hour totals without sessions and messages, no per-hour sums)
+    gets them filled from its roll-ups: per hour, filtered or not, the groups equal the rows'."""
+    with Store(db_url) as store:
+        ingest(store, [fixture_copy(s) for s in SAMPLES], instance="test", estimate=False)
+        with store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE rollup_hour_totals DROP COLUMN sessions"))
+            conn.execute(text("ALTER TABLE rollup_hour_totals DROP COLUMN messages"))
+            conn.execute(text("DROP TABLE rollup_hour_all"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0027'"))
+        assert migrate(store.engine) == head_revision()
+        with store.engine.connect() as conn:
+            for table in ("rollup_hour_totals", "rollup_hour_all"):
+                assert conn.execute(text(f"SELECT sum(sessions) FROM {table}")).scalar_one() > 0
+            for f in (Filters(), Filters(agent="main"), Filters(since_ms=0, until_ms=4_102_444_800_000)):
+                raw, rolled = q.groups(conn, f, "hour"), rq.groups(conn, f, "hour")
+                assert [g["key"] for g in raw] == [g["key"] for g in rolled]
+                for a, b in zip(raw, rolled, strict=True):
+                    same(a, b)

@@ -31,9 +31,12 @@ _HOUR_ATTRS = "instance, agent, kind, channel"
 # the session attributes of a row, '' for none (primary-key columns cannot be NULL)
 _S_ATTRS = "s.instance, COALESCE(s.agent_id, ''), s.kind, COALESCE(x.tt, s.trigger), COALESCE(s.channel, '')"
 
-_HOURS_OF = text("SELECT DISTINCT hour_ms FROM rollup_calls WHERE sid IN :sids").bindparams(
-    bindparam("sids", expanding=True)
-)
+# the hours of the sessions' calls and entries (an hour may hold entries only: `rollup_hour_totals`
+# counts its sessions and messages)
+_HOURS_OF = text(
+    "SELECT hour_ms FROM rollup_calls WHERE sid IN :sids "
+    "UNION SELECT hour_ms FROM rollup_entries WHERE sid IN :sids"
+).bindparams(bindparam("sids", expanding=True))
 _PER_SESSION = [
     text("DELETE FROM rollup_calls WHERE sid IN :sids"),
     text("DELETE FROM rollup_entries WHERE sid IN :sids"),
@@ -66,6 +69,23 @@ JOIN sessions s ON s.sid = x.sid
 GROUP BY x.sid, x.h, {_S_ATTRS}"""),
 ]
 _PER_SESSION = [stmt.bindparams(bindparam("sids", expanding=True)) for stmt in _PER_SESSION]
+# The hour totals: the model-call measures from `rollup_hourly`, the distinct sessions and messages from
+# `rollup_entries` (revision 0028), merged per hour × attributes.
+_ZEROS = ", ".join("0" for _ in _METRICS.split(", "))
+_HOUR_TOTALS = f"""
+INSERT INTO rollup_hour_totals (hour_ms, {_HOUR_ATTRS}, {_METRICS}, sessions, messages)
+SELECT hour_ms, {_HOUR_ATTRS}, {_SUMS}, sum(sessions), sum(messages)
+FROM (SELECT hour_ms, {_HOUR_ATTRS}, {_METRICS}, 0 AS sessions, 0 AS messages
+      FROM rollup_hourly WHERE {{hours}}
+      UNION ALL
+      SELECT hour_ms, {_HOUR_ATTRS}, {_ZEROS}, count(DISTINCT sid), sum(messages)
+      FROM rollup_entries WHERE {{hours}}
+      GROUP BY hour_ms, {_HOUR_ATTRS}) AS u
+GROUP BY hour_ms, {_HOUR_ATTRS}"""
+_HOUR_ALL = f"""
+INSERT INTO rollup_hour_all (hour_ms, {_METRICS}, sessions, messages)
+SELECT hour_ms, {_SUMS}, sum(sessions), sum(messages) FROM rollup_hour_totals WHERE {{hours}}
+GROUP BY hour_ms"""
 _PER_HOUR = [
     text("DELETE FROM rollup_hourly WHERE hour_ms IN :hours"),
     text(f"""
@@ -75,11 +95,9 @@ FROM rollup_calls WHERE hour_ms IN :hours
 GROUP BY hour_ms, provider, model, {_ATTRS}"""),
     # per hour × session attributes, no model or trigger (revision 0025): what `/stats/hours` sums
     text("DELETE FROM rollup_hour_totals WHERE hour_ms IN :hours"),
-    text(f"""
-INSERT INTO rollup_hour_totals (hour_ms, {_HOUR_ATTRS}, {_METRICS})
-SELECT hour_ms, {_HOUR_ATTRS}, {_SUMS}
-FROM rollup_hourly WHERE hour_ms IN :hours
-GROUP BY hour_ms, {_HOUR_ATTRS}"""),
+    text(_HOUR_TOTALS.format(hours="hour_ms IN :hours")),
+    text("DELETE FROM rollup_hour_all WHERE hour_ms IN :hours"),
+    text(_HOUR_ALL.format(hours="hour_ms IN :hours")),
 ]
 _PER_HOUR = [stmt.bindparams(bindparam("hours", expanding=True)) for stmt in _PER_HOUR]
 DAY_MS = 86_400_000
@@ -161,12 +179,15 @@ def _runs(days: list[int]) -> list[tuple[int, int]]:
 def refresh_all_hour_totals(conn: Connection) -> None:
     """Rebuild all of `rollup_hour_totals` (the migration that adds it)."""
     conn.execute(text("DELETE FROM rollup_hour_totals"))
-    conn.execute(
-        text(
-            f"INSERT INTO rollup_hour_totals (hour_ms, {_HOUR_ATTRS}, {_METRICS}) "
-            f"SELECT hour_ms, {_HOUR_ATTRS}, {_SUMS} FROM rollup_hourly GROUP BY hour_ms, {_HOUR_ATTRS}"
-        )
-    )
+    conn.execute(text(_HOUR_TOTALS.format(hours="1=1")))
+
+
+def refresh_all_hour_sums(conn: Connection) -> None:
+    """Rebuild all of `rollup_hour_totals` and `rollup_hour_all` (the migration that adds the latter and
+    the former's session counts)."""
+    refresh_all_hour_totals(conn)
+    conn.execute(text("DELETE FROM rollup_hour_all"))
+    conn.execute(text(_HOUR_ALL.format(hours="1=1")))
 
 
 def refresh_all_days(conn: Connection) -> None:

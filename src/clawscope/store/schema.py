@@ -589,13 +589,27 @@ rollup_daily = Table(
 )
 
 # Per UTC hour × session attributes (revision 0025): `rollup_hourly` without model and trigger, rebuilt
-# with it; a per-hour listing sums a tenth of the rows.
+# with it; a per-hour listing sums a tenth of the rows. Since revision 0028 also the distinct sessions
+# and the messages of the hour's entries (`rollup_entries`), hours with entries but no model call
+# included: these attributes are the session's own, so a session falls in one row per hour and the
+# rows' sums are distinct counts under any filter on them.
+HOUR_SESSION_MEASURES = ("sessions", "messages")
 rollup_hour_totals = Table(
     "rollup_hour_totals",
     metadata,
     Column("hour_ms", Ms, primary_key=True),
     *(Column(a, Text, primary_key=True) for a in ("instance", "agent", "kind", "channel")),
     *_metrics(),
+    *(Column(m, BigInteger, nullable=False, server_default="0") for m in HOUR_SESSION_MEASURES),
+)
+# Per UTC hour, every attribute summed (revision 0028): `rollup_hour_totals` summed by hour, rebuilt with
+# it; an unfiltered per-hour listing reads one row per hour instead of a dozen.
+rollup_hour_all = Table(
+    "rollup_hour_all",
+    metadata,
+    Column("hour_ms", Ms, primary_key=True),
+    *_metrics(),
+    *(Column(m, BigInteger, nullable=False) for m in HOUR_SESSION_MEASURES),
 )
 
 # -- tool and model-session roll-ups (revision 0025) --------------------------------------------------------
