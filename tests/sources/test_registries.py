@@ -80,3 +80,75 @@ def test_memory_beyond_the_file_and_the_metadata_kept_is_one_entry(tmp_path: Pat
         tracemalloc.stop()
     assert whole.metas == got.metas
     assert peak_whole - kept_whole > 1.6 * size  # (what the test guards against)
+
+
+def _runs(path: Path, n: int) -> Path:
+    runs: dict[str, object] = {
+        f"r{i}": {
+            "runId": f"r{i}",
+            "childSessionKey": f"agent:main:subagent:{i}",
+            "requesterSessionKey": "agent:main:main",
+            "task": f"task {i}",
+            "createdAt": 1_790_000_000_000 + i,
+            "endedAt": 1_790_000_001_000.5 + i,
+            "outcome": {"status": "ok"} if i % 2 else "error",
+            "frozenResultText": SNAPSHOT,  # what real runs carry besides what is kept
+        }
+        for i in range(n)
+    }
+    runs["no-id"] = {"task": "no run id"}
+    runs["not-an-object"] = [1, 2]
+    path.write_text(json.dumps({"version": 2, "runs": runs}))
+    return path
+
+
+def _whole_runs(path: Path) -> list[object]:
+    """The reference: the file decoded whole, then each run read."""
+    data = json.loads(path.read_text())
+    found = (registries.subagent_run(v, "test") for v in data["runs"].values())
+    return [r for r in found if r is not None]
+
+
+def test_subagent_runs_read_one_at_a_time_give_what_the_whole_file_gives(tmp_path: Path) -> None:
+    path = _runs(tmp_path / "runs.json", 50)
+    got, problems = registries.read_subagent_runs(str(path), "test")
+    assert got == _whole_runs(path) and len(got) == 50 and problems == []
+    assert {r.outcome for r in got} == {"ok", "error"}
+
+
+def test_a_runs_file_without_an_object_of_runs_or_not_json_is_still_one_problem(tmp_path: Path) -> None:
+    for body, code in (
+        (b"[1, 2]", ProblemCode.BAD_REGISTRY),
+        (b'{"version": 2}', ProblemCode.BAD_REGISTRY),
+        (b'{"runs": [1, 2]}', ProblemCode.BAD_REGISTRY),
+        (b'{"runs": {"a": {"runId": "a"}', ProblemCode.INVALID_JSON),
+        (b'{"runs": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}", ProblemCode.INVALID_JSON),
+    ):
+        path = tmp_path / "runs.json"
+        path.write_bytes(body)
+        got, problems = registries.read_subagent_runs(str(path), "test")
+        assert [p.code for p in problems] == [code], body[:20]
+        assert got == []
+
+
+def test_subagent_runs_need_little_memory_beyond_the_file_and_the_runs_kept(tmp_path: Path) -> None:
+    """Decoded whole, every run's dict came on top of the file's bytes; read one at a time, the peak is
+    the bytes and the runs it returns."""
+    path = _runs(tmp_path / "runs.json", 4_000)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        got, _ = registries.read_subagent_runs(str(path), "test")
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(got) == 4_000
+    assert peak - kept < 1.3 * size, (peak, kept, size)
+    tracemalloc.start()
+    try:
+        whole = _whole_runs(path)
+        kept_whole, peak_whole = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert whole == got
+    assert peak_whole - kept_whole > 1.6 * size  # (what the test guards against)

@@ -2,11 +2,11 @@
 
 For each state dir: the registries (cron jobs and runs, sub-agent runs); then each agent's
 `sessions.json` and JSONL transcripts (grouped by session: active file first, then archives, then
-copies); then its SQLite-era store. Every source has a cursor saved in the same transaction as the
-rows read up to it, so a re-run reads only what is new and a crash at any point costs nothing but
-time. Each entry is stored once per (session id, entry id): an in-memory set per session skips
-copies before any work is done, and the primary keys make sure of it. A large backlog of JSONL is
-decoded by worker processes while this process writes.
+copies; planned and read in one stream); then its SQLite-era store. Every source has a cursor saved
+in the same transaction as the rows read up to it, so a re-run reads only what is new and a crash at
+any point costs nothing but time. Each entry is stored once per (session id, entry id): an in-memory
+set per session skips copies before any work is done, and the primary keys make sure of it. A large
+backlog of JSONL is decoded by worker processes while this process writes.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from clawscope.ingest.jsonl import plan_jsonl_agent, read_jsonl_groups
+from clawscope.ingest.jsonl import Decoding, read_jsonl_agent, transcript_bytes
 from clawscope.ingest.registries import ingest_registries
 from clawscope.ingest.run import IngestReport, ProgressFn, Run
 from clawscope.ingest.sqlite import ingest_sqlite_agent
 from clawscope.model import Agent
-from clawscope.sources.decode_pool import DecodePool
 from clawscope.sources.layout import agent_dirs
 from clawscope.store import FLUSH_ENTRIES, Store
 
@@ -62,19 +61,17 @@ def ingest(
             for agent in agent_dirs(Path(state_dir)):
                 run.writer.add_registry("agents", [Agent(agent.agent_id, instance, str(state_dir))])
                 if agent.sessions_dir:
-                    jsonl.append((agent, plan_jsonl_agent(run, agent)))
+                    jsonl.append(agent)
                 if agent.sqlite_path:
                     sqlite.append(agent)
-        backlog = sum(g.size for _, groups in jsonl for g in groups)
-        run.bytes_total = run.bytes_done + backlog
+        if progress is not None:  # (a size per file: the plan below keeps no list of them)
+            run.bytes_total = run.bytes_done + sum(transcript_bytes(agent) for agent in jsonl)
         n = default_workers() if workers is None else workers
-        pool = DecodePool(n) if n > 0 and (backlog >= POOL_MIN_BYTES or workers) else None
-        try:
-            for agent, groups in jsonl:
-                read_jsonl_groups(run, agent, groups, pool)
-        finally:
-            if pool is not None:
-                pool.close()
+        # each agent is planned and read in one stream, a session group at a time: planning every
+        # agent's files first held them all (at 78,000 files, 100 MB more at the peak)
+        with Decoding(n, POOL_MIN_BYTES, eager=bool(workers)) as decoding:
+            for agent in jsonl:
+                read_jsonl_agent(run, agent, decoding)
         for agent in sqlite:
             ingest_sqlite_agent(run, agent)
     finally:

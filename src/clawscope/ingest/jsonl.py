@@ -1,4 +1,5 @@
-"""Ingest of JSONL-era sessions folders: plan what changed, then read it (in-process or in workers).
+"""Ingest of JSONL-era sessions folders: plan what changed and read it as planned (in-process or in
+workers), one stream per agent.
 
 A session's files are read together, active file first, then archives, then copies, with one set
 of seen entry ids, so that each entry counts once. Files whose cursor says nothing changed are not
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
-from itertools import groupby
+from collections.abc import Iterator
+from contextlib import suppress
+from itertools import chain, groupby
 from typing import TypeVar
 
 import msgspec
@@ -19,7 +22,7 @@ from clawscope.ingest.run import Run
 from clawscope.model import ProblemCode, SessionMeta, SourceKind
 from clawscope.sources.decode_pool import DecodePool, Group, tasks
 from clawscope.sources.files import unreadable, why_unreadable
-from clawscope.sources.layout import AgentDir, TranscriptFile
+from clawscope.sources.layout import AgentDir, TranscriptFile, transcript_files
 from clawscope.sources.openclaw_jsonl import (
     CursorStamp,
     FileCursor,
@@ -33,8 +36,68 @@ SETTLE_S = 300
 T = TypeVar("T", FileCursor, CursorStamp)
 
 
-def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
-    """Read the agent's sessions.json if it changed; return the session groups with something new."""
+class Decoding:
+    """Where planned groups are decoded: in this process, or by a pool of `workers` processes started
+    once the groups planned so far (this run, every agent) reach `min_bytes`, or at once when `eager`.
+    Below that, starting worker processes costs more than it saves; deciding on the way lets the plan
+    stream instead of sizing the whole backlog first."""
+
+    def __init__(self, workers: int, min_bytes: int, *, eager: bool) -> None:
+        self.workers, self.min_bytes = workers, min_bytes
+        self.pool = DecodePool(workers) if eager and workers > 0 else None
+        self.planned = 0
+
+    def __enter__(self) -> Decoding:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def route(self, groups: Iterator[Group]) -> Iterator[Group]:
+        """The same groups; on the way, starts the pool once they reach `min_bytes`. Those planned
+        before it started are held (at most `min_bytes` of files), so that every group of a large
+        backlog goes to the pool."""
+        if self.pool is not None or self.workers <= 0:
+            return groups
+        held: list[Group] = []
+        for group in groups:
+            held.append(group)
+            self.planned += group.size
+            if self.planned >= self.min_bytes:
+                self.pool = DecodePool(self.workers)
+                break
+        return chain(held, groups)
+
+
+def read_jsonl_agent(run: Run, agent: AgentDir, decoding: Decoding) -> None:
+    """Plan the agent's session groups with something new and read them, one stream: the plan runs
+    ahead of the reading by the tasks in flight, not by the agent's whole history."""
+    groups = decoding.route(plan_jsonl_agent(run, agent))
+    if decoding.pool is not None:
+        for done in decoding.pool.map(tasks(groups), run.now):
+            for result in done:
+                for tf, read in result.results:
+                    _add(run, agent, tf, read)
+        return
+    for group in groups:
+        seen = set(group.seen)
+        for tf, cursor in group.files:
+            for read in read_transcript(tf, cursor, seen, run.now):
+                _add(run, agent, tf, read)
+
+
+def transcript_bytes(agent: AgentDir) -> int:
+    """The size of the agent's transcript files (the progress bar's total)."""
+    total = 0
+    for tf in transcript_files(agent.sessions_dir) if agent.sessions_dir else ():
+        with suppress(OSError):
+            total += os.stat(tf.path).st_size
+    return total
+
+
+def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
+    """Read the agent's sessions.json if it changed; yield the session groups with something new."""
     assert agent.sessions_dir is not None
     store_path = os.path.join(agent.sessions_dir, "sessions.json")
     if sig := changed(run, "sessions.json:" + store_path, store_path):
@@ -43,13 +106,11 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
         run.writer.add_problems(res.problems)
         if not any(p.code == ProblemCode.UNREADABLE for p in res.problems):  # else: try again next run
             run.writer.set_cursor("sessions.json:" + store_path, sig)
-        # written now, not with the first transcripts: a store of 30,000 sessions is 40 MB of metadata,
-        # and every agent's would wait in memory until the reading starts
+        # written now, not with the first transcripts: a store of 30,000 sessions is 40 MB of metadata
         del res
         run.flush()
     cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
-    groups = []
-    for session_id, files in groupby(run.listing(agent), key=lambda f: f.session_id):
+    for session_id, files in groupby(transcript_files(agent.sessions_dir), key=lambda f: f.session_id):
         if session_id in run.deleted:
             continue
         todo: list[tuple[TranscriptFile, FileCursor | None]] = []
@@ -63,33 +124,19 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> list[Group]:
                 if (why := why_unreadable(tf.path)) is not None:
                     run.writer.add_problems([unreadable("jsonl", tf.path, why)])
                 continue  # (or removed since it was listed)
-            raw = cursors.get("jsonl:" + tf.path)
+            raw = cursors.pop("jsonl:" + tf.path, None)  # (each is asked once: let it go)
             settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
             if is_unchanged(_decode(raw, CursorStamp), st, settled):
                 run.advance(st.st_size)
             else:
                 cursor = _decode(raw, FileCursor)
                 todo.append((tf, cursor))
-                size += st.st_size - (cursor.offset if cursor is not None else 0)
+                done = cursor.offset if cursor is not None else 0
+                run.advance(min(done, st.st_size))  # read before: the progress counts what is new
+                size += st.st_size - done
         if todo:
             run.report.files += len(todo)
-            groups.append(Group(session_id, todo, sorted(run.seen_for(session_id)), size))
-    return groups
-
-
-def read_jsonl_groups(run: Run, agent: AgentDir, groups: list[Group], pool: DecodePool | None) -> None:
-    """Read the planned groups and hand what they hold to the writer."""
-    if pool is not None:
-        for done in pool.map(tasks(groups), run.now):
-            for result in done:
-                for tf, read in result.results:
-                    _add(run, agent, tf, read)
-        return
-    for group in groups:
-        seen = set(group.seen)
-        for tf, cursor in group.files:
-            for read in read_transcript(tf, cursor, seen, run.now):
-                _add(run, agent, tf, read)
+            yield Group(session_id, todo, sorted(run.seen_for(session_id)), size)
 
 
 def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> None:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from clawscope.ingest.run import Run
+from clawscope.model import CronRun, SubagentRun
 from clawscope.sources import openclaw_sqlite as sq
 from clawscope.sources.registries import (
     cron_run_files,
@@ -19,6 +20,7 @@ from clawscope.sources.registries import (
     read_subagent_runs,
 )
 from clawscope.sources.state_db import read_state_db
+from clawscope.store import FLUSH_REGISTRY_ROWS
 
 
 def changed(run: Run, key: str, path: str) -> str | None:
@@ -42,14 +44,14 @@ def ingest_registries(run: Run, state_dir: Path) -> None:
     for path in cron_run_files(str(state_dir / "cron")):
         if sig := changed(run, "cronruns:" + path, path):
             runs, problems = read_cron_runs(path, run.instance)
-            w.add_registry("cron_runs", runs)
-            w.add_meta(m for m in (cron_run_meta(r, None) for r in runs) if m is not None)
+            _add_runs(run, "cron_runs", runs)
             w.add_problems(problems)
             w.set_cursor("cronruns:" + path, sig)
+            del runs
     subs = str(state_dir / "subagents" / "runs.json")
     if sig := changed(run, "subagents:" + subs, subs):
         found_runs, problems = read_subagent_runs(subs, run.instance)
-        w.add_registry("subagent_runs", found_runs)
+        _add_runs(run, "subagent_runs", found_runs)
         w.add_problems(problems)
         w.set_cursor("subagents:" + subs, sig)
     state_db = str(state_dir / "state" / "openclaw.sqlite")
@@ -58,8 +60,21 @@ def ingest_registries(run: Run, state_dir: Path) -> None:
     ):
         reg = read_state_db(state_db, run.instance)
         w.add_registry("cron_jobs", reg.cron_jobs)
-        w.add_registry("cron_runs", reg.cron_runs)
-        w.add_registry("subagent_runs", reg.subagent_runs)
-        w.add_meta(m for m in (cron_run_meta(r, None) for r in reg.cron_runs) if m is not None)
+        _add_runs(run, "cron_runs", reg.cron_runs)
+        _add_runs(run, "subagent_runs", reg.subagent_runs)
         w.add_problems(reg.problems)
         w.set_cursor("statedb:" + state_db, sig)
+
+
+def _add_runs(run: Run, kind: str, found: list[CronRun] | list[SubagentRun]) -> None:
+    """Hand runs to the writer a unit's worth at a time (`FLUSH_REGISTRY_ROWS`), each unit written
+    while the next fills, instead of every run of a history waiting for one transaction. The file's
+    cursor is set after its last run: a crash in between reads the file again, and its runs are
+    upserted by key, so nothing counts twice."""
+    step = FLUSH_REGISTRY_ROWS
+    for i in range(0, len(found), step):
+        chunk = found[i : i + step]
+        run.writer.add_registry(kind, chunk)
+        metas = (cron_run_meta(r, None) for r in chunk if isinstance(r, CronRun))  # its session's
+        run.writer.add_meta(m for m in metas if m is not None)
+        run.maybe_flush()

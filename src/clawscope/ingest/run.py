@@ -8,7 +8,6 @@ from collections.abc import Callable
 import msgspec
 
 from clawscope import pricing
-from clawscope.sources.layout import AgentDir, TranscriptFile, transcript_files
 from clawscope.store import Store, Unit, WriterThread
 
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -55,13 +54,12 @@ class Run:
         self._has_entries_lock = threading.Lock()  # the writer thread adds what it commits
         self.deleted = store.deleted_session_ids()
         self.progress: ProgressFn | None = None
-        self.listings: dict[str, list[TranscriptFile]] = {}
         self.bytes_done = 0
         self.bytes_total = 0
 
     def seen_for(self, session_id: str) -> set[str]:
         """Entry ids already stored for a session (empty for a new one)."""
-        if session_id in self.writer.pending_sessions or self.thread.in_flight(session_id):
+        if self.writer.is_pending(session_id) or self.thread.in_flight(session_id):
             self.flush()
             self.thread.drain()  # its rows must be committed before we read them back
         return self.store.entry_ids(session_id) if session_id in self._sessions_with_entries() else set()
@@ -92,14 +90,6 @@ class Run:
         self.bytes_done += n
         if self.progress is not None:
             self.progress(self.bytes_done, self.bytes_total)
-
-    def listing(self, agent: AgentDir) -> list[TranscriptFile]:
-        """The transcript files of an agent, listed once per run."""
-        if agent.sessions_dir is None:
-            return []
-        if agent.sessions_dir not in self.listings:
-            self.listings[agent.sessions_dir] = transcript_files(agent.sessions_dir)
-        return self.listings[agent.sessions_dir]
 
     def cursor_json(self, key: str) -> object:
         raw = self.store.cursor(key)

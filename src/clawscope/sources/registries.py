@@ -290,6 +290,15 @@ def cron_run_meta(run: CronRun, agent_id: str | None) -> SessionMeta | None:
 
 
 def read_subagent_runs(path: str, instance: str) -> tuple[list[SubagentRun], list[Problem]]:
+    """The sub-agent runs of `subagents/runs.json`, each run's object decoded on its own (as
+    `read_sessions_json` does: 30 MB of runs decoded whole held 120 MB of dicts at once)."""
+    try:
+        runs = _ENTRIES.decode(_ENTRIES.decode(read_bounded(path))["runs"])
+        return [
+            r for r in (subagent_run(_JSON.decode(v), instance) for v in runs.values()) if r is not None
+        ], []
+    except (*_BAD, KeyError):
+        pass  # not an object with an object of runs: read again as any file, to say why
     data, problem = load_json(path, "subagents/runs.json")
     if problem is not None:
         return [], [problem]

@@ -84,7 +84,7 @@ from clawscope.store.sessions import Sessions
 from clawscope.store.tools import ToolCalls
 from clawscope.store.totals import Totals
 from clawscope.store.transcripts import Transcripts
-from clawscope.store.writer import FLUSH_ENTRIES, Estimator, Unit, Writer, WriterThread
+from clawscope.store.writer import FLUSH_ENTRIES, FLUSH_REGISTRY_ROWS, Estimator, Unit, Writer, WriterThread
 from clawscope.timeutil import now_ms
 
 __all__ = [
@@ -92,6 +92,7 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "EVENT_TYPES",
     "FLUSH_ENTRIES",
+    "FLUSH_REGISTRY_ROWS",
     "INGEST_PAGE_CACHE_MIB",
     "KEY_USE_RESOLUTION_MS",
     "MODES",
