@@ -106,9 +106,10 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
         run.writer.add_problems(res.problems)
         if not any(p.code == ProblemCode.UNREADABLE for p in res.problems):  # else: try again next run
             run.writer.set_cursor("sessions.json:" + store_path, sig)
-        # written now, not with the first transcripts: a store of 30,000 sessions is 40 MB of metadata
+        # written now, and waited for, not with the first transcripts: a store of 30,000 sessions is
+        # 40 MB of metadata, which would otherwise be held while the first groups are decoded
         del res
-        run.flush()
+        run.settle()
     cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
     for session_id, files in groupby(transcript_files(agent.sessions_dir), key=lambda f: f.session_id):
         if session_id in run.deleted:

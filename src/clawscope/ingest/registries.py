@@ -50,6 +50,7 @@ def ingest_registries(run: Run, state_dir: Path) -> None:
             del runs
     subs = str(state_dir / "subagents" / "runs.json")
     if sig := changed(run, "subagents:" + subs, subs):
+        run.settle()  # the cron runs' units freed before the file and its runs are held (4×: 40 MB)
         found_runs, problems = read_subagent_runs(subs, run.instance)
         _add_runs(run, "subagent_runs", found_runs)
         w.add_problems(problems)

@@ -78,6 +78,12 @@ class Run:
     def flush(self) -> None:
         self.thread.submit(self.writer.take())
 
+    def settle(self) -> None:
+        """Hand the buffer to the writer and wait until everything handed over is committed: what
+        the units held is freed before something large is read."""
+        self.flush()
+        self.thread.drain()
+
     def maybe_flush(self) -> None:
         if self.writer.should_flush():
             self.flush()
