@@ -88,3 +88,20 @@ def test_a_pool_started_on_the_way_gives_the_same_database(tmp_path: Path, monke
     assert report.sessions == SESSIONS
     assert len(started) == 1 and 1 < started[0] < SESSIONS  # on the way, some groups held
     assert _dump(got) == _dump(want)
+
+
+def test_progress_counts_toward_the_size_of_every_transcript(tmp_path: Path) -> None:
+    """With a progress callback the total is the transcripts' size, summed before the stream starts
+    (the plan keeps no list to sum); a run over unchanged files counts every byte of them."""
+    root = tmp_path / "state"
+    build_history(root, sessions=SESSIONS, turns=3)
+    size = sum(p.stat().st_size for p in (root / "agents/main/sessions").glob("*.jsonl"))
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        for run in range(2):
+            calls: list[tuple[int, int]] = []
+            ingest(store, [root], instance="t", workers=0, progress=lambda d, t: calls.append((d, t)))
+            assert {t for _, t in calls} == {size}
+            done = [d for d, _ in calls]
+            assert done == sorted(done) and 0 < done[-1] <= size
+            if run == 1:
+                assert done[-1] == size

@@ -133,7 +133,7 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
                 cursor = _decode(raw, FileCursor)
                 todo.append((tf, cursor))
                 done = cursor.offset if cursor is not None else 0
-                run.advance(min(done, st.st_size))  # read before: the progress counts what is new
+                run.advance(min(done, st.st_size))  # read by an earlier run: done already
                 size += st.st_size - done
         if todo:
             run.report.files += len(todo)
