@@ -99,7 +99,7 @@ def test_progress_counts_toward_the_size_of_every_transcript(tmp_path: Path) -> 
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         for run in range(2):
             calls: list[tuple[int, int]] = []
-            ingest(store, [root], instance="t", workers=0, progress=lambda d, t: calls.append((d, t)))
+            ingest(store, [root], instance="t", workers=0, progress=lambda d, t, c=calls: c.append((d, t)))
             assert {t for _, t in calls} == {size}
             done = [d for d, _ in calls]
             assert done == sorted(done) and 0 < done[-1] <= size
