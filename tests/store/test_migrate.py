@@ -55,6 +55,19 @@ def test_a_foreign_database_is_not_touched(sqlite_url: str) -> None:
     engine.dispose()
 
 
+def test_a_store_from_a_newer_clawscope_is_a_clean_store_error(db_url: str) -> None:
+    """A revision this version does not know (a newer clawscope wrote the store) is refused in one
+    sentence, not with Alembic's traceback, and the store is left as it was."""
+    Store(db_url).close()
+    engine = create_store_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="newer than this clawscope knows"):
+        migrate(engine)
+    assert current_revision(engine) == "9999"
+    engine.dispose()
+
+
 def test_unreachable_postgres_is_a_clean_store_error() -> None:
     with pytest.raises(StoreError, match="cannot open the database"):
         Store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")

@@ -70,6 +70,11 @@ def migrate(engine: Engine, *, create: bool = True) -> str:
     cfg = _config()
     script = ScriptDirectory.from_config(cfg)
     head = head_revision()
+    if current is not None and current not in {s.revision for s in script.walk_revisions()}:
+        raise StoreError(
+            f"{shown(engine)} has schema revision {current}, newer than this clawscope knows ({head}): "
+            "it was written by a newer clawscope; upgrade clawscope to open it (nothing was changed)"
+        )
     try:
         with engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
             if engine.dialect.name == "postgresql":
