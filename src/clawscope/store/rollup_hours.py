@@ -6,7 +6,10 @@ trigger, so distinct-session counts need no join. Per hour × attributes × mode
 session): rebuilt for every hour whose per-session rows changed, it answers the additive metrics of
 any period of whole hours from a few thousand rows even over millions of model calls. Per UTC day ×
 attributes × model (`rollup_daily`, revision 0018): the hourly rows summed by day, rebuilt for every day
-whose hours changed; it answers the whole days of a period (rollup_totals.py).
+whose hours changed; it answers the whole days of a period (rollup_totals.py). Per hour × session
+attributes (`rollup_hour_totals`, revision 0025) and per hour alone (`rollup_hour_all`, revision 0028):
+the hourly rows without model and trigger, with each hour's distinct sessions and messages, rebuilt with
+the hourly rows; they answer the per-hour listing.
 """
 
 from __future__ import annotations

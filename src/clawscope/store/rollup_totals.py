@@ -172,11 +172,11 @@ def groups(conn: Connection, f: Filters, by: str) -> list[dict[str, Any]]:
 
 
 def _hours(conn: Connection, f: Filters) -> list[dict[str, Any]]:
-    """Per hour, from `rollup_hour_totals` alone: its rows carry the distinct sessions and messages too
-    (revision 0028), which add up across the session attributes a filter picks. Counting distinct
-    sessions over `rollup_entries` instead took as long as the rest together at a million calls. The
-    groups are built as `shape_groups` would, from positional columns: a year is 9,000 groups, and named
-    access per column and a dict merged per group doubled the request."""
+    """Per hour, from the per-hour sums alone (`_hour_totals`): their rows carry the distinct sessions
+    and messages too (revision 0028), which add up across the session attributes a filter picks.
+    Counting distinct sessions over `rollup_entries` instead took as long as the rest together at a
+    million calls. The groups are built as `shape_groups` would, from positional columns: a year is
+    8,760 groups, and named access per column and a dict merged per group doubled the request."""
     p: dict[str, Any] = {}
     sql = (
         "SELECT r.hour_ms, sum(r.llm_calls), sum(r.errors), sum(r.tokens_in), sum(r.tokens_out), "
