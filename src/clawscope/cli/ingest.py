@@ -71,7 +71,6 @@ def ingest(
       clawscope ingest ~/.openclaw --json
     """
     from clawscope.detect.judge.config import judge_config
-    from clawscope.detect.judge.follow import judge_touched
     from clawscope.ingest import ingest as run_ingest
 
     settings = settings_from(
@@ -96,7 +95,11 @@ def ingest(
                 batch_entries=batch_entries,
             )
         found = detect(store, settings.detectors) if settings.detect_live else None
-        judged = judge_touched(store, judge_cfg, found)
+        judged = None
+        if judge_cfg is not None and found is not None:  # (its imports are a tenth of a re-run)
+            from clawscope.detect.judge.follow import judge_touched
+
+            judged = judge_touched(store, judge_cfg, found)
     if as_json:  # the shape is a contract: findings are read with `clawscope detect --json`
         out = {"ingested": report.counts(), "problems": report.problems}
         echo_json({**out, "judge": judged.as_json()} if judged is not None else out)

@@ -3,7 +3,7 @@ workers), one stream per agent.
 
 A session's files are read together, active file first, then archives, then copies, with one set
 of seen entry ids, so that each entry counts once. Files whose cursor says nothing changed are not
-opened.
+opened; files in the folder's manifest (`manifest.py`) do not even have their cursor fetched.
 """
 
 from __future__ import annotations
@@ -17,12 +17,21 @@ from typing import TypeVar
 
 import msgspec
 
+from clawscope.ingest import manifest
 from clawscope.ingest.registries import changed
 from clawscope.ingest.run import Run
 from clawscope.model import ProblemCode, SessionMeta, SourceKind
 from clawscope.sources.decode_pool import DecodePool, Group, tasks
 from clawscope.sources.files import unreadable, why_unreadable
-from clawscope.sources.layout import AgentDir, TranscriptFile, transcript_files
+from clawscope.sources.layout import (
+    IMMUTABLE_VARIANTS,
+    READ_ORDER,
+    AgentDir,
+    TranscriptFile,
+    classify,
+    transcript_files,
+    transcripts_named,
+)
 from clawscope.sources.openclaw_jsonl import (
     CursorStamp,
     FileCursor,
@@ -33,6 +42,7 @@ from clawscope.sources.openclaw_jsonl import (
 from clawscope.sources.registries import read_sessions_json
 
 SETTLE_S = 300
+CURSOR_KEYS_MAX = 4096  # files to decide beyond the manifest: more, and the folder's cursors come at once
 T = TypeVar("T", FileCursor, CursorStamp)
 
 
@@ -110,8 +120,15 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
         # 40 MB of metadata, which would otherwise be held while the first groups are decoded
         del res
         run.settle()
-    cursors = run.store.cursors("jsonl:" + agent.sessions_dir + os.sep)
-    for session_id, files in groupby(transcript_files(agent.sessions_dir), key=lambda f: f.session_id):
+    folder = agent.sessions_dir
+    known = manifest.decode(run.store.cursor(manifest.KEY + folder))
+    kept: list[int] = []  # the stamps of the next manifest
+    unknown = _unknown_files(run, folder, known, kept)
+    if known and len(unknown) <= CURSOR_KEYS_MAX:
+        cursors = run.store.cursors_of(["jsonl:" + tf.path for tf in unknown])
+    else:  # a first run, or much has changed: the folder's cursors in one range of the index
+        cursors = run.store.cursors("jsonl:" + folder + os.sep)
+    for session_id, files in groupby(unknown, key=lambda f: f.session_id):
         if session_id in run.deleted:
             continue
         todo: list[tuple[TranscriptFile, FileCursor | None]] = []
@@ -127,8 +144,13 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
                 continue  # (or removed since it was listed)
             raw = cursors.pop("jsonl:" + tf.path, None)  # (each is asked once: let it go)
             settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
-            if is_unchanged(_decode(raw, CursorStamp), st, settled):
+            stamped = _decode(raw, CursorStamp)
+            if is_unchanged(stamped, st, settled):
                 run.advance(st.st_size)
+                if is_unchanged(stamped, st, True) and (
+                    tf.variant in IMMUTABLE_VARIANTS or run.now - st.st_mtime > SETTLE_S
+                ):  # read to its end, and settled: the shortcut takes it from now on
+                    kept.append(manifest.stamp(os.path.basename(tf.path), st))
             else:
                 cursor = _decode(raw, FileCursor)
                 todo.append((tf, cursor))
@@ -138,6 +160,37 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
         if todo:
             run.report.files += len(todo)
             yield Group(session_id, todo, sorted(run.seen_for(session_id)), size)
+    if (fresh := set(kept)) != known:  # (unchanged: not rewritten)
+        run.writer.set_cursor(manifest.KEY + folder, manifest.encode(fresh))
+
+
+def _unknown_files(run: Run, folder: str, known: set[int], kept: list[int]) -> list[TranscriptFile]:
+    """The folder's transcript files whose stamp is not in the manifest `known`, in reading order.
+    Adds to `kept` the stamps found in it, and those of the settled files that are not transcripts."""
+    names: list[str] = []
+    count_hits = run.progress is not None  # (the progress total counts transcript files only)
+    try:
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    names.append(entry.name)  # (the plan reports why, or finds it gone)
+                    continue
+                mark = manifest.stamp(entry.name, st)
+                if mark in known:
+                    kept.append(mark)
+                    if count_hits and classify(entry.name)[0] in READ_ORDER:
+                        run.advance(st.st_size)
+                    continue
+                variant, session_id, _ = classify(entry.name)
+                if session_id and variant in READ_ORDER:
+                    names.append(entry.name)
+                elif run.now - st.st_mtime > SETTLE_S:  # never read: only its stamp is kept
+                    kept.append(mark)
+    except OSError:
+        pass  # (unlistable, or gone: what was listed is planned)
+    return transcripts_named(folder, names)
 
 
 def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 
@@ -93,12 +93,18 @@ def classify(name: str) -> tuple[Variant, str | None, bool]:
 
 def transcript_files(sessions_dir: Path | str) -> list[TranscriptFile]:
     """The transcript files of one sessions folder, grouped by session and in reading order."""
-    found: list[TranscriptFile] = []
     base = str(sessions_dir)
     try:
         names = os.listdir(base)
     except OSError:
         return []
+    return transcripts_named(base, names)
+
+
+def transcripts_named(base: str, names: Iterable[str]) -> list[TranscriptFile]:
+    """Those of these names in folder `base` that are transcript files, grouped by session and in
+    reading order."""
+    found: list[TranscriptFile] = []
     for name in names:
         variant, sid, compressed = classify(name)
         if sid and variant in READ_ORDER:

@@ -39,7 +39,7 @@ another keeps SQLAlchemy inside it. Failures are typed (`clawscope.errors`: `Sto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 from sqlalchemy import Engine, bindparam, func, select, text
@@ -84,7 +84,15 @@ from clawscope.store.sessions import Sessions
 from clawscope.store.tools import ToolCalls
 from clawscope.store.totals import Totals
 from clawscope.store.transcripts import Transcripts
-from clawscope.store.writer import FLUSH_ENTRIES, FLUSH_REGISTRY_ROWS, Estimator, Unit, Writer, WriterThread
+from clawscope.store.writer import (
+    FLUSH_ENTRIES,
+    FLUSH_REGISTRY_ROWS,
+    LINKS_OWED,
+    Estimator,
+    Unit,
+    Writer,
+    WriterThread,
+)
 from clawscope.timeutil import now_ms
 
 __all__ = [
@@ -226,6 +234,19 @@ class Store:
             rows = conn.execute(stmt).all()
         return {k: v.encode() for k, v in rows}
 
+    def cursors_of(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The saved cursors of these keys (those that have one), a few hundred keys per query."""
+        stmt = select(schema.cursors.c.key, schema.cursors.c.value).where(
+            schema.cursors.c.key.in_(bindparam("keys", expanding=True))
+        )
+        out: dict[str, bytes] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), _KEYS_PER_QUERY):
+                out.update(
+                    (k, v.encode()) for k, v in conn.execute(stmt, {"keys": keys[i : i + _KEYS_PER_QUERY]})
+                )
+        return out
+
     def cursor(self, key: str) -> bytes | None:
         with self.engine.connect() as conn:
             value = conn.execute(select(schema.cursors.c.value).where(schema.cursors.c.key == key)).scalar()
@@ -294,9 +315,13 @@ class Store:
 
     def link_sessions(self) -> None:
         """Resolve parent session keys to sessions (a sub-agent's parent, a fork's source)."""
+        owed = schema.cursors.c.key == LINKS_OWED
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
+            if conn.execute(select(schema.cursors.c.key).where(owed)).first() is None:
+                return  # nothing written since the last linking
             conn.execute(_PARENT_FROM_RUNS)
             conn.execute(_PARENT_SID["IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"])
+            conn.execute(schema.cursors.delete().where(owed))
 
     def record_run(self, started_ms: int, status: str, counts: dict[str, int]) -> None:
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
@@ -325,6 +350,8 @@ class Store:
         with self.engine.connect().execution_options(clawscope_write=True) as conn, conn.begin():
             refresh_rollups(conn, [r[0] for r in conn.execute(stmt, {"ids": ids})])
 
+
+_KEYS_PER_QUERY = 500  # bound parameters per `IN (…)`: well under either backend's limit
 
 _SEEN = (
     "SELECT 1, NULL FROM deleted_sessions WHERE session_id = {m} UNION ALL "

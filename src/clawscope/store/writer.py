@@ -48,6 +48,9 @@ FLUSH_BYTES = 4 << 20
 # registry rows (cron and sub-agent runs) per unit: 21,000 sub-agent runs and 26,000 cron runs in one
 # unit held 72 MB while they waited and 84 MB more while written
 FLUSH_REGISTRY_ROWS = 5_000
+# A cursor row committed with any unit that changes sessions or sub-agent runs, deleted by the linking
+# that follows: a re-run that wrote none (and no crash left links unmade) skips the linking's scan.
+LINKS_OWED = "links:owed"
 _ZSTD_LEVEL = 1  # fastest; transcript JSON still shrinks 5-10x
 Estimator = Callable[[LlmCall], tuple[float | None, str | None]]
 _REGISTRY_TABLES = {
@@ -180,6 +183,9 @@ class Writer:
         `UnstorableValueError` (text the database cannot hold)."""
         if unit.empty():
             return
+        if unit.metas or unit.batches or any(kind == "subagent_runs" for kind, _ in unit.registry):
+            # sessions or their registry changed: parents are linked again (`Store.link_sessions`)
+            unit.cursors[LINKS_OWED] = b"1"
         nonces, self.nonces = self.nonces, []
         owners, self.owners = self.owners, []
         dbapi: Any = self.engine.dialect.dbapi  # the bulk statements run on the driver's own cursor
