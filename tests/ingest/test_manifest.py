@@ -3,8 +3,8 @@ nothing left to read, and parent links made again only when owed.
 
 A file in the manifest is passed on one `stat`: its cursor is neither fetched nor decided on. What
 changes a file's stamp (an append, a rewrite of the same size, a copy renamed over it) sends it back
-to its cursor, and it rejoins the manifest on the run after it is read. A file still being written,
-or whose cut-off last line is still owed a report, stays out until it has settled. File times and the
+to its cursor, and it rejoins the manifest once read to its end. A file still being written, or
+whose cut-off last line is still owed a report, stays out until it has settled. File times and the
 run's clock are fixed here (`T0`), never today's.
 """
 
@@ -40,7 +40,7 @@ def _age(folder: Path, mtime: float = T0) -> None:
 
 
 def _stamps(folder: Path, names: list[str] | None = None) -> set[int]:
-    return {mf.stamp(n, os.stat(folder / n)) for n in names or os.listdir(folder)}
+    return {mf.stamp_of(n, os.stat(folder / n)) for n in names or os.listdir(folder)}
 
 
 def _manifest(store: Store, folder: Path) -> set[int]:
@@ -87,17 +87,16 @@ def history(tmp_path: Path) -> tuple[Path, Path]:
     return root, folder
 
 
-def test_a_rerun_passes_the_settled_files_of_a_folder_on_its_manifest_alone(
+def test_a_rerun_passes_the_files_a_run_read_to_their_end_on_the_manifest_alone(
     history: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, folder = history
     with Store(db_url) as store:
         first = ingest(store, [root], instance="t", now=SETTLED)
         assert first.files == 6
-        # what this run read goes in on the next; sessions.json (never read as a transcript) at once
-        assert _manifest(store, folder) == _stamps(folder, ["sessions.json"])
-        assert ingest(store, [root], instance="t", now=SETTLED).files == 0
-        assert _manifest(store, folder) == _stamps(folder)  # every file of the folder
+        # every file read to its end goes in as its cursor saw it; sessions.json (never read as a
+        # transcript) on its stamp
+        assert _manifest(store, folder) == _stamps(folder)
         spy = CursorSpy(monkeypatch)
         report = ingest(store, [root], instance="t", now=SETTLED)
         assert (report.files, report.entries) == (0, 0)
@@ -129,13 +128,12 @@ def _renamed_copy(path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "entries"), [(_append_turn, 2), (_rewrite_same_size, 1), (_renamed_copy, 0)]
 )
-def test_a_file_changed_after_it_joined_the_manifest_is_decided_by_its_cursor_and_rejoins(
+def test_a_file_changed_after_it_joined_the_manifest_is_decided_by_its_cursor_and_read_back_in(
     history: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch, change: Any, entries: int
 ) -> None:
     root, folder = history
     path = folder / "00000002-0000-0000-0000-000000000000.jsonl"
     with Store(db_url) as store:
-        ingest(store, [root], instance="t", now=SETTLED)
         ingest(store, [root], instance="t", now=SETTLED)
         assert _manifest(store, folder) == _stamps(folder)
         change(path)
@@ -145,12 +143,36 @@ def test_a_file_changed_after_it_joined_the_manifest_is_decided_by_its_cursor_an
         report = ingest(store, [root], instance="t", now=SETTLED)
         assert (report.files, report.entries) == (1, entries)
         assert spy.keys == ["jsonl:" + str(path)] and spy.prefixes == []  # that file's cursor only
-        assert mf.stamp(path.name, os.stat(path)) not in _manifest(store, folder)  # read: next run
+        assert _manifest(store, folder) == _stamps(folder)  # read again to its end: back in
+        spy.keys.clear()
         again = ingest(store, [root], instance="t", now=SETTLED)
-        assert (again.files, again.entries) == (0, 0)
-        assert _manifest(store, folder) == _stamps(folder)
+        assert (again.files, again.entries) == (0, 0) and spy.keys == []
         if change is not _rewrite_same_size:  # (the store keeps the entry the rewrite replaced)
             assert_equals_oracle(store, root)
+
+
+def test_a_file_appended_while_it_is_read_is_stamped_as_read_not_as_it_is_now(
+    history: tuple[Path, Path], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, folder = history
+    path = folder / "00000003-0000-0000-0000-000000000000.jsonl"
+    read = jsonl.read_transcript
+
+    def appending(tf: Any, *args: Any) -> Any:
+        for i, result in enumerate(read(tf, *args)):
+            if tf.path == str(path) and i == 0:  # after the reader's fstat, before the run ends
+                _append_turn(path)
+                os.utime(path, (T0 + 60, T0 + 60))
+            yield result
+
+    monkeypatch.setattr(jsonl, "read_transcript", appending)
+    with Store(db_url) as store:
+        ingest(store, [root], instance="t", now=SETTLED, workers=0)
+        monkeypatch.undo()
+        assert mf.stamp_of(path.name, os.stat(path)) not in _manifest(store, folder)
+        ingest(store, [root], instance="t", now=SETTLED)  # the appended turn is not lost
+        assert_equals_oracle(store, root)
+        assert _manifest(store, folder) == _stamps(folder)
 
 
 def test_a_file_still_written_or_owing_its_cut_off_line_joins_only_once_settled(
@@ -173,9 +195,7 @@ def test_a_file_still_written_or_owing_its_cut_off_line_joins_only_once_settled(
         assert store.row_counts()["problems"] == problems  # the cut-off line is not damage yet
         ingest(store, [root], instance="t", now=SETTLED)
         assert store.row_counts()["problems"] == problems + 1  # now it is, reported once
-        assert _manifest(store, folder) == _stamps(folder) - _stamps(folder, [cut.name])
-        ingest(store, [root], instance="t", now=SETTLED)
-        assert _manifest(store, folder) == _stamps(folder)  # reported: nothing is owed
+        assert _manifest(store, folder) == _stamps(folder)  # nothing is owed any more
         ingest(store, [root], instance="t", now=SETTLED)
         assert store.row_counts()["problems"] == problems + 1
 
@@ -183,7 +203,6 @@ def test_a_file_still_written_or_owing_its_cut_off_line_joins_only_once_settled(
 def test_a_damaged_manifest_is_ignored_and_rebuilt(history: tuple[Path, Path], db_url: str) -> None:
     root, folder = history
     with Store(db_url) as store:
-        ingest(store, [root], instance="t", now=SETTLED)
         ingest(store, [root], instance="t", now=SETTLED)
         with store.engine.begin() as conn:
             conn.execute(
@@ -209,7 +228,6 @@ def test_many_changed_files_fetch_the_folder_cursors_in_one_range(
 ) -> None:
     root, folder = history
     with Store(db_url) as store:
-        ingest(store, [root], instance="t", now=SETTLED)
         ingest(store, [root], instance="t", now=SETTLED)
         monkeypatch.setattr(jsonl, "CURSOR_KEYS_MAX", 1)
         touched = sorted(folder.glob("0000000[34]-*.jsonl"))

@@ -27,8 +27,8 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[int]]:
     started: list[int] = []
     plan, add, pool = jsonl_mod.plan_jsonl_agent, jsonl_mod._add, jsonl_mod.DecodePool
 
-    def counted(run, agent) -> Iterator[decode_pool.Group]:  # type: ignore[no-untyped-def]
-        for group in plan(run, agent):
+    def counted(*args) -> Iterator[decode_pool.Group]:  # type: ignore[no-untyped-def]
+        for group in plan(*args):
             planned[0] += 1
             yield group
 

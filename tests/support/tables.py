@@ -19,6 +19,7 @@ import zstandard
 from sqlalchemy import text
 
 from clawscope.store import Store, schema
+from clawscope.store.writer import LINKS_OWED
 
 # Columns that differ between two runs of the same ingest (ids, storing times, physical layout).
 VOLATILE = {
@@ -57,8 +58,9 @@ def dump(store: Store, root: object = None) -> dict[str, list[tuple[Any, ...]]]:
                     for c, v in zip(cols, r, strict=True)
                 )
                 rows.append(tuple(_rooted(v, root) for v in row))
-            if table.name == "cursors":  # a store's signature holds its WAL's mtime, which reading moves
-                rows = [r for r in rows if not _is_db_signature(str(r[0]))]
+            if table.name == "cursors":  # a store's signature holds its WAL's mtime, which reading moves;
+                # a linking owed is bookkeeping of the run, not data (a migration may set it)
+                rows = [r for r in rows if not _is_db_signature(str(r[0])) and r[0] != LINKS_OWED]
             out[table.name] = sorted(rows, key=repr)
         out["raw_entries"] = sorted(_raw_entries(conn, sids))
     return out

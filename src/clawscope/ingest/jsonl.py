@@ -80,21 +80,46 @@ class Decoding:
         return chain(held, groups)
 
 
+class Shortcut:
+    """A sessions folder's manifest (`manifest.py`) through one run: the stamps it had (`known`) and
+    those of the next (`kept`), saved after the folder's last read result is handed to the writer, so
+    that every cursor it relies on is committed with it or before it."""
+
+    def __init__(self, run: Run, folder: str) -> None:
+        self.key = manifest.KEY + folder
+        self.known = manifest.decode(run.store.cursor(self.key))
+        self.kept: set[int] = set()
+
+    def keep(self, name: str, cursor: FileCursor | CursorStamp, variant: str, now: float) -> None:
+        """Put file `name` in the next manifest if `cursor` says it was read to its end (its cut-off
+        last line reported) and it has settled; stamped as the cursor saw it."""
+        done = cursor.offset >= cursor.size or cursor.partial_reported
+        if done and (variant in IMMUTABLE_VARIANTS or now - cursor.mtime_ns / 1e9 > SETTLE_S):
+            self.kept.add(manifest.stamp(name, cursor.size, cursor.mtime_ns, cursor.identity))
+
+    def save(self, run: Run) -> None:
+        if self.kept != self.known:  # (unchanged: not rewritten)
+            run.writer.set_cursor(self.key, manifest.encode(self.kept))
+
+
 def read_jsonl_agent(run: Run, agent: AgentDir, decoding: Decoding) -> None:
     """Plan the agent's session groups with something new and read them, one stream: the plan runs
     ahead of the reading by the tasks in flight, not by the agent's whole history."""
-    groups = decoding.route(plan_jsonl_agent(run, agent))
+    assert agent.sessions_dir is not None
+    shortcut = Shortcut(run, agent.sessions_dir)
+    groups = decoding.route(plan_jsonl_agent(run, agent, shortcut))
     if decoding.pool is not None:
         for done in decoding.pool.map(tasks(groups), run.now):
             for result in done:
                 for tf, read in result.results:
-                    _add(run, agent, tf, read)
-        return
-    for group in groups:
-        seen = set(group.seen)
-        for tf, cursor in group.files:
-            for read in read_transcript(tf, cursor, seen, run.now):
-                _add(run, agent, tf, read)
+                    _add(run, agent, tf, read, shortcut)
+    else:
+        for group in groups:
+            seen = set(group.seen)
+            for tf, cursor in group.files:
+                for read in read_transcript(tf, cursor, seen, run.now):
+                    _add(run, agent, tf, read, shortcut)
+    shortcut.save(run)
 
 
 def transcript_bytes(agent: AgentDir) -> int:
@@ -106,8 +131,9 @@ def transcript_bytes(agent: AgentDir) -> int:
     return total
 
 
-def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
-    """Read the agent's sessions.json if it changed; yield the session groups with something new."""
+def plan_jsonl_agent(run: Run, agent: AgentDir, shortcut: Shortcut) -> Iterator[Group]:
+    """Read the agent's sessions.json if it changed; yield the session groups with something new
+    (files in the folder's manifest are passed on their stamp)."""
     assert agent.sessions_dir is not None
     store_path = os.path.join(agent.sessions_dir, "sessions.json")
     if sig := changed(run, "sessions.json:" + store_path, store_path):
@@ -121,10 +147,8 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
         del res
         run.settle()
     folder = agent.sessions_dir
-    known = manifest.decode(run.store.cursor(manifest.KEY + folder))
-    kept: list[int] = []  # the stamps of the next manifest
-    unknown = _unknown_files(run, folder, known, kept)
-    if known and len(unknown) <= CURSOR_KEYS_MAX:
+    unknown = _unknown_files(run, folder, shortcut)
+    if shortcut.known and len(unknown) <= CURSOR_KEYS_MAX:
         cursors = run.store.cursors_of(["jsonl:" + tf.path for tf in unknown])
     else:  # a first run, or much has changed: the folder's cursors in one range of the index
         cursors = run.store.cursors("jsonl:" + folder + os.sep)
@@ -146,11 +170,9 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
             settled = run.now - st.st_mtime > SETTLE_S or tf.variant != "active"
             stamped = _decode(raw, CursorStamp)
             if is_unchanged(stamped, st, settled):
+                assert stamped is not None  # (no cursor: never unchanged)
                 run.advance(st.st_size)
-                if is_unchanged(stamped, st, True) and (
-                    tf.variant in IMMUTABLE_VARIANTS or run.now - st.st_mtime > SETTLE_S
-                ):  # read to its end, and settled: the shortcut takes it from now on
-                    kept.append(manifest.stamp(os.path.basename(tf.path), st))
+                shortcut.keep(os.path.basename(tf.path), stamped, tf.variant, run.now)
             else:
                 cursor = _decode(raw, FileCursor)
                 todo.append((tf, cursor))
@@ -160,13 +182,12 @@ def plan_jsonl_agent(run: Run, agent: AgentDir) -> Iterator[Group]:
         if todo:
             run.report.files += len(todo)
             yield Group(session_id, todo, sorted(run.seen_for(session_id)), size)
-    if (fresh := set(kept)) != known:  # (unchanged: not rewritten)
-        run.writer.set_cursor(manifest.KEY + folder, manifest.encode(fresh))
 
 
-def _unknown_files(run: Run, folder: str, known: set[int], kept: list[int]) -> list[TranscriptFile]:
-    """The folder's transcript files whose stamp is not in the manifest `known`, in reading order.
-    Adds to `kept` the stamps found in it, and those of the settled files that are not transcripts."""
+def _unknown_files(run: Run, folder: str, shortcut: Shortcut) -> list[TranscriptFile]:
+    """The folder's transcript files whose stamp is not in its manifest, in reading order. Keeps the
+    stamps found in it, and those of the settled files that are not transcripts."""
+    known, kept = shortcut.known, shortcut.kept
     names: list[str] = []
     count_hits = run.progress is not None  # (the progress total counts transcript files only)
     try:
@@ -177,9 +198,9 @@ def _unknown_files(run: Run, folder: str, known: set[int], kept: list[int]) -> l
                 except OSError:
                     names.append(entry.name)  # (the plan reports why, or finds it gone)
                     continue
-                mark = manifest.stamp(entry.name, st)
+                mark = manifest.stamp_of(entry.name, st)
                 if mark in known:
-                    kept.append(mark)
+                    kept.add(mark)
                     if count_hits and classify(entry.name)[0] in READ_ORDER:
                         run.advance(st.st_size)
                     continue
@@ -187,19 +208,20 @@ def _unknown_files(run: Run, folder: str, known: set[int], kept: list[int]) -> l
                 if session_id and variant in READ_ORDER:
                     names.append(entry.name)
                 elif run.now - st.st_mtime > SETTLE_S:  # never read: only its stamp is kept
-                    kept.append(mark)
+                    kept.add(mark)
     except OSError:
         pass  # (unlistable, or gone: what was listed is planned)
     return transcripts_named(folder, names)
 
 
-def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult) -> None:
+def _add(run: Run, agent: AgentDir, tf: TranscriptFile, read: ReadResult, shortcut: Shortcut) -> None:
     if read.cursor is None:  # not readable (permissions, replaced by a FIFO since the plan): a problem
         run.writer.add_problems(read.batch.problems)
         return
     run.writer.add_meta([_header_meta(run, agent, tf, read)])
     run.writer.add_batch(read.batch)
     run.writer.set_cursor("jsonl:" + tf.path, read.cursor)
+    shortcut.keep(os.path.basename(tf.path), read.cursor, tf.variant, run.now)  # (its last chunk's)
     run.advance(sum(len(e.raw) + 1 for e in read.batch.entries))
     run.maybe_flush()
 

@@ -6,12 +6,13 @@ the folder's manifest is passed with one `stat` and no decision of its own: its 
 or decoded, its name not classified. At 4M lines (190,000 files) fetching every file's cursor and
 deciding per file was most of a re-run; the manifest of that folder is 1.5 MB.
 
-Only what a run proved against the committed cursors goes in: a transcript file whose cursor says it
-was read to its end (or its cut-off last line reported), and any other file of the folder (store,
-locks, sidecars: never read as transcripts); either only once it has settled (archives at once,
-a file still being written 5 minutes after its last change), so that a live session does not rewrite
-the manifest on every run. A file read by this run goes in on the next. Whatever changes a file's
-stamp (an append, a rewrite, a rename over it) takes it out of the shortcut, back to its cursor.
+What goes in is what a cursor of the same unit or an earlier one proves: a transcript file read to
+its end (or its cut-off last line reported), stamped as its cursor saw it (size, mtime and identity
+from the same `fstat`: a file that grew meanwhile does not match), and any other file of the folder
+(store, locks, sidecars: never read as transcripts). Either only once it has settled (archives at
+once, a file still being written 5 minutes after its last change), so that a live session does not
+rewrite the manifest on every run. Whatever changes a file's stamp (an append, a rewrite, a copy
+renamed over it) takes it out of the shortcut, back to its cursor.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ import msgspec
 KEY = "jsonl-manifest:"  # + the sessions folder's path: the cursor that holds its manifest
 
 
-def stamp(name: str, st: os.stat_result) -> int:
-    """The stamp of file `name` (in its folder) as `st` describes it."""
-    text = f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_dev}"
+def stamp(name: str, size: int, mtime_ns: int, identity: str) -> int:
+    """The stamp of file `name` (in its folder) at this size, mtime and identity (`device:inode`)."""
+    text = f"{name}\0{size}\0{mtime_ns}\0{identity}"
     return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def stamp_of(name: str, st: os.stat_result) -> int:
+    """The stamp of file `name` as `st` describes it."""
+    return stamp(name, st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}")
 
 
 def encode(stamps: Iterable[int]) -> bytes:
