@@ -42,6 +42,7 @@ from clawscope.sources.openclaw_jsonl import (
 from clawscope.sources.registries import read_sessions_json
 
 SETTLE_S = 300
+_NS_PER_S = 1e9
 CURSOR_KEYS_MAX = 4096  # files to decide beyond the manifest: more, and the folder's cursors come at once
 T = TypeVar("T", FileCursor, CursorStamp)
 
@@ -94,7 +95,7 @@ class Shortcut:
         """Put file `name` in the next manifest if `cursor` says it was read to its end (its cut-off
         last line reported) and it has settled; stamped as the cursor saw it."""
         done = cursor.offset >= cursor.size or cursor.partial_reported
-        if done and (variant in IMMUTABLE_VARIANTS or now - cursor.mtime_ns / 1e9 > SETTLE_S):
+        if done and (variant in IMMUTABLE_VARIANTS or cursor.mtime_ns < (now - SETTLE_S) * _NS_PER_S):
             self.kept.add(manifest.stamp(name, cursor.size, cursor.mtime_ns, cursor.identity))
 
     def save(self, run: Run) -> None:
