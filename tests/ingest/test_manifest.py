@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from clawscope.ingest import ingest, jsonl
 from clawscope.ingest import manifest as mf
+from clawscope.sources.openclaw_jsonl import file_identity
 from clawscope.store import Store
 from clawscope.store.migrate import head_revision, migrate
 from clawscope.store.writer import LINKS_OWED, Writer
@@ -213,6 +214,14 @@ def test_a_damaged_manifest_is_ignored_and_rebuilt(history: tuple[Path, Path], d
         report = ingest(store, [root], instance="t", now=SETTLED)
         assert (report.files, report.entries) == (0, 0)
         assert _manifest(store, folder) == _stamps(folder)
+
+
+def test_a_stamp_from_a_stat_is_the_stamp_from_the_cursor_of_that_stat(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text("{}\n")
+    st = os.stat(path)
+    assert mf.stamp_of(path.name, st) == mf.stamp(path.name, st.st_size, st.st_mtime_ns, file_identity(st))
+    assert mf.stamp_of("b.jsonl", st) != mf.stamp_of(path.name, st)
 
 
 def test_manifest_words_round_trip_and_reject_what_is_not_one() -> None:

@@ -72,6 +72,9 @@ def ingest(
     """
     from clawscope.detect.judge.config import judge_config
     from clawscope.ingest import ingest as run_ingest
+    from clawscope.ingest.heap import return_freed_memory
+
+    return_freed_memory()  # (this process's peak memory: see ingest/heap.py)
 
     settings = settings_from(
         db=db,

@@ -35,8 +35,10 @@ def stamp(name: str, size: int, mtime_ns: int, identity: str) -> int:
 
 
 def stamp_of(name: str, st: os.stat_result) -> int:
-    """The stamp of file `name` as `st` describes it."""
-    return stamp(name, st.st_size, st.st_mtime_ns, f"{st.st_dev}:{st.st_ino}")
+    """The stamp of file `name` as `st` describes it (`stamp`'s text, built in one step: it runs once
+    per file of every re-run)."""
+    text = f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_dev}:{st.st_ino}"
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
 def encode(stamps: Iterable[int]) -> bytes:
