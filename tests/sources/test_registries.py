@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from clawscope.model import ProblemCode
 from clawscope.sources import registries
 from clawscope.sources.registries import RegistryResult, read_sessions_json
 
+T = TypeVar("T")
 SNAPSHOT = "x" * 2_000  # what real entries carry besides their links (skill and prompt snapshots)
+
+
+def _transient(read: Callable[[], T]) -> tuple[T, int]:
+    """What `read` returns, and the memory it held at its peak beyond what it returns (bytes)."""
+    tracemalloc.start()
+    try:
+        got = read()
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return got, peak - kept
 
 
 def _store(path: Path, n: int) -> Path:
@@ -64,22 +78,12 @@ def test_memory_beyond_the_file_and_the_metadata_kept_is_one_entry(tmp_path: Pat
     file at the peak); read one at a time, the peak is the bytes and the metadata it returns."""
     path = _store(tmp_path / "sessions.json", 4_000)
     size = path.stat().st_size
-    tracemalloc.start()
-    try:
-        got = read_sessions_json(str(path), "main", "test")
-        kept, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    got, transient = _transient(lambda: read_sessions_json(str(path), "main", "test"))
     assert len(got.metas) == 4_000
-    assert peak - kept < 1.3 * size, (peak, kept, size)
-    tracemalloc.start()
-    try:
-        whole = _whole(path)
-        kept_whole, peak_whole = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    assert transient < 1.3 * size, (transient, size)
+    whole, transient_whole = _transient(lambda: _whole(path))
     assert whole.metas == got.metas
-    assert peak_whole - kept_whole > 1.6 * size  # (what the test guards against)
+    assert transient_whole > 1.6 * size  # (what the test guards against)
 
 
 def _runs(path: Path, n: int) -> Path:
@@ -136,19 +140,9 @@ def test_subagent_runs_need_little_memory_beyond_the_file_and_the_runs_kept(tmp_
     the bytes and the runs it returns."""
     path = _runs(tmp_path / "runs.json", 4_000)
     size = path.stat().st_size
-    tracemalloc.start()
-    try:
-        got, _ = registries.read_subagent_runs(str(path), "test")
-        kept, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (got, _), transient = _transient(lambda: registries.read_subagent_runs(str(path), "test"))
     assert len(got) == 4_000
-    assert peak - kept < 1.3 * size, (peak, kept, size)
-    tracemalloc.start()
-    try:
-        whole = _whole_runs(path)
-        kept_whole, peak_whole = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    assert transient < 1.3 * size, (transient, size)
+    whole, transient_whole = _transient(lambda: _whole_runs(path))
     assert whole == got
-    assert peak_whole - kept_whole > 1.6 * size  # (what the test guards against)
+    assert transient_whole > 1.6 * size  # (what the test guards against)

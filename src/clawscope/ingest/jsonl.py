@@ -96,7 +96,8 @@ class Shortcut:
         last line reported) and it has settled; stamped as the cursor saw it."""
         done = cursor.offset >= cursor.size or cursor.partial_reported
         if done and (variant in IMMUTABLE_VARIANTS or cursor.mtime_ns < (now - SETTLE_S) * _NS_PER_S):
-            self.kept.add(manifest.stamp(name, cursor.size, cursor.mtime_ns, cursor.identity))
+            with suppress(ValueError):  # (an identity that is not `device:inode`: left to its cursor)
+                self.kept.add(manifest.stamp(name, cursor.size, cursor.mtime_ns, cursor.identity))
 
     def save(self, run: Run) -> None:
         if self.kept != self.known:  # (unchanged: not rewritten)
@@ -192,7 +193,11 @@ def _unknown_files(run: Run, folder: str, shortcut: Shortcut) -> list[Transcript
     names: list[str] = []
     count_hits = run.progress is not None  # (the progress total counts transcript files only)
     try:
-        with os.scandir(folder) as listing:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return []  # (unlistable, or gone)
+    try:  # listed through a descriptor, each file is stat'ed by its name alone, not its whole path
+        with os.scandir(fd) as listing:
             for entry in listing:
                 try:
                     st = entry.stat()
@@ -212,6 +217,8 @@ def _unknown_files(run: Run, folder: str, shortcut: Shortcut) -> list[Transcript
                     kept.add(mark)
     except OSError:
         pass  # (unlistable, or gone: what was listed is planned)
+    finally:
+        os.close(fd)
     return transcripts_named(folder, names)
 
 

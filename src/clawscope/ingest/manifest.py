@@ -18,6 +18,7 @@ renamed over it) takes it out of the shortcut, back to its cursor.
 from __future__ import annotations
 
 import os
+import struct
 import sys
 from array import array
 from collections.abc import Iterable
@@ -25,20 +26,24 @@ from hashlib import blake2b
 
 import msgspec
 
+_FIELDS = struct.Struct("<qqQQ")  # size, mtime (ns), device, inode: 32 bytes after the name
 KEY = "jsonl-manifest:"  # + the sessions folder's path: the cursor that holds its manifest
 
 
 def stamp(name: str, size: int, mtime_ns: int, identity: str) -> int:
     """The stamp of file `name` (in its folder) at this size, mtime and identity (`device:inode`)."""
-    text = f"{name}\0{size}\0{mtime_ns}\0{identity}"
-    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
+    dev, _, ino = identity.partition(":")  # (ValueError when it is not `device:inode`)
+    return _digest(name.encode() + _FIELDS.pack(size, mtime_ns, int(dev), int(ino)))
 
 
 def stamp_of(name: str, st: os.stat_result) -> int:
-    """The stamp of file `name` as `st` describes it (`stamp`'s text, built in one step: it runs once
-    per file of every re-run)."""
-    text = f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_dev}:{st.st_ino}"
-    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
+    """The stamp of file `name` as `st` describes it (`stamp`'s, built in one step: it runs once per
+    file of every re-run)."""
+    return _digest(name.encode() + _FIELDS.pack(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
+
+
+def _digest(data: bytes) -> int:
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little")
 
 
 def encode(stamps: Iterable[int]) -> bytes:

@@ -35,6 +35,7 @@ class FakeJudge(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    _counted = False  # this request is counted in `in_flight`
     server: FakeJudge
 
     def log_message(self, *args: Any) -> None:
@@ -48,9 +49,18 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self.server.in_flight += 1
             self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+        self._counted = True
         try:
             self._answer(body)
         finally:
+            self._done()
+
+    def _done(self) -> None:
+        """No longer in flight: before the answer is written, since the client may send its next
+        request as soon as it has read this one's answer (counting it after the write, a client
+        holding one request at a time was seen with two in flight)."""
+        if self._counted:
+            self._counted = False
             with self.server.lock:
                 self.server.in_flight -= 1
 
@@ -114,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
+        self._done()
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
