@@ -222,6 +222,9 @@ def test_a_stamp_from_a_stat_is_the_stamp_from_the_cursor_of_that_stat(tmp_path:
     st = os.stat(path)
     assert mf.stamp_of(path.name, st) == mf.stamp(path.name, st.st_size, st.st_mtime_ns, file_identity(st))
     assert mf.stamp_of("b.jsonl", st) != mf.stamp_of(path.name, st)
+    for bad in ("", "12", "a:b", "-1:5", f"1:{2**64}"):  # a damaged cursor's identity: no stamp
+        with pytest.raises(ValueError, match=r"invalid literal|not a file's stamp"):
+            mf.stamp(path.name, st.st_size, st.st_mtime_ns, bad)
 
 
 def test_manifest_words_round_trip_and_reject_what_is_not_one() -> None:

@@ -32,8 +32,11 @@ KEY = "jsonl-manifest:"  # + the sessions folder's path: the cursor that holds i
 
 def stamp(name: str, size: int, mtime_ns: int, identity: str) -> int:
     """The stamp of file `name` (in its folder) at this size, mtime and identity (`device:inode`)."""
-    dev, _, ino = identity.partition(":")  # (ValueError when it is not `device:inode`)
-    return _digest(name.encode() + _FIELDS.pack(size, mtime_ns, int(dev), int(ino)))
+    dev, _, ino = identity.partition(":")
+    try:
+        return _digest(name.encode() + _FIELDS.pack(size, mtime_ns, int(dev), int(ino)))
+    except struct.error as exc:  # (and int()'s own ValueError: an identity not `device:inode`)
+        raise ValueError(f"not a file's stamp: {exc}") from exc
 
 
 def stamp_of(name: str, st: os.stat_result) -> int:
