@@ -1,7 +1,9 @@
 """The ingest's process gives freed large blocks back to the system (issue 17, peak memory): with
-glibc's thresholds fixed, 100 MB of 256 KiB blocks freed leave RSS at once, where glibc's own dynamic
-threshold (raised by one 16 MiB buffer freed before) keeps them on the heap behind small live
-objects. Each case runs in a fresh interpreter: the thresholds are per process."""
+glibc's thresholds fixed, 100 MB of 256 KiB blocks freed leave RSS at once, even after one 16 MiB
+buffer freed before (which raises glibc's own dynamic threshold, after which such blocks may come
+from the heap and stay there behind small live objects: whether they do depends on the heap's layout,
+so only the fixed case is asserted; the ingest benchmark shows the effect on a whole ingest). Each
+case runs in a fresh interpreter: the thresholds are per process."""
 
 from __future__ import annotations
 
@@ -51,13 +53,6 @@ def test_fixed_thresholds_give_freed_large_blocks_back() -> None:
     took, freed = _freed_mb("fixed")
     assert took == "True"
     assert freed >= 90  # of the 100 MB freed
-
-
-@glibc
-def test_without_them_glibc_keeps_them_which_is_why_ingest_fixes_them() -> None:
-    took, freed = _freed_mb("dynamic")
-    assert took == "None"
-    assert freed < 50
 
 
 def test_the_ingest_command_fixes_them_for_its_process(
