@@ -36,6 +36,7 @@ from clawscope.sources.openclaw_jsonl import (
     CursorStamp,
     FileCursor,
     ReadResult,
+    is_read_through,
     is_unchanged,
     read_transcript,
 )
@@ -94,8 +95,9 @@ class Shortcut:
     def keep(self, name: str, cursor: FileCursor | CursorStamp, variant: str, now: float) -> None:
         """Put file `name` in the next manifest if `cursor` says it was read to its end (its cut-off
         last line reported) and it has settled; stamped as the cursor saw it."""
-        done = cursor.offset >= cursor.size or cursor.partial_reported
-        if done and (variant in IMMUTABLE_VARIANTS or cursor.mtime_ns < (now - SETTLE_S) * _NS_PER_S):
+        if is_read_through(cursor) and (
+            variant in IMMUTABLE_VARIANTS or cursor.mtime_ns < (now - SETTLE_S) * _NS_PER_S
+        ):
             with suppress(ValueError):  # (an identity that is not `device:inode`: left to its cursor)
                 self.kept.add(manifest.stamp(name, cursor.size, cursor.mtime_ns, cursor.identity))
 

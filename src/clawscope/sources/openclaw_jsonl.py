@@ -71,7 +71,13 @@ def is_unchanged(cursor: FileCursor | CursorStamp | None, st: os.stat_result, se
     if cursor.size != st.st_size or cursor.mtime_ns != st.st_mtime_ns:
         return False
     # A pending cut-off line must still be reported once the file has settled.
-    return cursor.offset >= st.st_size or cursor.partial_reported or not settled
+    return is_read_through(cursor) or not settled
+
+
+def is_read_through(cursor: FileCursor | CursorStamp) -> bool:
+    """Whether the cursor leaves nothing to read or report in the file as it saw it: read to its
+    end, or its cut-off last line reported."""
+    return cursor.offset >= cursor.size or cursor.partial_reported
 
 
 class ReadResult(msgspec.Struct):
